@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# deps.sh — install what latchkey needs to build, run and test, and nothing
+# that is already there. Idempotent: a second run installs nothing.
+#
+#   scripts/deps.sh          build + run + test dependencies (apt) and the
+#                            browser-test npm packages (tests/browser)
+#   scripts/deps.sh --build  only what `make` and `make run` need
+#
+# As root it runs apt-get; otherwise it prints the command to run.
+set -euo pipefail
+
+mode=${1:-all}
+
+build_pkgs=(gcc make pkg-config meson ninja-build
+            libh2o-evloop-dev libuv1-dev libssl-dev zlib1g-dev
+            libjansson-dev libsodium-dev libsqlite3-dev libpq-dev
+            libcurl4-openssl-dev)
+test_pkgs=(libcmocka-dev sqlite3 postgresql curl chromium python3
+           clang libclang-rt-14-dev procps)
+bench_pkgs=(wrk nginx-light)
+
+want=("${build_pkgs[@]}")
+case "$mode" in
+  --build) ;;
+  --bench) want+=("${bench_pkgs[@]}") ;;
+  *)       want+=("${test_pkgs[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+# Node.js may come from Debian (nodejs + npm) or another apt source that
+# bundles npm; only ask for Debian's when no node/npm is on the PATH.
+if [ "$mode" = all ] || [ "$mode" = --all ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm  >/dev/null 2>&1 || missing+=(npm)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages: ${missing[*]}" >&2
+    echo "deps.sh: run as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# Browser tests: playwright-core pinned by tests/browser/package-lock.json.
+if [ "$mode" != "--build" ] && [ "$mode" != "--bench" ] && [ -f tests/browser/package.json ]; then
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    echo "deps.sh: npm ci in tests/browser" >&2
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
+exit 0

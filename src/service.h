@@ -1,0 +1,191 @@
+/*
+ * service.h — latchkey's use-cases, one function each, independent of HTTP.
+ *
+ *     http handlers ──► service (this) ──► authz ──► store ──► backends
+ *
+ * A handler parses its request into plain C values (strings with lengths,
+ * ids from the path, a page), calls one lk_svc_* function, and turns the
+ * result (records from store.h) or the error (svc->err) into a response.
+ * Nothing here includes an HTTP or JSON header.
+ *
+ * Invariants:
+ *  - Every function that acts for a principal asks authz.c first; the
+ *    "who may do what" table of the contract lives there and nowhere else.
+ *  - Anything the caller may not know exists answers LK_ENOT_FOUND.
+ *  - A token appears only in the out-buffer of a create call and is wiped
+ *    there by the caller after it is written to the response. Passwords are
+ *    wiped by the caller too. Neither is ever logged.
+ *  - Input strings are (pointer, length) pairs and may contain anything;
+ *    validation (validate.h) happens here, before any store call.
+ *  - An lk_svc belongs to one thread: it holds that thread's store
+ *    connection and its last-used buffer. The rate limiter is shared and
+ *    thread-safe.
+ *  - Returns 0 or a negative lk_err code; details on svc->err.
+ */
+#ifndef LK_SERVICE_H
+#define LK_SERVICE_H
+
+#include "err.h"
+#include "ratelimit.h"
+#include "store.h"
+#include "usage.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LK_SESSION_TOKEN_SIZE 48 /* cookie value: 43 base64url chars + NUL */
+#define LK_SESSION_TTL (14 * 24 * 3600)
+#define LK_LIST_DEFAULT_LIMIT 100
+#define LK_LIST_MAX_LIMIT 1000
+#define LK_CURSOR_SIZE 24
+
+typedef enum lk_principal_kind {
+    LK_PRINCIPAL_NONE = 0,
+    LK_PRINCIPAL_SESSION,      /* dashboard / terminal session cookie */
+    LK_PRINCIPAL_PERSONAL_KEY, /* lkp_ bearer token */
+    LK_PRINCIPAL_ORG_KEY,      /* lko_ bearer token */
+} lk_principal_kind;
+
+typedef struct lk_principal {
+    lk_principal_kind kind;
+    char user_id[LK_ID_SIZE]; /* SESSION, PERSONAL_KEY: the user */
+    char org_id[LK_ID_SIZE];  /* ORG_KEY: its org */
+    lk_key key;               /* *_KEY: the key record */
+    lk_session session;       /* SESSION: includes the csrf token */
+} lk_principal;
+
+typedef struct lk_svc_config {
+    bool signup_open;
+} lk_svc_config;
+
+typedef struct lk_svc {
+    lk_store *st;               /* this thread's connection, not owned */
+    lk_usage *usage;            /* this thread's last-used buffer, not owned; may be NULL */
+    lk_ratelimit *rl;           /* shared, thread-safe, not owned; may be NULL */
+    const lk_svc_config *cfg;   /* not owned */
+    lk_err err;                 /* details of the last failure */
+} lk_svc;
+
+/* A list request and its continuation. The HTTP layer fills `page` with
+ * lk_svc_parse_page(); after the call, `next` is 0 when there is nothing
+ * more, else the value to format as next_cursor (lk_svc_format_cursor). */
+typedef struct lk_list {
+    lk_page page;
+    int64_t next;
+} lk_list;
+
+typedef struct lk_whoami {
+    lk_principal_kind kind;
+    bool has_user, has_org, has_key;
+    lk_user user;
+    lk_org org;
+    lk_key key;
+} lk_whoami;
+
+/* --- pagination helpers (pure) --------------------------------------- */
+/* limit: NULL/absent = 100, else 1..1000; cursor: NULL = start, else an
+ * opaque value from a previous next_cursor. LK_EVALIDATION with field
+ * "limit" or "cursor" on bad input. */
+int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, size_t cursor_len,
+                      lk_list *out, lk_err *e);
+void lk_svc_format_cursor(int64_t next, char out[LK_CURSOR_SIZE]);
+
+/* --- authentication ----------------------------------------------------- */
+/* Authorization: Bearer <token>. Well-formed, known, not expired, else
+ * LK_EUNAUTHENTICATED (the same answer for unknown, deleted, expired and
+ * malformed). Failed attempts are counted per client address; past the
+ * limit LK_ERATE_LIMITED with err.retry_after. Notes last use (batched). */
+int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
+                       lk_principal *out);
+/* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
+int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
+/* For cookie-authenticated writes: constant-time compare of X-CSRF-Token
+ * with the session's; LK_EFORBIDDEN if missing or different. */
+int lk_svc_check_csrf(lk_svc *svc, const lk_principal *p, const char *hdr, size_t len);
+
+/* --- account (signup and login are slow: argon2id; call them off the
+ *     event loop) ----------------------------------------------------------- */
+int lk_svc_signup(lk_svc *svc, const char *email, size_t email_len, const char *password,
+                  size_t password_len, const char *name, size_t name_len, lk_user *out);
+/* On success: *out the user, session_token the new cookie value (caller
+ * wipes it after use), csrf the session's CSRF token. Wrong pair:
+ * LK_EUNAUTHENTICATED; throttled per email and per client: LK_ERATE_LIMITED. */
+int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *password,
+                 size_t password_len, const char *client, lk_user *out,
+                 char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE]);
+/* Deletes the session behind this cookie value (no error if none). */
+int lk_svc_logout(lk_svc *svc, const char *cookie, size_t len);
+
+int lk_svc_whoami(lk_svc *svc, const lk_principal *p, lk_whoami *out);
+int lk_svc_me_get(lk_svc *svc, const lk_principal *p, lk_user *out);
+int lk_svc_me_rename(lk_svc *svc, const lk_principal *p, const char *name, size_t len,
+                     lk_user *out);
+
+/* --- organizations -------------------------------------------------------- */
+int lk_svc_org_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_org_cb cb, void *ctx);
+int lk_svc_org_create(lk_svc *svc, const lk_principal *p, const char *name, size_t len,
+                      lk_org *out);
+int lk_svc_org_get(lk_svc *svc, const lk_principal *p, const char *org_id, lk_org *out);
+int lk_svc_org_rename(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
+                      size_t len, lk_org *out);
+int lk_svc_org_delete(lk_svc *svc, const lk_principal *p, const char *org_id);
+
+int lk_svc_member_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                       lk_member_cb cb, void *ctx);
+/* Adds the existing user with this email: LK_ENOT_FOUND if none,
+ * LK_ECONFLICT if already in. *out gets the new membership. */
+int lk_svc_member_add(lk_svc *svc, const lk_principal *p, const char *org_id, const char *email,
+                      size_t email_len, lk_member *out);
+int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
+                         const char *user_id);
+
+/* --- projects and environments ------------------------------------------- */
+int lk_svc_project_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                        lk_project_cb cb, void *ctx);
+int lk_svc_project_create(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *name, size_t len, lk_project *out);
+int lk_svc_project_get(lk_svc *svc, const lk_principal *p, const char *org_id,
+                       const char *project_id, lk_project *out);
+int lk_svc_project_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *project_id, const char *name, size_t len, lk_project *out);
+int lk_svc_project_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *project_id);
+
+int lk_svc_env_list(lk_svc *svc, const lk_principal *p, const char *org_id,
+                    const char *project_id, lk_list *l, lk_env_cb cb, void *ctx);
+int lk_svc_env_create(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *name, size_t len, lk_env *out);
+int lk_svc_env_get(lk_svc *svc, const lk_principal *p, const char *org_id,
+                   const char *project_id, const char *env_id, lk_env *out);
+int lk_svc_env_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *env_id, const char *name, size_t len,
+                      lk_env *out);
+int lk_svc_env_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *env_id);
+
+/* --- billing ------------------------------------------------------------- */
+int lk_svc_billing_get(lk_svc *svc, const lk_principal *p, const char *org_id, lk_billing *out);
+/* plan / billing_email: NULL leaves the field unchanged. */
+int lk_svc_billing_update(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *plan, size_t plan_len, const char *billing_email,
+                          size_t email_len, lk_billing *out);
+
+/* --- access keys --------------------------------------------------------- */
+/* org_id NULL: the caller's personal keys (/v1/me/access-keys); else the
+ * org's keys. expires_at 0 = never; else must be in the future
+ * (LK_EVALIDATION field "expires_at"). On create, token gets the new token
+ * (the caller wipes it after writing the response). */
+int lk_svc_key_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                    lk_key_cb cb, void *ctx);
+int lk_svc_key_create(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
+                      size_t len, int64_t expires_at, lk_key *out, char token[LK_TOKEN_SIZE]);
+int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *key_id, const char *name, size_t len, lk_key *out);
+int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *key_id);
+
+/* Health: LK_OK if the store answers (readyz). */
+int lk_svc_ready(lk_svc *svc);
+
+#endif

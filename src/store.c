@@ -1,0 +1,29 @@
+/*
+ * store.c — backend selection. The only place that knows which URL scheme
+ * belongs to which backend; everything else talks to st->ops.
+ */
+#include "store.h"
+
+#include <string.h>
+
+const lk_store_ops *lk_store_backend(const char *url, lk_err *e)
+{
+    if (strncmp(url, "sqlite:", 7) == 0) return &lk_store_sqlite_ops;
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return &lk_store_pg_ops;
+    lk_err_set(e, LK_EINTERNAL,
+               "unsupported database URL (expected sqlite:PATH or postgresql://...)");
+    return NULL;
+}
+
+int lk_store_open(const char *url, lk_store **out, lk_err *e)
+{
+    const lk_store_ops *ops = lk_store_backend(url, e);
+    if (ops == NULL) return LK_EINTERNAL;
+    return ops->open(url, out, e);
+}
+
+void lk_store_close(lk_store *st)
+{
+    if (st) st->ops->close(st);
+}

@@ -1,0 +1,299 @@
+/*
+ * store.h — the storage interface: everything latchkey keeps, behind one
+ * table of function pointers per backend (the shape of Redis's ae.c in front
+ * of ae_epoll.c / ae_kqueue.c):
+ *
+ *     service.c, authz.c ──► lk_store (this file) ──► store_sqlite.c
+ *                                                 └─► store_pg.c
+ *
+ * Rules every backend keeps:
+ *  - No SQL leaves the backend files; callers see only these records and ops.
+ *  - An lk_store is one connection. It is used by one thread at a time
+ *    (latchkeyd opens one per event-loop thread and per worker thread).
+ *  - Every write that returns LK_OK is durable (SQLite: WAL with
+ *    synchronous=FULL; PostgreSQL: a committed transaction). Multi-row writes
+ *    (org_create, org_delete, dump/load) are one transaction.
+ *  - Return codes are lk_err codes (err.h): LK_OK, LK_ENOT_FOUND when a row
+ *    addressed by id does not exist, LK_ECONFLICT for a unique violation
+ *    (email taken, member already in), LK_EUNAVAILABLE when the database
+ *    cannot be reached (the connection is re-established on the next call),
+ *    LK_EINTERNAL otherwise. Details go to st->err.message in words safe to
+ *    show a caller; raw driver text is logged to stderr without parameters.
+ *  - Records use fixed-size buffers: no op allocates memory the caller must
+ *    free. Strings are NUL-terminated UTF-8. Times are int64 Unix seconds;
+ *    0 means "not set" (last_used_at, expires_at).
+ *  - Lists run newest first (by seq, a per-table monotonically increasing
+ *    number assigned at insert), call `cb` once per row, at most page->limit
+ *    rows, only rows with seq < page->before_seq when before_seq > 0. If cb
+ *    returns non-zero the iteration stops and that value is returned.
+ *  - Only token hashes are stored; a backend never sees a token.
+ */
+#ifndef LK_STORE_H
+#define LK_STORE_H
+
+#include "err.h"
+#include "id.h"
+#include "token.h"
+#include "validate.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LK_PWHASH_SIZE 128 /* crypto_pwhash_STRBYTES */
+#define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
+#define LK_PLAN_SIZE 16
+
+typedef struct lk_user {
+    char id[LK_ID_SIZE];
+    char email[LK_EMAIL_SIZE]; /* as given at signup */
+    char name[LK_NAME_SIZE];
+    int64_t created_at;
+} lk_user;
+
+typedef struct lk_session {
+    char user_id[LK_ID_SIZE];
+    char csrf[LK_CSRF_SIZE];
+    int64_t created_at;
+    int64_t expires_at;
+} lk_session;
+
+typedef struct lk_org {
+    char id[LK_ID_SIZE];
+    char name[LK_NAME_SIZE];
+    int64_t created_at;
+    int64_t seq;
+} lk_org;
+
+typedef struct lk_member {
+    char org_id[LK_ID_SIZE];
+    char user_id[LK_ID_SIZE];
+    char email[LK_EMAIL_SIZE]; /* filled by member_list; ignored by load */
+    char name[LK_NAME_SIZE];   /* filled by member_list; ignored by load */
+    int64_t joined_at;
+    int64_t seq;
+} lk_member;
+
+typedef struct lk_project {
+    char id[LK_ID_SIZE];
+    char org_id[LK_ID_SIZE];
+    char name[LK_NAME_SIZE];
+    int64_t created_at;
+    int64_t seq;
+} lk_project;
+
+typedef struct lk_env {
+    char id[LK_ID_SIZE];
+    char project_id[LK_ID_SIZE];
+    char name[LK_NAME_SIZE];
+    int64_t created_at;
+    int64_t seq;
+} lk_env;
+
+typedef struct lk_billing {
+    char org_id[LK_ID_SIZE];
+    char plan[LK_PLAN_SIZE]; /* "free" | "pro" | "enterprise" */
+    char billing_email[LK_EMAIL_SIZE];
+    int64_t updated_at;
+} lk_billing;
+
+typedef enum lk_key_type {
+    LK_KEY_ORG = 1,      /* type "organization", token lko_ */
+    LK_KEY_PERSONAL = 2, /* type "personal", token lkp_ */
+} lk_key_type;
+
+typedef struct lk_key {
+    char id[LK_ID_SIZE];
+    lk_key_type type;
+    char org_id[LK_ID_SIZE];     /* org keys: the owning org; personal: "" */
+    char user_id[LK_ID_SIZE];    /* personal keys: the owner; org keys: "" */
+    char created_by[LK_ID_SIZE]; /* user who created it */
+    char name[LK_NAME_SIZE];
+    char redacted[LK_TOKEN_REDACTED_SIZE];
+    int64_t created_at;
+    int64_t last_used_at; /* 0 = never */
+    int64_t expires_at;   /* 0 = never */
+    int64_t seq;
+} lk_key;
+
+/* One last-used observation, flushed in batches (see usage.h). */
+typedef struct lk_key_touch {
+    char id[LK_ID_SIZE];
+    int64_t at;
+} lk_key_touch;
+
+typedef struct lk_page {
+    int64_t before_seq; /* 0: start at the newest */
+    int limit;          /* rows to return at most, >= 1 */
+} lk_page;
+
+/* A whole row of any table, for migrate-data (dump from one store, load
+ * into another). Hashes are carried so that existing tokens and passwords
+ * keep working after a migration. */
+typedef enum lk_record_kind {
+    LK_REC_USER = 1,
+    LK_REC_ORG,
+    LK_REC_MEMBER,
+    LK_REC_PROJECT,
+    LK_REC_ENV,
+    LK_REC_BILLING,
+    LK_REC_KEY,
+} lk_record_kind;
+
+typedef struct lk_record {
+    lk_record_kind kind;
+    union {
+        struct {
+            lk_user user;
+            char email_lower[LK_EMAIL_SIZE];
+            char pwhash[LK_PWHASH_SIZE];
+        } u;
+        lk_org org;
+        lk_member member;
+        lk_project project;
+        lk_env env;
+        lk_billing billing;
+        struct {
+            lk_key key;
+            uint8_t hash[LK_TOKEN_HASH_LEN];
+        } k;
+    } as;
+} lk_record;
+
+typedef int (*lk_org_cb)(void *ctx, const lk_org *o);
+typedef int (*lk_member_cb)(void *ctx, const lk_member *m);
+typedef int (*lk_project_cb)(void *ctx, const lk_project *p);
+typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
+typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
+typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
+
+typedef struct lk_store lk_store;
+
+typedef struct lk_store_ops {
+    const char *name; /* "sqlite", "postgresql" */
+
+    /* -- lifecycle ------------------------------------------------------ */
+    /* Open one connection for `url` (the part the backend understands).
+     * On success *out is owned by the caller; release with close. */
+    int (*open)(const char *url, lk_store **out, lk_err *e);
+    void (*close)(lk_store *st);
+    /* Create or upgrade the schema; safe to run from several processes at
+     * once (exactly one applies each version). */
+    int (*migrate)(lk_store *st);
+    /* A cheap round trip: LK_OK if the database answers. */
+    int (*ping)(lk_store *st);
+
+    /* -- users and sessions -------------------------------------------- */
+    /* LK_ECONFLICT if email_lower is taken. */
+    int (*user_create)(lk_store *st, const lk_user *u, const char *email_lower,
+                       const char *pwhash);
+    int (*user_get)(lk_store *st, const char *id, lk_user *out);
+    /* pwhash (LK_PWHASH_SIZE) may be NULL. */
+    int (*user_get_by_email)(lk_store *st, const char *email_lower, lk_user *out, char *pwhash);
+    int (*user_rename)(lk_store *st, const char *id, const char *name);
+
+    int (*session_create)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                          const lk_session *s);
+    int (*session_get)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out);
+    int (*session_delete)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN]);
+
+    /* -- organizations and members -------------------------------------- */
+    /* Inserts the org (o->seq ignored), makes creator_id a member at
+     * o->created_at, and creates its billing row (plan "free",
+     * billing_email = billing_email), all in one transaction. */
+    int (*org_create)(lk_store *st, const lk_org *o, const char *creator_id,
+                      const char *billing_email);
+    int (*org_get)(lk_store *st, const char *id, lk_org *out);
+    int (*org_rename)(lk_store *st, const char *id, const char *name);
+    /* Deletes the org with its members, projects, environments, billing and
+     * access keys, in one transaction. */
+    int (*org_delete)(lk_store *st, const char *id);
+    /* The orgs user_id is a member of, newest org first. */
+    int (*org_list_for_user)(lk_store *st, const char *user_id, const lk_page *pg, lk_org_cb cb,
+                             void *ctx);
+
+    /* LK_OK if user_id is a member of org_id, else LK_ENOT_FOUND. */
+    int (*member_check)(lk_store *st, const char *org_id, const char *user_id);
+    /* LK_ECONFLICT if already a member. */
+    int (*member_add)(lk_store *st, const char *org_id, const char *user_id, int64_t joined_at);
+    int (*member_remove)(lk_store *st, const char *org_id, const char *user_id);
+    int (*member_count)(lk_store *st, const char *org_id, int64_t *out);
+    /* Newest membership first; fills email and name from users. */
+    int (*member_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
+                       void *ctx);
+
+    /* -- projects and environments --------------------------------------- */
+    int (*project_create)(lk_store *st, const lk_project *p);
+    /* Scoped: LK_ENOT_FOUND unless the project belongs to org_id. */
+    int (*project_get)(lk_store *st, const char *org_id, const char *id, lk_project *out);
+    int (*project_rename)(lk_store *st, const char *org_id, const char *id, const char *name);
+    /* Deletes its environments too. */
+    int (*project_delete)(lk_store *st, const char *org_id, const char *id);
+    int (*project_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_project_cb cb,
+                        void *ctx);
+
+    int (*env_create)(lk_store *st, const lk_env *v);
+    /* Scoped: LK_ENOT_FOUND unless the environment belongs to project_id. */
+    int (*env_get)(lk_store *st, const char *project_id, const char *id, lk_env *out);
+    int (*env_rename)(lk_store *st, const char *project_id, const char *id, const char *name);
+    int (*env_delete)(lk_store *st, const char *project_id, const char *id);
+    int (*env_list)(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
+                    void *ctx);
+
+    int (*billing_get)(lk_store *st, const char *org_id, lk_billing *out);
+    int (*billing_set)(lk_store *st, const lk_billing *b);
+
+    /* -- access keys ---------------------------------------------------- */
+    /* Inserts k (k->seq ignored) with the token's hash. LK_ECONFLICT on a
+     * hash collision (never in practice). */
+    int (*key_create)(lk_store *st, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN]);
+    int (*key_get)(lk_store *st, const char *id, lk_key *out);
+    /* The hot path: one indexed look-up by token hash. Returns the row even
+     * if expired (the caller decides). */
+    int (*key_get_by_hash)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out);
+    int (*key_rename)(lk_store *st, const char *id, const char *name);
+    int (*key_delete)(lk_store *st, const char *id);
+    /* Keys of an org / personal keys of a user, newest first, leaving out
+     * keys with 0 < expires_at <= now. */
+    int (*key_list_org)(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
+                        lk_key_cb cb, void *ctx);
+    int (*key_list_user)(lk_store *st, const char *user_id, int64_t now, const lk_page *pg,
+                         lk_key_cb cb, void *ctx);
+    /* last_used_at = max(last_used_at, at) for each item; ids that no longer
+     * exist are skipped. One transaction. */
+    int (*key_touch)(lk_store *st, const lk_key_touch *items, size_t n);
+
+    /* -- bulk copy (latchkeyd migrate-data) ------------------------------ */
+    /* LK_OK and *empty = true if there are no users and no orgs. */
+    int (*is_empty)(lk_store *st, bool *empty);
+    /* Every row, in an order that satisfies foreign keys on load: users,
+     * orgs, members, projects, environments, billing, keys. */
+    int (*dump)(lk_store *st, lk_record_cb cb, void *ctx);
+    int (*begin)(lk_store *st);
+    int (*commit)(lk_store *st);
+    int (*rollback)(lk_store *st);
+    /* Insert one record exactly as given (ids, times, hashes); a billing row
+     * replaces the one org_create made. */
+    int (*load)(lk_store *st, const lk_record *r);
+} lk_store_ops;
+
+/* The common head of every backend's connection struct: a backend defines
+ * `struct x { lk_store base; ... }` and casts. */
+struct lk_store {
+    const lk_store_ops *ops;
+    lk_err err; /* details of the last failure on this connection */
+};
+
+/* Backends. */
+extern const lk_store_ops lk_store_sqlite_ops;
+extern const lk_store_ops lk_store_pg_ops;
+
+/* Pick the backend for a --database URL: "sqlite:PATH" or
+ * "postgresql://..." / "postgres://...". NULL (and a message on e) if none. */
+const lk_store_ops *lk_store_backend(const char *url, lk_err *e);
+
+/* lk_store_backend + open. *out is owned by the caller (lk_store_close). */
+int lk_store_open(const char *url, lk_store **out, lk_err *e);
+void lk_store_close(lk_store *st);
+
+#endif
