@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 export LK_BUILD=${LK_BUILD:-build}
 export LK_ROOT=$PWD
 SANITIZE=${SANITIZE:-}
-suites=${LK_SUITES:-unit blackbox cli browser fuzz}
+suites=${LK_SUITES:-unit blackbox cli multinode migrate crash hostile browser fuzz}
 backends=${LK_BACKENDS:-sqlite pg}
 mkdir -p tests/out
 total_pass=0
@@ -76,7 +76,8 @@ for s in $suites; do
       if [[ " $backends " == *" pg "* ]] && [ -f tests/pg.sh ] && need_pg; then
         for exe in "$LK_BUILD"/tests/unit/test_store*; do
           [ -x "$exe" ] || continue
-          out=$(LK_TEST_DATABASE_URL="$LK_PG_URL" CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$exe" 2>&1); rc=$?
+          url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') || { record "unit-store-pg" 0 1; continue; }
+          out=$(LK_TEST_DATABASE_URL="$url" CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$exe" 2>&1); rc=$?
           np=$(echo "$out" | sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
           nf=$(echo "$out" | sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
           np=${np:-0}; nf=${nf:-0}
@@ -85,7 +86,10 @@ for s in $suites; do
         done
       fi
       ;;
-    blackbox|cli)
+    unit|browser|fuzz) ;;
+  esac
+  case $s in
+    blackbox|cli|multinode|migrate|crash|hostile)
       [ -f tests/$s/run.py ] || continue
       for b in $backends; do
         if [ "$b" = pg ]; then
