@@ -433,6 +433,34 @@ static int pragma_expect(sqlite_store *s, const char *sql, const char *want)
     return ret;
 }
 
+/* Switch the file to WAL. When several connections open a fresh file at
+ * once, the switch can fail with SQLITE_BUSY without going through the busy
+ * handler (it needs an exclusive lock while others hold shared ones), so it
+ * is retried here for up to the busy timeout. */
+static int set_wal(sqlite_store *s)
+{
+    for (int waited = 0;; waited += 10) {
+        sqlite3_stmt *q = NULL;
+        const char *mode = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(q);
+            if (rc == SQLITE_ROW) mode = (const char *)sqlite3_column_text(q, 0);
+        }
+        bool ok = rc == SQLITE_ROW && mode && sqlite3_stricmp(mode, "wal") == 0;
+        sqlite3_finalize(q);
+        if (ok) return LK_OK;
+        if (rc == SQLITE_ROW) {
+            fprintf(stderr, "latchkey: sqlite: journal_mode is not wal\n");
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "open: cannot enable WAL");
+        }
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return fail(s, rc, "open");
+        if (waited >= LK_SQLITE_BUSY_TIMEOUT_MS) return fail(s, rc, "open");
+        sqlite3_sleep(10);
+    }
+}
+
 static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
@@ -455,7 +483,7 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, LK_SQLITE_BUSY_TIMEOUT_MS);
     /* journal_mode=WAL is persistent in the file; the others per connection. */
-    if ((ret = pragma_expect(s, "PRAGMA journal_mode=WAL", "wal")) != LK_OK) goto out;
+    if ((ret = set_wal(s)) != LK_OK) goto out;
     if ((ret = exec(s, "PRAGMA synchronous=FULL", "open")) != LK_OK) goto out;
     if ((ret = pragma_expect(s, "PRAGMA synchronous", "2")) != LK_OK) goto out;
     if ((ret = exec(s, "PRAGMA foreign_keys=ON", "open")) != LK_OK) goto out;
