@@ -57,71 +57,72 @@
 
 /* X(NAME, SQL): every statement this backend runs more than once. */
 #define LK_SQLITE_STMTS(X)                                                                         \
-    X(PING, "SELECT 1")                                                                            \
+    X(PING, "PRAGMA schema_version") /* reads the file header under a shared lock */               \
     X(USER_INSERT, "INSERT INTO users(id, email, email_lower, name, pwhash, created_at) "          \
                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                               \
     X(USER_GET, "SELECT id, email, name, created_at FROM users WHERE id = ?1")                     \
-    X(USER_GET_BY_EMAIL, "SELECT id, email, name, created_at, pwhash FROM users "                 \
+    X(USER_GET_BY_EMAIL, "SELECT id, email, name, created_at, pwhash FROM users "                  \
                          "WHERE email_lower = ?1")                                                 \
     X(USER_RENAME, "UPDATE users SET name = ?2 WHERE id = ?1")                                     \
-    X(SESSION_INSERT, "INSERT INTO sessions(hash, user_id, csrf, created_at, expires_at) "        \
+    X(SESSION_INSERT, "INSERT INTO sessions(hash, user_id, csrf, created_at, expires_at) "         \
                       "VALUES(?1, ?2, ?3, ?4, ?5)")                                                \
-    X(SESSION_GET, "SELECT user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?1")  \
+    X(SESSION_GET, "SELECT user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?1")   \
     X(SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")                                      \
     X(ORG_INSERT, "INSERT INTO orgs(id, name, created_at) VALUES(?1, ?2, ?3)")                     \
     X(ORG_GET, "SELECT id, name, created_at, seq FROM orgs WHERE id = ?1")                         \
     X(ORG_RENAME, "UPDATE orgs SET name = ?2 WHERE id = ?1")                                       \
     X(ORG_DELETE, "DELETE FROM orgs WHERE id = ?1")                                                \
-    X(ORG_LIST_FOR_USER, "SELECT o.id, o.name, o.created_at, o.seq FROM members m "               \
+    X(ORG_LIST_FOR_USER, "SELECT o.id, o.name, o.created_at, o.seq FROM members m "                \
                          "JOIN orgs o ON o.id = m.org_id "                                         \
                          "WHERE m.user_id = ?1 AND o.seq < ?2 ORDER BY o.seq DESC LIMIT ?3")       \
     X(MEMBER_CHECK, "SELECT 1 FROM members WHERE org_id = ?1 AND user_id = ?2")                    \
     X(MEMBER_INSERT, "INSERT INTO members(org_id, user_id, joined_at) VALUES(?1, ?2, ?3)")         \
     X(MEMBER_DELETE, "DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")                     \
     X(MEMBER_COUNT, "SELECT count(*) FROM members WHERE org_id = ?1")                              \
-    X(MEMBER_LIST, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "             \
+    X(MEMBER_LIST, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "              \
                    "FROM members m JOIN users u ON u.id = m.user_id "                              \
                    "WHERE m.org_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3")              \
     X(PROJECT_INSERT, "INSERT INTO projects(id, org_id, name, created_at) VALUES(?1, ?2, ?3, ?4)") \
-    X(PROJECT_GET, "SELECT id, org_id, name, created_at, seq FROM projects "                      \
+    X(PROJECT_GET, "SELECT id, org_id, name, created_at, seq FROM projects "                       \
                    "WHERE org_id = ?1 AND id = ?2")                                                \
     X(PROJECT_RENAME, "UPDATE projects SET name = ?3 WHERE org_id = ?1 AND id = ?2")               \
     X(PROJECT_DELETE, "DELETE FROM projects WHERE org_id = ?1 AND id = ?2")                        \
-    X(PROJECT_LIST, "SELECT id, org_id, name, created_at, seq FROM projects "                     \
+    X(PROJECT_LIST, "SELECT id, org_id, name, created_at, seq FROM projects "                      \
                     "WHERE org_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
-    X(ENV_INSERT, "INSERT INTO environments(id, project_id, name, created_at) "                   \
+    X(ENV_INSERT, "INSERT INTO environments(id, project_id, name, created_at) "                    \
                   "VALUES(?1, ?2, ?3, ?4)")                                                        \
-    X(ENV_GET, "SELECT id, project_id, name, created_at, seq FROM environments "                  \
+    X(ENV_GET, "SELECT id, project_id, name, created_at, seq FROM environments "                   \
                "WHERE project_id = ?1 AND id = ?2")                                                \
     X(ENV_RENAME, "UPDATE environments SET name = ?3 WHERE project_id = ?1 AND id = ?2")           \
     X(ENV_DELETE, "DELETE FROM environments WHERE project_id = ?1 AND id = ?2")                    \
-    X(ENV_LIST, "SELECT id, project_id, name, created_at, seq FROM environments "                 \
+    X(ENV_LIST, "SELECT id, project_id, name, created_at, seq FROM environments "                  \
                 "WHERE project_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
-    X(BILLING_INSERT, "INSERT INTO billing(org_id, plan, billing_email, updated_at) "            \
+    X(BILLING_INSERT, "INSERT INTO billing(org_id, plan, billing_email, updated_at) "              \
                       "VALUES(?1, ?2, ?3, ?4)")                                                    \
-    X(BILLING_REPLACE, "INSERT OR REPLACE INTO billing(org_id, plan, billing_email, updated_at) " \
+    X(BILLING_REPLACE, "INSERT OR REPLACE INTO billing(org_id, plan, billing_email, updated_at) "  \
                        "VALUES(?1, ?2, ?3, ?4)")                                                   \
-    X(BILLING_GET, "SELECT org_id, plan, billing_email, updated_at FROM billing "                 \
+    X(BILLING_GET, "SELECT org_id, plan, billing_email, updated_at FROM billing "                  \
                    "WHERE org_id = ?1")                                                            \
-    X(BILLING_UPDATE, "UPDATE billing SET plan = ?2, billing_email = ?3, updated_at = ?4 "        \
+    X(BILLING_UPDATE, "UPDATE billing SET plan = ?2, billing_email = ?3, updated_at = ?4 "         \
                       "WHERE org_id = ?1")                                                         \
-    X(KEY_INSERT, "INSERT INTO access_keys(id, type, org_id, user_id, created_by, name, hash, "   \
+    X(KEY_INSERT, "INSERT INTO access_keys(id, type, org_id, user_id, created_by, name, hash, "    \
                   "redacted, created_at, last_used_at, expires_at) "                               \
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                          \
     X(KEY_GET, "SELECT " KEY_COLS " FROM access_keys WHERE id = ?1")                               \
     X(KEY_GET_BY_HASH, "SELECT " KEY_COLS " FROM access_keys WHERE hash = ?1")                     \
     X(KEY_RENAME, "UPDATE access_keys SET name = ?2 WHERE id = ?1")                                \
     X(KEY_DELETE, "DELETE FROM access_keys WHERE id = ?1")                                         \
-    X(KEY_LIST_ORG, "SELECT " KEY_COLS " FROM access_keys WHERE org_id = ?1 AND seq < ?2 "        \
+    X(KEY_LIST_ORG, "SELECT " KEY_COLS " FROM access_keys WHERE org_id = ?1 AND seq < ?2 "         \
                     "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")          \
-    X(KEY_LIST_USER, "SELECT " KEY_COLS " FROM access_keys WHERE user_id = ?1 AND seq < ?2 "      \
+    X(KEY_LIST_USER, "SELECT " KEY_COLS " FROM access_keys WHERE user_id = ?1 AND type = 2 "       \
+                     "AND seq < ?2 "                                                               \
                      "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")         \
     X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2")   \
     X(IS_EMPTY, "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM orgs)")                \
-    X(DUMP_USERS, "SELECT id, email, name, created_at, email_lower, pwhash FROM users "           \
+    X(DUMP_USERS, "SELECT id, email, name, created_at, email_lower, pwhash FROM users "            \
                   "ORDER BY rowid")                                                                \
     X(DUMP_ORGS, "SELECT id, name, created_at, seq FROM orgs ORDER BY seq")                        \
-    X(DUMP_MEMBERS, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "            \
+    X(DUMP_MEMBERS, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "             \
                     "FROM members m JOIN users u ON u.id = m.user_id ORDER BY m.seq")              \
     X(DUMP_PROJECTS, "SELECT id, org_id, name, created_at, seq FROM projects ORDER BY seq")        \
     X(DUMP_ENVS, "SELECT id, project_id, name, created_at, seq FROM environments ORDER BY seq")    \
@@ -402,7 +403,8 @@ static void sqlite_close(lk_store *st)
 {
     if (st == NULL) return;
     sqlite_store *s = S(st);
-    for (int i = 0; i < S__COUNT; i++) sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(s->db);
@@ -422,8 +424,8 @@ static int pragma_expect(sqlite_store *s, const char *sql, const char *want)
     if (rc == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(q, 0);
         if (want && (v == NULL || sqlite3_stricmp(v, want) != 0)) {
-            fprintf(stderr, "latchkey: sqlite: %s returned %s, expected %s\n", sql,
-                    v ? v : "NULL", want);
+            fprintf(stderr, "latchkey: sqlite: %s returned %s, expected %s\n", sql, v ? v : "NULL",
+                    want);
             ret = lk_err_set(&s->base.err, LK_EINTERNAL, "open: database setting not applied");
         }
     } else if (rc != SQLITE_DONE) {
@@ -454,8 +456,7 @@ static int set_wal(sqlite_store *s)
             fprintf(stderr, "latchkey: sqlite: journal_mode is not wal\n");
             return lk_err_set(&s->base.err, LK_EINTERNAL, "open: cannot enable WAL");
         }
-        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-            return fail(s, rc, "open");
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return fail(s, rc, "open");
         if (waited >= LK_SQLITE_BUSY_TIMEOUT_MS) return fail(s, rc, "open");
         sqlite3_sleep(10);
     }
@@ -473,9 +474,8 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
     lk_err_clear(&s->base.err);
 
     int ret;
-    int rc = sqlite3_open_v2(url, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        url, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         ret = fail(s, rc, "open database");
         goto out;
@@ -502,16 +502,17 @@ out:
 static int sqlite_migrate(lk_store *st)
 {
     sqlite_store *s = S(st);
-    int ret = exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version INTEGER PRIMARY KEY NOT NULL,"
-                      " applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
+    int ret = exec(s,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version INTEGER PRIMARY KEY NOT NULL,"
+                   " applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
                    "migrate");
     if (ret != LK_OK) return ret;
     for (int v = 1; v <= N_MIGRATIONS; v++) {
         sqlite3_stmt *q = NULL;
         if ((ret = tx_begin(s)) != LK_OK) return ret;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?1",
-                                    -1, &q, NULL);
+        int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
+                                    &q, NULL);
         if (rc != SQLITE_OK) {
             ret = fail(s, rc, "migrate");
             goto next;
@@ -526,8 +527,8 @@ static int sqlite_migrate(lk_store *st)
             goto next;
         }
         if ((ret = exec(s, migrations[v - 1], "migrate")) != LK_OK) goto next;
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO schema_migrations(version) VALUES(?1)", -1,
-                                &q, NULL);
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO schema_migrations(version) VALUES(?1)", -1, &q,
+                                NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_int(q, 1, v);
             rc = sqlite3_step(q);
@@ -631,8 +632,7 @@ static int sqlite_session_create(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_
     return run_write(s, q, "session", false);
 }
 
-static int sqlite_session_get(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                              lk_session *out)
+static int sqlite_session_get(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out)
 {
     sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_get(s, S_SESSION_GET);
@@ -842,8 +842,8 @@ static void read_member(sqlite3_stmt *q, lk_member *out)
     out->seq = sqlite3_column_int64(q, 5);
 }
 
-static int sqlite_member_list(lk_store *st, const char *org_id, const lk_page *pg,
-                              lk_member_cb cb, void *ctx)
+static int sqlite_member_list(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
+                              void *ctx)
 {
     sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_get(s, S_MEMBER_LIST);
@@ -901,8 +901,7 @@ static int scoped_write(sqlite_store *s, int id, const char *owner, const char *
     return run_write(s, q, what, true);
 }
 
-static int sqlite_project_rename(lk_store *st, const char *org_id, const char *id,
-                                 const char *name)
+static int sqlite_project_rename(lk_store *st, const char *org_id, const char *id, const char *name)
 {
     return scoped_write(S(st), S_PROJECT_RENAME, org_id, id, name, "project");
 }
@@ -957,8 +956,7 @@ static int sqlite_env_get(lk_store *st, const char *project_id, const char *id, 
     return LK_OK;
 }
 
-static int sqlite_env_rename(lk_store *st, const char *project_id, const char *id,
-                             const char *name)
+static int sqlite_env_rename(lk_store *st, const char *project_id, const char *id, const char *name)
 {
     return scoped_write(S(st), S_ENV_RENAME, project_id, id, name, "environment");
 }
@@ -968,8 +966,8 @@ static int sqlite_env_delete(lk_store *st, const char *project_id, const char *i
     return scoped_write(S(st), S_ENV_DELETE, project_id, id, NULL, "environment");
 }
 
-static int sqlite_env_list(lk_store *st, const char *project_id, const lk_page *pg,
-                           lk_env_cb cb, void *ctx)
+static int sqlite_env_list(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
+                           void *ctx)
 {
     sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_get(s, S_ENV_LIST);
@@ -1058,8 +1056,7 @@ static int sqlite_key_get(lk_store *st, const char *id, lk_key *out)
 }
 
 /* The hot path: one probe of the UNIQUE index on hash, no allocation here. */
-static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                                  lk_key *out)
+static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out)
 {
     sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_get(s, S_KEY_GET_BY_HASH);
@@ -1107,8 +1104,8 @@ static int sqlite_key_list_org(lk_store *st, const char *org_id, int64_t now, co
     return key_list(S(st), S_KEY_LIST_ORG, org_id, now, pg, cb, ctx);
 }
 
-static int sqlite_key_list_user(lk_store *st, const char *user_id, int64_t now,
-                                const lk_page *pg, lk_key_cb cb, void *ctx)
+static int sqlite_key_list_user(lk_store *st, const char *user_id, int64_t now, const lk_page *pg,
+                                lk_key_cb cb, void *ctx)
 {
     return key_list(S(st), S_KEY_LIST_USER, user_id, now, pg, cb, ctx);
 }
@@ -1277,8 +1274,7 @@ static int sqlite_load(lk_store *st, const lk_record *r)
     case LK_REC_ORG:
         return insert_org(s, &r->as.org);
     case LK_REC_MEMBER:
-        return insert_member(s, r->as.member.org_id, r->as.member.user_id,
-                             r->as.member.joined_at);
+        return insert_member(s, r->as.member.org_id, r->as.member.user_id, r->as.member.joined_at);
     case LK_REC_PROJECT:
         return sqlite_project_create(st, &r->as.project);
     case LK_REC_ENV:

@@ -66,8 +66,8 @@ static void fresh_sqlite_url(char out[1024], const char *tag)
 static void email_lower_of(const lk_user *u, char out[LK_EMAIL_SIZE])
 {
     for (size_t i = 0; i <= strlen(u->email); i++)
-        out[i] = (char)((u->email[i] >= 'A' && u->email[i] <= 'Z') ? u->email[i] + 32
-                                                                    : u->email[i]);
+        out[i] =
+            (char)((u->email[i] >= 'A' && u->email[i] <= 'Z') ? u->email[i] + 32 : u->email[i]);
 }
 
 /* A user with a unique mixed-case email (email_lower is its lower case). */
@@ -239,7 +239,8 @@ static void concurrent_migrate_on(const char *url)
         args[i] = (migrate_arg){.url = url, .open_rc = 1, .migrate_rc = 1, .ping_rc = 1};
         assert_int_equal(pthread_create(&th[i], NULL, migrate_thread, &args[i]), 0);
     }
-    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < N; i++) {
         assert_int_equal(args[i].open_rc, LK_OK);
         assert_int_equal(args[i].migrate_rc, LK_OK);
@@ -325,8 +326,8 @@ static void user_email_conflict(void **state)
     lk_id_new("usr_", v.id);
     /* same address in other letter case: same email_lower */
     for (size_t i = 0; i <= strlen(u.email); i++)
-        v.email[i] = (char)((u.email[i] >= 'a' && u.email[i] <= 'z') ? u.email[i] - 32
-                                                                      : u.email[i]);
+        v.email[i] =
+            (char)((u.email[i] >= 'a' && u.email[i] <= 'z') ? u.email[i] - 32 : u.email[i]);
     snprintf(v.name, sizeof v.name, "Other");
     v.created_at = T0;
     assert_int_equal(st->ops->user_create(st, &v, lower, "h"), LK_ECONFLICT);
@@ -419,10 +420,24 @@ static void org_roundtrip(void **state)
     assert_int_equal(st->ops->org_rename(st, missing, "x"), LK_ENOT_FOUND);
     assert_int_equal(st->ops->org_delete(st, missing), LK_ENOT_FOUND);
     assert_int_equal(st->ops->billing_get(st, missing, &b), LK_ENOT_FOUND);
+    /* a reference to a row that does not exist is LK_ENOT_FOUND */
+    char nouser[LK_ID_SIZE];
+    lk_id_new("usr_", nouser);
+    assert_int_equal(st->ops->member_add(st, o.id, nouser, T0), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_add(st, missing, u.id, T0), LK_ENOT_FOUND);
+    lk_project orphan = {0};
+    lk_id_new("prj_", orphan.id);
+    snprintf(orphan.org_id, sizeof orphan.org_id, "%s", missing);
+    snprintf(orphan.name, sizeof orphan.name, "orphan");
+    assert_int_equal(st->ops->project_create(st, &orphan), LK_ENOT_FOUND);
+    lk_org lonely = {0};
+    lk_id_new("org_", lonely.id);
+    snprintf(lonely.name, sizeof lonely.name, "lonely");
+    assert_int_equal(st->ops->org_create(st, &lonely, nouser, "x@example.test"), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->org_get(st, lonely.id, &got), LK_ENOT_FOUND); /* rolled back */
     /* a second org with the same id is a conflict and leaves nothing behind */
     lk_org dup = o;
-    assert_int_equal(st->ops->org_create(st, &dup, stranger.id, "x@example.test"),
-                     LK_ECONFLICT);
+    assert_int_equal(st->ops->org_create(st, &dup, stranger.id, "x@example.test"), LK_ECONFLICT);
     assert_int_equal(st->ops->member_check(st, o.id, stranger.id), LK_ENOT_FOUND);
     assert_int_equal(st->ops->member_count(st, o.id, &n), LK_OK);
     assert_int_equal(n, 1);
@@ -480,13 +495,15 @@ static void org_list_for_user_pages(void **state)
     new_user(st, &u);
     new_user(st, &other);
     lk_org o[5], foreign;
-    for (int i = 0; i < 5; i++) new_org(st, u.id, T0 + i, &o[i]);
+    for (int i = 0; i < 5; i++)
+        new_org(st, u.id, T0 + i, &o[i]);
     new_org(st, other.id, T0, &foreign); /* not u's */
 
     collect *c = collect_new();
     assert_int_equal(st->ops->org_list_for_user(st, u.id, &(lk_page){0, 100}, cb_org, c), LK_OK);
     assert_int_equal(c->n, 5);
-    for (int i = 0; i < 5; i++) assert_string_equal(c->ids[i], o[4 - i].id);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(c->ids[i], o[4 - i].id);
     assert_int_equal(find_id(c, foreign.id), -1);
 
     memset(c, 0, sizeof *c);
@@ -494,8 +511,7 @@ static void org_list_for_user_pages(void **state)
     assert_int_equal(c->n, 2);
     int64_t cursor = c->seqs[1];
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->org_list_for_user(st, u.id, &(lk_page){cursor, 2}, cb_org, c),
-                     LK_OK);
+    assert_int_equal(st->ops->org_list_for_user(st, u.id, &(lk_page){cursor, 2}, cb_org, c), LK_OK);
     assert_int_equal(c->n, 2);
     assert_string_equal(c->ids[0], o[2].id);
     assert_string_equal(c->ids[1], o[1].id);
@@ -699,8 +715,7 @@ static void key_lists_skip_expired(void **state)
     assert_key_equal(&c->keys[0], &future);
 
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->key_list_user(st, u.id, now, &(lk_page){0, 100}, cb_key, c),
-                     LK_OK);
+    assert_int_equal(st->ops->key_list_user(st, u.id, now, &(lk_page){0, 100}, cb_key, c), LK_OK);
     assert_int_equal(c->n, 1); /* only u's own unexpired personal key; no org keys */
     assert_string_equal(c->ids[0], pers.id);
 
@@ -777,17 +792,19 @@ static void pagination_stable(void **state)
     new_org(st, u.id, T0, &o);
     enum { N = 25 };
     lk_project p[N];
-    for (int i = 0; i < N; i++) new_project(st, o.id, &p[i]);
+    for (int i = 0; i < N; i++)
+        new_project(st, o.id, &p[i]);
 
     collect *all = collect_new(), *c = collect_new();
     int64_t cursor = 0;
     int pages = 0;
     for (;;) {
         memset(c, 0, sizeof *c);
-        assert_int_equal(
-            st->ops->project_list(st, o.id, &(lk_page){cursor, 10}, cb_project, c), LK_OK);
+        assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){cursor, 10}, cb_project, c),
+                         LK_OK);
         assert_true(c->n <= 10);
-        for (int i = 0; i < c->n; i++) add_row(all, c->ids[i], c->seqs[i]);
+        for (int i = 0; i < c->n; i++)
+            add_row(all, c->ids[i], c->seqs[i]);
         pages++;
         if (c->n < 10) break;
         cursor = c->seqs[c->n - 1];
@@ -815,15 +832,15 @@ static void pagination_stable(void **state)
     /* same for keys, members */
     lk_key k[3];
     uint8_t h[LK_TOKEN_HASH_LEN];
-    for (int i = 0; i < 3; i++) new_key(st, o.id, u.id, 0, &k[i], h);
+    for (int i = 0; i < 3; i++)
+        new_key(st, o.id, u.id, 0, &k[i], h);
     memset(c, 0, sizeof *c);
     assert_int_equal(st->ops->key_list_org(st, o.id, T0, &(lk_page){0, 2}, cb_key, c), LK_OK);
     assert_int_equal(c->n, 2);
     assert_string_equal(c->ids[0], k[2].id);
     cursor = c->seqs[1];
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->key_list_org(st, o.id, T0, &(lk_page){cursor, 2}, cb_key, c),
-                     LK_OK);
+    assert_int_equal(st->ops->key_list_org(st, o.id, T0, &(lk_page){cursor, 2}, cb_key, c), LK_OK);
     assert_int_equal(c->n, 1);
     assert_string_equal(c->ids[0], k[0].id);
     free(all);
@@ -1030,7 +1047,8 @@ static void concurrent_writers(void **state)
         snprintf(w[i].key_id, sizeof w[i].key_id, "%s", k.id);
         assert_int_equal(pthread_create(&th[i], NULL, writer_thread, &w[i]), 0);
     }
-    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < N; i++) {
         assert_int_equal(w[i].rc, LK_OK);
         assert_int_equal(w[i].done, 30);
@@ -1175,7 +1193,8 @@ static void dump_load_roundtrip(void **state)
 
     assert_int_equal(dst->ops->dump(dst, cb_record, &c), LK_OK);
     assert_int_equal(c.n, a.n);
-    for (size_t i = 0; i < a.n; i++) assert_record_equal(&a.r[i], &c.r[i]);
+    for (size_t i = 0; i < a.n; i++)
+        assert_record_equal(&a.r[i], &c.r[i]);
 
     /* tokens and passwords keep working in the copy */
     lk_key got;
