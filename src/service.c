@@ -326,7 +326,8 @@ int lk_svc_signup(lk_svc *svc, const char *email, size_t email_len, const char *
         (rc = lk_validate_name(name, name_len, out->name, "name", &svc->err)))
         return rc;
     /* Cheap check first, so a taken email does not cost an argon2 hash. */
-    rc = svc->st->ops->user_get_by_email(svc->st, lower, NULL, NULL);
+    lk_user existing;
+    rc = svc->st->ops->user_get_by_email(svc->st, lower, &existing, NULL);
     if (rc == LK_OK) return lk_err_set(&svc->err, LK_ECONFLICT, "email is already registered");
     if (rc != LK_ENOT_FOUND) return store_err(svc, rc, NULL);
     if ((rc = lk_password_hash(password, password_len, pwhash)) != LK_OK)
