@@ -97,7 +97,7 @@ void lk_usage_note(lk_usage *u, lk_store *st, const char *key_id, int64_t at)
     if (u->n == u->cap) {
         /* Full: write the batch now. If the store is down the batch is
          * dropped rather than grown: last_used_at is advisory. */
-        if (lk_usage_flush(u, st) != LK_OK) clear(u);
+        if (st == NULL || lk_usage_flush(u, st) != LK_OK) clear(u);
         i = hash_id(key_id) & u->mask;
         while (u->index[i] != 0) i = (i + 1) & u->mask;
     }
