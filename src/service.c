@@ -265,10 +265,14 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
     return unauthenticated(svc);
 }
 
-/* A session cookie value: exactly 43 base64url characters. */
+/* A session cookie value: exactly 43 base64url characters (32 bytes). */
+#define SESSION_VALUE_LEN 43
+_Static_assert(LK_SESSION_TOKEN_SIZE > SESSION_VALUE_LEN, "session buffer");
+_Static_assert(LK_CSRF_SIZE > SESSION_VALUE_LEN, "csrf buffer");
+
 static bool session_value_ok(const char *s, size_t len)
 {
-    if (s == NULL || len != LK_SESSION_TOKEN_SIZE - 5) return false;
+    if (s == NULL || len != SESSION_VALUE_LEN) return false;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

@@ -57,7 +57,14 @@ typedef struct lk_principal {
 
 /* Throttles (see lk_svc_config_init for the defaults). A rule left all
  * zero in a config that was not initialised means "use the default"; to
- * switch a rule off set max_failures < 0. */
+ * switch a rule off set max_failures < 0.
+ *  - Bearer: only failures are counted and only failures are refused (429
+ *    instead of 401 once an address is past the limit); a valid token is
+ *    never refused, so the hot path never takes the limiter's lock.
+ *  - Login: checked before the password is verified, so a throttled email
+ *    or address gets 429 even with the right password. A successful login
+ *    resets the email's count; the address's count only expires (so one
+ *    valid account cannot be used to reset an attacker's counter). */
 #define LK_LOGIN_EMAIL_MAX_FAILURES 10  /* per email ... */
 #define LK_LOGIN_EMAIL_WINDOW 900       /* ... in 15 minutes */
 #define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
@@ -119,7 +126,8 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token
- * with the session's; LK_EFORBIDDEN if missing or different. */
+ * with the session's; LK_EFORBIDDEN if missing or different. A principal
+ * that is not a session (bearer keys carry no ambient cookie) passes. */
 int lk_svc_check_csrf(lk_svc *svc, const lk_principal *p, const char *hdr, size_t len);
 
 /* --- account (signup and login are slow: argon2id; call them off the
