@@ -496,6 +496,8 @@ int lk_svc_me_rename(lk_svc *svc, const lk_principal *p, const char *name, size_
 /* --- organizations -------------------------------------------------------- */
 
 static const char *ORG_NF = "organization not found";
+static const char *LAST_MEMBER =
+    "an organization must keep at least one member; delete the organization instead";
 
 int lk_svc_org_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_org_cb cb, void *ctx)
 {
@@ -621,14 +623,34 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
     if ((rc = svc->st->ops->member_check(svc->st, org_id, user_id)) != LK_OK)
         return store_err(svc, rc, nf);
-    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK)
-        return store_err(svc, rc, ORG_NF);
-    if (count <= 1)
-        return lk_err_set(&svc->err, LK_ECONFLICT,
-                          "an organization must keep at least one member; delete the "
-                          "organization instead");
-    rc = svc->st->ops->member_remove(svc->st, org_id, user_id);
-    return rc ? store_err(svc, rc, nf) : LK_OK;
+    /* Count, remove and count again in one transaction (SQLite: BEGIN
+     * IMMEDIATE, so concurrent removals are serialised); roll back rather
+     * than leave the org without members. */
+    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
+    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
+        store_err(svc, rc, ORG_NF);
+        goto out;
+    }
+    if (count <= 1) {
+        rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
+        goto out;
+    }
+    if ((rc = svc->st->ops->member_remove(svc->st, org_id, user_id)) != LK_OK) {
+        store_err(svc, rc, nf);
+        goto out;
+    }
+    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
+        store_err(svc, rc, ORG_NF);
+        goto out;
+    }
+    if (count < 1) rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
+out:
+    if (rc == LK_OK) {
+        if ((rc = svc->st->ops->commit(svc->st)) != LK_OK) store_err(svc, rc, NULL);
+    } else {
+        (void)svc->st->ops->rollback(svc->st);
+    }
+    return rc;
 }
 
 /* --- projects ------------------------------------------------------------- */

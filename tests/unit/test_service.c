@@ -22,6 +22,7 @@
 #include "timefmt.h"
 #include "token.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -701,6 +702,61 @@ static void orgs_and_members(void **state)
     assert_int_equal(lk_svc_org_get(&f->svc, &f->s_alice, f->a.id, &o), LK_OK);
 }
 
+
+/* Two members leave at the same time, each on its own connection: the
+ * org never ends up empty (count, remove and recount share a transaction). */
+typedef struct leaver {
+    fx *f;
+    lk_store *st;
+    lk_principal p;
+    const char *org_id;
+    pthread_barrier_t *bar;
+    int rc;
+} leaver;
+
+static void *leave(void *arg)
+{
+    leaver *lv = arg;
+    lk_svc svc = {.st = lv->st, .rl = lv->f->rl, .cfg = &lv->f->cfg};
+    pthread_barrier_wait(lv->bar);
+    lv->rc = lk_svc_member_remove(&svc, &lv->p, lv->org_id, lv->p.user_id);
+    return NULL;
+}
+
+static void last_member_rule_concurrent(void **state)
+{
+    fx *f = *state;
+    char url[160];
+    snprintf(url, sizeof(url), "sqlite:%s", f->path);
+    lk_store *st1, *st2;
+    lk_err e;
+    assert_int_equal(lk_store_open(url, &st1, &e), LK_OK);
+    assert_int_equal(lk_store_open(url, &st2, &e), LK_OK);
+    for (int round = 0; round < 20; round++) {
+        lk_org o;
+        lk_member m;
+        assert_int_equal(lk_svc_org_create(&f->svc, &f->s_alice, S("race"), &o), LK_OK);
+        assert_int_equal(lk_svc_member_add(&f->svc, &f->s_alice, o.id, S("bob@example.com"), &m),
+                         LK_OK);
+        pthread_barrier_t bar;
+        pthread_barrier_init(&bar, NULL, 2);
+        leaver a = {f, st1, f->s_alice, o.id, &bar, 0}, b = {f, st2, f->s_bob, o.id, &bar, 0};
+        pthread_t ta, tb;
+        pthread_create(&ta, NULL, leave, &a);
+        pthread_create(&tb, NULL, leave, &b);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&bar);
+        int64_t n = -1;
+        assert_int_equal(f->st->ops->member_count(f->st, o.id, &n), LK_OK);
+        assert_int_equal(n, 1);
+        assert_true((a.rc == LK_OK) != (b.rc == LK_OK));
+        assert_true(a.rc == LK_ECONFLICT || b.rc == LK_ECONFLICT);
+    }
+    lk_store_close(st1);
+    lk_store_close(st2);
+}
+
 /* --- accounts, sessions, throttling ---------------------------------------- */
 
 static void signup_rules(void **state)
@@ -921,6 +977,7 @@ int main(void)
         T(pagination),
         T(callback_error_stops),
         T(orgs_and_members),
+        T(last_member_rule_concurrent),
         T(signup_rules),
         T(sessions_and_csrf),
         T(login_uniform_and_throttled),
