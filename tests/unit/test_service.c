@@ -936,6 +936,34 @@ static void bearer_failures_throttled(void **state)
     assert_int_equal(lk_svc_auth_bearer(&f->svc, fake, strlen(fake), "10.9.9.9", &p), E401);
 }
 
+
+static void bearer_default_rule_and_env(void **state)
+{
+    /* main() set LATCHKEY_BEARER_FAIL_LIMIT=50 before anything ran. A
+     * config that was never initialised (rules all zero) gets the default
+     * rule, with the environment's count. */
+    fx *f = *state;
+    lk_svc_config plain;
+    memset(&plain, 0, sizeof(plain));
+    plain.signup_open = true;
+    plain.now = clock_fn;
+    lk_svc svc = {.st = f->st, .usage = f->usage, .rl = f->rl, .cfg = &plain};
+    lk_principal p;
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(lk_svc_auth_bearer(&svc, S("lkp_nope"), "10.50.0.1", &p), E401);
+    assert_int_equal(lk_svc_auth_bearer(&svc, S("lkp_nope"), "10.50.0.1", &p), LK_ERATE_LIMITED);
+    assert_int_equal(svc.err.retry_after, LK_BEARER_WINDOW);
+    lk_svc_config c;
+    lk_svc_config_init(&c);
+    assert_int_equal(c.bearer_per_client.max_failures, 50);
+    assert_int_equal(c.login_per_email.max_failures, LK_LOGIN_EMAIL_MAX_FAILURES);
+    assert_true(c.signup_open);
+    /* a rule switched off never answers 429 */
+    plain.bearer_per_client = (lk_ratelimit_rule){-1, 0};
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(lk_svc_auth_bearer(&svc, S("lkp_nope"), "10.50.0.2", &p), E401);
+}
+
 static void password_hashing(void **state)
 {
     (void)state;
@@ -962,6 +990,7 @@ static void ready(void **state)
 
 int main(void)
 {
+    setenv("LATCHKEY_BEARER_FAIL_LIMIT", "50", 1);
     if (lk_token_init() != 0) return 1;
     const struct CMUnitTest tests[] = {
         T(authz_table),
@@ -982,6 +1011,7 @@ int main(void)
         T(sessions_and_csrf),
         T(login_uniform_and_throttled),
         T(bearer_failures_throttled),
+        T(bearer_default_rule_and_env),
         cmocka_unit_test(password_hashing),
         T(ready),
     };
