@@ -392,12 +392,10 @@ static void pg_log(const char *what, const PGresult *res, PGconn *conn)
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (msg == NULL && conn) msg = PQerrorMessage(conn);
     if (ss && strncmp(ss, "22", 2) == 0) msg = "(data exception)";
+    /* the first line only: libpq's connection errors go on with advice */
     char line[300];
     snprintf(line, sizeof(line), "%s", msg ? msg : "");
-    size_t l = strlen(line);
-    while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r')) line[--l] = '\0';
-    for (char *c = line; *c; c++)
-        if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    line[strcspn(line, "\r\n")] = '\0';
     fprintf(stderr, "latchkeyd: postgresql: %s failed: SQLSTATE %s: %s\n", what, ss ? ss : "-",
             line);
 }
