@@ -55,9 +55,27 @@ typedef struct lk_principal {
     lk_session session;       /* SESSION: includes the csrf token */
 } lk_principal;
 
+/* Throttles (see lk_svc_config_init for the defaults). A rule left all
+ * zero in a config that was not initialised means "use the default"; to
+ * switch a rule off set max_failures < 0. */
+#define LK_LOGIN_EMAIL_MAX_FAILURES 10  /* per email ... */
+#define LK_LOGIN_EMAIL_WINDOW 900       /* ... in 15 minutes */
+#define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
+#define LK_LOGIN_CLIENT_WINDOW 900      /* ... in 15 minutes */
+#define LK_BEARER_MAX_FAILURES 100      /* bad bearer tokens per client ... */
+#define LK_BEARER_WINDOW 60             /* ... per minute */
+
 typedef struct lk_svc_config {
     bool signup_open;
+    /* Added by the service layer: */
+    lk_ratelimit_rule login_per_email;  /* failed logins for one email */
+    lk_ratelimit_rule login_per_client; /* failed logins from one address */
+    lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
+    int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
 } lk_svc_config;
+
+/* Fill cfg with the defaults: signup open, the limits above, real clock. */
+void lk_svc_config_init(lk_svc_config *cfg);
 
 typedef struct lk_svc {
     lk_store *st;               /* this thread's connection, not owned */
