@@ -36,6 +36,7 @@
 #define LK_USAGE_CAPACITY 4096
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
+#define LK_SHUTDOWN_QUIET_ROUNDS 3
 
 typedef struct lk_server lk_server;
 
@@ -360,10 +361,15 @@ static void *loop_main(void *arg)
     h2o_socket_close(lp->listener);
     lp->listener = NULL;
     h2o_context_request_shutdown(&lp->ctx);
+    /* Drain: serve what is already in flight (requests already read or
+     * sitting in a connection's buffer, deferred jobs) until nothing has
+     * been pending for LK_SHUTDOWN_QUIET_ROUNDS rounds, or the deadline. */
     uint64_t deadline = h2o_now(loop) + LK_SHUTDOWN_WAIT_MS;
-    while (lp->pending > 0 && h2o_now(loop) < deadline) h2o_evloop_run(loop, 50);
-    for (int i = 0; i < 3; i++) h2o_evloop_run(loop, 0); /* let queued writes go out */
-    h2o_evloop_run(loop, 5);
+    int quiet = 0;
+    while (quiet < LK_SHUTDOWN_QUIET_ROUNDS && h2o_now(loop) < deadline) {
+        h2o_evloop_run(loop, 10);
+        quiet = lp->pending > 0 ? 0 : quiet + 1;
+    }
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
     return NULL;
