@@ -1000,8 +1000,11 @@ static int cmd_keys_check(ctx *x)
     } else if (st == LK_TOKEN_OK) {
         printf("%s: a well-formed %s key; the checksum holds\n", red, kname);
     } else {
-        printf("not a valid latchkey token%s%s%s: %s\n", kname ? " (looks like a " : "",
-               kname ? kname : "", kname ? " key)" : "", lk_token_status_str(st));
+        printf("not a valid latchkey token%s: %s\n",
+               kind == LK_TOKEN_ORG        ? " (looks like an organization key)"
+               : kind == LK_TOKEN_PERSONAL ? " (looks like a personal key)"
+                                           : "",
+               lk_token_status_str(st));
     }
     sodium_memzero(buf, sizeof buf);
     return st == LK_TOKEN_OK ? LK_EXIT_OK : LK_EXIT_FAIL;
