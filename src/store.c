@@ -9,14 +9,8 @@
 const lk_store_ops *lk_store_backend(const char *url, lk_err *e)
 {
     if (strncmp(url, "sqlite:", 7) == 0) return &lk_store_sqlite_ops;
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
-#ifndef LK_NO_PG
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
         return &lk_store_pg_ops;
-#else
-        lk_err_set(e, LK_EINTERNAL, "this build has no PostgreSQL backend");
-        return NULL;
-#endif
-    }
     lk_err_set(e, LK_EINTERNAL,
                "unsupported database URL (expected sqlite:PATH or postgresql://...)");
     return NULL;
