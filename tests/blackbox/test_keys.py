@@ -156,8 +156,8 @@ class Expiry(ServerCase):
 
     def test_expires_at_bad_values_400(self):
         c = self.user()
-        for when in ("tomorrow", "", "2099-13-01T00:00:00Z", "2099-02-30T00:00:00Z", "2099-01-01",
-                     "2099-01-01T25:00:00Z", 4102444800, True, ["2099-01-01T00:00:00Z"], {"at": 1}):
+        for when in ("tomorrow", "", "2099-13-01T00:00:00Z", "2099-02-30T00:00:00Z",
+                     "2099-01-01T25:00:00Z", "01/01/2099", 4102444800, True, ["2099-01-01T00:00:00Z"], {"at": 1}):
             with self.subTest(when=when):
                 r = c.post("/v1/me/access-keys", {"name": "bad", "expires_at": when})
                 self.assert_error(r, 400, "validation_failed", field="expires_at")
