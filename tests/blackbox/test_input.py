@@ -66,6 +66,7 @@ BAD_BODIES = {
     "raw_newline_in_string": (b'{"name": "a\nb"}', JSON_ERR),
     "bad_escape": (b'{"name": "a\\qb"}', "invalid_json"),
     "missing_name": (b'{}', "validation_failed"),
+    "duplicate_name_keys": (b'{"name": "a", "name": 5}', JSON_ERR + ("ok",)),
     "only_unknown": (b'{"nam": "x", "Name": "y"}', "validation_failed"),
 }
 
@@ -121,6 +122,9 @@ CONTENT_TYPES = {
     "multipart": ("multipart/form-data; boundary=x", 415),
     "xml": ("application/xml", 415),
     "json_charset": ("application/json; charset=utf-8", "ok"),
+    "json_uppercase": ("Application/JSON", "ok"),          # RFC 9110 8.3.1: case-insensitive
+    "json_suffix_trick": ("application/jsonx", 415),
+    "json_in_param_only": ("text/plain; x=application/json", 415),
 }
 
 LIMIT = 64 * 1024

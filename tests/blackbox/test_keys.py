@@ -195,6 +195,12 @@ class Expiry(ServerCase):
         self.assertNotIn(ok["id"], oids, "expired org key still listed")
         self.assertIn(keep["id"], pids)
         self.ok(self.bearer(keep["token"]).get("/v1/me"))
+        # treated as deleted: it cannot be renamed or deleted either
+        self.assert_error(c.patch("/v1/me/access-keys/" + pk["id"], {"name": "x"}), 404, "not_found")
+        self.assert_error(c.delete("/v1/me/access-keys/" + pk["id"]), 404, "not_found")
+        okp = "/v1/organizations/%s/access-keys/%s" % (org, ok["id"])
+        self.assert_error(c.patch(okp, {"name": "x"}), 404, "not_found")
+        self.assert_error(c.delete(okp), 404, "not_found")
 
 
 class Membership(ServerCase):
