@@ -53,7 +53,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
     close() {
       if (closed) return;
       if (dialog.open) dialog.close();
-      else finish();
+      finish(); // synchronously: the node (and any token in it) leaves the page now
     },
     get closed() {
       return closed;
