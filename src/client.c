@@ -68,8 +68,8 @@ void lk_client_scrub(char *s)
             char *end = p + 4;
             while (is_base62((unsigned char)*end)) end++;
             /* keep "lkX_", write "…", drop the rest of the run */
-            memcpy(p + 4, ell, 3);
             if (end > p + 7) {
+                memcpy(p + 4, ell, 3); /* only now: a shorter run may end the string */
                 memmove(p + 7, end, strlen(end) + 1);
             } else {
                 /* a run of 1-3 characters: replacing it would grow the string;
