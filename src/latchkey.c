@@ -30,6 +30,7 @@
 #include "timefmt.h"
 #include "token.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -1144,6 +1145,7 @@ static int cmd_logout(ctx *x)
     snprintf(key_id, sizeof key_id, "%s", x->cred.key_id);
     lk_client_resp r;
     int res = 0;
+    long status = 0;
     if (!key_id[0]) { /* an old file without key_id: ask who we are */
         res = lk_client_request(x->client, "GET", "/v1/whoami", NULL, &r);
         if (res == 0) {
@@ -1156,10 +1158,13 @@ static int cmd_logout(ctx *x)
         if ((rc = build_path(x, path, sizeof path, "/v1/me/access-keys/%s", key_id)) != 0)
             return rc;
         res = lk_client_request(x->client, "DELETE", path, NULL, &r);
+        status = r.status;
         lk_client_resp_release(&r);
     }
+    /* 401 (the key is expired or revoked) and 404 (already deleted): the
+     * server holds nothing for this file any more, so remove it anyway */
     if (res == LK_CLIENT_EUNREACHABLE || (res != 0 && res != LK_CLIENT_EUNAUTH &&
-                                          !(res == LK_CLIENT_EREFUSED && r.status == 404))) {
+                                          !(res == LK_CLIENT_EREFUSED && status == 404))) {
         rc = request_failed(x, res);
         notef("The key was not revoked, so %s was kept. Try again, or delete the key in the "
               "dashboard and remove the file.",
@@ -1233,7 +1238,8 @@ static const char exit_help[] =
 
 static void print_command_help(const command *c)
 {
-    printf("usage: latchkey %s\n\n%c%s.\n", c->usage, c->help[0] - 32 * (c->help[0] >= 'a' && c->help[0] <= 'z'), c->help + 1);
+    printf("usage: latchkey %s\n\n%c%s.\n", c->usage, toupper((unsigned char)c->help[0]),
+           c->help + 1);
     if (c->allowed & F_ORG) printf("  --org ORG        organization ID (org_…) or exact name\n");
     if (c->allowed & F_PROJECT) printf("  --project PRJ    project ID (prj_…) or exact name\n");
     if (c->allowed & F_EXPIRES)
@@ -1425,6 +1431,13 @@ static int run(int argc, char **argv, ctx *x)
     if (x->nargs < c->args_min) return usage_error(x, "missing argument");
     unsigned extra = o->seen & ~c->allowed;
     if (extra) return usage_error(x, "option %s does not apply here", flag_name(extra & -extra));
+    if (o->limit) {
+        char *end;
+        errno = 0;
+        long n = strtol(o->limit, &end, 10);
+        if (errno || end == o->limit || *end || n < 1 || n > 1000)
+            return usage_error(x, "--limit wants a number from 1 to 1000");
+    }
     unsigned missing = c->required & ~o->seen;
     if (missing) return usage_error(x, "%s is required", flag_name(missing & -missing));
     for (int i = 0; i < x->nargs; i++)

@@ -96,6 +96,25 @@ class Credentials(CliTestCase):
         self.assertRc(self.cli("whoami"), 3)
         self.assertRc(self.cli("logout"), 3)
 
+    def test_logout_when_the_key_is_already_gone(self):
+        u = self.new_user()
+        self.assertRc(self.login_pty(u.email), 0)
+        kid = json.loads(self.cli("whoami", "--json").out)["key"]["id"]
+        self.assertEqual(u.delete("/v1/me/access-keys/" + kid).status, 204)
+        r = self.cli("logout")
+        self.assertRc(r, 0)
+        self.assertIn("already", r.err)
+        self.assertFalse(os.path.exists(self.cred_path()))
+
+    def test_logout_unreachable_keeps_the_file(self):
+        u = self.new_user()
+        self.assertRc(self.login_pty(u.email), 0)
+        r = self.cli("logout", "--url", "http://127.0.0.1:9")
+        self.assertRc(r, 4)
+        self.assertIn("http://127.0.0.1:9", r.err)
+        self.assertTrue(os.path.exists(self.cred_path()))
+        self.assertRc(self.cli("whoami"), 0)  # still logged in
+
     def test_login_again_replaces_the_previous_key(self):
         u = self.new_user()
         self.assertRc(self.login_pty(u.email), 0)
