@@ -20,7 +20,8 @@ struct lk_table {
     size_t rows, cap;
 };
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid
+ * (overlong, surrogate, beyond U+10FFFF, bad continuation). */
 static size_t utf8_seq(const unsigned char *s)
 {
     unsigned char c = s[0];
@@ -45,7 +46,6 @@ static size_t utf8_seq(const unsigned char *s)
     }
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
     if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-    if (cp >= 0x80 && cp <= 0x9F) return 0; /* C1 controls */
     return n;
 }
 
@@ -56,10 +56,12 @@ void lk_output_sanitize(const char *s, char *out, size_t size)
     if (size == 0) return;
     while (*p) {
         size_t n = utf8_seq(p);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+        bool control = (n == 1 && (*p < 0x20 || *p == 0x7f)) || /* C0, DEL */
+                       (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F); /* C1: U+0080..U+009F */
+        if (n == 0 || control) {
             if (o + 1 >= size) break;
             out[o++] = '?';
-            p++;
+            p += n ? n : 1;
             continue;
         }
         if (o + n >= size) break;

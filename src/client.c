@@ -59,14 +59,22 @@ static bool is_base62(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
+/* Does a token prefix ("lko_"/"lkp_") start at p? */
+static bool at_prefix(const char *p)
+{
+    return p[0] == 'l' && p[1] == 'k' && (p[2] == 'o' || p[2] == 'p') && p[3] == '_';
+}
+
 void lk_client_scrub(char *s)
 {
     static const char ell[] = "\xE2\x80\xA6"; /* … */
     char *p = s;
     while ((p = strstr(p, "lk")) != NULL) {
-        if ((p[2] == 'o' || p[2] == 'p') && p[3] == '_' && is_base62((unsigned char)p[4])) {
+        if (at_prefix(p) && is_base62((unsigned char)p[4])) {
+            /* the run ends at a non-base62 byte or where the next token
+             * starts (two tokens pasted together) */
             char *end = p + 4;
-            while (is_base62((unsigned char)*end)) end++;
+            while (is_base62((unsigned char)*end) && !at_prefix(end)) end++;
             /* keep "lkX_", write "…", drop the rest of the run */
             memcpy(p + 4, ell, 3);
             if (end > p + 7) {
