@@ -237,7 +237,8 @@ static int prompt_line(const char *prompt, char *out, size_t size, bool secret)
 static void strip_slashes(char *s)
 {
     size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/') s[--n] = '\0';
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
 }
 
 /* Set x->url from --url or LATCHKEY_URL (x->url_explicit) or the default. */
@@ -268,8 +269,9 @@ static int make_client(ctx *x)
 
 static int no_credential(ctx *x)
 {
-    errorf(x, "not logged in: no credential found. Pass --token TOKEN, set LATCHKEY_TOKEN, "
-              "or run `latchkey login` (which stores one in %s)",
+    errorf(x,
+           "not logged in: no credential found. Pass --token TOKEN, set LATCHKEY_TOKEN, "
+           "or run `latchkey login` (which stores one in %s)",
            x->cred_path[0] ? x->cred_path : "~/.config/latchkey/credentials");
     return LK_EXIT_UNAUTH;
 }
@@ -369,8 +371,7 @@ static int build_path(ctx *x, char *out, size_t size, const char *fmt, ...)
     return 0;
 }
 
-static int request(ctx *x, const char *method, const char *path, json_t *body,
-                   lk_client_resp *resp)
+static int request(ctx *x, const char *method, const char *path, json_t *body, lk_client_resp *resp)
 {
     int rc = lk_client_request(x->client, method, path, body, resp);
     if (rc != 0) {
@@ -387,7 +388,8 @@ static int page_path(ctx *x, char *out, size_t size, const char *path, const cha
     int n = snprintf(out, size, "%s", path);
     char sep = strchr(path, '?') ? '&' : '?';
     if (x->o.limit) {
-        if (lk_client_escape(x->o.limit, esc, sizeof esc) != 0) return usage_error(x, "bad --limit");
+        if (lk_client_escape(x->o.limit, esc, sizeof esc) != 0)
+            return usage_error(x, "bad --limit");
         n += snprintf(out + n, size - (size_t)n, "%climit=%s", sep, esc);
         sep = '&';
     }
@@ -425,8 +427,8 @@ static int fetch_all(ctx *x, const char *path, json_t **items)
         }
         json_array_extend(*items, data);
         const char *next = jstr(r.json, "next_cursor");
-        bool more = follow && next && *next && strlen(next) < sizeof cursor &&
-                    strcmp(next, cursor) != 0;
+        bool more =
+            follow && next && *next && strlen(next) < sizeof cursor && strcmp(next, cursor) != 0;
         if (more) snprintf(cursor, sizeof cursor, "%s", next);
         lk_client_resp_release(&r);
         if (!more) return 0;
@@ -465,7 +467,8 @@ static int find_item(ctx *x, const char *path, const char *id_field, const char 
     *found = NULL;
     int rc = fetch_all(x, path, &items);
     if (rc != 0) return rc;
-    json_array_foreach(items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         const char *id = jstr(item, id_field);
         if (id && strcmp(id, value) == 0) {
             match = item;
@@ -474,7 +477,8 @@ static int find_item(ctx *x, const char *path, const char *id_field, const char 
         }
     }
     if (!match && by_name) {
-        json_array_foreach(items, i, item) {
+        json_array_foreach(items, i, item)
+        {
             const char *name = jstr(item, by_name);
             bool fold = strcmp(by_name, "email") == 0; /* emails compare case-insensitively */
             if (name && (fold ? strcasecmp(name, value) == 0 : strcmp(name, value) == 0)) {
@@ -538,7 +542,8 @@ static bool any_set(json_t *items, const char *field)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         const char *v = jstr(it, field);
         if (v && *v) return true;
     }
@@ -577,7 +582,8 @@ static int print_table(row_kind k, json_t *items)
     if (!t) return LK_EXIT_FAIL;
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         const char *c[LK_TABLE_COLS_MAX];
         char d1[LK_DATE_SIZE], d2[LK_DATE_SIZE], d3[LK_DATE_SIZE];
         size_t m = 0;
@@ -756,8 +762,7 @@ static int cmd_members_remove(ctx *x)
     snprintf(user, sizeof user, "%s", x->args[0]);
     if (strchr(x->args[0], '@')) { /* an email: find the member's ID */
         json_t *m;
-        if ((rc = find_item(x, path, "user_id", "email", x->args[0], "member", &m)) != 0)
-            return rc;
+        if ((rc = find_item(x, path, "user_id", "email", x->args[0], "member", &m)) != 0) return rc;
         snprintf(user, sizeof user, "%s", jstr(m, "user_id") ? jstr(m, "user_id") : "");
         json_decref(m);
     }
@@ -808,8 +813,8 @@ static int cmd_envs_list(ctx *x)
     int rc = resolve_org(x, org);
     if (rc == 0) rc = resolve_project(x, org, prj);
     if (rc == 0)
-        rc = build_path(x, path, sizeof path,
-                        "/v1/organizations/%s/projects/%s/environments", org, prj);
+        rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects/%s/environments", org,
+                        prj);
     return rc ? rc : list_cmd(x, K_ENV, path);
 }
 
@@ -819,8 +824,8 @@ static int cmd_envs_create(ctx *x)
     int rc = resolve_org(x, org);
     if (rc == 0) rc = resolve_project(x, org, prj);
     if (rc == 0)
-        rc = build_path(x, path, sizeof path,
-                        "/v1/organizations/%s/projects/%s/environments", org, prj);
+        rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects/%s/environments", org,
+                        prj);
     return rc ? rc : create_cmd(x, K_ENV, path, name_body(x->args[0]));
 }
 
@@ -854,8 +859,9 @@ static int cmd_keys_create(ctx *x)
         int64_t t;
         if (lk_time_parse(x->o.expires, strlen(x->o.expires), &t) != 0) {
             json_decref(body);
-            return usage_error(x, "--expires wants a date: YYYY-MM-DD or RFC 3339 "
-                                  "(2026-12-31T23:59:59Z), not '%s'",
+            return usage_error(x,
+                               "--expires wants a date: YYYY-MM-DD or RFC 3339 "
+                               "(2026-12-31T23:59:59Z), not '%s'",
                                x->o.expires);
         }
         lk_time_format(t, when);
@@ -924,8 +930,9 @@ static int cmd_keys_delete(ctx *x)
     char path[PATH_MAX_LEN], one[PATH_MAX_LEN], full[PATH_MAX_LEN * 2];
     char name[LK_TABLE_CELL_MAX], red[LK_TABLE_CELL_MAX];
     if (!x->o.yes && !isatty(STDIN_FILENO))
-        return usage_error(x, "refusing to delete key '%s' without confirmation: there is no "
-                              "terminal to ask on; pass --yes",
+        return usage_error(x,
+                           "refusing to delete key '%s' without confirmation: there is no "
+                           "terminal to ask on; pass --yes",
                            x->args[0]);
     int rc = keys_path(x, path);
     if (rc != 0) return rc;
@@ -975,10 +982,11 @@ static int cmd_keys_check(ctx *x)
         s = buf;
     }
     /* trim white space (a pasted token often brings a newline) */
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
     size_t len = strlen(s);
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                       s[len - 1] == '\r'))
+    while (len > 0 &&
+           (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
         len--;
 
     lk_token_kind kind = 0;
@@ -987,7 +995,9 @@ static int cmd_keys_check(ctx *x)
         if (len >= 4 && memcmp(s, "lko_", 4) == 0) kind = LK_TOKEN_ORG;
         if (len >= 4 && memcmp(s, "lkp_", 4) == 0) kind = LK_TOKEN_PERSONAL;
     }
-    const char *kname = kind == LK_TOKEN_ORG ? "organization" : kind == LK_TOKEN_PERSONAL ? "personal" : NULL;
+    const char *kname = kind == LK_TOKEN_ORG        ? "organization"
+                        : kind == LK_TOKEN_PERSONAL ? "personal"
+                                                    : NULL;
     char red[LK_TOKEN_REDACTED_SIZE] = "";
     if (st == LK_TOKEN_OK) lk_token_redact(s, red);
     bool checksum_ok = st == LK_TOKEN_OK;
@@ -1084,7 +1094,8 @@ static int cmd_login(ctx *x)
     }
     lk_cred_clear(&old);
 
-    if (gethostname(host, sizeof host) != 0 || !host[0]) snprintf(host, sizeof host, "this machine");
+    if (gethostname(host, sizeof host) != 0 || !host[0])
+        snprintf(host, sizeof host, "this machine");
     host[sizeof host - 1] = '\0';
     snprintf(keyname, sizeof keyname, "latchkey CLI on %.80s", host);
     body = name_body(keyname);
@@ -1120,6 +1131,8 @@ static int cmd_login(ctx *x)
     lk_output_sanitize(who, safe, sizeof safe);
     notef("Logged in as %s. Stored the personal key '%s' (%s) in %s.", safe, keyname, red,
           x->cred_path);
+    const char *env = getenv("LATCHKEY_TOKEN");
+    if (env && *env) notef("Note: LATCHKEY_TOKEN is set; it takes precedence over this login.");
     rc = 0;
 out:
     /* the session was only needed to make the key: end it */
@@ -1163,8 +1176,8 @@ static int cmd_logout(ctx *x)
     }
     /* 401 (the key is expired or revoked) and 404 (already deleted): the
      * server holds nothing for this file any more, so remove it anyway */
-    if (res == LK_CLIENT_EUNREACHABLE || (res != 0 && res != LK_CLIENT_EUNAUTH &&
-                                          !(res == LK_CLIENT_EREFUSED && status == 404))) {
+    if (res == LK_CLIENT_EUNREACHABLE ||
+        (res != 0 && res != LK_CLIENT_EUNAUTH && !(res == LK_CLIENT_EREFUSED && status == 404))) {
         rc = request_failed(x, res);
         notef("The key was not revoked, so %s was kept. Try again, or delete the key in the "
               "dashboard and remove the file.",
@@ -1183,28 +1196,28 @@ static int cmd_logout(ctx *x)
 /* ------------------------------------------------------------ the table */
 
 static const command commands[] = {
-    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0,
-     0, 0, 0, cmd_login},
-    {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0,
-     0, cmd_logout},
+    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0, 0,
+     0, 0, cmd_login},
+    {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0, 0,
+     cmd_logout},
     {"whoami", NULL, "whoami", "show who the credential is", 0, 0, 0, 0, cmd_whoami},
     {"orgs", "list", "orgs list", "list your organizations", 0, 0, F_LIST, 0, cmd_orgs_list},
-    {"orgs", "create", "orgs create NAME", "create an organization (you become a member)", 1, 1,
-     0, 0, cmd_orgs_create},
+    {"orgs", "create", "orgs create NAME", "create an organization (you become a member)", 1, 1, 0,
+     0, cmd_orgs_create},
     {"members", "list", "members list --org ORG", "list the members of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, cmd_members_list},
-    {"members", "add", "members add EMAIL --org ORG", "add an existing user by email", 1, 1,
-     F_ORG, F_ORG, cmd_members_add},
+    {"members", "add", "members add EMAIL --org ORG", "add an existing user by email", 1, 1, F_ORG,
+     F_ORG, cmd_members_add},
     {"members", "remove", "members remove USER --org ORG",
      "remove a member (USER is a user ID or an email)", 1, 1, F_ORG, F_ORG, cmd_members_remove},
     {"projects", "list", "projects list --org ORG", "list the projects of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, cmd_projects_list},
-    {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG,
-     F_ORG, cmd_projects_create},
-    {"projects", "delete", "projects delete PRJ --org ORG", "delete a project", 1, 1, F_ORG,
-     F_ORG, cmd_projects_delete},
-    {"envs", "list", "envs list --org ORG --project PRJ", "list the environments of a project",
-     0, 0, F_ORG | F_PROJECT | F_LIST, F_ORG | F_PROJECT, cmd_envs_list},
+    {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG, F_ORG,
+     cmd_projects_create},
+    {"projects", "delete", "projects delete PRJ --org ORG", "delete a project", 1, 1, F_ORG, F_ORG,
+     cmd_projects_delete},
+    {"envs", "list", "envs list --org ORG --project PRJ", "list the environments of a project", 0,
+     0, F_ORG | F_PROJECT | F_LIST, F_ORG | F_PROJECT, cmd_envs_list},
     {"envs", "create", "envs create NAME --org ORG --project PRJ", "create an environment", 1, 1,
      F_ORG | F_PROJECT, F_ORG | F_PROJECT, cmd_envs_create},
     {"keys", "list", "keys list [--org ORG]",
@@ -1218,8 +1231,8 @@ static const command commands[] = {
     {"keys", "delete", "keys delete KEY [--org ORG] [--yes]",
      "revoke a key at once (asks first on a terminal)", 1, 1, F_ORG | F_YES, 0, cmd_keys_delete},
     {"keys", "check", "keys check TOKEN|-",
-     "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0,
-     0, cmd_keys_check},
+     "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0, 0,
+     cmd_keys_check},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -1354,12 +1367,18 @@ static void parse_args(int argc, char **argv, opts *o)
 static const char *flag_name(unsigned bit)
 {
     switch (bit) {
-    case F_ORG: return "--org";
-    case F_PROJECT: return "--project";
-    case F_EXPIRES: return "--expires";
-    case F_YES: return "--yes";
-    case F_LIMIT: return "--limit";
-    default: return "--cursor";
+    case F_ORG:
+        return "--org";
+    case F_PROJECT:
+        return "--project";
+    case F_EXPIRES:
+        return "--expires";
+    case F_YES:
+        return "--yes";
+    case F_LIMIT:
+        return "--limit";
+    default:
+        return "--cursor";
     }
 }
 
@@ -1404,8 +1423,9 @@ static int run(int argc, char **argv, ctx *x)
                 print_help(group);
                 return 0;
             }
-            fprintf(stderr, "latchkey: %s '%s%s%s'\n", sub ? "unknown command" : "missing subcommand for",
-                    group, sub ? " " : "", sub ? sub : "");
+            fprintf(stderr, "latchkey: %s '%s%s%s'\n",
+                    sub ? "unknown command" : "missing subcommand for", group, sub ? " " : "",
+                    sub ? sub : "");
             for (size_t i = 0; i < NCOMMANDS; i++)
                 if (strcmp(commands[i].group, group) == 0)
                     fprintf(stderr, "usage: latchkey %s\n", commands[i].usage);
@@ -1443,8 +1463,7 @@ static int run(int argc, char **argv, ctx *x)
     for (int i = 0; i < x->nargs; i++)
         if (!x->args[i][0]) return usage_error(x, "an argument is empty");
 
-    if (c->run == cmd_keys_check || c->run == cmd_login || c->run == cmd_logout)
-        return c->run(x);
+    if (c->run == cmd_keys_check || c->run == cmd_login || c->run == cmd_logout) return c->run(x);
     int rc = connect_with_credential(x);
     if (rc != 0) return rc;
     return c->run(x);
