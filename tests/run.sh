@@ -76,7 +76,7 @@ for s in $suites; do
       run_unit
       if [[ " $backends " == *" pg "* ]] && [ -f tests/pg.sh ] && need_pg; then
         for exe in "$LK_BUILD"/tests/unit/test_store*; do
-          [ -x "$exe" ] || continue
+          [ -x "$exe" ] && [ -f "$exe" ] || continue
           url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') || { record "unit-store-pg" 0 1; continue; }
           out=$(LK_TEST_DATABASE_URL="$url" CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$exe" 2>&1); rc=$?
           np=$(echo "$out" | sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)

@@ -34,6 +34,8 @@ SIGNUP_BAD = [
     ("password_7", dict(password="1234567"), "password"),
     ("password_257", dict(password="p" * 257), "password"),
     ("password_number", dict(password=12345678), "password"),
+    ("password_7_chars_14_bytes", dict(password="\u00e9" * 7), "password"),
+    ("password_257_multibyte", dict(password="\u00e9" * 257), "password"),
     ("password_null", dict(password=None), "password"),
     ("name_empty", dict(name=""), "name"),
     ("name_spaces", dict(name="   \t "), "name"),
@@ -58,7 +60,8 @@ class Signup(ServerCase):
         self.assertNotIn(PASSWORD, r.body)
 
     def test_signup_boundaries_accepted(self):
-        for kw in (dict(password="p" * 8), dict(password="p" * 256), dict(name="n" * 100),
+        for kw in (dict(password="p" * 8), dict(password="p" * 256), dict(password="\u00e9" * 8),
+                   dict(password="\u00e9" * 256), dict(password="        "), dict(name="n" * 100),
                    dict(name="\u00e9" * 100), dict(name="\U0001F511" * 100)):
             b = signup_body(**kw)
             with self.subTest(kw=list(kw)):

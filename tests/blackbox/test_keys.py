@@ -156,8 +156,8 @@ class Expiry(ServerCase):
 
     def test_expires_at_bad_values_400(self):
         c = self.user()
-        for when in ("tomorrow", "", "2099-13-01T00:00:00Z", "2099-02-30T00:00:00Z", "2099-01-01",
-                     "2099-01-01T25:00:00Z", 4102444800, True, ["2099-01-01T00:00:00Z"], {"at": 1}):
+        for when in ("tomorrow", "", "2099-13-01T00:00:00Z", "2099-02-30T00:00:00Z",
+                     "2099-01-01T25:00:00Z", "01/01/2099", 4102444800, True, ["2099-01-01T00:00:00Z"], {"at": 1}):
             with self.subTest(when=when):
                 r = c.post("/v1/me/access-keys", {"name": "bad", "expires_at": when})
                 self.assert_error(r, 400, "validation_failed", field="expires_at")
@@ -195,6 +195,12 @@ class Expiry(ServerCase):
         self.assertNotIn(ok["id"], oids, "expired org key still listed")
         self.assertIn(keep["id"], pids)
         self.ok(self.bearer(keep["token"]).get("/v1/me"))
+        # treated as deleted: it cannot be renamed or deleted either
+        self.assert_error(c.patch("/v1/me/access-keys/" + pk["id"], {"name": "x"}), 404, "not_found")
+        self.assert_error(c.delete("/v1/me/access-keys/" + pk["id"]), 404, "not_found")
+        okp = "/v1/organizations/%s/access-keys/%s" % (org, ok["id"])
+        self.assert_error(c.patch(okp, {"name": "x"}), 404, "not_found")
+        self.assert_error(c.delete(okp), 404, "not_found")
 
 
 class Membership(ServerCase):
