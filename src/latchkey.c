@@ -293,6 +293,29 @@ static int load_file(ctx *x)
     return 0;
 }
 
+/* Load the credentials file and take the URL stored with it. An explicit
+ * URL (--url, LATCHKEY_URL) that differs is refused: a stored token is never
+ * sent to a server it was not made for. resolve_url must have run.
+ * Returns 0 or an exit status (already reported). */
+static int use_stored_credential(ctx *x)
+{
+    int rc = load_file(x);
+    if (rc != 0) return rc;
+    x->token_source = x->cred_path;
+    char stored[LK_CRED_URL_MAX];
+    snprintf(stored, sizeof stored, "%s", x->cred.url[0] ? x->cred.url : DEFAULT_URL);
+    strip_slashes(stored);
+    if (x->url_explicit && strcmp(stored, x->url) != 0) {
+        errorf(x,
+               "the stored credential is for %s, not %s. Run `latchkey --url %s login`, "
+               "or pass --token / set LATCHKEY_TOKEN",
+               stored, x->url, x->url);
+        return LK_EXIT_UNAUTH;
+    }
+    snprintf(x->url, sizeof x->url, "%s", stored);
+    return 0;
+}
+
 /* Find the credential (see the top of the file), then make the client.
  * Returns 0 or an exit status (already reported). */
 static int connect_with_credential(ctx *x)
@@ -306,22 +329,8 @@ static int connect_with_credential(ctx *x)
     } else if ((tok = getenv("LATCHKEY_TOKEN")) && *tok) {
         x->token_source = "LATCHKEY_TOKEN";
     } else {
-        if ((rc = load_file(x)) != 0) return rc;
+        if ((rc = use_stored_credential(x)) != 0) return rc;
         tok = x->cred.token;
-        x->token_source = x->cred_path;
-        char stored[LK_CRED_URL_MAX];
-        snprintf(stored, sizeof stored, "%s", x->cred.url[0] ? x->cred.url : DEFAULT_URL);
-        strip_slashes(stored);
-        if (!x->url_explicit) {
-            snprintf(x->url, sizeof x->url, "%s", stored);
-        } else if (strcmp(stored, x->url) != 0) {
-            /* never send a stored token to a server it was not made for */
-            errorf(x,
-                   "the stored credential is for %s, not %s. Run `latchkey --url %s login`, "
-                   "or pass --token / set LATCHKEY_TOKEN",
-                   stored, x->url, x->url);
-            return LK_EXIT_UNAUTH;
-        }
     }
     lk_token_status st = lk_token_parse(tok, strlen(tok), NULL);
     if (st != LK_TOKEN_OK) {
@@ -1146,11 +1155,7 @@ static int cmd_logout(ctx *x)
 {
     char path[PATH_MAX_LEN];
     int rc;
-    if ((rc = load_file(x)) != 0) return rc;
-    const char *u = x->o.url && *x->o.url ? x->o.url : x->cred.url[0] ? x->cred.url : DEFAULT_URL;
-    snprintf(x->url, sizeof x->url, "%s", u);
-    strip_slashes(x->url);
-    x->token_source = x->cred_path;
+    if ((rc = resolve_url(x)) != 0 || (rc = use_stored_credential(x)) != 0) return rc;
     if ((rc = make_client(x)) != 0) return rc;
     lk_client_set_token(x->client, x->cred.token);
 
