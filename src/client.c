@@ -24,7 +24,8 @@ struct lk_client {
     char *base;  /* base URL, no trailing '/' */
     char *token; /* bearer token or NULL; wiped on free */
     char *csrf;  /* X-CSRF-Token or NULL; wiped on free */
-    bool cookies; /* keep a session cookie jar (login only) */
+    bool cookies; /* keep the session cookie (login only) */
+    char *session; /* "latchkey_session=..." from Set-Cookie, or NULL; wiped */
     long timeout;
     char msg[LK_CLIENT_MSG_MAX];
 };
@@ -35,6 +36,8 @@ typedef struct rx {
     size_t len, cap;
     size_t header_bytes;
     long retry_after;
+    bool want_cookie;
+    char cookie[LK_CLIENT_COOKIE_MAX]; /* "latchkey_session=value", or "" */
     bool body_too_large;
     bool headers_too_large;
 } rx;
@@ -135,6 +138,20 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
         return 0;
     }
     r->header_bytes += len;
+    static const char sc[] = "set-cookie:";
+    static const char name[] = "latchkey_session=";
+    if (r->want_cookie && len > sizeof sc - 1 && strncasecmp(data, sc, sizeof sc - 1) == 0) {
+        size_t i = sizeof sc - 1;
+        while (i < len && data[i] == ' ') i++;
+        if (len - i > sizeof name - 1 && memcmp(data + i, name, sizeof name - 1) == 0) {
+            size_t end = i;
+            while (end < len && data[end] != ';' && data[end] != '\r' && data[end] != '\n') end++;
+            if (end - i < sizeof r->cookie) {
+                memcpy(r->cookie, data + i, end - i);
+                r->cookie[end - i] = '\0';
+            }
+        }
+    }
     static const char ra[] = "retry-after:";
     if (len > sizeof ra - 1 && strncasecmp(data, ra, sizeof ra - 1) == 0) {
         long v = 0;
@@ -202,6 +219,7 @@ void lk_client_free(lk_client *c)
     if (c->curl) curl_easy_cleanup(c->curl); /* also drops the cookie jar */
     free_secret(&c->token);
     free_secret(&c->csrf);
+    free_secret(&c->session);
     free(c->base);
     free(c);
 }
@@ -227,7 +245,6 @@ int lk_client_set_csrf(lk_client *c, const char *csrf)
 void lk_client_enable_cookies(lk_client *c)
 {
     c->cookies = true;
-    curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, ""); /* in-memory jar only */
 }
 
 const char *lk_client_base_url(const lk_client *c)
@@ -307,8 +324,8 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
         return LK_CLIENT_EUSAGE;
     }
 
-    curl_easy_reset(h); /* keeps the connection and the cookie jar */
-    if (c->cookies) curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+    curl_easy_reset(h); /* keeps the live connection */
+    r.want_cookie = c->cookies;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -349,6 +366,7 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
         snprintf(csrf, n, "X-CSRF-Token: %s", c->csrf);
         if (!(hdrs = curl_slist_append(hdrs, csrf))) goto out;
     }
+    if (c->session) curl_easy_setopt(h, CURLOPT_COOKIE, c->session);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
     CURLcode cc = curl_easy_perform(h);
@@ -374,6 +392,11 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
     }
 
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (r.cookie[0]) {
+        /* an empty value is the server clearing the session */
+        bool cleared = strcmp(r.cookie, "latchkey_session=") == 0;
+        if (set_secret(&c->session, cleared ? NULL : r.cookie) != 0) goto out;
+    }
     resp->retry_after = r.retry_after;
     if (!r.buf) {
         r.buf = calloc(1, 1);
@@ -412,5 +435,6 @@ out:
         free(payload);
     }
     free(r.buf);
+    sodium_memzero(r.cookie, sizeof r.cookie);
     return rc;
 }

@@ -178,7 +178,7 @@ static volatile sig_atomic_t echo_off;
 
 static void restore_echo(int sig)
 {
-    if (echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+    if (echo_off) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
     echo_off = 0;
     signal(sig, SIG_DFL);
     raise(sig);
@@ -191,8 +191,8 @@ static int prompt_line(const char *prompt, char *out, size_t size, bool secret)
 {
     struct sigaction sa = {0}, old_int, old_term;
     int rc = -1;
-    fputs(prompt, stderr);
-    fflush(stderr);
+    /* echo goes off before the prompt appears, and without flushing, so
+     * nothing typed after the prompt is echoed or lost */
     if (secret && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
         struct termios t = saved_tio;
         sa.sa_handler = restore_echo;
@@ -201,8 +201,10 @@ static int prompt_line(const char *prompt, char *out, size_t size, bool secret)
         t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
         t.c_lflag |= ICANON;
         echo_off = 1;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+        tcsetattr(STDIN_FILENO, TCSANOW, &t);
     }
+    fputs(prompt, stderr);
+    fflush(stderr);
     size_t n = 0;
     int ch;
     while ((ch = fgetc(stdin)) != EOF && ch != '\n') {
@@ -220,7 +222,7 @@ static int prompt_line(const char *prompt, char *out, size_t size, bool secret)
         sodium_memzero(out, size);
     }
     if (echo_off) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
         echo_off = 0;
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

@@ -7,8 +7,8 @@ import socket
 import stat
 import unittest
 
-import lkserver
-from clitest import PASSWORD, CliTestCase, make_token
+
+from clitest import PASSWORD, CliTestCase, lkserver, make_token
 
 
 class Credentials(CliTestCase):

@@ -30,11 +30,12 @@ export function relativeText(d, now = Date.now()) {
   return dateFmt.format(d);
 }
 
+// Up to two letters or digits for an avatar ("Acme Rockets" → "AR").
 export function initials(name, email) {
-  const src = (name || email || '?').trim();
-  const parts = src.split(/\s+/).filter(Boolean);
-  const chars = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : [src];
-  return chars.map((p) => Array.from(p)[0] || '').join('').toUpperCase().slice(0, 2) || '?';
+  const src = (name || email || '').trim();
+  const words = src.split(/\s+/).map((w) => Array.from(w).filter((c) => /[\p{L}\p{N}]/u.test(c)).join('')).filter(Boolean);
+  const picked = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+  return picked.map((w) => Array.from(w)[0]).join('').toUpperCase() || '#';
 }
 
 export function byNewest(a, b) {

@@ -53,7 +53,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
     close() {
       if (closed) return;
       if (dialog.open) dialog.close();
-      else finish();
+      finish(); // synchronously: the node (and any token in it) leaves the page now
     },
     get closed() {
       return closed;
@@ -340,5 +340,6 @@ export function toast(message, kind = 'success') {
   if (!host) return;
   const el = h('div', { class: `toast toast-${kind}` }, icon(kind === 'success' ? 'check' : 'alert'), h('span', {}, message));
   host.appendChild(el);
+  while (host.children.length > 3) host.firstElementChild.remove(); // the newest few only
   setTimeout(() => el.remove(), 5000);
 }

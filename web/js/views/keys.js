@@ -294,7 +294,7 @@ export function renderKeys(ctx, kind) {
       message: h(
         'div',
         { class: 'confirm-text' },
-        h('p', {}, 'The key ', h('strong', { class: 'confirm-name' }, k.name), ' (', h('code', { class: 'redacted' }, k.redacted), ') will be revoked.'),
+        h('p', {}, 'The key ', h('strong', { class: 'confirm-name' }, k.name), ' ', h('span', { class: 'nowrap' }, '(', h('code', { class: 'redacted' }, k.redacted), ')'), ' will be revoked.'),
         h('p', {}, 'Any request that uses it will be refused immediately. This cannot be undone.'),
       ),
       confirmLabel: 'Delete key',
