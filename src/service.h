@@ -55,9 +55,37 @@ typedef struct lk_principal {
     lk_session session;       /* SESSION: includes the csrf token */
 } lk_principal;
 
+/* Throttles (see lk_svc_config_init for the defaults). A rule left all
+ * zero in a config that was not initialised means "use the default"; to
+ * switch a rule off set max_failures < 0.
+ *  - Bearer: only failures are counted and only failures are refused (429
+ *    instead of 401 once an address is past the limit); a valid token is
+ *    never refused, so the hot path never takes the limiter's lock.
+ *  - Login: checked before the password is verified, so a throttled email
+ *    or address gets 429 even with the right password. A successful login
+ *    resets the email's count; the address's count only expires (so one
+ *    valid account cannot be used to reset an attacker's counter). */
+#define LK_LOGIN_EMAIL_MAX_FAILURES 10  /* per email ... */
+#define LK_LOGIN_EMAIL_WINDOW 900       /* ... in 15 minutes */
+#define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
+#define LK_LOGIN_CLIENT_WINDOW 900      /* ... in 15 minutes */
+#define LK_BEARER_MAX_FAILURES 1000     /* bad bearer tokens per client ... */
+#define LK_BEARER_WINDOW 60             /* ... per minute; the environment
+                                         * variable LATCHKEY_BEARER_FAIL_LIMIT
+                                         * overrides the count (benchmarks) */
+
 typedef struct lk_svc_config {
     bool signup_open;
+    /* Added by the service layer: */
+    lk_ratelimit_rule login_per_email;  /* failed logins for one email */
+    lk_ratelimit_rule login_per_client; /* failed logins from one address */
+    lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
+    int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
 } lk_svc_config;
+
+/* Fill cfg with the defaults: signup open, the limits above (bearer: with
+ * LATCHKEY_BEARER_FAIL_LIMIT applied, read once per process), real clock. */
+void lk_svc_config_init(lk_svc_config *cfg);
 
 typedef struct lk_svc {
     lk_store *st;               /* this thread's connection, not owned */
@@ -101,7 +129,8 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token
- * with the session's; LK_EFORBIDDEN if missing or different. */
+ * with the session's; LK_EFORBIDDEN if missing or different. A principal
+ * that is not a session (bearer keys carry no ambient cookie) passes. */
 int lk_svc_check_csrf(lk_svc *svc, const lk_principal *p, const char *hdr, size_t len);
 
 /* --- account (signup and login are slow: argon2id; call them off the

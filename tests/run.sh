@@ -4,6 +4,7 @@
 #
 # Suites (each a directory under tests/ with its own runner):
 #   unit       cmocka executables, one per module (tests/unit)
+#   routes     route table == docs/openapi.yaml; HTTP-layer behaviour (per backend)
 #   blackbox   the real latchkeyd over HTTP, once per store backend
 #   cli        the real latchkey CLI against a real latchkeyd, per backend
 #   browser    the dashboard in headless Chromium (Playwright)
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 export LK_BUILD=${LK_BUILD:-build}
 export LK_ROOT=$PWD
 SANITIZE=${SANITIZE:-}
-suites=${LK_SUITES:-unit blackbox cli multinode migrate crash hostile browser fuzz}
+suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile browser fuzz}
 backends=${LK_BACKENDS:-sqlite pg}
 mkdir -p tests/out
 total_pass=0
@@ -75,7 +76,7 @@ for s in $suites; do
       run_unit
       if [[ " $backends " == *" pg "* ]] && [ -f tests/pg.sh ] && need_pg; then
         for exe in "$LK_BUILD"/tests/unit/test_store*; do
-          [ -x "$exe" ] || continue
+          [ -x "$exe" ] && [ -f "$exe" ] || continue
           url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') || { record "unit-store-pg" 0 1; continue; }
           out=$(LK_TEST_DATABASE_URL="$url" CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$exe" 2>&1); rc=$?
           np=$(echo "$out" | sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
@@ -89,7 +90,7 @@ for s in $suites; do
     unit|browser|fuzz) ;;
   esac
   case $s in
-    blackbox|cli|multinode|migrate|crash|hostile)
+    routes|blackbox|cli|multinode|migrate|crash|hostile)
       [ -f tests/$s/run.py ] || continue
       for b in $backends; do
         if [ "$b" = pg ]; then

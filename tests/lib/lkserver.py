@@ -12,6 +12,12 @@ Client speaks HTTP/1.1 to it with http.client.
     r = c.post("/v1/auth/signup", {"email": "a@x.io", "password": "pw123456", "name": "A"})
     assert r.status == 201, r
     srv.stop()
+
+Also here, for every suite: token helpers that follow the published format
+(forge_token, token_checksum, token_well_formed, redact), raw_http() for
+requests http.client cannot express (chunked bodies, lying Content-Length,
+bytes that are not HTTP), and Server.dump_database() for "no secret in the
+store" checks (raw SQLite bytes including -wal/-journal, or pg_dump output).
 """
 import http.client
 import json as _json
@@ -24,6 +30,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import zlib
 
 ROOT = os.environ.get("LK_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("LK_BUILD", "build"))
@@ -76,6 +83,46 @@ def fresh_database_url(backend, tmpdir):
     if backend == "pg":
         return pg_create_database()
     return "sqlite:" + os.path.join(tmpdir, "latchkey.db")
+
+# --- tokens, as the contract describes them (api.md "Tokens", src/token.h) ---
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+TOKEN_LEN = 42
+
+
+def token_checksum(random_part):
+    """6 base62 digits, big-endian, zero-padded, of the IEEE CRC32 of the
+    random part (as ASCII)."""
+    v = zlib.crc32(random_part.encode("ascii")) & 0xFFFFFFFF
+    out = []
+    for _ in range(6):
+        v, d = divmod(v, 62)
+        out.append(BASE62[d])
+    return "".join(reversed(out))
+
+
+def forge_token(kind="o", random_part=None, checksum=True):
+    """A well-formed token the server never issued ("o" org, "p" personal).
+    checksum=False gives one whose check digits are wrong."""
+    r = random_part or "".join(secrets.choice(BASE62) for _ in range(32))
+    c = token_checksum(r)
+    if not checksum:
+        c = c[:-1] + ("0" if c[-1] != "0" else "1")
+    return "lk%s_%s%s" % (kind, r, c)
+
+
+def token_well_formed(tok):
+    """Is tok a syntactically valid token whose checksum holds?"""
+    if not isinstance(tok, str) or len(tok) != TOKEN_LEN or tok[:4] not in ("lko_", "lkp_"):
+        return False
+    body = tok[4:]
+    if any(ch not in BASE62 for ch in body):
+        return False
+    return token_checksum(body[:32]) == body[32:]
+
+
+def redact(tok):
+    """The redacted preview the API shows: prefix, 4 characters, "…", last 4."""
+    return tok[:8] + "\u2026" + tok[-4:]
 
 
 class Server:
@@ -145,6 +192,45 @@ class Server:
     def restart(self):
         self.stop()
         return self.start()
+
+    def restart_on_new_port(self, sig=signal.SIGTERM):
+        """Stop with sig, then start again on the same database but a fresh
+        port (so a lingering TIME_WAIT socket cannot get in the way).
+        Returns the stop's exit status."""
+        rc = self.stop(sig)
+        self.port = free_port()
+        self.start()
+        return rc
+
+    def sqlite_path(self):
+        if not self.db_url.startswith("sqlite:"):
+            return None
+        p = self.db_url[len("sqlite:"):]
+        if p.startswith("//"):
+            p = urllib.parse.urlparse(self.db_url).path
+        return p
+
+    def dump_database(self):
+        """Everything the store holds, as bytes: the raw SQLite files (main,
+        -wal, -journal, -shm) or `pg_dump` of the database. None if pg_dump
+        is not installed."""
+        if self.backend == "pg" or self.db_url.startswith("postgres"):
+            try:
+                out = subprocess.run([pg_bin("pg_dump"), "--no-owner", "-d", self.db_url],
+                                     env=pg_env(), check=True, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, timeout=60)
+            except FileNotFoundError:
+                return None
+            return out.stdout
+        data = b""
+        p = self.sqlite_path()
+        for suffix in ("", "-wal", "-journal", "-shm"):
+            try:
+                with open(p + suffix, "rb") as f:
+                    data += f.read()
+            except OSError:
+                pass
+        return data
 
     def log_text(self):
         try:
@@ -282,11 +368,83 @@ class Client:
         return r.json
 
 
+def raw_http(base_url, data, timeout=10, half_close=False):
+    """Send raw bytes to the server and return the first Response (or None
+    if the server closed without answering). For requests http.client
+    cannot express. Reads until the response is complete or the connection
+    closes."""
+    u = urllib.parse.urlparse(base_url)
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if half_close:
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        buf = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            r = _parse_raw_response(buf)
+            if r is not None:
+                return r
+    return _parse_raw_response(buf, final=True)
+
+
+def _parse_raw_response(buf, final=False):
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split(" ")[1])
+    except (IndexError, ValueError):
+        return None
+    headers = []
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers.append((k.strip(), v.strip()))
+    hd = {k.lower(): v for k, v in headers}
+    if "content-length" in hd:
+        n = int(hd["content-length"])
+        if len(rest) < n:
+            return None if not final else Response(status, headers, rest.decode("utf-8", "replace"))
+        return Response(status, headers, rest[:n].decode("utf-8", "replace"))
+    if hd.get("transfer-encoding", "").lower() == "chunked":
+        body, pos = b"", 0
+        while True:
+            eol = rest.find(b"\r\n", pos)
+            if eol < 0:
+                return None if not final else Response(status, headers, body.decode("utf-8", "replace"))
+            n = int(rest[pos:eol].split(b";")[0] or b"0", 16)
+            if n == 0:
+                return Response(status, headers, body.decode("utf-8", "replace"))
+            if len(rest) < eol + 2 + n + 2:
+                return None if not final else Response(status, headers, body.decode("utf-8", "replace"))
+            body += rest[eol + 2:eol + 2 + n]
+            pos = eol + 2 + n + 2
+    if status in (204, 304) or 100 <= status < 200:
+        return Response(status, headers, "")
+    return None if not final else Response(status, headers, rest.decode("utf-8", "replace"))
+
+
 def new_user(base_url, email=None, password="correct horse battery", name="Test User"):
     """Sign up and log in a fresh user; returns a logged-in Client."""
     email = email or ("u%s@example.com" % secrets.token_hex(5))
     c = Client(base_url)
     c.signup(email, password, name)
-    c.login(email, password)
+    c.user = c.login(email, password)["user"]
     c.email = email
+    c.password = password
     return c

@@ -1,0 +1,180 @@
+/*
+ * cli_output.c — see cli_output.h. Widths are counted in code points, which
+ * is right for the Latin, Cyrillic, Greek... names we expect and close
+ * enough for wide CJK characters (they pad by one column less).
+ */
+#include "cli_output.h"
+
+#include "timefmt.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct lk_table {
+    size_t ncols;
+    bool has_header;
+    char **cells; /* rows * ncols, row 0 the header if has_header */
+    size_t rows, cap;
+};
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+    if (cp >= 0x80 && cp <= 0x9F) return 0; /* C1 controls */
+    return n;
+}
+
+void lk_output_sanitize(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    if (size == 0) return;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+            if (o + 1 >= size) break;
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        if (o + n >= size) break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+}
+
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80) w++;
+    return w;
+}
+
+lk_table *lk_table_new(size_t ncols, const char *const *headers)
+{
+    if (ncols == 0 || ncols > LK_TABLE_COLS_MAX) return NULL;
+    lk_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->ncols = ncols;
+    if (headers) {
+        if (lk_table_add(t, headers) != 0) {
+            lk_table_free(t);
+            return NULL;
+        }
+        t->has_header = true;
+    }
+    return t;
+}
+
+int lk_table_add(lk_table *t, const char *const *cells)
+{
+    if (t->rows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **nc = realloc(t->cells, cap * t->ncols * sizeof *nc);
+        if (!nc) return -1;
+        t->cells = nc;
+        t->cap = cap;
+    }
+    char **row = t->cells + t->rows * t->ncols;
+    for (size_t i = 0; i < t->ncols; i++) {
+        char buf[LK_TABLE_CELL_MAX];
+        lk_output_sanitize(cells[i] ? cells[i] : "-", buf, sizeof buf);
+        row[i] = strdup(buf);
+        if (!row[i]) {
+            while (i-- > 0) free(row[i]);
+            return -1;
+        }
+    }
+    t->rows++;
+    return 0;
+}
+
+size_t lk_table_rows(const lk_table *t)
+{
+    return t->rows - (t->has_header ? 1 : 0);
+}
+
+void lk_table_print(const lk_table *t, FILE *f, bool color)
+{
+    size_t w[LK_TABLE_COLS_MAX] = {0};
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t c = 0; c < t->ncols; c++) {
+            size_t cw = width(t->cells[r * t->ncols + c]);
+            if (cw > w[c]) w[c] = cw;
+        }
+    for (size_t r = 0; r < t->rows; r++) {
+        bool bold = color && t->has_header && r == 0;
+        if (bold) fputs("\033[1m", f);
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *cell = t->cells[r * t->ncols + c];
+            fputs(cell, f);
+            if (c + 1 < t->ncols) {
+                for (size_t pad = width(cell); pad < w[c] + 2; pad++) fputc(' ', f);
+            }
+        }
+        if (bold) fputs("\033[0m", f);
+        fputc('\n', f);
+    }
+}
+
+void lk_table_free(lk_table *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->rows * t->ncols; i++) free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}
+
+bool lk_output_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc) return false;
+    const char *term = getenv("TERM");
+    if (term && strcmp(term, "dumb") == 0) return false;
+    return isatty(fileno(f)) == 1;
+}
+
+void lk_output_date(const char *rfc3339, char out[LK_DATE_SIZE])
+{
+    int64_t t;
+    if (!rfc3339 || !*rfc3339) {
+        strcpy(out, "-");
+        return;
+    }
+    if (lk_time_parse(rfc3339, strlen(rfc3339), &t) != 0) {
+        lk_output_sanitize(rfc3339, out, LK_DATE_SIZE);
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm) || strftime(out, LK_DATE_SIZE, "%Y-%m-%d %H:%M", &tm) == 0)
+        lk_output_sanitize(rfc3339, out, LK_DATE_SIZE);
+}

@@ -1,0 +1,285 @@
+/*
+ * reply.c — request input and every response (see reply.h). The mapping
+ * from lk_err to HTTP status and code lives in err.c's table; this file is
+ * the only caller that turns it into a response.
+ */
+#include "reply.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "OK";
+    }
+}
+
+void lk_reply_log(h2o_req_t *req, int status)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    int64_t us = 0;
+    if (req->timestamps.request_begin_at.tv_sec != 0)
+        us = ((int64_t)now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000 +
+             (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
+    if (us < 0) us = 0;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (plen > 200) plen = 200; /* a log line has a cap too */
+    int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
+    /* The path is printed with %.*s; bytes outside printable ASCII become
+     * '?' so a request cannot forge log lines. */
+    char path[201];
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char c = (unsigned char)req->path.base[i];
+        path[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    path[plen] = '\0';
+    fprintf(stderr, "%.*s %s %d %lld.%03lldms\n", mlen, req->method.base, path, status,
+            (long long)(us / 1000), (long long)(us % 1000));
+}
+
+static void add_api_headers(h2o_req_t *req)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
+}
+
+static void send_body(h2o_req_t *req, int status, const char *ctype, size_t ctype_len,
+                      const char *body, size_t len)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    req->res.status = status;
+    req->res.reason = reason(status);
+    if (ctype != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                       ctype_len);
+    req->res.content_length = len;
+    lk_reply_log(req, status);
+    h2o_start_response(req, &generator);
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    if (len == 0 || h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
+void lk_reply_json(h2o_req_t *req, int status, const lk_buf *b)
+{
+    add_api_headers(req);
+    send_body(req, status, H2O_STRLIT("application/json"), b->p, b->len);
+}
+
+void lk_reply_empty(h2o_req_t *req, int status)
+{
+    add_api_headers(req);
+    send_body(req, status, NULL, 0, NULL, 0);
+}
+
+void lk_reply_error(h2o_req_t *req, int code, const lk_err *e)
+{
+    if (code >= 0) code = LK_EINTERNAL;
+    int status = lk_err_http_status(code);
+    const char *msg = (e != NULL && e->code == code) ? lk_err_message(e) : lk_err_default_msg(code);
+    lk_buf b;
+    lk_buf_init(&b, &req->pool, 160);
+    lk_buf_puts(&b, "{\"error\":{\"code\":");
+    const char *api = lk_err_api_code(code);
+    lk_buf_put_str(&b, api, strlen(api));
+    lk_buf_puts(&b, ",\"message\":");
+    lk_buf_put_str(&b, msg, strnlen(msg, LK_ERR_MSG_MAX));
+    if (code == LK_EVALIDATION && e != NULL && e->code == code && e->field[0] != '\0') {
+        lk_buf_puts(&b, ",\"field\":");
+        lk_buf_put_str(&b, e->field, strnlen(e->field, LK_ERR_FIELD_MAX));
+    }
+    lk_buf_puts(&b, "}}");
+    if (status == 401)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+                       H2O_STRLIT("Bearer"));
+    if (status == 429) {
+        int secs = (e != NULL && e->code == code && e->retry_after > 0) ? e->retry_after : 1;
+        char *v = h2o_mem_alloc_pool(&req->pool, 16);
+        int n = snprintf(v, 16, "%d", secs);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
+    }
+    lk_reply_json(req, status, &b);
+}
+
+void lk_reply_fail(lk_req *r, int code)
+{
+    const lk_err *e = NULL;
+    if (r->err.code == code)
+        e = &r->err;
+    else if (r->svc != NULL && r->svc->err.code == code)
+        e = &r->svc->err;
+    lk_reply_error(r->req, code, e);
+}
+
+void lk_reply_method(h2o_req_t *req, const char *allow)
+{
+    size_t n = strlen(allow);
+    char *v = h2o_mem_alloc_pool(&req->pool, n + 1);
+    memcpy(v, allow, n + 1);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, v, n);
+    lk_reply_error(req, LK_EMETHOD, NULL);
+}
+
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data,
+                    size_t len)
+{
+    h2o_headers_t *h = &req->res.headers;
+    h2o_add_header_by_str(
+        &req->pool, h, H2O_STRLIT("content-security-policy"), 1, NULL,
+        H2O_STRLIT("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                   "form-action 'self'"));
+    h2o_add_header_by_str(&req->pool, h, H2O_STRLIT("x-frame-options"), 1, NULL,
+                          H2O_STRLIT("DENY"));
+    h2o_add_header_by_str(&req->pool, h, H2O_STRLIT("referrer-policy"), 1, NULL,
+                          H2O_STRLIT("no-referrer"));
+    h2o_add_header_by_str(&req->pool, h, H2O_STRLIT("x-content-type-options"), 0, NULL,
+                          H2O_STRLIT("nosniff"));
+    h2o_add_header(&req->pool, h, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+    send_body(req, 200, content_type, strlen(content_type), (const char *)data, len);
+}
+
+h2o_iovec_t lk_req_header(h2o_req_t *req, const h2o_token_t *tok, size_t *count)
+{
+    h2o_iovec_t v = {NULL, 0};
+    size_t c = 0;
+    ssize_t i = -1;
+    while ((i = h2o_find_header(&req->headers, tok, i)) != -1) {
+        if (c++ == 0) v = req->headers.entries[i].value;
+    }
+    if (count) *count = c;
+    return v;
+}
+
+/* "application/json", any case, optionally followed by parameters. */
+static int is_json_type(h2o_iovec_t v)
+{
+    static const char t[] = "application/json";
+    size_t n = sizeof(t) - 1;
+    if (v.len < n || strncasecmp(v.base, t, n) != 0) return 0;
+    return v.len == n || v.base[n] == ';' || v.base[n] == ' ' || v.base[n] == '\t';
+}
+
+int lk_req_json(lk_req *r, json_t **out)
+{
+    h2o_req_t *req = r->req;
+    *out = NULL;
+    size_t len = req->entity.base ? req->entity.len : 0;
+    if (len > LK_BODY_MAX) return lk_err_set(&r->err, LK_ETOO_LARGE, "request body exceeds 64 KiB");
+    size_t nct;
+    h2o_iovec_t ct = lk_req_header(req, H2O_TOKEN_CONTENT_TYPE, &nct);
+    if (len == 0 && nct == 0)
+        return lk_err_set(&r->err, LK_EINVALID_JSON, "a JSON request body is required");
+    if (nct != 1 || !is_json_type(ct)) return lk_err_set(&r->err, LK_EMEDIA_TYPE, NULL);
+    json_error_t je;
+    json_t *j = json_loadb(len ? req->entity.base : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) return lk_err_set(&r->err, LK_EINVALID_JSON, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return lk_err_set(&r->err, LK_EINVALID_JSON, "request body must be a JSON object");
+    }
+    *out = j;
+    return 0;
+}
+
+int lk_req_str(lk_req *r, json_t *obj, const char *field, bool required, const char **s,
+               size_t *n)
+{
+    *s = NULL;
+    *n = 0;
+    json_t *v = json_object_get(obj, field);
+    if (v == NULL || json_is_null(v)) {
+        if (!required) return 0;
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s is required", field);
+        return lk_err_field(&r->err, field, msg);
+    }
+    if (!json_is_string(v)) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s must be a string", field);
+        return lk_err_field(&r->err, field, msg);
+    }
+    *s = json_string_value(v);
+    *n = json_string_length(v);
+    return 0;
+}
+
+int lk_req_page(lk_req *r, lk_list *l)
+{
+    h2o_req_t *req = r->req;
+    const char *limit = NULL, *cursor = NULL;
+    size_t limit_len = 0, cursor_len = 0;
+    if (req->query_at != SIZE_MAX) {
+        const char *q = req->path.base + req->query_at + 1;
+        size_t qn = req->path.len - req->query_at - 1;
+        if (qn > LK_QUERY_MAX) {
+            return lk_err_field(&r->err, "query", "query string too long");
+        }
+        size_t i = 0;
+        while (i < qn) {
+            size_t s = i;
+            while (i < qn && q[i] != '&') i++;
+            const char *kv = q + s;
+            size_t kvn = i - s;
+            if (kvn >= 6 && memcmp(kv, "limit=", 6) == 0) {
+                limit = kv + 6;
+                limit_len = kvn - 6;
+            } else if (kvn >= 7 && memcmp(kv, "cursor=", 7) == 0) {
+                cursor = kv + 7;
+                cursor_len = kvn - 7;
+            }
+            i++;
+        }
+    }
+    lk_err_clear(&r->err);
+    return lk_svc_parse_page(limit, limit_len, cursor, cursor_len, l, &r->err);
+}
+
+/* The latchkey_session value from the Cookie header(s), or 0. */
+int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
+{
+    static const char name[] = "latchkey_session";
+    const size_t nl = sizeof(name) - 1;
+    ssize_t i = -1;
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1) {
+        h2o_iovec_t h = req->headers.entries[i].value;
+        size_t p = 0;
+        while (p < h.len) {
+            while (p < h.len && (h.base[p] == ' ' || h.base[p] == ';')) p++;
+            size_t s = p;
+            while (p < h.len && h.base[p] != ';') p++;
+            size_t e = p;
+            while (e > s && h.base[e - 1] == ' ') e--;
+            if (e - s > nl && memcmp(h.base + s, name, nl) == 0 && h.base[s + nl] == '=') {
+                size_t n = e - s - nl - 1;
+                if (n == 0 || n > LK_COOKIE_VALUE_MAX) return 0;
+                *v = h.base + s + nl + 1;
+                *vn = n;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+

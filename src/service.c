@@ -1,0 +1,984 @@
+/*
+ * service.c — latchkey's use-cases (service.h), between the HTTP handlers
+ * and the store.
+ *
+ * Every function here follows the same order:
+ *   1. authz: lk_authz_check() for the action (the contract's table);
+ *   2. validation: ids from the path (a malformed id is a plain 404, no
+ *      store call), names, emails, times (validate.h);
+ *   3. store calls, translating LK_ENOT_FOUND into a message that names
+ *      the thing ("organization not found", "access key not found").
+ *
+ * Secrets: session cookie values and tokens live only in caller buffers
+ * and in local buffers that are wiped before return; only their SHA-256
+ * hashes reach the store. Passwords go to password.c and nowhere else.
+ * Nothing here logs.
+ *
+ * Lists: the store is asked for limit + 1 rows; at most `limit` reach the
+ * caller's callback, and the extra row only tells that a next page exists
+ * (l->next = seq of the last row handed out; the next page lists rows with
+ * a smaller seq).
+ */
+#include "service.h"
+
+#include "authz.h"
+#include "password.h"
+#include "timefmt.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- small helpers -------------------------------------------------------- */
+
+/* LATCHKEY_BEARER_FAIL_LIMIT, read once: the bearer failure count per
+ * window (a positive integer); anything else keeps the default. */
+static int bearer_limit = LK_BEARER_MAX_FAILURES;
+static pthread_once_t bearer_once = PTHREAD_ONCE_INIT;
+
+static void read_bearer_limit(void)
+{
+    const char *v = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
+    if (v == NULL || *v == '\0') return;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end == '\0' && n > 0 && n <= INT_MAX) bearer_limit = (int)n;
+}
+
+static int default_bearer_limit(void)
+{
+    pthread_once(&bearer_once, read_bearer_limit);
+    return bearer_limit;
+}
+
+void lk_svc_config_init(lk_svc_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->signup_open = true;
+    cfg->login_per_email =
+        (lk_ratelimit_rule){LK_LOGIN_EMAIL_MAX_FAILURES, LK_LOGIN_EMAIL_WINDOW};
+    cfg->login_per_client =
+        (lk_ratelimit_rule){LK_LOGIN_CLIENT_MAX_FAILURES, LK_LOGIN_CLIENT_WINDOW};
+    cfg->bearer_per_client = (lk_ratelimit_rule){default_bearer_limit(), LK_BEARER_WINDOW};
+    cfg->now = NULL;
+}
+
+static int64_t now_of(const lk_svc *svc)
+{
+    return svc->cfg && svc->cfg->now ? svc->cfg->now() : lk_time_now();
+}
+
+/* The configured rule, or the default when the config left it all zero. */
+static lk_ratelimit_rule rule_of(const lk_ratelimit_rule *r, int max, int window)
+{
+    if (r == NULL || (r->max_failures == 0 && r->window_secs == 0))
+        return (lk_ratelimit_rule){max, window};
+    return *r;
+}
+
+/* Translate a store failure into svc->err. not_found names the missing
+ * thing (NULL: keep the store's message). */
+static int store_err(lk_svc *svc, int rc, const char *not_found)
+{
+    if (rc == LK_ENOT_FOUND && not_found) return lk_err_set(&svc->err, rc, not_found);
+    lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
+    return rc;
+}
+
+static bool id_ok(const char *prefix, const char *id)
+{
+    return id != NULL && lk_id_valid(prefix, id, strnlen(id, LK_ID_SIZE));
+}
+
+static void begin(lk_svc *svc)
+{
+    lk_err_clear(&svc->err);
+    lk_err_clear(&svc->st->err);
+}
+
+/* --- pagination ----------------------------------------------------------- */
+
+/* Cursor: the seq of the last row of the previous page, as 1..15 lowercase
+ * hex digits without leading zeros (so it is canonical and < 2^60). */
+int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, size_t cursor_len,
+                      lk_list *out, lk_err *e)
+{
+    out->page.limit = LK_LIST_DEFAULT_LIMIT;
+    out->page.before_seq = 0;
+    out->next = 0;
+    if (limit != NULL) {
+        int v = 0;
+        if (limit_len == 0 || limit_len > 4)
+            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
+        for (size_t i = 0; i < limit_len; i++) {
+            if (limit[i] < '0' || limit[i] > '9')
+                return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
+            v = v * 10 + (limit[i] - '0');
+        }
+        if (v < 1 || v > LK_LIST_MAX_LIMIT)
+            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
+        out->page.limit = v;
+    }
+    if (cursor != NULL) {
+        int64_t v = 0;
+        if (cursor_len == 0 || cursor_len > 15 || cursor[0] == '0')
+            return lk_err_field(e, "cursor", "is not a valid cursor");
+        for (size_t i = 0; i < cursor_len; i++) {
+            char c = cursor[i];
+            int d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (c >= 'a' && c <= 'f')
+                d = c - 'a' + 10;
+            else
+                return lk_err_field(e, "cursor", "is not a valid cursor");
+            v = v * 16 + d;
+        }
+        out->page.before_seq = v;
+    }
+    return LK_OK;
+}
+
+void lk_svc_format_cursor(int64_t next, char out[LK_CURSOR_SIZE])
+{
+    snprintf(out, LK_CURSOR_SIZE, "%" PRIx64, (uint64_t)next);
+}
+
+/* One pager per list call: forwards at most `limit` rows to the caller and
+ * remembers whether the store had one more. */
+typedef struct pager {
+    int limit, n;
+    bool more;
+    int64_t last_seq;
+    void *ctx;
+    union {
+        lk_org_cb org;
+        lk_member_cb member;
+        lk_project_cb project;
+        lk_env_cb env;
+        lk_key_cb key;
+    } cb;
+} pager;
+
+/* true if this row is beyond the page (and records that there is more). */
+static bool pager_take(pager *pg, int64_t seq)
+{
+    if (pg->n >= pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    pg->n++;
+    pg->last_seq = seq;
+    return true;
+}
+
+static int org_tramp(void *c, const lk_org *o)
+{
+    pager *pg = c;
+    return pager_take(pg, o->seq) ? pg->cb.org(pg->ctx, o) : 0;
+}
+static int member_tramp(void *c, const lk_member *m)
+{
+    pager *pg = c;
+    return pager_take(pg, m->seq) ? pg->cb.member(pg->ctx, m) : 0;
+}
+static int project_tramp(void *c, const lk_project *p)
+{
+    pager *pg = c;
+    return pager_take(pg, p->seq) ? pg->cb.project(pg->ctx, p) : 0;
+}
+static int env_tramp(void *c, const lk_env *v)
+{
+    pager *pg = c;
+    return pager_take(pg, v->seq) ? pg->cb.env(pg->ctx, v) : 0;
+}
+static int key_tramp(void *c, const lk_key *k)
+{
+    pager *pg = c;
+    return pager_take(pg, k->seq) ? pg->cb.key(pg->ctx, k) : 0;
+}
+
+/* The page to ask the store for: one row more than the caller wants. */
+static lk_page pager_init(pager *pg, lk_list *l, void *ctx)
+{
+    memset(pg, 0, sizeof(*pg));
+    int limit = l->page.limit;
+    if (limit < 1) limit = LK_LIST_DEFAULT_LIMIT;
+    if (limit > LK_LIST_MAX_LIMIT) limit = LK_LIST_MAX_LIMIT;
+    pg->limit = limit;
+    pg->ctx = ctx;
+    l->next = 0;
+    return (lk_page){.before_seq = l->page.before_seq, .limit = limit + 1};
+}
+
+/* After the store call: rc from the store or from the caller's callback. */
+static int pager_done(lk_svc *svc, pager *pg, lk_list *l, int rc)
+{
+    if (rc != LK_OK) {
+        if (svc->err.code == LK_OK) store_err(svc, rc, NULL);
+        return rc;
+    }
+    l->next = pg->more ? pg->last_seq : 0;
+    return LK_OK;
+}
+
+/* --- authentication ------------------------------------------------------ */
+
+static int unauthenticated(lk_svc *svc)
+{
+    return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "invalid or expired credential");
+}
+
+static bool expired(int64_t expires_at, int64_t now)
+{
+    return expires_at > 0 && expires_at <= now;
+}
+
+int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
+                       lk_principal *out)
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    int64_t now = now_of(svc);
+    lk_token_kind kind;
+    int rc;
+    if (token != NULL && lk_token_parse(token, len, &kind) == LK_TOKEN_OK) {
+        uint8_t hash[LK_TOKEN_HASH_LEN];
+        lk_token_hash(token, len, hash);
+        rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
+        if (rc == LK_OK && !expired(out->key.expires_at, now) &&
+            ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
+             (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
+            if (out->key.type == LK_KEY_ORG) {
+                out->kind = LK_PRINCIPAL_ORG_KEY;
+                memcpy(out->org_id, out->key.org_id, sizeof(out->org_id));
+            } else {
+                out->kind = LK_PRINCIPAL_PERSONAL_KEY;
+                memcpy(out->user_id, out->key.user_id, sizeof(out->user_id));
+            }
+            lk_usage_note(svc->usage, svc->st, out->key.id, now);
+            return LK_OK;
+        }
+        if (rc != LK_OK && rc != LK_ENOT_FOUND) {
+            memset(out, 0, sizeof(*out));
+            return store_err(svc, rc, NULL);
+        }
+        memset(out, 0, sizeof(*out));
+    }
+
+    /* A failure: count it against the client address. */
+    if (svc->rl && client) {
+        char rk[160];
+        lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
+                                      default_bearer_limit(), LK_BEARER_WINDOW);
+        snprintf(rk, sizeof(rk), "bearer:%.140s", client);
+        int wait = lk_ratelimit_check(svc->rl, rk, &r, now);
+        if (wait > 0) {
+            lk_err_set(&svc->err, LK_ERATE_LIMITED,
+                       "too many failed authentication attempts; try again later");
+            svc->err.retry_after = wait;
+            return LK_ERATE_LIMITED;
+        }
+        lk_ratelimit_fail(svc->rl, rk, &r, now);
+    }
+    return unauthenticated(svc);
+}
+
+/* A session cookie value: exactly 43 base64url characters (32 bytes). */
+#define SESSION_VALUE_LEN 43
+_Static_assert(LK_SESSION_TOKEN_SIZE > SESSION_VALUE_LEN, "session buffer");
+_Static_assert(LK_CSRF_SIZE > SESSION_VALUE_LEN, "csrf buffer");
+
+static bool session_value_ok(const char *s, size_t len)
+{
+    if (s == NULL || len != SESSION_VALUE_LEN) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out)
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    if (!session_value_ok(cookie, len)) return unauthenticated(svc);
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    crypto_hash_sha256(hash, (const unsigned char *)cookie, len);
+    int rc = svc->st->ops->session_get(svc->st, hash, &out->session);
+    if (rc == LK_ENOT_FOUND) return unauthenticated(svc);
+    if (rc != LK_OK) return store_err(svc, rc, NULL);
+    if (out->session.expires_at <= now_of(svc)) {
+        (void)svc->st->ops->session_delete(svc->st, hash);
+        memset(out, 0, sizeof(*out));
+        return unauthenticated(svc);
+    }
+    out->kind = LK_PRINCIPAL_SESSION;
+    memcpy(out->user_id, out->session.user_id, sizeof(out->user_id));
+    return LK_OK;
+}
+
+int lk_svc_check_csrf(lk_svc *svc, const lk_principal *p, const char *hdr, size_t len)
+{
+    lk_err_clear(&svc->err);
+    if (p == NULL || p->kind != LK_PRINCIPAL_SESSION) return LK_OK; /* bearer: no cookie, no CSRF */
+    size_t want = strnlen(p->session.csrf, sizeof(p->session.csrf));
+    if (hdr == NULL || want == 0 || len != want ||
+        sodium_memcmp(hdr, p->session.csrf, want) != 0)
+        return lk_err_set(&svc->err, LK_EFORBIDDEN, "missing or invalid X-CSRF-Token header");
+    return LK_OK;
+}
+
+/* --- account -------------------------------------------------------------- */
+
+int lk_svc_signup(lk_svc *svc, const char *email, size_t email_len, const char *password,
+                  size_t password_len, const char *name, size_t name_len, lk_user *out)
+{
+    begin(svc);
+    if (svc->cfg && !svc->cfg->signup_open)
+        return lk_err_set(&svc->err, LK_EFORBIDDEN, "signup is closed");
+    char lower[LK_EMAIL_SIZE];
+    char pwhash[LK_PWHASH_SIZE];
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = lk_validate_email(email, email_len, out->email, lower, "email", &svc->err)) ||
+        (rc = lk_validate_password(password, password_len, &svc->err)) ||
+        (rc = lk_validate_name(name, name_len, out->name, "name", &svc->err)))
+        return rc;
+    /* Cheap check first, so a taken email does not cost an argon2 hash. */
+    lk_user existing;
+    rc = svc->st->ops->user_get_by_email(svc->st, lower, &existing, NULL);
+    if (rc == LK_OK) return lk_err_set(&svc->err, LK_ECONFLICT, "email is already registered");
+    if (rc != LK_ENOT_FOUND) return store_err(svc, rc, NULL);
+    if ((rc = lk_password_hash(password, password_len, pwhash)) != LK_OK)
+        return lk_err_set(&svc->err, rc, NULL);
+    lk_id_new("usr_", out->id);
+    out->created_at = now_of(svc);
+    rc = svc->st->ops->user_create(svc->st, out, lower, pwhash);
+    sodium_memzero(pwhash, sizeof(pwhash));
+    if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, "email is already registered");
+    if (rc != LK_OK) return store_err(svc, rc, NULL);
+    return LK_OK;
+}
+
+/* Random bytes as unpadded base64url into out (size >= 44). */
+static void random_b64(char *out, size_t out_size)
+{
+    unsigned char rnd[32];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2base64(out, out_size, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(rnd, sizeof(rnd));
+}
+
+int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *password,
+                 size_t password_len, const char *client, lk_user *out,
+                 char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE])
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    session_token[0] = '\0';
+    csrf[0] = '\0';
+    int64_t now = now_of(svc);
+    char lower[LK_EMAIL_SIZE];
+    char pwhash[LK_PWHASH_SIZE];
+    char ek[LK_EMAIL_SIZE + 16], ck[160];
+    lk_err ignored;
+    bool email_ok = lk_validate_email(email, email_len, NULL, lower, "email", &ignored) == LK_OK;
+    lk_ratelimit_rule re = rule_of(svc->cfg ? &svc->cfg->login_per_email : NULL,
+                                   LK_LOGIN_EMAIL_MAX_FAILURES, LK_LOGIN_EMAIL_WINDOW);
+    lk_ratelimit_rule rc_rule = rule_of(svc->cfg ? &svc->cfg->login_per_client : NULL,
+                                        LK_LOGIN_CLIENT_MAX_FAILURES, LK_LOGIN_CLIENT_WINDOW);
+    snprintf(ek, sizeof(ek), "login-email:%s", email_ok ? lower : "");
+    snprintf(ck, sizeof(ck), "login-client:%.140s", client ? client : "");
+    int rc;
+
+    if (svc->rl) {
+        int w1 = email_ok ? lk_ratelimit_check(svc->rl, ek, &re, now) : 0;
+        int w2 = client ? lk_ratelimit_check(svc->rl, ck, &rc_rule, now) : 0;
+        int w = w1 > w2 ? w1 : w2;
+        if (w > 0) {
+            lk_err_set(&svc->err, LK_ERATE_LIMITED,
+                       "too many failed sign-in attempts; try again later");
+            svc->err.retry_after = w;
+            return LK_ERATE_LIMITED;
+        }
+    }
+
+    /* Passwords longer than the signup limit can never match; bound the
+     * argon2 input anyway (4 bytes per character at most). */
+    bool pw_ok = password != NULL && password_len <= LK_PASSWORD_MAX * 4;
+    bool match = false;
+    pwhash[0] = '\0';
+    if (email_ok) {
+        rc = svc->st->ops->user_get_by_email(svc->st, lower, out, pwhash);
+        if (rc != LK_OK && rc != LK_ENOT_FOUND) return store_err(svc, rc, NULL);
+        if (rc == LK_OK && pw_ok)
+            match = lk_password_verify(pwhash, password, password_len);
+        else if (pw_ok)
+            (void)lk_password_verify_dummy(password, password_len);
+    } else if (pw_ok) {
+        (void)lk_password_verify_dummy(password, password_len);
+    }
+    sodium_memzero(pwhash, sizeof(pwhash));
+
+    if (!match) {
+        memset(out, 0, sizeof(*out));
+        if (svc->rl) {
+            if (email_ok) lk_ratelimit_fail(svc->rl, ek, &re, now);
+            if (client) lk_ratelimit_fail(svc->rl, ck, &rc_rule, now);
+        }
+        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
+    }
+
+    lk_session s;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    memset(&s, 0, sizeof(s));
+    memcpy(s.user_id, out->id, sizeof(s.user_id));
+    random_b64(s.csrf, sizeof(s.csrf));
+    s.created_at = now;
+    s.expires_at = now + LK_SESSION_TTL;
+    random_b64(session_token, LK_SESSION_TOKEN_SIZE);
+    crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
+    rc = svc->st->ops->session_create(svc->st, hash, &s);
+    if (rc != LK_OK) {
+        sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
+        memset(out, 0, sizeof(*out));
+        return store_err(svc, rc, NULL);
+    }
+    memcpy(csrf, s.csrf, LK_CSRF_SIZE);
+    if (svc->rl) lk_ratelimit_reset(svc->rl, ek);
+    return LK_OK;
+}
+
+int lk_svc_logout(lk_svc *svc, const char *cookie, size_t len)
+{
+    begin(svc);
+    if (!session_value_ok(cookie, len)) return LK_OK;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    crypto_hash_sha256(hash, (const unsigned char *)cookie, len);
+    int rc = svc->st->ops->session_delete(svc->st, hash);
+    if (rc != LK_OK && rc != LK_ENOT_FOUND) return store_err(svc, rc, NULL);
+    return LK_OK;
+}
+
+int lk_svc_whoami(lk_svc *svc, const lk_principal *p, lk_whoami *out)
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    if (p == NULL || p->kind == LK_PRINCIPAL_NONE)
+        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "authentication required");
+    int rc;
+    out->kind = p->kind;
+    if (p->kind == LK_PRINCIPAL_ORG_KEY) {
+        rc = svc->st->ops->org_get(svc->st, p->org_id, &out->org);
+        if (rc == LK_ENOT_FOUND) return unauthenticated(svc);
+        if (rc != LK_OK) return store_err(svc, rc, NULL);
+        out->has_org = true;
+    } else {
+        rc = svc->st->ops->user_get(svc->st, p->user_id, &out->user);
+        if (rc == LK_ENOT_FOUND) return unauthenticated(svc);
+        if (rc != LK_OK) return store_err(svc, rc, NULL);
+        out->has_user = true;
+    }
+    if (p->kind != LK_PRINCIPAL_SESSION) {
+        out->key = p->key;
+        out->has_key = true;
+    }
+    return LK_OK;
+}
+
+int lk_svc_me_get(lk_svc *svc, const lk_principal *p, lk_user *out)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
+    if (rc) return rc;
+    rc = svc->st->ops->user_get(svc->st, p->user_id, out);
+    return rc ? store_err(svc, rc, "user not found") : LK_OK;
+}
+
+int lk_svc_me_rename(lk_svc *svc, const lk_principal *p, const char *name, size_t len,
+                     lk_user *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
+    if (rc || (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->user_rename(svc->st, p->user_id, n)) != LK_OK)
+        return store_err(svc, rc, "user not found");
+    rc = svc->st->ops->user_get(svc->st, p->user_id, out);
+    return rc ? store_err(svc, rc, "user not found") : LK_OK;
+}
+
+/* --- organizations -------------------------------------------------------- */
+
+static const char *ORG_NF = "organization not found";
+static const char *LAST_MEMBER =
+    "an organization must keep at least one member; delete the organization instead";
+
+int lk_svc_org_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_org_cb cb, void *ctx)
+{
+    begin(svc);
+    if (p == NULL || p->kind == LK_PRINCIPAL_NONE)
+        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "authentication required");
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb.org = cb;
+    if (p->kind == LK_PRINCIPAL_ORG_KEY) {
+        /* An org key sees its own org only: a list of one. */
+        lk_org o;
+        int rc = svc->st->ops->org_get(svc->st, p->org_id, &o);
+        if (rc == LK_ENOT_FOUND) return LK_OK;
+        if (rc != LK_OK) return store_err(svc, rc, NULL);
+        if (page.before_seq == 0 || o.seq < page.before_seq) {
+            rc = cb(ctx, &o);
+            if (rc) return rc;
+        }
+        return LK_OK;
+    }
+    int rc = svc->st->ops->org_list_for_user(svc->st, p->user_id, &page, org_tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+int lk_svc_org_create(lk_svc *svc, const lk_principal *p, const char *name, size_t len,
+                      lk_org *out)
+{
+    begin(svc);
+    lk_user creator;
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_CREATE, NULL);
+    memset(out, 0, sizeof(*out));
+    if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->user_get(svc->st, p->user_id, &creator)) != LK_OK)
+        return store_err(svc, rc, "user not found");
+    lk_id_new("org_", out->id);
+    out->created_at = now_of(svc);
+    if ((rc = svc->st->ops->org_create(svc->st, out, p->user_id, creator.email)) != LK_OK)
+        return store_err(svc, rc, NULL);
+    rc = svc->st->ops->org_get(svc->st, out->id, out);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+int lk_svc_org_get(lk_svc *svc, const lk_principal *p, const char *org_id, lk_org *out)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    rc = svc->st->ops->org_get(svc->st, org_id, out);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+int lk_svc_org_rename(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
+                      size_t len, lk_org *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc || (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->org_rename(svc->st, org_id, n)) != LK_OK)
+        return store_err(svc, rc, ORG_NF);
+    rc = svc->st->ops->org_get(svc->st, org_id, out);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+int lk_svc_org_delete(lk_svc *svc, const lk_principal *p, const char *org_id)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    if (rc) return rc;
+    rc = svc->st->ops->org_delete(svc->st, org_id);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+/* --- members -------------------------------------------------------------- */
+
+int lk_svc_member_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                       lk_member_cb cb, void *ctx)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb.member = cb;
+    rc = svc->st->ops->member_list(svc->st, org_id, &page, member_tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+int lk_svc_member_add(lk_svc *svc, const lk_principal *p, const char *org_id, const char *email,
+                      size_t email_len, lk_member *out)
+{
+    begin(svc);
+    char lower[LK_EMAIL_SIZE];
+    lk_user u;
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    memset(out, 0, sizeof(*out));
+    if (rc || (rc = lk_validate_email(email, email_len, NULL, lower, "email", &svc->err)))
+        return rc;
+    rc = svc->st->ops->user_get_by_email(svc->st, lower, &u, NULL);
+    if (rc) return store_err(svc, rc, "no user with this email");
+    int64_t now = now_of(svc);
+    rc = svc->st->ops->member_add(svc->st, org_id, u.id, now);
+    if (rc == LK_ECONFLICT)
+        return lk_err_set(&svc->err, rc, "this user is already a member of the organization");
+    if (rc) return store_err(svc, rc, ORG_NF);
+    memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
+    memcpy(out->user_id, u.id, sizeof(out->user_id));
+    memcpy(out->email, u.email, sizeof(out->email));
+    memcpy(out->name, u.name, sizeof(out->name));
+    out->joined_at = now;
+    return LK_OK;
+}
+
+int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
+                         const char *user_id)
+{
+    begin(svc);
+    static const char *nf = "member not found";
+    int64_t count = 0;
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    if (rc) return rc;
+    if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
+    if ((rc = svc->st->ops->member_check(svc->st, org_id, user_id)) != LK_OK)
+        return store_err(svc, rc, nf);
+    /* Count, remove and count again in one transaction (SQLite: BEGIN
+     * IMMEDIATE, so concurrent removals are serialised); roll back rather
+     * than leave the org without members. */
+    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
+    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
+        store_err(svc, rc, ORG_NF);
+        goto out;
+    }
+    if (count <= 1) {
+        rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
+        goto out;
+    }
+    if ((rc = svc->st->ops->member_remove(svc->st, org_id, user_id)) != LK_OK) {
+        store_err(svc, rc, nf);
+        goto out;
+    }
+    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
+        store_err(svc, rc, ORG_NF);
+        goto out;
+    }
+    if (count < 1) rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
+out:
+    if (rc == LK_OK) {
+        if ((rc = svc->st->ops->commit(svc->st)) != LK_OK) store_err(svc, rc, NULL);
+    } else {
+        (void)svc->st->ops->rollback(svc->st);
+    }
+    return rc;
+}
+
+/* --- projects ------------------------------------------------------------- */
+
+static const char *PRJ_NF = "project not found";
+static const char *ENV_NF = "environment not found";
+
+int lk_svc_project_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                        lk_project_cb cb, void *ctx)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb.project = cb;
+    rc = svc->st->ops->project_list(svc->st, org_id, &page, project_tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+int lk_svc_project_create(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *name, size_t len, lk_project *out)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    memset(out, 0, sizeof(*out));
+    if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
+    lk_id_new("prj_", out->id);
+    memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
+    out->created_at = now_of(svc);
+    if ((rc = svc->st->ops->project_create(svc->st, out)) != LK_OK)
+        return store_err(svc, rc, ORG_NF);
+    rc = svc->st->ops->project_get(svc->st, org_id, out->id, out);
+    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+}
+
+int lk_svc_project_get(lk_svc *svc, const lk_principal *p, const char *org_id,
+                       const char *project_id, lk_project *out)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
+    rc = svc->st->ops->project_get(svc->st, org_id, project_id, out);
+    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+}
+
+int lk_svc_project_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *project_id, const char *name, size_t len, lk_project *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
+    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->project_rename(svc->st, org_id, project_id, n)) != LK_OK)
+        return store_err(svc, rc, PRJ_NF);
+    rc = svc->st->ops->project_get(svc->st, org_id, project_id, out);
+    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+}
+
+int lk_svc_project_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *project_id)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
+    rc = svc->st->ops->project_delete(svc->st, org_id, project_id);
+    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+}
+
+/* --- environments --------------------------------------------------------- */
+
+/* Authz for the org, then the project must belong to it. */
+static int env_scope(lk_svc *svc, const lk_principal *p, const char *org_id,
+                     const char *project_id)
+{
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
+    lk_project prj;
+    rc = svc->st->ops->project_get(svc->st, org_id, project_id, &prj);
+    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+}
+
+int lk_svc_env_list(lk_svc *svc, const lk_principal *p, const char *org_id,
+                    const char *project_id, lk_list *l, lk_env_cb cb, void *ctx)
+{
+    begin(svc);
+    int rc = env_scope(svc, p, org_id, project_id);
+    if (rc) return rc;
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb.env = cb;
+    rc = svc->st->ops->env_list(svc->st, project_id, &page, env_tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+int lk_svc_env_create(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *name, size_t len, lk_env *out)
+{
+    begin(svc);
+    int rc = env_scope(svc, p, org_id, project_id);
+    memset(out, 0, sizeof(*out));
+    if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
+    lk_id_new("env_", out->id);
+    memcpy(out->project_id, project_id, strnlen(project_id, LK_ID_SIZE - 1));
+    out->created_at = now_of(svc);
+    if ((rc = svc->st->ops->env_create(svc->st, out)) != LK_OK)
+        return store_err(svc, rc, PRJ_NF);
+    rc = svc->st->ops->env_get(svc->st, project_id, out->id, out);
+    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+}
+
+int lk_svc_env_get(lk_svc *svc, const lk_principal *p, const char *org_id,
+                   const char *project_id, const char *env_id, lk_env *out)
+{
+    begin(svc);
+    int rc = env_scope(svc, p, org_id, project_id);
+    if (rc) return rc;
+    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
+    rc = svc->st->ops->env_get(svc->st, project_id, env_id, out);
+    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+}
+
+int lk_svc_env_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *env_id, const char *name, size_t len,
+                      lk_env *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = env_scope(svc, p, org_id, project_id);
+    if (rc) return rc;
+    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
+    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->env_rename(svc->st, project_id, env_id, n)) != LK_OK)
+        return store_err(svc, rc, ENV_NF);
+    rc = svc->st->ops->env_get(svc->st, project_id, env_id, out);
+    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+}
+
+int lk_svc_env_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *project_id, const char *env_id)
+{
+    begin(svc);
+    int rc = env_scope(svc, p, org_id, project_id);
+    if (rc) return rc;
+    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
+    rc = svc->st->ops->env_delete(svc->st, project_id, env_id);
+    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+}
+
+/* --- billing -------------------------------------------------------------- */
+
+int lk_svc_billing_get(lk_svc *svc, const lk_principal *p, const char *org_id, lk_billing *out)
+{
+    begin(svc);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    rc = svc->st->ops->billing_get(svc->st, org_id, out);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+int lk_svc_billing_update(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *plan, size_t plan_len, const char *billing_email,
+                          size_t email_len, lk_billing *out)
+{
+    begin(svc);
+    static const char *plans[] = {"free", "pro", "enterprise"};
+    const char *new_plan = NULL;
+    char email[LK_EMAIL_SIZE];
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    if (rc) return rc;
+    if (plan != NULL) {
+        for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++)
+            if (plan_len == strlen(plans[i]) && memcmp(plan, plans[i], plan_len) == 0)
+                new_plan = plans[i];
+        if (new_plan == NULL)
+            return lk_err_field(&svc->err, "plan", "must be one of free, pro, enterprise");
+    }
+    if (billing_email != NULL &&
+        (rc = lk_validate_email(billing_email, email_len, email, NULL, "billing_email",
+                                &svc->err)))
+        return rc;
+    if ((rc = svc->st->ops->billing_get(svc->st, org_id, out)) != LK_OK)
+        return store_err(svc, rc, ORG_NF);
+    if (new_plan) snprintf(out->plan, sizeof(out->plan), "%s", new_plan);
+    if (billing_email) memcpy(out->billing_email, email, sizeof(out->billing_email));
+    out->updated_at = now_of(svc);
+    rc = svc->st->ops->billing_set(svc->st, out);
+    return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
+}
+
+/* --- access keys ---------------------------------------------------------- */
+
+static const char *KEY_NF = "access key not found";
+
+/* Authz for a key operation: personal keys of the caller, or org keys. */
+static int key_scope(lk_svc *svc, const lk_principal *p, const char *org_id)
+{
+    return lk_authz_check(svc, p, org_id ? LK_ACT_ORG_KEYS : LK_ACT_SELF, org_id);
+}
+
+/* Load a key the caller may manage: it belongs to the scope and is live.
+ * Anything else is "not found", exactly like an unknown id. */
+static int key_load(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                    lk_key *out)
+{
+    if (!id_ok("key_", key_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, KEY_NF);
+    int rc = svc->st->ops->key_get(svc->st, key_id, out);
+    if (rc) return store_err(svc, rc, KEY_NF);
+    bool mine = org_id ? (out->type == LK_KEY_ORG && strcmp(out->org_id, org_id) == 0)
+                       : (out->type == LK_KEY_PERSONAL && strcmp(out->user_id, p->user_id) == 0);
+    if (!mine || expired(out->expires_at, now_of(svc))) {
+        memset(out, 0, sizeof(*out));
+        return lk_err_set(&svc->err, LK_ENOT_FOUND, KEY_NF);
+    }
+    return LK_OK;
+}
+
+int lk_svc_key_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
+                    lk_key_cb cb, void *ctx)
+{
+    begin(svc);
+    int rc = key_scope(svc, p, org_id);
+    if (rc) return rc;
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb.key = cb;
+    int64_t now = now_of(svc);
+    if (org_id)
+        rc = svc->st->ops->key_list_org(svc->st, org_id, now, &page, key_tramp, &pg);
+    else
+        rc = svc->st->ops->key_list_user(svc->st, p->user_id, now, &page, key_tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+int lk_svc_key_create(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
+                      size_t len, int64_t expires_at, lk_key *out, char token[LK_TOKEN_SIZE])
+{
+    begin(svc);
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    int64_t now = now_of(svc);
+    int rc = key_scope(svc, p, org_id);
+    memset(out, 0, sizeof(*out));
+    token[0] = '\0';
+    if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
+    if (expires_at != 0 && expires_at <= now)
+        return lk_err_field(&svc->err, "expires_at", "must be in the future");
+
+    out->type = org_id ? LK_KEY_ORG : LK_KEY_PERSONAL;
+    if (org_id)
+        memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
+    else
+        memcpy(out->user_id, p->user_id, sizeof(out->user_id));
+    memcpy(out->created_by, p->user_id, sizeof(out->created_by));
+    lk_id_new("key_", out->id);
+    out->created_at = now;
+    out->expires_at = expires_at;
+
+    if ((rc = lk_token_generate(org_id ? LK_TOKEN_ORG : LK_TOKEN_PERSONAL, token)) != LK_OK)
+        return lk_err_set(&svc->err, rc, NULL);
+    lk_token_hash(token, LK_TOKEN_LEN, hash);
+    lk_token_redact(token, out->redacted);
+    rc = svc->st->ops->key_create(svc->st, out, hash);
+    sodium_memzero(hash, sizeof(hash));
+    if (rc != LK_OK) {
+        sodium_memzero(token, LK_TOKEN_SIZE);
+        return store_err(svc, rc, org_id ? ORG_NF : NULL);
+    }
+    lk_key stored;
+    if (svc->st->ops->key_get(svc->st, out->id, &stored) == LK_OK) *out = stored;
+    return LK_OK;
+}
+
+int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *key_id, const char *name, size_t len, lk_key *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = key_scope(svc, p, org_id);
+    if (rc || (rc = key_load(svc, p, org_id, key_id, out))) return rc;
+    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    if ((rc = svc->st->ops->key_rename(svc->st, key_id, n)) != LK_OK)
+        return store_err(svc, rc, KEY_NF);
+    rc = svc->st->ops->key_get(svc->st, key_id, out);
+    return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
+}
+
+int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *key_id)
+{
+    begin(svc);
+    lk_key k;
+    int rc = key_scope(svc, p, org_id);
+    if (rc || (rc = key_load(svc, p, org_id, key_id, &k))) return rc;
+    rc = svc->st->ops->key_delete(svc->st, key_id);
+    return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
+}
+
+int lk_svc_ready(lk_svc *svc)
+{
+    begin(svc);
+    int rc = svc->st->ops->ping(svc->st);
+    return rc ? store_err(svc, rc, NULL) : LK_OK;
+}

@@ -1,0 +1,109 @@
+/*
+ * usage.c — see usage.h.
+ *
+ * Design: per thread, a dense array of (key id, latest use) pairs, which is
+ * exactly what store->key_touch takes, plus an open-addressed index from id
+ * to array position (linear probing, twice the capacity, power of two) so
+ * noting a use is O(1) on the request path. Both are allocated once in
+ * lk_usage_new and never grow. A flush hands the array to the store in one
+ * transaction and empties the table.
+ *
+ * Invariants: n <= cap; every item has exactly one index entry; an item's
+ * `at` only moves forward (max of the observations), matching key_touch's
+ * max semantics in the store. Not thread-safe: one lk_usage per thread.
+ */
+#include "usage.h"
+
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lk_usage {
+    unsigned cap;      /* items the table holds before it flushes early */
+    unsigned n;        /* items in use */
+    size_t mask;       /* index size - 1 */
+    lk_key_touch *items;
+    uint32_t *index;   /* position + 1 in items, 0 = empty */
+};
+
+lk_usage *lk_usage_new(unsigned capacity)
+{
+    if (capacity == 0) capacity = 1;
+    size_t isz = 4;
+    while (isz < (size_t)capacity * 2) isz <<= 1;
+    lk_usage *u = calloc(1, sizeof(*u));
+    if (u == NULL) return NULL;
+    u->items = calloc(capacity, sizeof(*u->items));
+    u->index = calloc(isz, sizeof(*u->index));
+    if (u->items == NULL || u->index == NULL) {
+        lk_usage_free(u);
+        return NULL;
+    }
+    u->cap = capacity;
+    u->mask = isz - 1;
+    return u;
+}
+
+void lk_usage_free(lk_usage *u)
+{
+    if (u == NULL) return;
+    free(u->items);
+    free(u->index);
+    free(u);
+}
+
+/* FNV-1a over the id: ids are random, any mixing will do. */
+static size_t hash_id(const char *id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (size_t)h;
+}
+
+static void clear(lk_usage *u)
+{
+    memset(u->index, 0, (u->mask + 1) * sizeof(*u->index));
+    u->n = 0;
+}
+
+int lk_usage_flush(lk_usage *u, lk_store *st)
+{
+    if (u == NULL || u->n == 0) return LK_OK;
+    int rc = st->ops->key_touch(st, u->items, u->n);
+    if (rc == LK_OK) clear(u);
+    return rc;
+}
+
+void lk_usage_note(lk_usage *u, lk_store *st, const char *key_id, int64_t at)
+{
+    if (u == NULL || key_id == NULL) return;
+    size_t len = strlen(key_id);
+    if (len >= LK_ID_SIZE) return;
+    size_t i = hash_id(key_id) & u->mask;
+    for (;;) {
+        uint32_t pos = u->index[i];
+        if (pos == 0) break;
+        lk_key_touch *t = &u->items[pos - 1];
+        if (strcmp(t->id, key_id) == 0) {
+            if (at > t->at) t->at = at;
+            return;
+        }
+        i = (i + 1) & u->mask;
+    }
+    if (u->n == u->cap) {
+        /* Full: write the batch now. If the store is down the batch is
+         * dropped rather than grown: last_used_at is advisory. */
+        if (st == NULL || lk_usage_flush(u, st) != LK_OK) clear(u);
+        i = hash_id(key_id) & u->mask;
+        while (u->index[i] != 0) i = (i + 1) & u->mask;
+    }
+    lk_key_touch *t = &u->items[u->n];
+    memcpy(t->id, key_id, len + 1);
+    t->at = at;
+    u->n++;
+    u->index[i] = u->n;
+}

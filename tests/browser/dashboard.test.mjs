@@ -1,0 +1,736 @@
+// dashboard.test.mjs — the latchkey dashboard in real headless Chromium,
+// against a real latchkeyd (started by run.sh with a fresh database).
+//
+// The tests run in order and build on each other the way a person would use
+// the product: sign up, create an organization, create/copy/rename/delete
+// keys, invite a second person, try a hostile key name. Every token the page
+// shows is checked against the API itself (Authorization: Bearer) — the page
+// saying "deleted" is not taken on trust.
+//
+// Prints one line per test and "RESULT <passed> <failed>" last.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.LK_URL || 'http://127.0.0.1:8080';
+const SHOTS = process.env.LK_SCREENSHOTS || path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
+const ONLY = process.env.LK_BROWSER_ONLY ? new RegExp(process.env.LK_BROWSER_ONLY, 'i') : null;
+const TIMEOUT = 10000;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const TOKEN_RE = /^(lko|lkp)_[0-9A-Za-z]{38}$/;
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+async function test(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    failures.push(name);
+    console.log(`FAIL ${name}\n     ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 6).join('\n     ')}`);
+  }
+}
+
+fs.mkdirSync(SHOTS, { recursive: true });
+
+// --- helpers ---------------------------------------------------------------
+
+const redactedOf = (token) => `${token.slice(0, 8)}…${token.slice(-4)}`;
+
+async function bearer(token, pathname, method = 'GET') {
+  const r = await fetch(BASE + pathname, { method, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  let body = null;
+  try {
+    body = await r.json();
+  } catch (e) {
+    body = null;
+  }
+  return { status: r.status, body };
+}
+
+// A person with their own browser context (own cookies), watching for
+// dialogs, page errors, CSP violations and the CSRF header on every
+// state-changing API call.
+class Person {
+  constructor(browser, label) {
+    this.browser = browser;
+    this.label = label;
+    this.email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@example.com`;
+    this.password = `pw-${Math.random().toString(36).slice(2)}-long`;
+    this.name = label[0].toUpperCase() + label.slice(1) + ' Tester';
+    this.dialogs = [];
+    this.errors = [];
+    this.csrfProblems = [];
+    this.csrf = null;
+  }
+
+  async open(viewport = DESKTOP) {
+    this.context = await this.browser.newContext({
+      baseURL: BASE,
+      viewport,
+      permissions: ['clipboard-read', 'clipboard-write'],
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    this.context.setDefaultTimeout(TIMEOUT);
+    this.page = await this.context.newPage();
+    this.watch(this.page);
+    return this;
+  }
+
+  watch(page) {
+    page.on('dialog', async (d) => {
+      this.dialogs.push(`${d.type()}: ${d.message()}`);
+      await d.dismiss().catch(() => {});
+    });
+    page.on('pageerror', (e) => this.errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|404|409|403)/.test(m.text())) this.errors.push(`console: ${m.text()}`);
+      if (/Content Security Policy/i.test(m.text())) this.errors.push(`csp: ${m.text()}`);
+    });
+    page.on('response', async (res) => {
+      const u = new URL(res.url());
+      if ((u.pathname === '/v1/auth/login' || u.pathname === '/v1/auth/session') && res.status() === 200) {
+        try {
+          this.csrf = (await res.json()).csrf_token;
+        } catch (e) {
+          /* navigation raced the body; the next session call sets it */
+        }
+      }
+    });
+    page.on('request', (req) => {
+      const u = new URL(req.url());
+      if (!u.pathname.startsWith('/v1/') || ['GET', 'HEAD'].includes(req.method())) return;
+      if (u.pathname === '/v1/auth/login' || u.pathname === '/v1/auth/signup') return;
+      const sent = req.headers()['x-csrf-token'];
+      if (!sent || (this.csrf && sent !== this.csrf)) this.csrfProblems.push(`${req.method()} ${u.pathname} csrf=${sent || '(none)'}`);
+    });
+  }
+
+  // GET through the page's own session cookie (same cookie jar as the page).
+  async api(pathname) {
+    const r = await this.context.request.get(pathname, { headers: { Accept: 'application/json' } });
+    return { status: r.status(), body: r.status() === 204 ? null : await r.json().catch(() => null) };
+  }
+
+  async close() {
+    if (this.context) await this.context.close();
+  }
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(50); // let focus rings and toasts settle
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+async function signUp(p) {
+  const page = p.page;
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill(p.name);
+  await page.getByLabel('Email').fill(p.email);
+  await page.getByLabel('Password').fill(p.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: /Create your first organization/ }).waitFor();
+}
+
+async function createOrg(p, name, first = false) {
+  const page = p.page;
+  if (!first) await page.goto('/orgs/new');
+  await page.getByLabel('Organization name').fill(name);
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+  const m = new URL(page.url()).pathname.match(/^\/orgs\/([^/]+)\/settings\/access-keys$/);
+  assert.ok(m, `unexpected URL after creating an org: ${page.url()}`);
+  return decodeURIComponent(m[1]);
+}
+
+function keyRow(page, name) {
+  return page.locator('tbody tr').filter({ has: page.locator('.key-name', { hasText: name }) });
+}
+
+async function openRowMenu(page, name) {
+  const row = keyRow(page, name);
+  await row.getByRole('button', { name: `Actions for ${name}` }).click();
+  return row;
+}
+
+// Creates a key through the modal; returns {token, dialog} with the dialog open.
+async function createKeyInModal(page, name) {
+  await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Create Access Key' });
+  await dialog.waitFor();
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+  const saved = page.getByRole('dialog', { name: 'Save your access key' });
+  await saved.waitFor();
+  const token = (await saved.locator('code.token').textContent()).trim();
+  return { token, dialog: saved };
+}
+
+// The full key lifecycle on one keys page, checked against the API.
+async function keyLifecycle(p, { kind, orgId, label }) {
+  const page = p.page;
+  const listPath = kind === 'org' ? `/v1/organizations/${orgId}/access-keys` : '/v1/me/access-keys';
+  const prefix = kind === 'org' ? 'lko_' : 'lkp_';
+  const principal = kind === 'org' ? 'organization_key' : 'personal_key';
+  const keyName = `${label} deploys`;
+  let token = null;
+
+  await test(`${label}: empty state explains what keys are for`, async () => {
+    const empty = page.locator('.empty-state');
+    await empty.waitFor();
+    assert.match(await empty.textContent(), /access key/i);
+    assert.match(await empty.textContent(), kind === 'org' ? /on behalf of this organization/ : /as you/);
+    await shot(page, `${kind}-keys-empty-1280`);
+  });
+
+  await test(`${label}: create shows the token once, matching the API's redacted preview`, async () => {
+    const r = await createKeyInModal(page, keyName);
+    token = r.token;
+    assert.match(token, TOKEN_RE);
+    assert.ok(token.startsWith(prefix), `token ${token.slice(0, 4)} should start with ${prefix}`);
+    assert.match(await r.dialog.textContent(), /will not be shown again/);
+    await shot(page, `${kind}-key-created-1280`);
+    const api = await p.api(listPath);
+    assert.equal(api.status, 200);
+    const k = api.body.data.find((x) => x.name === keyName);
+    assert.ok(k, 'the new key is in the API list');
+    assert.equal(k.redacted, redactedOf(token));
+    assert.ok(!JSON.stringify(api.body).includes(token), 'the list never carries the token');
+    const row = keyRow(page, keyName);
+    assert.equal((await row.locator('code.redacted').textContent()).trim(), k.redacted);
+  });
+
+  await test(`${label}: Copy puts the token on the clipboard and says Copied`, async () => {
+    const dialog = page.getByRole('dialog', { name: 'Save your access key' });
+    await page.evaluate(() => navigator.clipboard.writeText('not the token'));
+    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(clip, token);
+  });
+
+  await test(`${label}: after closing, the token is gone from the page; reopening shows none`, async () => {
+    const dialog = page.getByRole('dialog', { name: 'Save your access key' });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('dialog').count(), 0, 'the dialog element is removed, not just hidden');
+    const html = await page.content();
+    assert.ok(!html.includes(token), 'token still in the DOM');
+    assert.ok(!html.includes(token.slice(8, 30)), 'part of the token still in the DOM');
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const again = page.getByRole('dialog', { name: 'Create Access Key' });
+    await again.waitFor();
+    assert.equal(await again.getByLabel('Name').inputValue(), '');
+    assert.equal(await again.locator('code.token').count(), 0);
+    assert.ok(!(await page.content()).includes(token));
+    await again.getByRole('button', { name: 'Cancel' }).click();
+    await again.waitFor({ state: 'detached' });
+    // A reload fetches everything again from the API: still only the preview.
+    await page.reload();
+    await keyRow(page, keyName).waitFor();
+    assert.ok(!(await page.content()).includes(token));
+  });
+
+  await test(`${label}: the token works against the API`, async () => {
+    const r = await bearer(token, '/v1/whoami');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.principal, principal);
+    if (kind === 'org') assert.equal(r.body.organization.id, orgId);
+    else assert.equal(r.body.user.email, p.email.toLowerCase());
+  });
+
+  await test(`${label}: rename through the row menu`, async () => {
+    await openRowMenu(page, keyName);
+    await page.getByRole('menuitem', { name: 'Rename' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rename access key' });
+    await dialog.waitFor();
+    assert.equal(await dialog.getByLabel('Name').inputValue(), keyName);
+    await shot(page, `${kind}-key-rename-1280`);
+    await dialog.getByLabel('Name').fill(`${keyName} (renamed)`);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await keyRow(page, `${keyName} (renamed)`).waitFor();
+    const api = await p.api(listPath);
+    assert.ok(api.body.data.some((x) => x.name === `${keyName} (renamed)`));
+  });
+
+  const renamed = `${keyName} (renamed)`;
+  await test(`${label}: delete → Cancel keeps the key`, async () => {
+    await openRowMenu(page, renamed);
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Delete access key?' });
+    await dialog.waitFor();
+    const text = await dialog.textContent();
+    assert.ok(text.includes(renamed), 'the confirmation names the key');
+    assert.match(text, /refused immediately/);
+    assert.match(text, /cannot be undone/);
+    await shot(page, `${kind}-key-delete-1280`);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await keyRow(page, renamed).count(), 1);
+    assert.equal((await bearer(token, '/v1/whoami')).status, 200);
+  });
+
+  await test(`${label}: delete → confirm removes it and the token is refused at once`, async () => {
+    await openRowMenu(page, renamed);
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Delete access key?' });
+    await dialog.getByRole('button', { name: 'Delete key' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await keyRow(page, renamed).waitFor({ state: 'detached' });
+    const r = await bearer(token, '/v1/whoami');
+    assert.equal(r.status, 401);
+    const api = await p.api(listPath);
+    assert.ok(!api.body.data.some((x) => x.name === renamed));
+  });
+}
+
+// --- the run ------------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+const alice = new Person(browser, 'alice');
+const bob = new Person(browser, 'bob');
+let orgId = null;
+let orgName = 'Acme Rockets';
+
+try {
+  await alice.open();
+  const page = alice.page;
+
+  await test('the dashboard is served with its security headers', async () => {
+    const r = await fetch(`${BASE}/`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /text\/html/);
+    const csp = r.headers.get('content-security-policy') || '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(r.headers.get('x-frame-options'), 'DENY');
+    const deep = await fetch(`${BASE}/orgs/org_x/settings/access-keys`);
+    assert.equal(deep.status, 200);
+    assert.equal(await deep.text(), await r.text());
+    const js = await fetch(`${BASE}/js/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /javascript/);
+    assert.equal((await fetch(`${BASE}/no-such-file.js`)).status, 404);
+  });
+
+  await test('a signed-out visit to a deep link goes to the login page', async () => {
+    await page.goto('/orgs/org_nope/settings/members');
+    await page.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    const u = new URL(page.url());
+    assert.equal(u.pathname, '/login');
+    assert.equal(u.searchParams.get('next'), '/orgs/org_nope/settings/members');
+    await shot(page, 'login-1280');
+  });
+
+  await test('login with a wrong password says so in words', async () => {
+    await page.getByLabel('Email').fill('nobody@example.com');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /don’t match an account/ });
+    await alert.waitFor();
+  });
+
+  await test('sign up lands on "create your first organization"', async () => {
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await shot(page, 'signup-1280');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Enter your name.').waitFor(); // client-side check, nothing sent
+    await page.getByLabel('Your name').fill(alice.name);
+    await page.getByLabel('Email').fill(alice.email);
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Create your first organization' }).waitFor();
+    await shot(page, 'org-new-1280');
+  });
+
+  await test('create an organization → settings with the keys tabs', async () => {
+    orgId = await createOrg(alice, orgName, true);
+    assert.match(orgId, /^org_/);
+    const nav = page.getByRole('navigation', { name: 'Organization settings' });
+    for (const tab of ['Org Access Keys', 'Personal Access Keys', 'Projects', 'Members', 'Billing']) await nav.getByRole('link', { name: tab }).waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'Org Access Keys' }).getAttribute('aria-current'), 'page');
+  });
+
+  if (orgId) await keyLifecycle(alice, { kind: 'org', orgId, label: 'org key' });
+
+  await test('switch to Personal Access Keys', async () => {
+    await page.getByRole('navigation', { name: 'Organization settings' }).getByRole('link', { name: 'Personal Access Keys' }).click();
+    await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
+    assert.match(page.url(), /\/settings\/personal-keys$/);
+  });
+
+  if (orgId) await keyLifecycle(alice, { kind: 'personal', orgId, label: 'personal key' });
+
+  await test('keys are listed newest first with created, last used and expiry', async () => {
+    await page.getByRole('navigation', { name: 'Organization settings' }).getByRole('link', { name: 'Org Access Keys' }).click();
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    for (const n of ['first', 'second']) {
+      const r = await createKeyInModal(page, `order ${n}`);
+      await r.dialog.getByRole('button', { name: 'Done' }).click();
+      await r.dialog.waitFor({ state: 'detached' });
+      if (n === 'second') {
+        const w = await bearer(r.token, '/v1/whoami'); // gives it a last_used_at (may lag)
+        assert.equal(w.status, 200);
+      }
+    }
+    // One with an expiry chosen in the modal.
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const d = page.getByRole('dialog', { name: 'Create Access Key' });
+    await d.getByLabel('Name').fill('order third (expires)');
+    await d.getByLabel('Expiration').selectOption({ label: '30 days' });
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Save your access key' }).getByRole('button', { name: 'Done' }).click();
+    await page.reload();
+    await keyRow(page, 'order first').waitFor();
+    const names = await page.locator('tbody tr .key-name').allTextContents();
+    assert.deepEqual(names.slice(0, 3), ['order third (expires)', 'order second', 'order first']);
+    const headers = await page.locator('thead th').allTextContents();
+    assert.deepEqual(headers.slice(0, 5), ['Name', 'Key', 'Created', 'Last used', 'Expires']);
+    const exp = await keyRow(page, 'order third (expires)').locator('td[data-label="Expires"] time').getAttribute('datetime');
+    const days = (Date.parse(exp) - Date.now()) / 86400000;
+    assert.ok(days > 29 && days < 31, `expiry ${exp} is about 30 days out`);
+    assert.equal((await keyRow(page, 'order first').locator('td[data-label="Expires"]').textContent()).trim(), 'Never');
+    const created = await keyRow(page, 'order first').locator('td[data-label="Created"] time').getAttribute('datetime');
+    assert.ok(Math.abs(Date.parse(created) - Date.now()) < 10 * 60000, 'created date is now');
+    await shot(page, 'org-keys-list-1280');
+  });
+
+  await test('keyboard: the ⋯ menu opens, moves and closes with keys', async () => {
+    const btn = keyRow(page, 'order first').getByRole('button', { name: 'Actions for order first' });
+    await btn.focus();
+    await page.keyboard.press('Enter');
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    assert.equal(await btn.getAttribute('aria-expanded'), 'true');
+    let focused = await page.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(focused, 'Rename');
+    await page.keyboard.press('ArrowDown');
+    focused = await page.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(focused, 'Delete');
+    await page.keyboard.press('ArrowDown'); // wraps
+    focused = await page.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(focused, 'Rename');
+    await shot(page, 'row-menu-1280');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for order first');
+    // Enter on an item acts on it.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Rename access key' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for order first', 'focus returns to the menu button');
+  });
+
+  await test('keyboard: the modal traps focus and closes on Escape', async () => {
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Create Access Key' });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'name', 'focus starts on the Name field');
+    const seen = new Set();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press(i < 6 ? 'Tab' : 'Shift+Tab');
+      const inside = await page.evaluate(() => {
+        const d = document.querySelector('dialog[open]');
+        return d && d.contains(document.activeElement) ? document.activeElement.outerHTML.slice(0, 60) : null;
+      });
+      assert.ok(inside, `focus left the dialog after ${i + 1} tabs`);
+      seen.add(inside);
+    }
+    assert.ok(seen.size >= 4, 'Tab visits the close button, name, expiry, cancel and create');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Create Access Key');
+    // Focus is visible (an outline) on keyboard focus.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none');
+  });
+
+  await test('an empty name is refused with a message, before any request', async () => {
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Create Access Key' });
+    await dialog.getByLabel('Name').fill('   ');
+    await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+    await dialog.getByText('Enter a name for the key.').waitFor();
+    assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+    await shot(page, 'create-key-error-1280');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  await test('hostile key name is shown as text, never run', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const r = await createKeyInModal(page, evil);
+    assert.ok((await r.dialog.textContent()).includes(evil));
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    const row = keyRow(page, evil);
+    await row.waitFor();
+    assert.equal((await row.locator('.key-name').textContent()), evil);
+    assert.equal(await page.locator('main img, dialog img').count(), 0);
+    await openRowMenu(page, evil);
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Delete access key?' });
+    assert.ok((await confirm.textContent()).includes(evil));
+    assert.equal(await confirm.locator('img').count(), 0);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    // Also an organization and a project with hostile names.
+    const evilOrg = '"><script>alert(2)</script>';
+    await createOrg(alice, evilOrg);
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    await page.getByRole('menuitem', { name: evilOrg }).waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('script:not([src])').count(), 0);
+    assert.deepEqual(alice.dialogs, [], 'no alert/confirm/prompt fired');
+  });
+
+  await test('switch between organizations', async () => {
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    const items = await page.getByRole('menuitem').allTextContents();
+    assert.ok(items.some((t) => t.includes(orgName)));
+    assert.ok(items.some((t) => t.includes('Create organization')));
+    await shot(page, 'org-switcher-1280');
+    await page.getByRole('menuitem', { name: orgName }).click();
+    await page.waitForURL(new RegExp(`/orgs/${orgId}/settings/access-keys$`));
+    await page.locator('.page-desc strong', { hasText: orgName }).waitFor();
+    await keyRow(page, 'order first').waitFor();
+    await page.getByRole('button', { name: `Organization: ${orgName}. Switch organization` }).waitFor();
+  });
+
+  await test('projects: create, rename, delete', async () => {
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+    await page.locator('.empty-state').waitFor();
+    await page.getByRole('button', { name: 'New project' }).first().click();
+    let d = page.getByRole('dialog', { name: 'New project' });
+    await d.getByLabel('Name').fill('Billing API');
+    await d.getByRole('button', { name: 'Create' }).click();
+    await d.waitFor({ state: 'detached' });
+    await keyRow(page, 'Billing API').waitFor();
+    await page.getByRole('button', { name: 'New project' }).first().click();
+    d = page.getByRole('dialog', { name: 'New project' });
+    await d.getByLabel('Name').fill('Website');
+    await d.getByRole('button', { name: 'Create' }).click();
+    await keyRow(page, 'Website').waitFor();
+    await shot(page, 'projects-1280');
+    await openRowMenu(page, 'Website');
+    await page.getByRole('menuitem', { name: 'Rename' }).click();
+    d = page.getByRole('dialog', { name: 'Rename project' });
+    await d.getByLabel('Name').fill('Marketing site');
+    await d.getByRole('button', { name: 'Save' }).click();
+    await keyRow(page, 'Marketing site').waitFor();
+    await openRowMenu(page, 'Marketing site');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete project' }).click();
+    await keyRow(page, 'Marketing site').waitFor({ state: 'detached' });
+    const api = await alice.api(`/v1/organizations/${orgId}/projects`);
+    assert.deepEqual(api.body.data.map((x) => x.name), ['Billing API']);
+  });
+
+  await test('billing: change the plan and billing email', async () => {
+    await page.getByRole('link', { name: 'Billing' }).click();
+    await page.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
+    await page.getByRole('radio', { name: /Pro/ }).check();
+    await page.getByLabel('Billing email').fill('billing@acme.example');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Billing settings saved.').waitFor();
+    const api = await alice.api(`/v1/organizations/${orgId}/billing`);
+    assert.equal(api.body.plan, 'pro');
+    assert.equal(api.body.billing_email, 'billing@acme.example');
+    assert.ok(await page.getByRole('radio', { name: /Pro/ }).isChecked());
+    await shot(page, 'billing-1280');
+  });
+
+  // A second person.
+  await bob.open();
+  let bobOrg = null;
+  await test('second member: sign up, and is added by email on the Members page', async () => {
+    await signUp(bob);
+    bobOrg = await createOrg(bob, 'Bob’s Garage', true);
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    // An address with no account gets a clear answer from the API's 404.
+    await page.getByLabel('Email address').fill('nobody-here@example.com');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('No latchkey account uses this email address').waitFor();
+    await page.getByLabel('Email address').fill(bob.email);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.locator(`tr[data-user-id]`, { hasText: bob.email }).waitFor();
+    // Adding again: the API's 409 in words.
+    await page.getByLabel('Email address').fill(bob.email);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('This person is already a member.').waitFor();
+    await shot(page, 'members-1280');
+  });
+
+  await test('second member sees the org keys but not the first member’s personal keys', async () => {
+    // Alice has a personal key too.
+    await page.getByRole('link', { name: 'Personal Access Keys' }).click();
+    const r = await createKeyInModal(page, 'Alice laptop');
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    const bp = bob.page;
+    await bp.goto('/');
+    await bp.getByRole('button', { name: /Switch organization/ }).click();
+    await bp.getByRole('menuitem', { name: orgName }).click();
+    await bp.waitForURL(new RegExp(`/orgs/${orgId}/settings/access-keys$`));
+    await keyRow(bp, 'order first').waitFor();
+    await keyRow(bp, 'order second').waitFor();
+    await bp.getByRole('link', { name: 'Personal Access Keys' }).click();
+    await bp.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
+    await bp.locator('.empty-state').waitFor();
+    assert.equal(await keyRow(bp, 'Alice laptop').count(), 0);
+    const mine = await bob.api('/v1/me/access-keys');
+    assert.equal(mine.body.data.length, 0);
+    assert.ok(!(await bp.content()).includes(r.token));
+  });
+
+  await test('removing a member: confirm names them; they lose the org', async () => {
+    await page.getByRole('link', { name: 'Members' }).click();
+    const row = page.locator('tr[data-user-id]', { hasText: bob.email });
+    await row.getByRole('button', { name: `Actions for ${bob.name}` }).click();
+    await page.getByRole('menuitem', { name: 'Remove from organization' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Remove member?' });
+    assert.ok((await d.textContent()).includes(bob.email));
+    await shot(page, 'member-remove-1280');
+    await d.getByRole('button', { name: 'Remove' }).click();
+    await row.waitFor({ state: 'detached' });
+    // Bob, still on the old org's page, gets a clear message on his next action.
+    const bp = bob.page;
+    await bp.getByRole('link', { name: 'Org Access Keys' }).click();
+    await bp.getByRole('alert').filter({ hasText: /no longer exists, or you no longer have access/ }).waitFor();
+    await shot(bp, 'error-lost-access-1280');
+    const orgs = await bob.api('/v1/organizations');
+    assert.deepEqual(orgs.body.data.map((o) => o.id), [bobOrg]);
+  });
+
+  await test('a 401 (session ended elsewhere) sends the person to the login page', async () => {
+    const bp = bob.page;
+    await bp.goto(`/orgs/${bobOrg}/settings/access-keys`);
+    await bp.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    // End the session behind the page's back (same cookie jar).
+    const csrf = (await bob.api('/v1/auth/session')).body.csrf_token;
+    const r = await bob.context.request.post('/v1/auth/logout', { headers: { 'X-CSRF-Token': csrf } });
+    assert.equal(r.status(), 204);
+    await bp.getByRole('link', { name: 'Members' }).click();
+    await bp.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    await bp.getByText('Your session has ended. Please log in again.').waitFor();
+    assert.equal(new URL(bp.url()).searchParams.get('next'), `/orgs/${bobOrg}/settings/members`);
+    // Logging in goes back to where they were.
+    await bp.getByLabel('Email').fill(bob.email);
+    await bp.getByLabel('Password').fill(bob.password);
+    await bp.getByRole('button', { name: 'Log in' }).click();
+    await bp.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+  });
+
+  await test('log out, and log back in', async () => {
+    await page.getByRole('button', { name: /^Account:/ }).click();
+    await shot(page, 'user-menu-1280');
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    assert.equal((await alice.api('/v1/auth/session')).status, 401);
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    await page.getByLabel('Email').fill(alice.email);
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: /Access Keys|Members/, level: 1 }).waitFor();
+  });
+
+  await test('phone width (390px): every page fits without sideways scrolling', async () => {
+    await page.setViewportSize(PHONE);
+    const pages = [
+      ['org-keys', `/orgs/${orgId}/settings/access-keys`, 'Org Access Keys'],
+      ['personal-keys', `/orgs/${orgId}/settings/personal-keys`, 'Personal Access Keys'],
+      ['projects', `/orgs/${orgId}/settings/projects`, 'Projects'],
+      ['members', `/orgs/${orgId}/settings/members`, 'Members'],
+      ['billing', `/orgs/${orgId}/settings/billing`, 'Billing'],
+    ];
+    for (const [name, url, heading] of pages) {
+      await page.goto(url);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.locator('.loading').waitFor({ state: 'detached' }).catch(() => {});
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px`);
+      await shot(page, `${name}-390`);
+    }
+    await page.goto(`/orgs/${orgId}/settings/access-keys`);
+    const r = await createKeyInModal(page, 'Phone key');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0);
+    await shot(page, 'key-created-390');
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    await openRowMenu(page, 'Phone key');
+    await shot(page, 'row-menu-390');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await shot(page, 'key-delete-390');
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete key' }).click();
+    await keyRow(page, 'Phone key').waitFor({ state: 'detached' });
+    // The sign-in pages at phone width.
+    const anon = await browser.newContext({ baseURL: BASE, viewport: PHONE });
+    const ap = await anon.newPage();
+    await ap.goto('/login');
+    await ap.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    await shot(ap, 'login-390');
+    await ap.goto('/signup');
+    await ap.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await shot(ap, 'signup-390');
+    await anon.close();
+    await page.setViewportSize(DESKTOP);
+  });
+
+  await test('an API error in a dialog is shown in words (org deleted under the page)', async () => {
+    // A throwaway org, deleted through the API while its page is open.
+    const tmpOrg = await createOrg(alice, 'Short-lived Org');
+    const csrf = (await alice.api('/v1/auth/session')).body.csrf_token;
+    const r = await alice.context.request.delete(`/v1/organizations/${tmpOrg}`, { headers: { 'X-CSRF-Token': csrf } });
+    assert.equal(r.status(), 204);
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const d = page.getByRole('dialog', { name: 'Create Access Key' });
+    await d.getByLabel('Name').fill('too late');
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await d.getByRole('alert').filter({ hasText: 'This organization no longer exists, or you no longer have access to it.' }).waitFor();
+    await shot(page, 'error-in-dialog-1280');
+    await d.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  await test('every state-changing call carried the session’s CSRF token', async () => {
+    assert.deepEqual(alice.csrfProblems, []);
+    assert.deepEqual(bob.csrfProblems, []);
+  });
+
+  await test('no alert dialogs, script errors or CSP violations during the run', async () => {
+    assert.deepEqual(alice.dialogs, []);
+    assert.deepEqual(bob.dialogs, []);
+    assert.deepEqual(alice.errors, []);
+    assert.deepEqual(bob.errors, []);
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL (harness) ${e && e.stack ? e.stack : e}`);
+} finally {
+  await alice.close().catch(() => {});
+  await bob.close().catch(() => {});
+  await browser.close().catch(() => {});
+}
+
+if (failures.length) console.log(`failed: ${failures.join('; ')}`);
+console.log(`RESULT ${passed} ${failed}`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tests/browser/run.sh — the dashboard in headless Chromium against a real
+# latchkeyd. Installs the pinned playwright-core if node_modules is missing,
+# starts build/latchkeyd (or $LK_BUILD/latchkeyd) on a free loopback port with
+# a fresh SQLite database in a temporary directory, runs dashboard.test.mjs,
+# stops the server, and prints "RESULT <passed> <failed>" as its last line.
+#
+#   tests/browser/run.sh                 everything
+#   LK_BROWSER_ONLY=hostile tests/browser/run.sh    tests whose name matches
+#   LK_BROWSER_URL=http://127.0.0.1:8080 tests/browser/run.sh   use a running server
+# Screenshots go to tests/browser/screenshots/ (git-ignored).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${LK_BUILD:-build}
+case $build in /*) ;; *) build="$root/$build" ;; esac
+
+fail() { echo "browser: $*" >&2; echo "RESULT 0 1"; exit 1; }
+
+command -v node >/dev/null || fail "node is not installed (scripts/deps.sh installs it)"
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (scripts/deps.sh installs it)"
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || fail "npm ci failed"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lk-browser-XXXXXX")
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+url=${LK_BROWSER_URL:-}
+if [ -z "$url" ]; then
+  [ -x "$build/latchkeyd" ] || fail "$build/latchkeyd is not built (run make)"
+  port=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import lkserver; print(lkserver.free_port())' "$root/tests/lib") || fail "no free port"
+  "$build/latchkeyd" --listen "127.0.0.1:$port" --database "sqlite:$tmp/latchkey.db" --signup open >"$tmp/server.log" 2>&1 </dev/null &
+  pid=$!
+  url="http://127.0.0.1:$port"
+  ready=0
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then ready=1; break; fi
+    sleep 0.1
+  done
+  if [ $ready -ne 1 ]; then
+    tail -20 "$tmp/server.log" >&2
+    fail "latchkeyd did not become healthy at $url"
+  fi
+fi
+
+mkdir -p "$here/screenshots"
+out="$tmp/node.out"
+LK_URL="$url" LK_SCREENSHOTS="$here/screenshots" node "$here/dashboard.test.mjs" 2>&1 | tee "$out"
+res=$(sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$out" | tail -1)
+if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+  echo "browser: latchkeyd died during the run:" >&2
+  tail -20 "$tmp/server.log" >&2
+  res="${res:-0 0}"; set -- $res; res="$1 $(($2 + 1))"
+fi
+[ -n "$res" ] || res="0 1"
+echo "RESULT $res"

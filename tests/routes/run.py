@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""
+tests/routes/run.py — the HTTP layer of latchkeyd, against the real binary.
+
+1. The route table (`latchkeyd --print-routes`) and docs/openapi.yaml list
+   exactly the same set of (method, path) pairs.
+2. HTTP-layer behaviour that is the same for every endpoint: 404/405 with
+   Allow, path hygiene, the error shape and its headers, body rules (413,
+   415, invalid_json, field types), credentials (Bearer vs cookie, CSRF,
+   duplicate/over-long Authorization), the session cookie's attributes,
+   the dashboard's security headers, the access log (no secrets), and a
+   graceful SIGTERM that still answers a request already sent.
+
+Usage: run.py [--backend sqlite|pg]. Last line: RESULT <passed> <failed>.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import lkserver  # noqa: E402
+
+ROOT = lkserver.ROOT
+FAKE = {"org_id": "org_" + "A" * 20, "user_id": "usr_" + "A" * 20, "project_id": "prj_" + "A" * 20,
+        "environment_id": "env_" + "A" * 20, "key_id": "key_" + "A" * 20}
+PASSWORD = "correct horse battery"
+
+results = []
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+def router_routes():
+    out = subprocess.run([lkserver.LATCHKEYD, "--print-routes"], check=True, capture_output=True,
+                         text=True).stdout
+    routes = set()
+    for line in out.splitlines():
+        m, p = line.split(" ", 1)
+        routes.add((m, p))
+    return routes
+
+
+def openapi_routes():
+    import yaml
+    with open(os.path.join(ROOT, "docs", "openapi.yaml")) as f:
+        doc = yaml.safe_load(f)
+    routes = set()
+    for path, item in doc["paths"].items():
+        for m in item:
+            if m in ("get", "put", "post", "patch", "delete", "head", "options"):
+                routes.add((m.upper(), path))
+    return routes, doc
+
+
+def fill(pattern):
+    return re.sub(r"\{(\w+)\}", lambda m: FAKE[m.group(1)], pattern)
+
+
+# --- 1. route table == openapi ---------------------------------------------------
+
+@test
+def t_routes_match_openapi(ctx):
+    r = router_routes()
+    o, _ = openapi_routes()
+    assert len(r) >= 30, r
+    assert r == o, "only in router: %s; only in openapi: %s" % (sorted(r - o), sorted(o - r))
+
+
+@test
+def t_openapi_params_declared(ctx):
+    _, doc = openapi_routes()
+    for path, item in doc["paths"].items():
+        names = set(re.findall(r"\{(\w+)\}", path))
+        declared = set()
+        for p in item.get("parameters", []):
+            ref = p.get("$ref", "")
+            declared.add(ref.rsplit("/", 1)[-1] if ref else p["name"])
+        assert names <= declared, (path, names, declared)
+
+
+# --- 2. HTTP behaviour -------------------------------------------------------------
+
+@test
+def t_unknown_path_404_json(ctx):
+    c = lkserver.Client(ctx.url)
+    for p in ("/v1/nope", "/v1", "/v1/whoami/", "/v1/organizations/org_x/projects"):
+        r = c.get(p)
+        assert r.status == 404 and r.code == "not_found", (p, r)
+        assert r.header("Content-Type") == "application/json", r.headers
+
+
+@test
+def t_method_not_allowed_lists_allow(ctx):
+    routes = router_routes()
+    by_path = {}
+    for m, p in routes:
+        by_path.setdefault(p, set()).add(m)
+    c = lkserver.Client(ctx.url)
+    for p, methods in by_path.items():
+        r = c.request("PUT", fill(p), body=b"{}")
+        assert r.status == 405 and r.code == "method_not_allowed", (p, r)
+        allow = {x.strip() for x in (r.header("Allow") or "").split(",")}
+        want = set(methods) | ({"HEAD"} if "GET" in methods else set())
+        assert allow == want, (p, allow, want)
+
+
+@test
+def t_malformed_ids_404(ctx):
+    c = lkserver.Client(ctx.url, token=ctx.token)
+    for p in ("/v1/organizations/org_short", "/v1/organizations/usr_" + "A" * 20,
+              "/v1/organizations/%s/projects/org_%s" % (ctx.org, "A" * 20),
+              "/v1/me/access-keys/key_" + "A" * 19 + "!"):
+        r = c.get(p) if "access-keys" not in p else c.delete(p)
+        assert r.status == 404 and r.code == "not_found", (p, r)
+
+
+@test
+def t_path_hygiene(ctx):
+    bad = ["/v1/organizations/../whoami", "/v1/%2e%2e/whoami", "/v1/who%zzami", "/v1/whoami%00",
+           "/v1/./whoami", "/v1/whoami%", "/v1/" + "a" * 3000]
+    for p in bad:
+        s = socket.create_connection(("127.0.0.1", ctx.srv.port), timeout=10)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n"
+                   % (p, ctx.token)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        status = int(data.split(b" ", 2)[1])
+        assert status in (400, 404, 414), (p, data[:200])
+        assert status != 200, p
+
+
+@test
+def t_api_headers(ctx):
+    c = lkserver.Client(ctx.url, token=ctx.token)
+    for r in (c.get("/v1/whoami"), c.get("/v1/nope"), c.get("/healthz")):
+        assert r.header("X-Content-Type-Options") == "nosniff", r.headers
+        assert r.header("Cache-Control") == "no-store", r.headers
+        assert r.header("Content-Type") == "application/json", r.headers
+
+
+@test
+def t_health(ctx):
+    c = lkserver.Client(ctx.url)
+    r = c.get("/healthz")
+    assert r.status == 200 and r.json == {"status": "ok"}, r
+    assert c.get("/readyz").status == 200
+
+
+@test
+def t_401_shape_and_header(ctx):
+    c = lkserver.Client(ctx.url)
+    for h in ({}, {"Authorization": "Bearer lko_nope"}, {"Authorization": "Basic Zm9vOmJhcg=="},
+              {"Authorization": "Bearer " + "a" * 5000}):
+        r = c.get("/v1/whoami", headers=h)
+        assert r.status == 401 and r.code == "unauthenticated", (h, r)
+        assert r.header("WWW-Authenticate") == "Bearer", r.headers
+        assert set(r.json["error"]) >= {"code", "message"}
+
+
+@test
+def t_duplicate_authorization_401(ctx):
+    s = socket.create_connection(("127.0.0.1", ctx.srv.port), timeout=10)
+    s.sendall(("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+               "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % (ctx.token, ctx.token)).encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert data.startswith(b"HTTP/1.1 401"), data[:200]
+
+
+@test
+def t_bodies(ctx):
+    c = lkserver.Client(ctx.url, token=ctx.token)
+    p = "/v1/organizations/%s/projects" % ctx.org
+    r = c.post(p, body=b'{"name":"x"}', content_type="text/plain")
+    assert r.status == 415 and r.code == "unsupported_media_type", r
+    r = c.post(p, body=b'{"name":', content_type="application/json")
+    assert r.status == 400 and r.code == "invalid_json", r
+    r = c.post(p, body=b'[1,2]', content_type="application/json")
+    assert r.status == 400 and r.code == "invalid_json", r
+    r = c.post(p, json={"name": 42})
+    assert r.status == 400 and r.code == "validation_failed" and r.json["error"]["field"] == "name", r
+    r = c.post(p, json={})
+    assert r.status == 400 and r.json["error"].get("field") == "name", r
+    big = json.dumps({"name": "x" * (65 * 1024)}).encode()
+    r = c.post(p, body=big)
+    assert r.status == 413 and r.code == "payload_too_large", r
+    r = c.post(p, json={"name": "ok", "unknown": [1, {"a": 2}]}, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert r.status == 201, r
+    assert set(r.json) == {"id", "name", "organization_id", "created_at"}, r.json
+
+
+@test
+def t_query_caps(ctx):
+    c = lkserver.Client(ctx.url, token=ctx.token)
+    assert c.get("/v1/organizations?limit=1000").status == 200
+    for q in ("limit=0", "limit=1001", "limit=abc", "limit=" + "9" * 30):
+        r = c.get("/v1/organizations?" + q)
+        assert r.status == 400 and r.json["error"].get("field") == "limit", (q, r)
+    r = c.get("/v1/organizations?x=" + "y" * 5000)
+    assert r.status == 400, r
+
+
+@test
+def t_session_cookie_and_csrf(ctx):
+    c = lkserver.Client(ctx.url)
+    r = c.post("/v1/auth/login", {"email": ctx.email, "password": PASSWORD})
+    assert r.status == 200 and set(r.json) == {"user", "csrf_token"}, r
+    sc = r.header("Set-Cookie")
+    assert sc.startswith("latchkey_session="), sc
+    attrs = {a.strip().split("=")[0].lower() for a in sc.split(";")[1:]}
+    assert {"httponly", "path", "samesite"} <= attrs and "secure" not in attrs, sc
+    assert "samesite=strict" in sc.lower() and "path=/" in sc.lower(), sc
+    c.csrf = r.json["csrf_token"]
+    s = c.get("/v1/auth/session")
+    assert s.status == 200 and s.json["csrf_token"] == c.csrf, s
+    assert c.get("/v1/whoami").json["principal"] == "user"
+    r = c.post("/v1/organizations", {"name": "no csrf"}, csrf=False)
+    assert r.status == 403 and r.code == "forbidden", r
+    r = c.post("/v1/organizations", {"name": "bad csrf"}, csrf=False, headers={"X-CSRF-Token": "x" * 43})
+    assert r.status == 403, r
+    r = c.post("/v1/organizations", {"name": "with csrf"})
+    assert r.status == 201, r
+    # Bearer wins over the cookie: a bad bearer is 401 even with a live cookie.
+    r = c.get("/v1/whoami", token="lkp_" + "a" * 38)
+    assert r.status == 401, r
+    # and a good bearer needs no CSRF even with the cookie present
+    r = c.post("/v1/organizations/%s/projects" % ctx.org, {"name": "p"}, csrf=False, token=ctx.token)
+    assert r.status == 201, r
+    r = c.post("/v1/auth/logout")
+    assert r.status == 204, r
+    assert "max-age=0" in (r.header("Set-Cookie") or "").lower(), r.headers
+    assert c.get("/v1/auth/session").status == 401
+
+
+@test
+def t_dashboard_headers(ctx):
+    c = lkserver.Client(ctx.url)
+    r = c.get("/")
+    if r.status == 404:
+        raise AssertionError("no dashboard built in")
+    assert r.status == 200, r
+    csp = r.header("Content-Security-Policy") or ""
+    for part in ("default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "script-src 'self'"):
+        assert part in csp, csp
+    assert r.header("X-Frame-Options") == "DENY"
+    assert r.header("Referrer-Policy") == "no-referrer"
+    assert r.header("X-Content-Type-Options") == "nosniff"
+    r = c.post("/", body=b"", content_type=None)
+    assert r.status in (404, 405), r
+
+
+@test
+def t_access_log_has_no_secrets(ctx):
+    c = lkserver.Client(ctx.url, token=ctx.token)
+    c.get("/v1/whoami?secret=querystring")
+    log = ctx.srv.log_text()
+    assert re.search(r"^GET /v1/whoami 200 \d+\.\d+ms$", log, re.M), log[-500:]
+    assert ctx.token not in log and PASSWORD not in log and "querystring" not in log
+    assert "latchkey_session=" not in log and ctx.csrf not in log
+
+
+@test
+def t_sigterm_finishes_inflight_login(ctx):
+    srv = lkserver.Server(backend=ctx.backend).start()
+    try:
+        c = lkserver.Client(srv.url)
+        c.signup("z@example.com", PASSWORD)
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        conn.request("GET", "/healthz")
+        conn.getresponse().read()
+        body = json.dumps({"email": "z@example.com", "password": PASSWORD})
+        conn.request("POST", "/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+        srv.proc.send_signal(signal.SIGTERM)
+        r = conn.getresponse()
+        assert r.status == 200, r.status
+        assert "csrf_token" in json.loads(r.read())
+        assert srv.proc.wait(20) == 0
+        assert "stopped" in srv.log_text()
+    finally:
+        srv.cleanup()
+
+
+@test
+def t_bad_flags(ctx):
+    for args in (["--bogus"], ["--signup", "maybe"], ["--threads", "0"], ["--listen", "nope"],
+                 ["--listen", "127.0.0.1:1", "--database", "mysql://x"]):
+        p = subprocess.run([lkserver.LATCHKEYD] + args, capture_output=True, text=True, timeout=20)
+        assert p.returncode != 0, (args, p)
+        assert p.stderr.strip() and "latchkeyd" in p.stderr, (args, p.stderr)
+    p = subprocess.run([lkserver.LATCHKEYD, "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("latchkeyd "), p
+    p = subprocess.run([lkserver.LATCHKEYD, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and "--listen" in p.stdout and "--threads" in p.stdout, p
+
+
+class Ctx:
+    pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default="sqlite", choices=["sqlite", "pg"])
+    args = ap.parse_args()
+    ctx = Ctx()
+    ctx.backend = args.backend
+    passed = failed = 0
+    ctx.srv = lkserver.Server(backend=args.backend, args=["--threads", "2"]).start()
+    try:
+        ctx.url = ctx.srv.url
+        ctx.email = "routes@example.com"
+        u = lkserver.new_user(ctx.url, email=ctx.email, password=PASSWORD)
+        ctx.csrf = u.csrf
+        ctx.org = u.post("/v1/organizations", {"name": "Routes"}).json["id"]
+        ctx.token = u.post("/v1/organizations/%s/access-keys" % ctx.org, {"name": "t"}).json["token"]
+        for fn in results:
+            try:
+                fn(ctx)
+                passed += 1
+                print("ok   %s" % fn.__name__)
+            except Exception:
+                failed += 1
+                print("FAIL %s" % fn.__name__)
+                traceback.print_exc(limit=3)
+    finally:
+        ctx.srv.cleanup()
+    print("RESULT %d %d" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

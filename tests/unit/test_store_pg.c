@@ -1,0 +1,267 @@
+/*
+ * test_store_pg.c — what only the PostgreSQL backend promises, against a
+ * real server (the generic contract is test_store.c, run against PostgreSQL
+ * by tests/run.sh):
+ *
+ *  - a connection the server drops (pg_terminate_backend) costs a read
+ *    nothing (retried once on a fresh connection), a write one
+ *    LK_EUNAVAILABLE, and the next call succeeds;
+ *  - a connection lost inside begin … commit poisons the handle until
+ *    rollback (no later statement may run outside the transaction);
+ *  - a statement blocked by a lock fails with LK_EUNAVAILABLE within the
+ *    lock/statement timeout instead of hanging;
+ *  - migrations are recorded once per version, and an unreachable server
+ *    is LK_EUNAVAILABLE at open.
+ *
+ * Needs LK_TEST_DATABASE_URL=postgresql://… (tests/run.sh sets it to a
+ * fresh database); without it every test is skipped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *g_url;
+
+/* Without a PostgreSQL URL every test skips (cmocka counts it as skipped). */
+#define NEED_PG()                                                                                  \
+    do {                                                                                           \
+        (void)state;                                                                               \
+        if (g_url == NULL) skip();                                                                 \
+    } while (0)
+
+static lk_store *open_store(void)
+{
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    assert_int_equal(lk_store_open(g_url, &st, &e), LK_OK);
+    assert_int_equal(st->ops->migrate(st), LK_OK);
+    return st;
+}
+
+static PGconn *admin(void)
+{
+    PGconn *c = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    return c;
+}
+
+static void admin_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType es = PQresultStatus(r);
+    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+/* Terminate every other connection to this database (latchkeyd's are named
+ * "latchkeyd"); returns how many. */
+static int terminate_all(PGconn *c)
+{
+    PGresult *r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                            "AND application_name = 'latchkeyd'");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    /* terminate is asynchronous: wait until they are gone */
+    for (int i = 0; i < 200; i++) {
+        r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND application_name = 'latchkeyd'");
+        int left = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (left == 0) break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return n;
+}
+
+static void new_user(lk_store *st, lk_user *u)
+{
+    memset(u, 0, sizeof(*u));
+    lk_id_new("usr_", u->id);
+    snprintf(u->email, sizeof(u->email), "%s@pg.test", u->id);
+    snprintf(u->name, sizeof(u->name), "PG test");
+    u->created_at = 1700000000;
+    char lower[LK_EMAIL_SIZE];
+    snprintf(lower, sizeof(lower), "%s", u->email);
+    for (char *c = lower; *c; c++)
+        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    assert_int_equal(st->ops->user_create(st, u, lower, "$argon2id$v=19$test"), LK_OK);
+}
+
+static void new_key(lk_store *st, const lk_user *u, lk_key *k, uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    memset(k, 0, sizeof(*k));
+    lk_id_new("key_", k->id);
+    k->type = LK_KEY_PERSONAL;
+    snprintf(k->user_id, sizeof(k->user_id), "%s", u->id);
+    snprintf(k->created_by, sizeof(k->created_by), "%s", u->id);
+    snprintf(k->name, sizeof(k->name), "k");
+    snprintf(k->redacted, sizeof(k->redacted), "lkp_abcd");
+    k->created_at = 1700000000;
+    randombytes_buf(hash, LK_TOKEN_HASH_LEN);
+    assert_int_equal(st->ops->key_create(st, k, hash), LK_OK);
+}
+
+static void dropped_connection_read_retried(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    PGconn *adm = admin();
+    lk_user u;
+    lk_key k, got;
+    uint8_t h[LK_TOKEN_HASH_LEN];
+    new_user(st, &u);
+    new_key(st, &u, &k, h);
+    for (int i = 0; i < 5; i++) {
+        assert_true(terminate_all(adm) >= 1);
+        /* the hot path survives: a read is retried on a new connection */
+        assert_int_equal(st->ops->key_get_by_hash(st, h, &got), LK_OK);
+        assert_string_equal(got.id, k.id);
+        assert_int_equal(st->ops->ping(st), LK_OK);
+    }
+    PQfinish(adm);
+    lk_store_close(st);
+}
+
+static void dropped_connection_write_fails_once(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    PGconn *adm = admin();
+    lk_user u;
+    lk_key k, got;
+    uint8_t h[LK_TOKEN_HASH_LEN];
+    new_user(st, &u);
+    new_key(st, &u, &k, h);
+    for (int i = 0; i < 5; i++) {
+        assert_true(terminate_all(adm) >= 1);
+        /* a write is not retried (whether it committed is unknown) */
+        assert_int_equal(st->ops->key_rename(st, k.id, "lost"), LK_EUNAVAILABLE);
+        assert_int_equal(st->err.code, LK_EUNAVAILABLE);
+        assert_int_equal(st->ops->key_rename(st, k.id, "kept"), LK_OK);
+        assert_int_equal(st->ops->key_get(st, k.id, &got), LK_OK);
+        assert_string_equal(got.name, "kept");
+    }
+    PQfinish(adm);
+    lk_store_close(st);
+}
+
+static void dropped_connection_inside_transaction(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    PGconn *adm = admin();
+    lk_user u;
+    new_user(st, &u);
+    assert_int_equal(st->ops->begin(st), LK_OK);
+    lk_record r;
+    memset(&r, 0, sizeof(r));
+    r.kind = LK_REC_ORG;
+    lk_id_new("org_", r.as.org.id);
+    snprintf(r.as.org.name, sizeof(r.as.org.name), "in tx");
+    r.as.org.created_at = 1;
+    assert_int_equal(st->ops->load(st, &r), LK_OK);
+    assert_true(terminate_all(adm) >= 1);
+    /* every call fails until rollback: nothing may run outside the tx */
+    lk_record r2 = r;
+    lk_id_new("org_", r2.as.org.id);
+    assert_int_equal(st->ops->load(st, &r2), LK_EUNAVAILABLE);
+    assert_int_equal(st->ops->load(st, &r2), LK_EUNAVAILABLE);
+    lk_user got;
+    assert_int_equal(st->ops->user_get(st, u.id, &got), LK_EUNAVAILABLE);
+    assert_int_not_equal(st->ops->commit(st), LK_OK);
+    assert_int_equal(st->ops->rollback(st), LK_OK);
+    /* after rollback the handle works again, and nothing of the tx landed */
+    lk_org o;
+    assert_int_equal(st->ops->org_get(st, r.as.org.id, &o), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->org_get(st, r2.as.org.id, &o), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->user_get(st, u.id, &got), LK_OK);
+    PQfinish(adm);
+    lk_store_close(st);
+}
+
+static void blocked_statement_times_out(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    lk_user u;
+    lk_key k;
+    uint8_t h[LK_TOKEN_HASH_LEN];
+    new_user(st, &u);
+    new_key(st, &u, &k, h);
+    PGconn *adm = admin();
+    admin_exec(adm, "BEGIN");
+    admin_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
+    time_t t0 = time(NULL);
+    lk_key got;
+    assert_int_equal(st->ops->key_get_by_hash(st, h, &got), LK_EUNAVAILABLE);
+    time_t waited = time(NULL) - t0;
+    assert_true(waited >= 3 && waited <= 20);
+    admin_exec(adm, "ROLLBACK");
+    assert_int_equal(st->ops->key_get_by_hash(st, h, &got), LK_OK);
+    PQfinish(adm);
+    lk_store_close(st);
+}
+
+static void migrations_recorded_once(void **state)
+{
+    NEED_PG();
+    lk_store *a = open_store(), *b = open_store();
+    assert_int_equal(a->ops->migrate(a), LK_OK);
+    assert_int_equal(b->ops->migrate(b), LK_OK);
+    PGconn *adm = admin();
+    PGresult *r = PQexec(adm, "SELECT count(*) = count(DISTINCT version) AND count(*) > 0, "
+                              "min(version) = 1 AND max(version) = count(*) "
+                              "FROM lk_schema_version");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    assert_string_equal(PQgetvalue(r, 0, 1), "t");
+    PQclear(r);
+    PQfinish(adm);
+    lk_store_close(a);
+    lk_store_close(b);
+}
+
+static void unreachable_server_is_unavailable(void **state)
+{
+    NEED_PG();
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    /* port 1 on loopback: nothing listens there */
+    assert_int_equal(lk_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &st, &e),
+                     LK_EUNAVAILABLE);
+    assert_null(st);
+    assert_int_equal(e.code, LK_EUNAVAILABLE);
+}
+
+int main(void)
+{
+    const char *u = getenv("LK_TEST_DATABASE_URL");
+    if (u && (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0))
+        g_url = u;
+    if (sodium_init() < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dropped_connection_read_retried),
+        cmocka_unit_test(dropped_connection_write_fails_once),
+        cmocka_unit_test(dropped_connection_inside_transaction),
+        cmocka_unit_test(blocked_statement_times_out),
+        cmocka_unit_test(migrations_recorded_once),
+        cmocka_unit_test(unreachable_server_is_unavailable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
