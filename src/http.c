@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,14 @@
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
+/* Hostile clients (docs/security.md): open connections are capped (over the
+ * cap a new connection is accepted and closed at once), and a request must
+ * arrive whole — headers and body — within the request timeout, which is
+ * also the keep-alive idle timeout. LATCHKEY_MAX_CONNECTIONS and
+ * LATCHKEY_REQUEST_TIMEOUT_MS override the defaults (tests use short ones). */
+#define LK_MAX_CONNECTIONS 10000
+#define LK_REQUEST_TIMEOUT_MS 10000
+#define LK_FD_RESERVE 64 /* descriptors kept for stores, listeners, logs */
 
 typedef struct lk_server lk_server;
 
@@ -78,6 +87,8 @@ struct lk_server {
     size_t qlen;
     int qstop;
     atomic_int stopping;
+    atomic_int nconns; /* open client connections, all loops */
+    int max_conns;
 };
 
 struct lk_job_anchor {
@@ -217,10 +228,50 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
     return 0;
 }
 
+/* Two Content-Lengths, or Content-Length with Transfer-Encoding, or two
+ * Transfer-Encodings: peers may disagree on where the body ends (request
+ * smuggling; RFC 7230 3.3.3 says 400 and close). h2o 2.2 keeps neither
+ * header in req->headers (it silently lets Transfer-Encoding win and the
+ * first Content-Length win), so this reads the request's raw header block:
+ * for HTTP/1 h2o keeps the request being handled at the start of the
+ * socket's input buffer until the response is done. Only requests with a
+ * body have either header; if the buffer does not start with this
+ * request's method the check is skipped (never a false refusal). */
+static int ambiguous_framing(h2o_req_t *req)
+{
+    if (req->entity.base == NULL || req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL) return 0;
+    const char *p = sock->input->bytes;
+    size_t n = sock->input->size;
+    h2o_iovec_t m = req->input.method;
+    if (n <= m.len || memcmp(p, m.base, m.len) != 0 || p[m.len] != ' ') return 0;
+    int ncl = 0, nte = 0;
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(p + i, '\n', n - i);
+        if (nl == NULL) break;
+        size_t ls = (size_t)(nl - p) + 1; /* start of the next line */
+        if (ls >= n || p[ls] == '\r' || p[ls] == '\n') break; /* end of the header block */
+        size_t rest = n - ls;
+        if (rest > 15 && strncasecmp(p + ls, "content-length:", 15) == 0) ncl++;
+        if (rest > 18 && strncasecmp(p + ls, "transfer-encoding:", 18) == 0) nte++;
+        i = ls;
+    }
+    return ncl > 1 || nte > 1 || (ncl > 0 && nte > 0);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (ambiguous_framing(req)) {
+        lk_reply_log(req, 400);
+        h2o_send_error_400(req, "Bad Request", "conflicting Content-Length / Transfer-Encoding",
+                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        return 0;
+    }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
     if (!lk_router_is_api(path, plen)) return serve_static(req, path, plen);
@@ -337,15 +388,58 @@ static void *worker_main(void *arg)
 
 /* --- loops ------------------------------------------------------------------- */
 
+static void on_conn_close(void *data)
+{
+    lk_server *srv = data;
+    atomic_fetch_sub(&srv->nconns, 1);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL) return;
     lk_loop *lp = listener->data;
+    lk_server *srv = lp->srv;
     for (int i = 0; i < 16; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns) {
+            atomic_fetch_sub(&srv->nconns, 1);
+            h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
+            continue;
+        }
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = srv;
         h2o_accept(&lp->accept, sock);
     }
+}
+
+/* A positive integer from the environment, else def. */
+static long env_long(const char *name, long def, long max)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end == '\0' && n > 0 && n <= max) ? n : def;
+}
+
+/* Raise the descriptor limit to the hard limit and cap the connection
+ * count below it, so accept() never fails for want of descriptors (h2o
+ * would retry it in a busy loop). */
+static int connection_cap(void)
+{
+    long cap = env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, 1000000);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur - LK_FD_RESERVE < cap)
+            cap = (long)rl.rlim_cur - LK_FD_RESERVE;
+    }
+    return cap < 1 ? 1 : (int)cap;
 }
 
 static void on_flush(h2o_timeout_entry_t *entry)
@@ -451,6 +545,11 @@ int lk_http_run(const lk_http_config *cfg)
     srv->conf.server_name = h2o_iovec_init(H2O_STRLIT("latchkey"));
     srv->conf.max_request_entity_size = LK_H2O_ENTITY_MAX;
     srv->conf.http1.upgrade_to_http2 = 0;
+    srv->conf.http1.req_timeout =
+        (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS", LK_REQUEST_TIMEOUT_MS, 3600000);
+    srv->conf.http2.idle_timeout = srv->conf.http1.req_timeout;
+    srv->max_conns = connection_cap();
+    atomic_init(&srv->nconns, 0);
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
