@@ -110,7 +110,7 @@ class Soak(ServerCase):
             t.join(60)
         rss1 = samples[-1]
         growth = (rss1 - rss0) * 100.0 / max(rss0, 1)
-        print("\nsoak: %d requests in %.0f s by %d threads; RSS %d kB -> %d kB (%+.1f%%, max %d kB)%s"
+        print("\nsoak: %d requests in %.0f s by %d threads; RSS %d kB -> %d kB (%+.1f%%, max %d kB)%s\n  samples: %r"
               % (stats["requests"], SECONDS, THREADS, rss0, rss1, growth, max(samples),
                  " [ASan: RSS not judged]" if SANITIZED else "", samples))
         self.assertEqual(stats["5xx"], [], "5xx answers")
