@@ -54,6 +54,8 @@ struct lk_loop {
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     size_t pending; /* deferred jobs not yet back */
+    size_t loglen;  /* bytes waiting in logbuf */
+    char logbuf[LK_LOG_BATCH];
 };
 
 typedef struct lk_worker {
@@ -138,6 +140,29 @@ static int open_listener(lk_server *srv, int reuseport)
         return -1;
     }
     return fd;
+}
+
+/* --- access log ------------------------------------------------------------ */
+
+static void log_flush(lk_loop *lp)
+{
+    size_t off = 0;
+    while (off < lp->loglen) {
+        ssize_t w = write(STDERR_FILENO, lp->logbuf + off, lp->loglen - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break; /* nowhere to log: drop rather than block the loop */
+        off += (size_t)w;
+    }
+    lp->loglen = 0;
+}
+
+void lk_http_log(h2o_req_t *req, const char *line, size_t n)
+{
+    lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (n > sizeof(lp->logbuf)) n = sizeof(lp->logbuf);
+    if (lp->loglen + n > sizeof(lp->logbuf)) log_flush(lp);
+    memcpy(lp->logbuf + lp->loglen, line, n);
+    lp->loglen += n;
 }
 
 /* --- request dispatch ------------------------------------------------------ */
@@ -361,7 +386,10 @@ static void *loop_main(void *arg)
     lk_loop *lp = arg;
     lk_server *srv = lp->srv;
     h2o_loop_t *loop = lp->ctx.loop;
-    while (!atomic_load(&srv->stopping)) h2o_evloop_run(loop, INT32_MAX);
+    while (!atomic_load(&srv->stopping)) {
+        h2o_evloop_run(loop, INT32_MAX);
+        if (lp->loglen) log_flush(lp);
+    }
 
     /* Stop accepting; connections already accepted keep being served. */
     h2o_socket_read_stop(lp->listener);
@@ -375,6 +403,7 @@ static void *loop_main(void *arg)
     int quiet = 0;
     while (quiet < LK_SHUTDOWN_QUIET_ROUNDS && h2o_now(loop) < deadline) {
         h2o_evloop_run(loop, 10);
+        if (lp->loglen) log_flush(lp);
         quiet = lp->pending > 0 ? 0 : quiet + 1;
     }
     if (lk_usage_flush(lp->usage, lp->st) != 0)

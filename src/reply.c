@@ -5,6 +5,8 @@
  */
 #include "reply.h"
 
+#include "http.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +32,19 @@ static const char *reason(int status)
     }
 }
 
+/* Append the decimal digits of v (>= 0). */
+static size_t put_uint(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    return n;
+}
+
 void lk_reply_log(h2o_req_t *req, int status)
 {
     struct timeval now;
@@ -39,19 +54,34 @@ void lk_reply_log(h2o_req_t *req, int status)
         us = ((int64_t)now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000 +
              (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
     if (us < 0) us = 0;
+    /* method(16) path(200) status duration: fits easily in 300 bytes */
+    char line[320];
+    size_t n = 0;
+    size_t mlen = req->method.len > 16 ? 16 : req->method.len;
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     if (plen > 200) plen = 200; /* a log line has a cap too */
-    int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
-    /* The path is printed with %.*s; bytes outside printable ASCII become
-     * '?' so a request cannot forge log lines. */
-    char path[201];
+    /* Bytes outside printable ASCII become '?': a request cannot forge log
+     * lines. The query string is never logged (it could carry anything). */
+    for (size_t i = 0; i < mlen; i++) {
+        unsigned char c = (unsigned char)req->method.base[i];
+        line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    line[n++] = ' ';
     for (size_t i = 0; i < plen; i++) {
         unsigned char c = (unsigned char)req->path.base[i];
-        path[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+        line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
-    path[plen] = '\0';
-    fprintf(stderr, "%.*s %s %d %lld.%03lldms\n", mlen, req->method.base, path, status,
-            (long long)(us / 1000), (long long)(us % 1000));
+    line[n++] = ' ';
+    n += put_uint(line + n, (uint64_t)(status > 0 ? status : 0));
+    line[n++] = ' ';
+    n += put_uint(line + n, (uint64_t)(us / 1000));
+    line[n++] = '.';
+    line[n++] = (char)('0' + (us % 1000) / 100);
+    line[n++] = (char)('0' + (us % 100) / 10);
+    line[n++] = (char)('0' + us % 10);
+    memcpy(line + n, "ms\n", 3);
+    n += 3;
+    lk_http_log(req, line, n);
 }
 
 static void add_api_headers(h2o_req_t *req)
