@@ -198,16 +198,20 @@ static int authenticate(lk_req *r)
         if (a.len > LK_AUTH_HEADER_MAX)
             return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "Authorization header too long");
         if (a.len < 7 || strncasecmp(a.base, "Bearer ", 7) != 0)
-            return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "expected Authorization: Bearer <token>");
+            return lk_err_set(&r->err, LK_EUNAUTHENTICATED,
+                              "expected Authorization: Bearer <token>");
         size_t s = 7, e = a.len;
-        while (s < e && a.base[s] == ' ') s++;
-        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t')) e--;
+        while (s < e && a.base[s] == ' ')
+            s++;
+        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t'))
+            e--;
         client_addr(r);
         return lk_svc_auth_bearer(r->svc, a.base + s, e - s, r->client, &r->principal);
     }
     const char *cv;
     size_t cn;
-    if (!lk_req_session_cookie(req, &cv, &cn)) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
+    if (!lk_req_session_cookie(req, &cv, &cn))
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
     int rc = lk_svc_auth_session(r->svc, cv, cn, &r->principal);
     if (rc != 0) return rc;
     r->by_cookie = true;
@@ -261,13 +265,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r.principal.kind = LK_PRINCIPAL_NONE;
 
     switch (lk_router_match(req->method.base, req->method.len, path, plen, &r.m)) {
-    case LK_ROUTE_FOUND: break;
-    case LK_ROUTE_METHOD: lk_reply_method(req, r.m.allow); return 0;
+    case LK_ROUTE_FOUND:
+        break;
+    case LK_ROUTE_METHOD:
+        lk_reply_method(req, r.m.allow);
+        return 0;
     case LK_ROUTE_BAD_PATH:
         lk_reply_error(req, LK_ENOT_FOUND, NULL);
         return 0;
     case LK_ROUTE_NOT_FOUND:
-    default: lk_reply_error(req, LK_ENOT_FOUND, NULL); return 0;
+    default:
+        lk_reply_error(req, LK_ENOT_FOUND, NULL);
+        return 0;
     }
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = authenticate(&r);
@@ -293,8 +302,7 @@ static void on_anchor_dispose(void *p)
 int lk_http_defer(lk_req *r, lk_job *j)
 {
     lk_server *srv = r->loop->srv;
-    struct lk_job_anchor *a =
-        h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
+    struct lk_job_anchor *a = h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
     a->job = j;
     j->req = r->req;
     j->anchor = a;
@@ -340,7 +348,8 @@ static void *worker_main(void *arg)
     lk_server *srv = w->srv;
     for (;;) {
         pthread_mutex_lock(&srv->qmu);
-        while (srv->qhead == NULL && !srv->qstop) pthread_cond_wait(&srv->qcv, &srv->qmu);
+        while (srv->qhead == NULL && !srv->qstop)
+            pthread_cond_wait(&srv->qcv, &srv->qmu);
         lk_job *j = srv->qhead;
         if (j == NULL) {
             pthread_mutex_unlock(&srv->qmu);
@@ -430,8 +439,7 @@ static int migrate_schema(lk_server *srv)
     if (open_store(srv, &st) != 0) return -1;
     int rc = st->ops->migrate(st);
     if (rc == 0) rc = st->ops->ping(st);
-    if (rc != 0)
-        fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
+    if (rc != 0) fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
     lk_store_close(st);
     return rc == 0 ? 0 : -1;
 }
@@ -522,8 +530,8 @@ int lk_http_run(const lk_http_config *cfg)
     for (; started_loops < srv->nloops; started_loops++)
         h2o_multithread_create_thread(&srv->loops[started_loops].tid, NULL, loop_main,
                                       &srv->loops[started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen,
-            srv->nloops, srv->nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen, srv->nloops,
+            srv->nworkers);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
@@ -535,14 +543,17 @@ out:
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < started_loops; i++)
         h2o_multithread_send_message(&srv->loops[i].done_rx, NULL); /* wake it */
-    for (int i = 0; i < started_loops; i++) pthread_join(srv->loops[i].tid, NULL);
+    for (int i = 0; i < started_loops; i++)
+        pthread_join(srv->loops[i].tid, NULL);
     pthread_mutex_lock(&srv->qmu);
     srv->qstop = 1;
     pthread_cond_broadcast(&srv->qcv);
     pthread_mutex_unlock(&srv->qmu);
-    for (int i = 0; i < started_workers; i++) pthread_join(srv->workers[i].tid, NULL);
+    for (int i = 0; i < started_workers; i++)
+        pthread_join(srv->workers[i].tid, NULL);
     if (srv->workers)
-        for (int i = 0; i < srv->nworkers; i++) lk_store_close(srv->workers[i].st);
+        for (int i = 0; i < srv->nworkers; i++)
+            lk_store_close(srv->workers[i].st);
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {
             lk_loop *lp = &srv->loops[i];

@@ -15,20 +15,34 @@
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "OK";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "OK";
     }
 }
 
@@ -41,7 +55,8 @@ static size_t put_uint(char *p, uint64_t v)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
     return n;
 }
 
@@ -171,8 +186,7 @@ void lk_reply_method(h2o_req_t *req, const char *allow)
     lk_reply_error(req, LK_EMETHOD, NULL);
 }
 
-void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data,
-                    size_t len)
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data, size_t len)
 {
     h2o_headers_t *h = &req->res.headers;
     h2o_add_header_by_str(
@@ -233,14 +247,13 @@ int lk_req_json(lk_req *r, json_t **out)
     return 0;
 }
 
-int lk_req_str(lk_req *r, json_t *obj, const char *field, bool required, const char **s,
-               size_t *n)
+int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s, size_t *n)
 {
     *s = NULL;
     *n = 0;
     json_t *v = json_object_get(obj, field);
-    if (v == NULL || json_is_null(v)) {
-        if (!required) return 0;
+    if (v == NULL || (json_is_null(v) && (flags & LK_FIELD_NULLABLE))) {
+        if (!(flags & LK_FIELD_REQUIRED)) return 0;
         char msg[96];
         snprintf(msg, sizeof(msg), "%s is required", field);
         return lk_err_field(&r->err, field, msg);
@@ -269,7 +282,8 @@ int lk_req_page(lk_req *r, lk_list *l)
         size_t i = 0;
         while (i < qn) {
             size_t s = i;
-            while (i < qn && q[i] != '&') i++;
+            while (i < qn && q[i] != '&')
+                i++;
             const char *kv = q + s;
             size_t kvn = i - s;
             if (kvn >= 6 && memcmp(kv, "limit=", 6) == 0) {
@@ -296,11 +310,14 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
         h2o_iovec_t h = req->headers.entries[i].value;
         size_t p = 0;
         while (p < h.len) {
-            while (p < h.len && (h.base[p] == ' ' || h.base[p] == ';')) p++;
+            while (p < h.len && (h.base[p] == ' ' || h.base[p] == ';'))
+                p++;
             size_t s = p;
-            while (p < h.len && h.base[p] != ';') p++;
+            while (p < h.len && h.base[p] != ';')
+                p++;
             size_t e = p;
-            while (e > s && h.base[e - 1] == ' ') e--;
+            while (e > s && h.base[e - 1] == ' ')
+                e--;
             if (e - s > nl && memcmp(h.base + s, name, nl) == 0 && h.base[s + nl] == '=') {
                 size_t n = e - s - nl - 1;
                 if (n == 0 || n > LK_COOKIE_VALUE_MAX) return 0;
@@ -312,4 +329,3 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
     }
     return 0;
 }
-
