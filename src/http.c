@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@
 #define LK_USAGE_CAPACITY 4096
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
+#define LK_MAX_CONNECTIONS 16384 /* in all loops together */
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
 
 typedef struct lk_server lk_server;
@@ -53,8 +55,10 @@ struct lk_loop {
     h2o_multithread_receiver_t done_rx;
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
-    size_t pending; /* deferred jobs not yet back */
-    size_t loglen;  /* bytes waiting in logbuf */
+    size_t pending;    /* deferred jobs not yet back */
+    size_t nconns;     /* open client connections */
+    int accept_paused; /* listener stopped because nconns hit the cap */
+    size_t loglen;     /* bytes waiting in logbuf */
     char logbuf[LK_LOG_BATCH];
 };
 
@@ -72,6 +76,7 @@ struct lk_server {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     int nloops, nworkers;
+    size_t max_conns_per_loop;
     lk_loop *loops;
     lk_worker *workers;
     pthread_mutex_t qmu;
@@ -371,13 +376,36 @@ static void *worker_main(void *arg)
 
 /* --- loops ------------------------------------------------------------------- */
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* A client connection closed: make room under the cap again. */
+static void on_conn_close(void *data)
+{
+    lk_loop *lp = data;
+    lp->nconns--;
+    if (lp->accept_paused && lp->listener != NULL) {
+        lp->accept_paused = 0;
+        h2o_socket_read_start(lp->listener, on_accept);
+    }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL) return;
     lk_loop *lp = listener->data;
     for (int i = 0; i < 16; i++) {
+        if (lp->nconns >= lp->srv->max_conns_per_loop) {
+            /* Full: leave the rest in the kernel's backlog until a
+             * connection closes (also avoids spinning on EMFILE). */
+            h2o_socket_read_stop(listener);
+            lp->accept_paused = 1;
+            return;
+        }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
+        lp->nconns++;
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = lp;
         h2o_accept(&lp->accept, sock);
     }
 }
@@ -418,6 +446,27 @@ static void *loop_main(void *arg)
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
     return NULL;
+}
+
+/* Connections per loop: LK_MAX_CONNECTIONS in all, within the file
+ * descriptor limit (raised to its hard maximum) minus what the stores,
+ * listeners and h2o's own pipes need. */
+static size_t conn_cap(int nloops, int nworkers)
+{
+    struct rlimit rl;
+    size_t total = LK_MAX_CONNECTIONS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        size_t reserve = 64 + (size_t)(nloops + nworkers) * 8;
+        size_t avail = rl.rlim_cur > reserve ? (size_t)rl.rlim_cur - reserve : 16;
+        if (avail < total) total = avail;
+    }
+    size_t per = total / (size_t)nloops;
+    return per < 16 ? 16 : per;
 }
 
 /* --- start and stop ------------------------------------------------------------ */
@@ -465,6 +514,7 @@ int lk_http_run(const lk_http_config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* threads inherit: only sigwait sees them */
 
     if (parse_listen(cfg->listen, &srv->addr, &srv->addrlen) != 0) goto out;
+    srv->max_conns_per_loop = conn_cap(srv->nloops, srv->nworkers);
     if (migrate_schema(srv) != 0) goto out;
 
     /* Probe without SO_REUSEPORT so a port held by anyone (another
