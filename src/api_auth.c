@@ -212,8 +212,21 @@ int lk_api_logout(lk_req *r)
     const char *v;
     size_t n;
     if (lk_req_session_cookie(r->req, &v, &n)) {
-        int rc = lk_svc_logout(r->svc, v, n);
-        if (rc != 0) return rc;
+        /* A live session is ended only by a request that proves it comes
+         * from the dashboard (X-CSRF-Token): no cross-site logout. A dead
+         * or unknown cookie is simply cleared. */
+        lk_principal p;
+        int rc = lk_svc_auth_session(r->svc, v, n, &p);
+        if (rc == 0) {
+            ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-csrf-token"), -1);
+            h2o_iovec_t c = i == -1 ? h2o_iovec_init("", 0) : r->req->headers.entries[i].value;
+            if (c.len > LK_COOKIE_VALUE_MAX) c.len = 0;
+            if ((rc = lk_svc_check_csrf(r->svc, &p, c.base, c.len)) != 0) return rc;
+            if ((rc = lk_svc_logout(r->svc, v, n)) != 0) return rc;
+        } else if (rc != LK_EUNAUTHENTICATED) {
+            return rc;
+        }
+        lk_err_clear(&r->svc->err);
     }
     h2o_req_t *req = r->req;
     if (is_tls(req))

@@ -543,6 +543,7 @@ int lk_http_run(const lk_http_config *cfg)
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pc, sizeof(*handler));
     handler->on_req = on_req;
+    lk_reply_install_fallback(host);
 
     for (int i = 0; i < srv->nloops; i++) {
         lk_loop *lp = &srv->loops[i];

@@ -72,18 +72,19 @@ void lk_reply_log(h2o_req_t *req, int status)
     /* method(16) path(200) status duration: fits easily in 300 bytes */
     char line[320];
     size_t n = 0;
-    size_t mlen = req->method.len > 16 ? 16 : req->method.len;
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    h2o_iovec_t method = req->input.method, path = req->input.path;
+    size_t mlen = method.len > 16 ? 16 : method.len;
+    size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : path.len;
     if (plen > 200) plen = 200; /* a log line has a cap too */
     /* Bytes outside printable ASCII become '?': a request cannot forge log
      * lines. The query string is never logged (it could carry anything). */
     for (size_t i = 0; i < mlen; i++) {
-        unsigned char c = (unsigned char)req->method.base[i];
+        unsigned char c = (unsigned char)method.base[i];
         line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
     line[n++] = ' ';
     for (size_t i = 0; i < plen; i++) {
-        unsigned char c = (unsigned char)req->path.base[i];
+        unsigned char c = (unsigned char)path.base[i];
         line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
     line[n++] = ' ';
@@ -328,4 +329,63 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
         }
     }
     return 0;
+}
+
+/* --- h2o's own error responses --------------------------------------------
+ *
+ * h2o answers a few requests itself before any handler runs — above all
+ * 413 when Content-Length exceeds its max_request_entity_size, which it
+ * decides without reading the body. Those responses are bound to the host's
+ * fallback path; this filter, installed there, rewrites them into the API's
+ * JSON error shape with the API's headers (and logs them). Responses from
+ * our handler never pass through it (its path has no filters). */
+
+typedef struct fallback_ostream {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+    int sent;
+} fallback_ostream;
+
+static void fallback_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                             h2o_send_state_t state)
+{
+    fallback_ostream *o = (fallback_ostream *)self;
+    (void)bufs;
+    if (!o->sent && bufcnt > 0) {
+        o->sent = 1;
+        h2o_ostream_send_next(self, req, &o->body, 1, state);
+    } else {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+    }
+}
+
+static void fallback_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    int code = req->res.status == 413 ? LK_ETOO_LARGE : 0;
+    if (code != 0) {
+        lk_buf b;
+        lk_buf_init(&b, &req->pool, 128);
+        lk_buf_puts(&b, "{\"error\":{\"code\":\"");
+        lk_buf_puts(&b, lk_err_api_code(code));
+        lk_buf_puts(&b, "\",\"message\":\"request body exceeds 64 KiB\"}}");
+        req->res.headers = (h2o_headers_t){NULL, 0, 0};
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("application/json"));
+        add_api_headers(req);
+        req->res.content_length = b.len;
+        lk_reply_log(req, req->res.status);
+        fallback_ostream *o = (fallback_ostream *)h2o_add_ostream(req, sizeof(*o), slot);
+        o->super.do_send = fallback_do_send;
+        o->body = h2o_iovec_init(b.p, b.len);
+        o->sent = 0;
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+void lk_reply_install_fallback(h2o_hostconf_t *host)
+{
+    h2o_filter_t *f = h2o_create_filter(&host->fallback_path, sizeof(*f));
+    f->on_setup_ostream = fallback_setup_ostream;
 }

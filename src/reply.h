@@ -93,6 +93,11 @@ void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned cha
  * r->svc->err if it does, else the default message. */
 void lk_reply_fail(lk_req *r, int code);
 
+/* Rewrite h2o's own 413 (Content-Length over its hard cap, answered before
+ * any handler runs) into the API's JSON error shape. Call once at start-up
+ * for the host. */
+void lk_reply_install_fallback(h2o_hostconf_t *host);
+
 /* One access-log line to stderr. */
 void lk_reply_log(h2o_req_t *req, int status);
 
