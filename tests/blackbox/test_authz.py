@@ -371,6 +371,7 @@ class OwnOnly(ServerCase):
         ok = self.make_okey(a, org["id"])
         w = self.ok(a.get("/v1/whoami"))
         self.assertEqual(w["principal"], "user")
+        self.assert_user_shape(w["user"], email=a.email)
         self.assertEqual(w["user"]["id"], a.user["id"])
         self.assertNotIn("key", w)
         w = self.ok(self.bearer(pk["token"]).get("/v1/whoami"))
