@@ -633,6 +633,8 @@ try {
     await bp.getByRole('link', { name: 'Org Access Keys' }).click();
     await bp.getByRole('alert').filter({ hasText: /no longer exists, or you no longer have access/ }).waitFor();
     await shot(bp, 'error-lost-access-1280');
+    await bp.getByRole('link', { name: 'Go to your dashboard' }).click();
+    await bp.waitForURL(new RegExp(`/orgs/${bobOrg}/settings/access-keys$`));
     const orgs = await bob.api('/v1/organizations');
     assert.deepEqual(orgs.body.data.map((o) => o.id), [bobOrg]);
   });

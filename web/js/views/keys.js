@@ -14,7 +14,7 @@
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
 import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
 const EXPIRY = [
@@ -50,10 +50,8 @@ export function renderKeys(ctx, kind) {
       keys = data.sort(byNewest);
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load your access keys. ${e.human(isOrg ? 'This organization' : 'This page')}`);
-      content.appendChild(h('div', { class: 'retry' }, button('Try again', { onClick: () => (pageAlert.clear(), content.replaceChildren(loadingRows()), load()) })));
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load the access keys.', retry: () => (content.replaceChildren(loadingRows()), load()) });
     }
   }
 

@@ -4,7 +4,7 @@
 import { h, icon } from '../dom.js';
 import { post, del, listAll, paths } from '../api.js';
 import { button, field, alertBox, setButtonBusy, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, initials } from '../format.js';
 import { state, navigate } from '../state.js';
 
@@ -62,9 +62,8 @@ export function renderMembers(ctx) {
       pageAlert.clear();
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load members. ${e.human('This organization')}`);
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load members.', retry: load });
     }
   }
 

@@ -4,7 +4,7 @@
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
 import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
 // A one-field dialog (name) used for create and rename.
@@ -60,9 +60,8 @@ export function renderProjects(ctx) {
       projects = data.sort(byNewest);
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load projects. ${e.human('This organization')}`);
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load projects.', retry: load });
     }
   }
 
