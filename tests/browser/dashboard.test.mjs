@@ -132,6 +132,60 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+// WCAG contrast of every visible text run on the page against the first
+// opaque background behind it. Returns the failures.
+async function contrastFailures(page) {
+  return page.evaluate(() => {
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const bgOf = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage !== 'none' && e !== document.body) return null; // gradients: not judged
+        const c = parse(cs.backgroundColor);
+        if (c && c.a >= 0.99) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || seen.has(el)) continue;
+      seen.add(el);
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || el.closest('.sr-only,[hidden],dialog:not([open]),[aria-hidden="true"]')) continue; // decorative text is exempt
+      if (el.closest('[inert]') || (document.querySelector('dialog[open]') && !el.closest('dialog[open]'))) continue; // under a modal's backdrop
+      const fg = parse(cs.color);
+      const bg = bgOf(el);
+      if (!fg || !bg) continue;
+      const a = fg.a;
+      const mix = { r: fg.r * a + bg.r * (1 - a), g: fg.g * a + bg.g * (1 - a), b: fg.b * a + bg.b * (1 - a) };
+      const [hi, lo] = [lum(mix), lum(bg)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      const need = large ? 3 : 4.5;
+      const dim = Number(cs.opacity) < 1 || el.closest('button:disabled');
+      if (!dim && ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: "${n.textContent.trim().slice(0, 40)}" (${cs.color} on rgb(${bg.r},${bg.g},${bg.b}))`);
+    }
+    return out;
+  });
+}
+
 async function signUp(p) {
   const page = p.page;
   await page.goto('/signup');
@@ -200,6 +254,7 @@ async function keyLifecycle(p, { kind, orgId, label }) {
     assert.ok(token.startsWith(prefix), `token ${token.slice(0, 4)} should start with ${prefix}`);
     assert.match(await r.dialog.textContent(), /will not be shown again/);
     await shot(page, `${kind}-key-created-1280`);
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) in the token dialog');
     const api = await p.api(listPath);
     assert.equal(api.status, 200);
     const k = api.body.data.find((x) => x.name === keyName);
@@ -352,6 +407,7 @@ try {
     assert.equal(u.pathname, '/login');
     assert.equal(u.searchParams.get('next'), '/orgs/org_nope/settings/members');
     await shot(page, 'login-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the login page');
   });
 
   await test('login with a wrong password says so in words', async () => {
@@ -426,6 +482,7 @@ try {
     const created = await keyRow(page, 'order first').locator('td[data-label="Created"] time').getAttribute('datetime');
     assert.ok(Math.abs(Date.parse(created) - Date.now()) < 10 * 60000, 'created date is now');
     await shot(page, 'org-keys-list-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the keys page');
   });
 
   await test('keyboard: the ⋯ menu opens, moves and closes with keys', async () => {
@@ -573,6 +630,7 @@ try {
     assert.equal(api.body.billing_email, 'billing@acme.example');
     assert.ok(await page.getByRole('radio', { name: /Pro/ }).isChecked());
     await shot(page, 'billing-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the billing page');
   });
 
   // A second person.
@@ -595,6 +653,7 @@ try {
     await page.getByRole('button', { name: 'Add member' }).click();
     await page.getByText('This person is already a member.').waitFor();
     await shot(page, 'members-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the members page');
   });
 
   await test('second member sees the org keys but not the first member’s personal keys', async () => {

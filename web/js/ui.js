@@ -263,7 +263,7 @@ document.addEventListener('mousedown', (ev) => {
 export function menuButton({ label, content, items, className = 'icon-btn', align = 'end', header }) {
   const menuId = nextId('menu');
   const btnId = nextId('menubtn');
-  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots'));
+  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots', 'icon icon-dots'));
   const menu = h('div', { id: menuId, class: `menu menu-${align}`, role: 'menu', 'aria-labelledby': btnId, hidden: true });
   if (header) menu.appendChild(h('div', { class: 'menu-header', role: 'none' }, header));
   const itemEls = items.map((it) => {
