@@ -21,10 +21,11 @@
 
 struct lk_client {
     CURL *curl;
-    char *base;  /* base URL, no trailing '/' */
-    char *token; /* bearer token or NULL; wiped on free */
-    char *csrf;  /* X-CSRF-Token or NULL; wiped on free */
-    bool cookies; /* keep a session cookie jar (login only) */
+    char *base;    /* base URL, no trailing '/' */
+    char *token;   /* bearer token or NULL; wiped on free */
+    char *csrf;    /* X-CSRF-Token or NULL; wiped on free */
+    bool cookies;  /* keep the session cookie (login only) */
+    char *session; /* "latchkey_session=..." from Set-Cookie, or NULL; wiped */
     long timeout;
     char msg[LK_CLIENT_MSG_MAX];
 };
@@ -35,6 +36,8 @@ typedef struct rx {
     size_t len, cap;
     size_t header_bytes;
     long retry_after;
+    bool want_cookie;
+    char cookie[LK_CLIENT_COOKIE_MAX]; /* "latchkey_session=value", or "" */
     bool body_too_large;
     bool headers_too_large;
 } rx;
@@ -56,14 +59,23 @@ static bool is_base62(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
+/* Does a token prefix ("lko_"/"lkp_") start at p? */
+static bool at_prefix(const char *p)
+{
+    return p[0] == 'l' && p[1] == 'k' && (p[2] == 'o' || p[2] == 'p') && p[3] == '_';
+}
+
 void lk_client_scrub(char *s)
 {
     static const char ell[] = "\xE2\x80\xA6"; /* … */
     char *p = s;
     while ((p = strstr(p, "lk")) != NULL) {
-        if ((p[2] == 'o' || p[2] == 'p') && p[3] == '_' && is_base62((unsigned char)p[4])) {
+        if (at_prefix(p) && is_base62((unsigned char)p[4])) {
+            /* the run ends at a non-base62 byte or where the next token
+             * starts (two tokens pasted together) */
             char *end = p + 4;
-            while (is_base62((unsigned char)*end)) end++;
+            while (is_base62((unsigned char)*end) && !at_prefix(end))
+                end++;
             /* keep "lkX_", write "…", drop the rest of the run */
             memcpy(p + 4, ell, 3);
             if (end > p + 7) {
@@ -113,7 +125,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     }
     if (r->len + len + 1 > r->cap) {
         size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + len + 1) cap *= 2;
+        while (cap < r->len + len + 1)
+            cap *= 2;
         if (cap > LK_CLIENT_BODY_MAX + 1) cap = LK_CLIENT_BODY_MAX + 1;
         char *nb = realloc(r->buf, cap);
         if (!nb) return 0;
@@ -135,11 +148,28 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
         return 0;
     }
     r->header_bytes += len;
+    static const char sc[] = "set-cookie:";
+    static const char name[] = "latchkey_session=";
+    if (r->want_cookie && len > sizeof sc - 1 && strncasecmp(data, sc, sizeof sc - 1) == 0) {
+        size_t i = sizeof sc - 1;
+        while (i < len && data[i] == ' ')
+            i++;
+        if (len - i > sizeof name - 1 && memcmp(data + i, name, sizeof name - 1) == 0) {
+            size_t end = i;
+            while (end < len && data[end] != ';' && data[end] != '\r' && data[end] != '\n')
+                end++;
+            if (end - i < sizeof r->cookie) {
+                memcpy(r->cookie, data + i, end - i);
+                r->cookie[end - i] = '\0';
+            }
+        }
+    }
     static const char ra[] = "retry-after:";
     if (len > sizeof ra - 1 && strncasecmp(data, ra, sizeof ra - 1) == 0) {
         long v = 0;
         size_t i = sizeof ra - 1;
-        while (i < len && data[i] == ' ') i++;
+        while (i < len && data[i] == ' ')
+            i++;
         bool any = false;
         while (i < len && data[i] >= '0' && data[i] <= '9' && v < 1000000) {
             v = v * 10 + (data[i] - '0');
@@ -173,7 +203,8 @@ int lk_client_new(const char *base_url, lk_client **out)
         lk_client_free(c);
         return LK_CLIENT_ENOMEM;
     }
-    while (blen > 0 && c->base[blen - 1] == '/') c->base[--blen] = '\0';
+    while (blen > 0 && c->base[blen - 1] == '/')
+        c->base[--blen] = '\0';
 
     c->timeout = LK_CLIENT_TIMEOUT;
     const char *t = getenv("LATCHKEY_TIMEOUT");
@@ -202,6 +233,7 @@ void lk_client_free(lk_client *c)
     if (c->curl) curl_easy_cleanup(c->curl); /* also drops the cookie jar */
     free_secret(&c->token);
     free_secret(&c->csrf);
+    free_secret(&c->session);
     free(c->base);
     free(c);
 }
@@ -227,7 +259,6 @@ int lk_client_set_csrf(lk_client *c, const char *csrf)
 void lk_client_enable_cookies(lk_client *c)
 {
     c->cookies = true;
-    curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, ""); /* in-memory jar only */
 }
 
 const char *lk_client_base_url(const lk_client *c)
@@ -256,11 +287,16 @@ void lk_client_resp_release(lk_client_resp *resp)
 int lk_client_exit_code(int result)
 {
     switch (result) {
-    case LK_CLIENT_OK: return LK_EXIT_OK;
-    case LK_CLIENT_EUNAUTH: return LK_EXIT_UNAUTH;
-    case LK_CLIENT_EUNREACHABLE: return LK_EXIT_UNREACHABLE;
-    case LK_CLIENT_EUSAGE: return LK_EXIT_USAGE;
-    default: return LK_EXIT_FAIL;
+    case LK_CLIENT_OK:
+        return LK_EXIT_OK;
+    case LK_CLIENT_EUNAUTH:
+        return LK_EXIT_UNAUTH;
+    case LK_CLIENT_EUNREACHABLE:
+        return LK_EXIT_UNREACHABLE;
+    case LK_CLIENT_EUSAGE:
+        return LK_EXIT_USAGE;
+    default:
+        return LK_EXIT_FAIL;
     }
 }
 
@@ -307,8 +343,8 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
         return LK_CLIENT_EUSAGE;
     }
 
-    curl_easy_reset(h); /* keeps the connection and the cookie jar */
-    if (c->cookies) curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+    curl_easy_reset(h); /* keeps the live connection */
+    r.want_cookie = c->cookies;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -349,6 +385,7 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
         snprintf(csrf, n, "X-CSRF-Token: %s", c->csrf);
         if (!(hdrs = curl_slist_append(hdrs, csrf))) goto out;
     }
+    if (c->session) curl_easy_setopt(h, CURLOPT_COOKIE, c->session);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
     CURLcode cc = curl_easy_perform(h);
@@ -374,6 +411,11 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
     }
 
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (r.cookie[0]) {
+        /* an empty value is the server clearing the session */
+        bool cleared = strcmp(r.cookie, "latchkey_session=") == 0;
+        if (set_secret(&c->session, cleared ? NULL : r.cookie) != 0) goto out;
+    }
     resp->retry_after = r.retry_after;
     if (!r.buf) {
         r.buf = calloc(1, 1);
@@ -412,5 +454,6 @@ out:
         free(payload);
     }
     free(r.buf);
+    sodium_memzero(r.cookie, sizeof r.cookie);
     return rc;
 }

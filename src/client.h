@@ -40,6 +40,7 @@
 #define LK_CLIENT_CONNECT_TIMEOUT 10L
 #define LK_CLIENT_TIMEOUT 30L
 #define LK_CLIENT_MSG_MAX 512
+#define LK_CLIENT_COOKIE_MAX 512 /* the session cookie we keep */
 
 /* The outcome of a request. 0 is success; negative values are failures. */
 enum lk_client_result {
@@ -86,8 +87,10 @@ void lk_client_free(lk_client *c);
 /* Use this bearer token on every following request (copied; NULL clears). */
 int lk_client_set_token(lk_client *c, const char *token);
 
-/* Keep cookies the server sets (the session) and send csrf (copied) as
- * X-CSRF-Token on POST/PATCH/DELETE. Used by `latchkey login`. NULL clears. */
+/* lk_client_enable_cookies: keep the latchkey_session cookie the server
+ * sets (at most LK_CLIENT_COOKIE_MAX bytes, wiped on free) and send it back.
+ * lk_client_set_csrf: send csrf (copied) as X-CSRF-Token on POST/PATCH/DELETE.
+ * Both are for `latchkey login`. NULL clears. */
 int lk_client_set_csrf(lk_client *c, const char *csrf);
 void lk_client_enable_cookies(lk_client *c);
 

@@ -646,10 +646,19 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
     if ((rc = svc->st->ops->member_check(svc->st, org_id, user_id)) != LK_OK)
         return store_err(svc, rc, nf);
-    /* Count, remove and count again in one transaction (SQLite: BEGIN
-     * IMMEDIATE, so concurrent removals are serialised); roll back rather
-     * than leave the org without members. */
+    /* Count, remove and count again in one transaction, and roll back
+     * rather than leave the org without members. Concurrent removals must
+     * not both see "2": SQLite's begin is BEGIN IMMEDIATE (writers are
+     * serialised); for PostgreSQL (READ COMMITTED) the org row is written
+     * first (renamed to its own name), which holds its row lock until commit
+     * so a second removal waits and then counts what the first left. */
+    lk_org org;
     if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
+    if ((rc = svc->st->ops->org_get(svc->st, org_id, &org)) != LK_OK ||
+        (rc = svc->st->ops->org_rename(svc->st, org_id, org.name)) != LK_OK) {
+        store_err(svc, rc, ORG_NF);
+        goto out;
+    }
     if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
         store_err(svc, rc, ORG_NF);
         goto out;

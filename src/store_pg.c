@@ -167,26 +167,21 @@
       "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
       "VALUES ($1, $2, $3, $4, $5, $6)")                                                           \
     X(LOAD_ORG, false,                                                                             \
-      "INSERT INTO orgs (id, name, created_at, seq) VALUES ($1, $2, $3, "                          \
-      "coalesce($4::bigint, nextval(pg_get_serial_sequence('orgs', 'seq'))))")                     \
+      "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")                               \
     X(LOAD_MEMBER, false,                                                                          \
-      "INSERT INTO members (org_id, user_id, joined_at, seq) VALUES ($1, $2, $3, "                 \
-      "coalesce($4::bigint, nextval(pg_get_serial_sequence('members', 'seq'))))")                  \
+      "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")                      \
     X(LOAD_PROJECT, false,                                                                         \
-      "INSERT INTO projects (id, org_id, name, created_at, seq) VALUES ($1, $2, $3, $4, "          \
-      "coalesce($5::bigint, nextval(pg_get_serial_sequence('projects', 'seq'))))")                 \
+      "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
     X(LOAD_ENV, false,                                                                             \
-      "INSERT INTO environments (id, project_id, name, created_at, seq) VALUES ($1, $2, $3, $4, "  \
-      "coalesce($5::bigint, nextval(pg_get_serial_sequence('environments', 'seq'))))")             \
+      "INSERT INTO environments (id, project_id, name, created_at) VALUES ($1, $2, $3, $4)")       \
     X(LOAD_BILLING, false,                                                                         \
       "INSERT INTO billing (org_id, plan, billing_email, updated_at) VALUES ($1, $2, $3, $4) "     \
       "ON CONFLICT (org_id) DO UPDATE SET plan = excluded.plan, "                                  \
       "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
     X(LOAD_KEY, false,                                                                             \
       "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "      \
-      "created_at, last_used_at, expires_at, seq) "                                                \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "                                     \
-      "coalesce($12::bigint, nextval(pg_get_serial_sequence('access_keys', 'seq'))))")             \
+      "created_at, last_used_at, expires_at) "                                                     \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(PING, true, "SELECT 1")
 
 enum {
@@ -301,7 +296,6 @@ typedef struct pg_store {
     uint64_t prepared;        /* bit i: pg_stmts[i] is prepared on conn */
     bool in_tx;               /* inside begin … commit/rollback */
     bool tx_lost;             /* the connection died inside a transaction */
-    bool loaded;              /* load() ran in this transaction: fix sequences */
     int64_t reconnect_after;  /* monotonic ms; no reconnect attempt before */
 } pg_store;
 
@@ -333,15 +327,6 @@ static void p_i64(pg_params *p, int64_t v)
 {
     snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
     p_text(p, p->num[p->n]);
-}
-
-/* 0 becomes SQL NULL (for seq on load: "assign one"). */
-static void p_i64_opt(pg_params *p, int64_t v)
-{
-    if (v > 0)
-        p_i64(p, v);
-    else
-        p_text(p, NULL);
 }
 
 static void p_bin(pg_params *p, const void *b, size_t n)
@@ -1358,7 +1343,6 @@ static int pg_begin(lk_store *st)
     rc = pg_simple(s, "begin", "BEGIN");
     if (rc) return rc;
     s->in_tx = true;
-    s->loaded = false;
     return LK_OK;
 }
 
@@ -1369,35 +1353,8 @@ static int pg_commit(lk_store *st)
     if (s->tx_lost) return pg_ensure(s);
     if (!s->in_tx) return lk_err_set(&st->err, LK_EINTERNAL, "no transaction open");
     int rc = LK_OK;
-    if (s->loaded) {
-        /* Rows came with their own seq: move each identity past the largest
-         * so that new rows keep sorting newest first. */
-        rc = pg_simple(
-            s, "commit: sequences",
-            "SELECT setval(pg_get_serial_sequence('users', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM users), false),"
-            " setval(pg_get_serial_sequence('orgs', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM orgs), false),"
-            " setval(pg_get_serial_sequence('members', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM members), false),"
-            " setval(pg_get_serial_sequence('projects', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM projects), false),"
-            " setval(pg_get_serial_sequence('environments', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM environments), false),"
-            " setval(pg_get_serial_sequence('billing', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM billing), false),"
-            " setval(pg_get_serial_sequence('access_keys', 'seq'), "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM access_keys), false)");
-        if (rc) {
-            PGresult *r = PQexec(s->conn, "ROLLBACK");
-            PQclear(r);
-            s->in_tx = false;
-            return rc;
-        }
-    }
     PGresult *res = PQexec(s->conn, "COMMIT");
     s->in_tx = false;
-    s->loaded = false;
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = pg_fail(s, "commit", res);
     } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -1412,7 +1369,6 @@ static int pg_rollback(lk_store *st)
 {
     pg_store *s = (pg_store *)st;
     lk_err_clear(&st->err);
-    s->loaded = false;
     if (s->tx_lost) {
         s->tx_lost = false; /* the server already threw it away */
         return LK_OK;
@@ -1423,6 +1379,10 @@ static int pg_rollback(lk_store *st)
     return pg_simple(s, "rollback", "ROLLBACK");
 }
 
+/* Rows keep their ids, times and hashes; seq is assigned anew, and since
+ * dump() runs in seq order the copied rows keep their relative order (and
+ * a --force copy into a database with rows of its own cannot collide on
+ * seq). */
 static int pg_load(lk_store *st, const lk_record *r)
 {
     pg_store *s = (pg_store *)st;
@@ -1443,14 +1403,12 @@ static int pg_load(lk_store *st, const lk_record *r)
         p_text(&p, r->as.org.id);
         p_text(&p, r->as.org.name);
         p_i64(&p, r->as.org.created_at);
-        p_i64_opt(&p, r->as.org.seq);
         break;
     case LK_REC_MEMBER:
         stmt = S_LOAD_MEMBER;
         p_text(&p, r->as.member.org_id);
         p_text(&p, r->as.member.user_id);
         p_i64(&p, r->as.member.joined_at);
-        p_i64_opt(&p, r->as.member.seq);
         break;
     case LK_REC_PROJECT:
         stmt = S_LOAD_PROJECT;
@@ -1458,7 +1416,6 @@ static int pg_load(lk_store *st, const lk_record *r)
         p_text(&p, r->as.project.org_id);
         p_text(&p, r->as.project.name);
         p_i64(&p, r->as.project.created_at);
-        p_i64_opt(&p, r->as.project.seq);
         break;
     case LK_REC_ENV:
         stmt = S_LOAD_ENV;
@@ -1466,7 +1423,6 @@ static int pg_load(lk_store *st, const lk_record *r)
         p_text(&p, r->as.env.project_id);
         p_text(&p, r->as.env.name);
         p_i64(&p, r->as.env.created_at);
-        p_i64_opt(&p, r->as.env.seq);
         break;
     case LK_REC_BILLING:
         stmt = S_LOAD_BILLING;
@@ -1478,14 +1434,11 @@ static int pg_load(lk_store *st, const lk_record *r)
     case LK_REC_KEY:
         stmt = S_LOAD_KEY;
         key_params(&p, &r->as.k.key, r->as.k.hash);
-        p_i64_opt(&p, r->as.k.key.seq);
         break;
     default:
         return lk_err_set(&st->err, LK_EINTERNAL, "unknown record kind");
     }
-    int rc = pg_cmd(s, stmt, &p, false);
-    if (rc == 0) s->loaded = true;
-    return rc;
+    return pg_cmd(s, stmt, &p, false);
 }
 
 const lk_store_ops lk_store_pg_ops = {

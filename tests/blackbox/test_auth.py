@@ -34,6 +34,8 @@ SIGNUP_BAD = [
     ("password_7", dict(password="1234567"), "password"),
     ("password_257", dict(password="p" * 257), "password"),
     ("password_number", dict(password=12345678), "password"),
+    ("password_7_chars_14_bytes", dict(password="\u00e9" * 7), "password"),
+    ("password_257_multibyte", dict(password="\u00e9" * 257), "password"),
     ("password_null", dict(password=None), "password"),
     ("name_empty", dict(name=""), "name"),
     ("name_spaces", dict(name="   \t "), "name"),
@@ -58,7 +60,8 @@ class Signup(ServerCase):
         self.assertNotIn(PASSWORD, r.body)
 
     def test_signup_boundaries_accepted(self):
-        for kw in (dict(password="p" * 8), dict(password="p" * 256), dict(name="n" * 100),
+        for kw in (dict(password="p" * 8), dict(password="p" * 256), dict(password="\u00e9" * 8),
+                   dict(password="\u00e9" * 256), dict(password="        "), dict(name="n" * 100),
                    dict(name="\u00e9" * 100), dict(name="\U0001F511" * 100)):
             b = signup_body(**kw)
             with self.subTest(kw=list(kw)):
@@ -186,7 +189,8 @@ class Login(ServerCase):
         self.ok(c.post("/v1/organizations", {"name": "via session csrf"}), 201)
 
     def test_garbage_cookie_401(self):
-        for v in ("", "x", "A" * 64, secrets.token_urlsafe(32), "%00", "\u00e9".encode().decode("latin-1")):
+        for v in ("", "x", "A" * 64, secrets.token_urlsafe(32), "%00", "\u00e9".encode().decode("latin-1"),
+                  "B" * 8000, '"quoted"', "a;b", "lkp_" + "A" * 38):
             with self.subTest(cookie=v):
                 c = self.anon()
                 r = c.get("/v1/me", headers={"Cookie": "latchkey_session=" + v}, cookies=False)
@@ -263,6 +267,10 @@ class Csrf(ServerCase):
                 kw = dict(csrf=False)
             elif variant == "wrong":
                 kw = dict(csrf=False, headers={"X-CSRF-Token": secrets.token_urlsafe(24)})
+            elif variant == "huge":
+                kw = dict(csrf=False, headers={"X-CSRF-Token": c.csrf + "x" * 10000})
+            elif variant == "prefix":
+                kw = dict(csrf=False, headers={"X-CSRF-Token": c.csrf[:-1]})
             elif variant == "empty":
                 kw = dict(csrf=False, headers={"X-CSRF-Token": ""})
             elif variant == "other_sessions":
@@ -281,6 +289,12 @@ class Csrf(ServerCase):
 
     def test_csrf_wrong_403(self):
         self._try("wrong")
+
+    def test_csrf_huge_403(self):
+        self._try("huge")
+
+    def test_csrf_truncated_403(self):
+        self._try("prefix")
 
     def test_csrf_empty_403(self):
         self._try("empty")

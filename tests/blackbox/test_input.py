@@ -44,8 +44,10 @@ BAD_BODIES = {
     "nul_byte": (b'{"name": "x"}\x00', "invalid_json"),
     "bom_then_garbage": (b"\xef\xbb\xbf{", "invalid_json"),
     "not_json": (b"name=x", "invalid_json"),
-    "deep_nesting": (b"[" * 100000 + b"]" * 100000, JSON_ERR),
-    "deep_nesting_in_field": (b'{"name": "x", "z": ' + b"[" * 50000 + b"]" * 50000 + b"}", JSON_ERR + ("ok",)),
+    # deep, but under the 64 KiB limit: a recursive parser must not blow its stack
+    "deep_nesting": (b"[" * 30000 + b"]" * 30000, JSON_ERR),
+    "deep_nesting_objects": (b'{"a":' * 10000 + b"1" + b"}" * 10000, JSON_ERR),
+    "deep_nesting_in_field": (b'{"name": "x", "z": ' + b"[" * 30000 + b"]" * 30000 + b"}", JSON_ERR + ("ok",)),
     "null": (b"null", JSON_ERR),
     "array": (b'["name", "x"]', JSON_ERR),
     "string": (b'"x"', JSON_ERR),
@@ -64,6 +66,7 @@ BAD_BODIES = {
     "raw_newline_in_string": (b'{"name": "a\nb"}', JSON_ERR),
     "bad_escape": (b'{"name": "a\\qb"}', "invalid_json"),
     "missing_name": (b'{}', "validation_failed"),
+    "duplicate_name_keys": (b'{"name": "a", "name": 5}', JSON_ERR + ("ok",)),
     "only_unknown": (b'{"nam": "x", "Name": "y"}', "validation_failed"),
 }
 
@@ -119,6 +122,9 @@ CONTENT_TYPES = {
     "multipart": ("multipart/form-data; boundary=x", 415),
     "xml": ("application/xml", 415),
     "json_charset": ("application/json; charset=utf-8", "ok"),
+    "json_uppercase": ("Application/JSON", "ok"),          # RFC 9110 8.3.1: case-insensitive
+    "json_suffix_trick": ("application/jsonx", 415),
+    "json_in_param_only": ("text/plain; x=application/json", 415),
 }
 
 LIMIT = 64 * 1024
@@ -194,7 +200,7 @@ def _content_type(ep, ctype, want):
     return t
 
 
-def _sizes(ep):
+def _size_exact(ep):
     def t(self):
         # exactly 64 KiB of valid JSON (an unknown field pads it): accepted
         head = b'{"name": "big", "pad": "'
@@ -202,12 +208,24 @@ def _sizes(ep):
         exact = head + b"p" * (LIMIT - len(head) - len(tail)) + tail
         self.assertEqual(len(exact), LIMIT)
         self.expect_ok(ep, self.send(ep, exact), "64 KiB body")
-        # one byte more: 413
+    return t
+
+
+def _size_over(ep):
+    def t(self):
+        head = b'{"name": "big", "pad": "'
+        tail = b'"}'
         over = head + b"p" * (LIMIT + 1 - len(head) - len(tail)) + tail
         self.assert_error(self.send(ep, over), 413, "payload_too_large", msg=ep + " 64 KiB + 1")
+        self.ok(self.c.get("/v1/me"))
+    return t
+
+
+def _size_huge(ep):
+    def t(self):
         # far more: 413 (or the connection closed before the whole body
         # was sent), never a success or a 5xx; the server is fine afterwards
-        huge = head + b"p" * (4 * 1024 * 1024) + tail
+        huge = b'{"name": "big", "pad": "' + b"p" * (4 * 1024 * 1024) + b'"}'
         method, path, _ = BODY_ENDPOINTS[ep]
         req = ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                "Content-Length: %d\r\nCookie: latchkey_session=%s\r\nX-CSRF-Token: %s\r\n"
@@ -240,7 +258,9 @@ for _ep in BODY_ENDPOINTS:
         setattr(BadBodies, "test_%s__good_name_%s" % (_ep, _n), _good_name(_ep, _v))
     for _n, (_ct, _want) in CONTENT_TYPES.items():
         setattr(BadBodies, "test_%s__content_type_%s" % (_ep, _n), _content_type(_ep, _ct, _want))
-    setattr(BadBodies, "test_%s__size_limit" % _ep, _sizes(_ep))
+    setattr(BadBodies, "test_%s__size_exactly_64k_ok" % _ep, _size_exact(_ep))
+    setattr(BadBodies, "test_%s__size_64k_plus_1_413" % _ep, _size_over(_ep))
+    setattr(BadBodies, "test_%s__size_4mib_413" % _ep, _size_huge(_ep))
     setattr(BadBodies, "test_%s__unknown_fields_ignored" % _ep, _unknown_fields(_ep))
 
 

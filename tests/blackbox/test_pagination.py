@@ -88,7 +88,9 @@ def _bad_params(kind):
                 self.assert_error(c.get(path + "?limit=" + v), 400, "validation_failed", field="limit")
         for v in BAD_CURSORS:
             with self.subTest(cursor=v[:20]):
-                self.assert_error(c.get(path + "?cursor=" + v), 400, "validation_failed", field="cursor")
+                e = self.assert_error(c.get(path + "?cursor=" + v), 400, "validation_failed")
+                # a very long one may be refused as a whole query string
+                self.assertIn(e["field"], ("cursor", "query") if len(v) > 1000 else ("cursor",))
     return t
 
 

@@ -241,10 +241,13 @@ class NoSecretsKept(OwnServer):
             lkserver.Client(self.srv.url, token=t).get("/v1/me")
             lkserver.Client(self.srv.url, token=t).get("/v1/organizations/" + org)
         sessions = [c.cookies["latchkey_session"]]
+        self.marker = email
         return [pw, wrong, new_pw] + tokens + [t[4:36] for t in tokens] + [forged], sessions
 
     def _check(self, blob, secrets_, where):
         self.assertTrue(blob, "nothing to inspect in " + where)
+        # the control: what we read does hold this scenario's data
+        self.assertIn(self.marker.encode(), blob, "the user's email is not in %s: wrong file?" % where)
         for s in secrets_:
             self.assertNotIn(s.encode(), blob, "a secret (%s…) is in %s" % (s[:6], where))
 

@@ -52,7 +52,11 @@ PROBES = [("GET", "/v1/me"), ("GET", "/v1/whoami"), ("GET", "/v1/organizations")
           ("POST", "/v1/organizations"), ("GET", "/v1/organizations/{org}")]
 
 
-class BadTokens(ServerCase):
+class BadTokenCase(ServerCase):
+    """The server may throttle failed bearer attempts per client address
+    (a 429 is allowed), so the variants are spread over several classes,
+    each with its own server, each far below any sensible threshold."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -70,10 +74,14 @@ class BadTokens(ServerCase):
                           headers={"Authorization": header})
             self.assert_error(r, 401, "unauthenticated", msg="%s %s with Authorization %r" % (method, path, header[:60]))
             self.assertNotIn(self.pk, r.body)
+            self.assertNotIn("\u2026", r.body)
             self.assertNotIn(self.ok_, r.body)
             if len(header) > 12:
                 self.assertNotIn(header[7:], r.body, "the answer echoes the credential")
 
+
+
+class BadTokens(BadTokenCase):
     def test_valid_tokens_work(self):
         # the control for every variant below
         self.assertTrue(token_well_formed(self.pk) and token_well_formed(self.ok_))
@@ -106,7 +114,8 @@ class BadTokens(ServerCase):
         self._probe("Bearer " + k["token"])
 
     def test_redacted_form_is_not_a_credential(self):
-        self._probe("Bearer " + redact(self.pk))
+        # the header carries the UTF-8 bytes of "…"
+        self._probe("Bearer " + redact(self.pk).encode("utf-8").decode("latin-1"))
 
     def test_key_id_is_not_a_credential(self):
         k = self.make_pkey(self.A)
@@ -119,8 +128,13 @@ def _bad(name, fn):
     return t
 
 
-for _n, _fn in BAD_AUTH.items():
-    setattr(BadTokens, "test_bad_auth_" + _n, _bad(_n, _fn))
+_items = list(BAD_AUTH.items())
+for _i in range(0, len(_items), 6):
+    _cls = type("BadAuth%d" % (_i // 6), (BadTokenCase,), {})
+    for _n, _fn in _items[_i:_i + 6]:
+        setattr(_cls, "test_bad_auth_" + _n, _bad(_n, _fn))
+    globals()[_cls.__name__] = _cls
+del _cls
 
 
 class TokenFormat(ServerCase):

@@ -206,4 +206,3 @@ def run_suite(backend):
     return passed, failed
 
 
-signal.signal(signal.SIGPIPE, signal.SIG_DFL) if hasattr(signal, "SIGPIPE") else None

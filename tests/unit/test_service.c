@@ -5,6 +5,9 @@
  * lk_svc_config.now so expiry and throttling windows are tested without
  * sleeping.
  *
+ * With LK_TEST_DATABASE_URL=postgresql://... set, every test runs against a
+ * fresh PostgreSQL database created next to that one (and dropped after).
+ *
  * The cast: alice and carol are members of org A; bob is in no org of
  * alice's (he has his own org B). Principals: alice's session, alice's
  * personal key, an org key of A, an org key of B, bob's session (a
@@ -22,7 +25,9 @@
 #include "timefmt.h"
 #include "token.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +44,9 @@ static int64_t clock_fn(void)
 
 typedef struct fx {
     char dir[64], path[128];
+    char url[512];      /* the store under test */
+    char pg_admin[512]; /* LK_TEST_DATABASE_URL when testing PostgreSQL */
+    char pg_db[32];     /* the per-test database, dropped in teardown */
     lk_store *st;
     lk_ratelimit *rl;
     lk_usage *usage;
@@ -49,8 +57,55 @@ typedef struct fx {
     lk_org a, b;
 } fx;
 
+/* Run one statement on the PostgreSQL server behind f->pg_admin. */
+static int pg_exec(const fx *f, const char *sql)
+{
+    PGconn *c = PQconnectdb(f->pg_admin);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) fprintf(stderr, "pg: %s", PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* f->url: a fresh SQLite file in a temp dir, or a fresh PostgreSQL
+ * database on the server of LK_TEST_DATABASE_URL. */
+static int fresh_store_url(fx *f)
+{
+    const char *pg = getenv("LK_TEST_DATABASE_URL");
+    if (pg != NULL && strncmp(pg, "postgres", 8) == 0) {
+        char sql[96];
+        const char *slash = strrchr(pg, '/');
+        if (slash == NULL || strlen(pg) >= sizeof(f->pg_admin)) return -1;
+        snprintf(f->pg_admin, sizeof(f->pg_admin), "%s", pg);
+        unsigned char rnd[6];
+        randombytes_buf(rnd, sizeof(rnd));
+        snprintf(f->pg_db, sizeof(f->pg_db), "lk_svc_%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+                 rnd[2], rnd[3], rnd[4], rnd[5]);
+        snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->pg_db);
+        if (pg_exec(f, sql) != 0) return -1;
+        snprintf(f->url, sizeof(f->url), "%.*s/%s", (int)(slash - pg), pg, f->pg_db);
+        return 0;
+    }
+    snprintf(f->dir, sizeof(f->dir), "/tmp/lk-svc-XXXXXX");
+    if (mkdtemp(f->dir) == NULL) return -1;
+    snprintf(f->path, sizeof(f->path), "%s/lk.db", f->dir);
+    snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+    return 0;
+}
+
 static void rm_db(fx *f)
 {
+    if (f->pg_db[0]) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_db);
+        (void)pg_exec(f, sql);
+        return;
+    }
     static const char *sfx[] = {"", "-wal", "-shm", "-journal"};
     char p[160];
     for (size_t i = 0; i < 4; i++) {
@@ -77,14 +132,10 @@ static void person(fx *f, const char *email, const char *name, lk_user *u, lk_pr
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/lk-svc-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) return -1;
-    snprintf(f->path, sizeof(f->path), "%s/lk.db", f->dir);
-    char url[160];
-    snprintf(url, sizeof(url), "sqlite:%s", f->path);
+    if (fresh_store_url(f) != 0) return -1;
     lk_err e;
     lk_err_clear(&e);
-    if (lk_store_open(url, &f->st, &e) != LK_OK || f->st->ops->migrate(f->st) != LK_OK)
+    if (lk_store_open(f->url, &f->st, &e) != LK_OK || f->st->ops->migrate(f->st) != LK_OK)
         return -1;
     f->rl = lk_ratelimit_new(1024);
     f->usage = lk_usage_new(64);
@@ -726,12 +777,10 @@ static void *leave(void *arg)
 static void last_member_rule_concurrent(void **state)
 {
     fx *f = *state;
-    char url[160];
-    snprintf(url, sizeof(url), "sqlite:%s", f->path);
     lk_store *st1, *st2;
     lk_err e;
-    assert_int_equal(lk_store_open(url, &st1, &e), LK_OK);
-    assert_int_equal(lk_store_open(url, &st2, &e), LK_OK);
+    assert_int_equal(lk_store_open(f->url, &st1, &e), LK_OK);
+    assert_int_equal(lk_store_open(f->url, &st2, &e), LK_OK);
     for (int round = 0; round < 20; round++) {
         lk_org o;
         lk_member m;

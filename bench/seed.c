@@ -1,0 +1,339 @@
+/*
+ * seed.c — fill a latchkey database with many users, organizations and
+ * access keys, fast, through the store interface (store.h) — never raw SQL,
+ * so what it writes is exactly what latchkeyd reads.
+ *
+ *   seed --database URL [--orgs N] [--keys K] [--projects P] [--sample S]
+ *        [--batch B] --out PREFIX
+ *
+ * Shape of the data (defaults: 10,000 orgs, 1,000,000 keys, 10 projects):
+ *  - org i (0 <= i < N) has one member, user i, who owns it;
+ *  - user i has one personal key; org i has K/N - 1 organization keys (the
+ *    remainder of K/N goes to the first orgs), so the total is exactly K;
+ *  - org 0 has P projects (for GET /v1/organizations/{org}/projects);
+ *  - user 0 / org 0 are "the bench principal" the harness drives.
+ *
+ * How it is fast: one store connection; users, orgs, memberships, billing
+ * rows and projects are written as lk_records with ops->load, keys with
+ * ops->key_create (the same call the service uses), all inside explicit
+ * transactions of B rows (ops->begin / ops->commit), so the durability cost
+ * is one commit per batch, not per row. Every user gets the same password
+ * hash (computed once; argon2id per user would take minutes). libsodium is
+ * switched to its user-space ChaCha20 generator (seeded from the kernel)
+ * before sodium_init, so the ~56 random base62 digits per key (token + id)
+ * are not one getrandom(2) system call each.
+ *
+ * Output (the tokens are secrets of a throw-away database; files are 0600):
+ *  - PREFIX.env: shell assignments the harness sources — LK_ORG, LK_USER,
+ *    LK_PERSONAL (user 0's personal key), LK_ORGKEY (an org key of org 0),
+ *    LK_INVALID (well-formed, correct checksum, never stored), LK_PASSWORD,
+ *    LK_EMAIL and the counts and seeding time;
+ *  - PREFIX.tokens: S sample tokens, one per line, alternating the personal
+ *    key of an org's user and one org key of that org, from orgs spread
+ *    evenly over the whole range (for workloads that should not hit one key).
+ * stdout ends with "RESULT <seconds> <users> <orgs> <keys>".
+ *
+ * Tokens live in one stack buffer that is wiped after each key; the sample
+ * ones only ever go to PREFIX.tokens / PREFIX.env.
+ */
+#include "id.h"
+#include "store.h"
+#include "token.h"
+
+#include <sodium.h>
+#include <sodium/randombytes_internal_random.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define SEED_PASSWORD "bench-password-1"
+
+typedef struct seed_opts {
+    const char *database;
+    const char *out;
+    long orgs;
+    long keys;
+    long projects;
+    long sample;
+    long batch;
+} seed_opts;
+
+/* Transaction state: a commit every opts->batch writes. */
+typedef struct seed_tx {
+    lk_store *st;
+    long batch;
+    long in_tx; /* writes in the open transaction; -1 = none open */
+} seed_tx;
+
+static double now_secs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(lk_store *st, const char *what, int rc)
+{
+    fprintf(stderr, "seed: %s failed: %s (%s)\n", what, lk_err_name(rc),
+            st ? lk_err_message(&st->err) : "");
+    return rc;
+}
+
+/* Call before each write: commits the open transaction once it holds
+ * tx->batch writes, and opens one if none is open. */
+static int tx_step(seed_tx *tx)
+{
+    int rc;
+    if (tx->in_tx >= tx->batch) {
+        if ((rc = tx->st->ops->commit(tx->st)) != LK_OK) return fail(tx->st, "commit", rc);
+        tx->in_tx = -1;
+    }
+    if (tx->in_tx < 0) {
+        if ((rc = tx->st->ops->begin(tx->st)) != LK_OK) return fail(tx->st, "begin", rc);
+        tx->in_tx = 0;
+    }
+    tx->in_tx++;
+    return LK_OK;
+}
+
+static int tx_finish(seed_tx *tx)
+{
+    int rc = LK_OK;
+    if (tx->in_tx >= 0 && (rc = tx->st->ops->commit(tx->st)) != LK_OK) fail(tx->st, "commit", rc);
+    tx->in_tx = -1;
+    return rc;
+}
+
+static int load(seed_tx *tx, const lk_record *r, const char *what)
+{
+    int rc = tx_step(tx);
+    if (rc != LK_OK) return rc;
+    if ((rc = tx->st->ops->load(tx->st, r)) != LK_OK) return fail(tx->st, what, rc);
+    return LK_OK;
+}
+
+/* Create one key of `kind` for org/user; if tok_out is non-NULL the token
+ * is copied there (the caller wipes it), else it is wiped here. */
+static int make_key(seed_tx *tx, lk_token_kind kind, const char *org_id, const char *user_id,
+                    long n, int64_t now, char *tok_out)
+{
+    char tok[LK_TOKEN_SIZE];
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    lk_key k;
+    memset(&k, 0, sizeof k);
+    int rc = lk_token_generate(kind, tok);
+    if (rc != LK_OK) return fail(NULL, "token", rc);
+    lk_token_hash(tok, LK_TOKEN_LEN, hash);
+    lk_token_redact(tok, k.redacted);
+    lk_id_new("key_", k.id);
+    k.type = kind == LK_TOKEN_ORG ? LK_KEY_ORG : LK_KEY_PERSONAL;
+    if (kind == LK_TOKEN_ORG) snprintf(k.org_id, sizeof k.org_id, "%s", org_id);
+    else snprintf(k.user_id, sizeof k.user_id, "%s", user_id);
+    snprintf(k.created_by, sizeof k.created_by, "%s", user_id);
+    snprintf(k.name, sizeof k.name, "seed key %ld", n);
+    k.created_at = now;
+    if (tok_out) memcpy(tok_out, tok, LK_TOKEN_SIZE);
+    sodium_memzero(tok, sizeof tok);
+    if ((rc = tx_step(tx)) != LK_OK) return rc;
+    if ((rc = tx->st->ops->key_create(tx->st, &k, hash)) != LK_OK)
+        return fail(tx->st, "key_create", rc);
+    return LK_OK;
+}
+
+static FILE *open_secret(const char *prefix, const char *suffix)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", prefix, suffix);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) fprintf(stderr, "seed: %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static long arg_long(const char *s, long lo, long hi, const char *name)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "seed: %s must be %ld..%ld\n", name, lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: seed --database URL --out PREFIX [--orgs N] [--keys K] "
+                    "[--projects P] [--sample S] [--batch B]\n");
+    exit(2);
+}
+
+static void parse_args(int argc, char **argv, seed_opts *o)
+{
+    *o = (seed_opts){.orgs = 10000, .keys = 1000000, .projects = 10, .sample = 1000,
+                     .batch = 20000};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc) usage();
+        const char *v = argv[++i];
+        if (strcmp(a, "--database") == 0) o->database = v;
+        else if (strcmp(a, "--out") == 0) o->out = v;
+        else if (strcmp(a, "--orgs") == 0) o->orgs = arg_long(v, 1, 10000000, a);
+        else if (strcmp(a, "--keys") == 0) o->keys = arg_long(v, 1, 100000000, a);
+        else if (strcmp(a, "--projects") == 0) o->projects = arg_long(v, 0, 100000, a);
+        else if (strcmp(a, "--sample") == 0) o->sample = arg_long(v, 0, 1000000, a);
+        else if (strcmp(a, "--batch") == 0) o->batch = arg_long(v, 1, 10000000, a);
+        else usage();
+    }
+    if (o->database == NULL || o->out == NULL) usage();
+    if (o->keys < o->orgs) {
+        fprintf(stderr, "seed: --keys must be at least --orgs (one personal key per user)\n");
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    seed_opts o;
+    parse_args(argc, argv, &o);
+
+    randombytes_set_implementation(&randombytes_internal_implementation);
+    if (lk_token_init() != 0) {
+        fprintf(stderr, "seed: sodium_init failed\n");
+        return 1;
+    }
+
+    int rc = 1;
+    lk_store *st = NULL;
+    FILE *env = NULL, *toks = NULL;
+    lk_record *r = calloc(1, sizeof *r);
+    char pwhash[LK_PWHASH_SIZE];
+    char tok[LK_TOKEN_SIZE], org0[LK_ID_SIZE] = "", user0[LK_ID_SIZE] = "";
+    lk_err e;
+    lk_err_clear(&e);
+    seed_tx tx = {.batch = o.batch, .in_tx = -1};
+    if (r == NULL) goto out;
+
+    if (crypto_pwhash_str(pwhash, SEED_PASSWORD, strlen(SEED_PASSWORD),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        fprintf(stderr, "seed: crypto_pwhash_str failed\n");
+        goto out;
+    }
+    if (lk_store_open(o.database, &st, &e) != LK_OK) {
+        fprintf(stderr, "seed: cannot open %s: %s\n", o.database, lk_err_message(&e));
+        goto out;
+    }
+    int err = st->ops->migrate(st);
+    if (err != LK_OK) {
+        fail(st, "migrate", err);
+        goto out;
+    }
+    if ((env = open_secret(o.out, ".env")) == NULL || (toks = open_secret(o.out, ".tokens")) == NULL)
+        goto out;
+
+    double t0 = now_secs();
+    int64_t now = (int64_t)time(NULL);
+    tx.st = st;
+    long per_org = o.keys / o.orgs, extra = o.keys % o.orgs, nkeys = 0;
+    long sample_every = o.sample > 0 ? (o.orgs * 2 + o.sample - 1) / o.sample : 0;
+    if (sample_every < 1) sample_every = 1;
+
+    for (long i = 0; i < o.orgs; i++) {
+        char uid[LK_ID_SIZE], oid[LK_ID_SIZE], email[LK_EMAIL_SIZE];
+        lk_id_new("usr_", uid);
+        lk_id_new("org_", oid);
+        snprintf(email, sizeof email, "bench-%ld@example.com", i);
+
+        memset(r, 0, sizeof *r);
+        r->kind = LK_REC_USER;
+        snprintf(r->as.u.user.id, sizeof r->as.u.user.id, "%s", uid);
+        snprintf(r->as.u.user.email, sizeof r->as.u.user.email, "%s", email);
+        snprintf(r->as.u.user.name, sizeof r->as.u.user.name, "Bench User %ld", i);
+        r->as.u.user.created_at = now;
+        snprintf(r->as.u.email_lower, sizeof r->as.u.email_lower, "%s", email);
+        memcpy(r->as.u.pwhash, pwhash, sizeof pwhash);
+        if (load(&tx, r, "load user") != LK_OK) goto out;
+
+        memset(r, 0, sizeof *r);
+        r->kind = LK_REC_ORG;
+        snprintf(r->as.org.id, sizeof r->as.org.id, "%s", oid);
+        snprintf(r->as.org.name, sizeof r->as.org.name, "Bench Org %ld", i);
+        r->as.org.created_at = now;
+        r->as.org.seq = i + 1;
+        if (load(&tx, r, "load org") != LK_OK) goto out;
+
+        memset(r, 0, sizeof *r);
+        r->kind = LK_REC_MEMBER;
+        snprintf(r->as.member.org_id, sizeof r->as.member.org_id, "%s", oid);
+        snprintf(r->as.member.user_id, sizeof r->as.member.user_id, "%s", uid);
+        r->as.member.joined_at = now;
+        r->as.member.seq = i + 1;
+        if (load(&tx, r, "load member") != LK_OK) goto out;
+
+        memset(r, 0, sizeof *r);
+        r->kind = LK_REC_BILLING;
+        snprintf(r->as.billing.org_id, sizeof r->as.billing.org_id, "%s", oid);
+        snprintf(r->as.billing.plan, sizeof r->as.billing.plan, "free");
+        snprintf(r->as.billing.billing_email, sizeof r->as.billing.billing_email, "%s", email);
+        r->as.billing.updated_at = now;
+        if (load(&tx, r, "load billing") != LK_OK) goto out;
+
+        if (i == 0) {
+            snprintf(org0, sizeof org0, "%s", oid);
+            snprintf(user0, sizeof user0, "%s", uid);
+            for (long p = 0; p < o.projects; p++) {
+                memset(r, 0, sizeof *r);
+                r->kind = LK_REC_PROJECT;
+                lk_id_new("prj_", r->as.project.id);
+                snprintf(r->as.project.org_id, sizeof r->as.project.org_id, "%s", oid);
+                snprintf(r->as.project.name, sizeof r->as.project.name, "Bench Project %ld", p);
+                r->as.project.created_at = now;
+                r->as.project.seq = p + 1;
+                if (load(&tx, r, "load project") != LK_OK) goto out;
+            }
+        }
+
+        /* The user's personal key, then this org's share of org keys. */
+        bool sampled = sample_every > 0 && o.sample > 0 && i % sample_every == 0;
+        long mine = per_org + (i < extra ? 1 : 0);
+        for (long k = 0; k < mine; k++) {
+            bool keep = (i == 0 && k <= 1) || (sampled && k <= 1);
+            lk_token_kind kind = k == 0 ? LK_TOKEN_PERSONAL : LK_TOKEN_ORG;
+            if (make_key(&tx, kind, oid, uid, nkeys, now, keep ? tok : NULL) != LK_OK) goto out;
+            nkeys++;
+            if (!keep) continue;
+            if (i == 0) fprintf(env, "%s=%s\n", k == 0 ? "LK_PERSONAL" : "LK_ORGKEY", tok);
+            if (sampled) fprintf(toks, "%s\n", tok);
+            sodium_memzero(tok, sizeof tok);
+        }
+    }
+    if (tx_finish(&tx) != LK_OK) goto out;
+    double secs = now_secs() - t0;
+
+    /* Well-formed, checksum correct, never stored. */
+    lk_token_generate(LK_TOKEN_PERSONAL, tok);
+    fprintf(env, "LK_INVALID=%s\n", tok);
+    sodium_memzero(tok, sizeof tok);
+    fprintf(env, "LK_ORG=%s\nLK_USER=%s\nLK_EMAIL=bench-0@example.com\nLK_PASSWORD=%s\n", org0,
+            user0, SEED_PASSWORD);
+    fprintf(env, "LK_SEED_USERS=%ld\nLK_SEED_ORGS=%ld\nLK_SEED_KEYS=%ld\nLK_SEED_SECS=%.2f\n",
+            o.orgs, o.orgs, nkeys, secs);
+    printf("seeded %ld users, %ld orgs, %ld keys in %.2f s (%.0f keys/s)\n", o.orgs, o.orgs, nkeys,
+           secs, (double)nkeys / secs);
+    printf("RESULT %.2f %ld %ld %ld\n", secs, o.orgs, o.orgs, nkeys);
+    rc = 0;
+out:
+    if (tx.in_tx >= 0) st->ops->rollback(st);
+    if (env && fclose(env) != 0) rc = 1;
+    if (toks && fclose(toks) != 0) rc = 1;
+    lk_store_close(st);
+    sodium_memzero(pwhash, sizeof pwhash);
+    free(r);
+    return rc;
+}
