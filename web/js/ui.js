@@ -286,6 +286,9 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
   function open(focusIndex = 0) {
     if (openMenu && openMenu !== close) closeOpenMenu(false);
     menu.hidden = false;
+    menu.classList.remove('menu-up');
+    const mr = menu.getBoundingClientRect();
+    if (mr.bottom > window.innerHeight - 8 && btn.getBoundingClientRect().top > mr.height + 16) menu.classList.add('menu-up');
     wrap.classList.add('is-open');
     btn.setAttribute('aria-expanded', 'true');
     openMenu = close;
@@ -341,5 +344,5 @@ export function toast(message, kind = 'success') {
   const el = h('div', { class: `toast toast-${kind}` }, icon(kind === 'success' ? 'check' : 'alert'), h('span', {}, message));
   host.appendChild(el);
   while (host.children.length > 3) host.firstElementChild.remove(); // the newest few only
-  setTimeout(() => el.remove(), 5000);
+  setTimeout(() => el.remove(), 4000);
 }
