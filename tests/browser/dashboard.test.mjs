@@ -436,7 +436,7 @@ try {
     orgId = await createOrg(alice, orgName, true);
     assert.match(orgId, /^org_/);
     const nav = page.getByRole('navigation', { name: 'Organization settings' });
-    for (const tab of ['Org Access Keys', 'Personal Access Keys', 'Projects', 'Members', 'Billing']) await nav.getByRole('link', { name: tab }).waitFor();
+    for (const tab of ['Org Access Keys', 'Personal Access Keys', 'General', 'Projects', 'Members', 'Billing']) await nav.getByRole('link', { name: tab }).waitFor();
     assert.equal(await nav.getByRole('link', { name: 'Org Access Keys' }).getAttribute('aria-current'), 'page');
   });
 
@@ -739,6 +739,7 @@ try {
       ['projects', `/orgs/${orgId}/settings/projects`, 'Projects'],
       ['members', `/orgs/${orgId}/settings/members`, 'Members'],
       ['billing', `/orgs/${orgId}/settings/billing`, 'Billing'],
+      ['general', `/orgs/${orgId}/settings/general`, 'General'],
     ];
     for (const [name, url, heading] of pages) {
       await page.goto(url);
@@ -771,6 +772,36 @@ try {
     await shot(ap, 'signup-390');
     await anon.close();
     await page.setViewportSize(DESKTOP);
+  });
+
+  await test('general: rename an organization, then delete it — its keys are revoked at once', async () => {
+    const doomed = await createOrg(alice, 'Doomed Org');
+    const r = await createKeyInModal(page, 'doomed key');
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 200);
+    await page.getByRole('link', { name: 'General' }).click();
+    await page.getByRole('heading', { name: 'General', level: 1 }).waitFor();
+    await page.getByLabel('Organization name').fill('Doomed Org (renamed)');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('button', { name: 'Organization: Doomed Org (renamed). Switch organization' }).waitFor();
+    assert.equal((await alice.api(`/v1/organizations/${doomed}`)).body.name, 'Doomed Org (renamed)');
+    await shot(page, 'general-1280');
+    await page.getByRole('button', { name: 'Delete organization' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Delete organization?' });
+    assert.ok((await d.textContent()).includes('Doomed Org (renamed)'));
+    assert.match(await d.textContent(), /revoked immediately/);
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 200, 'Cancel deleted nothing');
+    await page.getByRole('button', { name: 'Delete organization' }).click();
+    await d.getByRole('button', { name: 'Delete organization' }).click();
+    await page.waitForURL((u) => !u.pathname.includes(doomed));
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 401);
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    const items = await page.getByRole('menuitem').allTextContents();
+    assert.ok(!items.some((t) => t.includes('Doomed')), 'the deleted org is gone from the switcher');
+    await page.keyboard.press('Escape');
   });
 
   await test('an API error in a dialog is shown in words (org deleted under the page)', async () => {

@@ -11,6 +11,7 @@ import { initials } from './format.js';
 export const TABS = [
   { id: 'access-keys', label: 'Org Access Keys', icon: 'key', group: 'Access keys' },
   { id: 'personal-keys', label: 'Personal Access Keys', icon: 'user', group: 'Access keys' },
+  { id: 'general', label: 'General', icon: 'settings', group: 'Organization' },
   { id: 'projects', label: 'Projects', icon: 'folder', group: 'Organization' },
   { id: 'members', label: 'Members', icon: 'users', group: 'Organization' },
   { id: 'billing', label: 'Billing', icon: 'card', group: 'Organization' },
