@@ -15,6 +15,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.LK_URL || 'http://127.0.0.1:8080';
+const CLOSED = process.env.LK_CLOSED_URL || null; // a latchkeyd with --signup closed
 const SHOTS = process.env.LK_SCREENSHOTS || path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
 const ONLY = process.env.LK_BROWSER_ONLY ? new RegExp(process.env.LK_BROWSER_ONLY, 'i') : null;
 const TIMEOUT = 10000;
@@ -817,6 +818,27 @@ try {
     await d.getByRole('alert').filter({ hasText: 'This organization no longer exists, or you no longer have access to it.' }).waitFor();
     await shot(page, 'error-in-dialog-1280');
     await d.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  await test('sign-up on a server with --signup closed says so in words', async () => {
+    assert.ok(CLOSED, 'run.sh provides a --signup closed server');
+    const ctx = await browser.newContext({ baseURL: CLOSED, viewport: DESKTOP });
+    try {
+      const cp = await ctx.newPage();
+      const errors = [];
+      cp.on('pageerror', (e) => errors.push(e.message));
+      await cp.goto('/signup');
+      await cp.getByLabel('Your name').fill('Closed Out');
+      await cp.getByLabel('Email').fill('closed@example.com');
+      await cp.getByLabel('Password').fill('long-enough-password');
+      await cp.getByRole('button', { name: 'Create account' }).click();
+      await cp.getByRole('alert').filter({ hasText: 'Sign-up is closed on this latchkey server' }).waitFor();
+      await shot(cp, 'signup-closed-1280');
+      assert.equal(new URL(cp.url()).pathname, '/signup');
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
   });
 
   await test('every state-changing call carried the session’s CSRF token', async () => {
