@@ -50,7 +50,7 @@ export function renderProjects(ctx) {
   const pageAlert = alertBox();
   const content = h('div', { class: 'section' }, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
   const newBtn = button('New project', { kind: 'primary', iconName: 'plus', onClick: () => openCreate() });
-  ctx.main.replaceChildren(pageHeader('Projects', ['Projects group the environments (production, staging, …) of ', h('strong', {}, org.name), '.'], [newBtn]), pageAlert.el, content);
+  ctx.main.replaceChildren(pageHeader('Projects', ['The applications and services of ', h('strong', {}, org.name), '. Each project has its own environments (production, staging, …), managed with the API and the command-line tool.'], [newBtn]), pageAlert.el, content);
   load();
 
   async function load() {
