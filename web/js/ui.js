@@ -346,3 +346,11 @@ export function toast(message, kind = 'success') {
   while (host.children.length > 3) host.firstElementChild.remove(); // the newest few only
   setTimeout(() => el.remove(), 4000);
 }
+
+// Phone layouts restyle tables as cards (display: block/grid), which makes
+// some browsers drop their table semantics; explicit roles keep them.
+export function tableRoles(table) {
+  const roles = { TABLE: 'table', THEAD: 'rowgroup', TBODY: 'rowgroup', TR: 'row', TH: 'columnheader', TD: 'cell' };
+  for (const el of [table, ...table.querySelectorAll('thead, tbody, tr, th, td')]) el.setAttribute('role', roles[el.tagName]);
+  return table;
+}

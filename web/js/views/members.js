@@ -3,7 +3,7 @@
 
 import { h, icon } from '../dom.js';
 import { post, del, listAll, paths } from '../api.js';
-import { button, field, alertBox, setButtonBusy, confirmDialog, menuButton, toast } from '../ui.js';
+import { button, field, alertBox, setButtonBusy, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
 import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, initials } from '../format.js';
 import { state, navigate } from '../state.js';
@@ -89,7 +89,7 @@ export function renderMembers(ctx) {
         }),
       ),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table), h('p', { class: 'table-foot' }, `${members.length} ${members.length === 1 ? 'member' : 'members'}`));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${members.length} ${members.length === 1 ? 'member' : 'members'}`));
   }
 
   function openRemove(m, isMe) {

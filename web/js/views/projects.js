@@ -3,7 +3,7 @@
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
-import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
+import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
 import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
@@ -102,7 +102,7 @@ export function renderProjects(ctx) {
         ),
       ),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)));
   }
 
   function openCreate() {
