@@ -754,6 +754,13 @@ try {
     // Rows shown as cards keep their table semantics for screen readers.
     await page.getByRole('row', { name: /order first/ }).waitFor();
     assert.equal(await page.getByRole('columnheader', { name: 'Key' }).count(), 1);
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    await shot(page, 'org-switcher-390');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    await page.getByRole('dialog', { name: 'Create Access Key' }).getByLabel('Name').fill('Phone key');
+    await shot(page, 'create-key-390');
+    await page.keyboard.press('Escape');
     const r = await createKeyInModal(page, 'Phone key');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0);

@@ -11,7 +11,7 @@
 //
 // Menu: a button with aria-haspopup="menu" and a role="menu" list of
 // role="menuitem" buttons. Enter, Space or ArrowDown opens it and focuses the
-// first item; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
+// current item (the org switcher) or the first; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
 // to the button; Tab or a click outside closes it.
 
 import { h, icon, nextId } from './dom.js';
@@ -303,11 +303,12 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
     if (openMenu === close) openMenu = null;
     if (returnFocus) btn.focus();
   }
-  btn.addEventListener('click', () => (menu.hidden ? open(0) : close(true)));
+  const startAt = Math.max(0, items.findIndex((it) => it.current)); // the current choice, else the first
+  btn.addEventListener('click', () => (menu.hidden ? open(startAt) : close(true)));
   btn.addEventListener('keydown', (ev) => {
     if (ev.key === 'ArrowDown') {
       ev.preventDefault();
-      open(0);
+      open(startAt);
     } else if (ev.key === 'ArrowUp') {
       ev.preventDefault();
       open(-1);
