@@ -595,10 +595,16 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
         return lk_err_set(e, LK_ENOMEM, NULL);
     }
     if (PQstatus(s->conn) != CONNECTION_OK) {
-        pg_log("connect", NULL, s->conn);
+        /* Only the operator sees an open error (latchkeyd's start, migrate-
+         * data), as one line: so libpq's reason goes into the message, not
+         * into a log line of its own. It names host, port, user and the
+         * reason; libpq never repeats a password. */
+        char why[LK_ERR_MSG_MAX];
+        snprintf(why, sizeof(why), "%s", PQerrorMessage(s->conn));
+        why[strcspn(why, "\r\n")] = '\0';
         PQfinish(s->conn);
         free(s);
-        return lk_err_set(e, LK_EUNAVAILABLE, "cannot connect to the PostgreSQL database");
+        return lk_err_setf(e, LK_EUNAVAILABLE, "cannot connect to PostgreSQL: %s", why);
     }
     PQsetNoticeProcessor(s->conn, pg_notice_ignore, NULL);
     PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
