@@ -18,10 +18,11 @@
  *    without an explicit transaction and costs one round trip.
  *  - Lost connections: a call that finds the connection broken fails with
  *    LK_EUNAVAILABLE (503); the next call re-establishes it (PQreset) and
- *    re-prepares lazily. A read-only statement that hits a connection found
- *    dead is retried once on a fresh connection (it cannot have changed
- *    anything); a write is not retried, since whether it committed is
- *    unknown. After a failed reconnect the next attempt waits
+ *    re-prepares lazily. A statement that hits a connection found dead is
+ *    retried once on a fresh connection if running it twice is harmless
+ *    (reads; renames, billing_set and key_touch, which set a value); other
+ *    writes (inserts, deletes) are not retried, since whether they
+ *    committed is unknown. After a failed reconnect the next attempt waits
  *    PG_RECONNECT_BACKOFF_MS, so a database that is down costs each request
  *    an immediate 503, not a connect_timeout. A connection lost inside an
  *    explicit transaction (begin … commit, used by migrate-data) poisons
@@ -67,6 +68,8 @@
     "id, type, coalesce(org_id, ''), coalesce(user_id, ''), created_by, name, redacted, "          \
     "created_at, last_used_at, expires_at, seq"
 
+/* X(NAME, retry, SQL): retry says running it twice leaves the same state
+ * (see pg_run). Prepared as "lk_NAME". */
 #define PG_STATEMENTS(X)                                                                           \
     X(USER_CREATE, false,                                                                          \
       "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
@@ -74,7 +77,7 @@
     X(USER_GET, true, "SELECT id, email, name, created_at FROM users WHERE id = $1")               \
     X(USER_GET_BY_EMAIL, true,                                                                     \
       "SELECT id, email, name, created_at, pwhash FROM users WHERE email_lower = $1")              \
-    X(USER_RENAME, false, "UPDATE users SET name = $2 WHERE id = $1")                              \
+    X(USER_RENAME, true,  "UPDATE users SET name = $2 WHERE id = $1")                              \
     X(SESSION_CREATE, false,                                                                       \
       "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "                        \
       "VALUES ($1, $2, $3, $4, $5)")                                                               \
@@ -87,7 +90,7 @@
       "b AS (INSERT INTO billing (org_id, plan, billing_email, updated_at) "                       \
       "SELECT id, 'free', $5, $3 FROM o) SELECT 1")                                                \
     X(ORG_GET, true, "SELECT id, name, created_at, seq FROM orgs WHERE id = $1")                   \
-    X(ORG_RENAME, false, "UPDATE orgs SET name = $2 WHERE id = $1")                                \
+    X(ORG_RENAME, true,  "UPDATE orgs SET name = $2 WHERE id = $1")                                \
     X(ORG_DELETE, false, "DELETE FROM orgs WHERE id = $1")                                         \
     X(ORG_LIST_FOR_USER, true,                                                                     \
       "SELECT o.id, o.name, o.created_at, o.seq FROM members m JOIN orgs o ON o.id = m.org_id "    \
@@ -104,7 +107,7 @@
       "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
     X(PROJECT_GET, true,                                                                           \
       "SELECT id, org_id, name, created_at, seq FROM projects WHERE id = $2 AND org_id = $1")      \
-    X(PROJECT_RENAME, false, "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")        \
+    X(PROJECT_RENAME, true,  "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")        \
     X(PROJECT_DELETE, false, "DELETE FROM projects WHERE id = $2 AND org_id = $1")                 \
     X(PROJECT_LIST, true,                                                                          \
       "SELECT id, org_id, name, created_at, seq FROM projects "                                    \
@@ -114,7 +117,7 @@
     X(ENV_GET, true,                                                                               \
       "SELECT id, project_id, name, created_at, seq FROM environments "                            \
       "WHERE id = $2 AND project_id = $1")                                                         \
-    X(ENV_RENAME, false,                                                                           \
+    X(ENV_RENAME, true,                                                                            \
       "UPDATE environments SET name = $3 WHERE id = $2 AND project_id = $1")                       \
     X(ENV_DELETE, false, "DELETE FROM environments WHERE id = $2 AND project_id = $1")             \
     X(ENV_LIST, true,                                                                              \
@@ -122,7 +125,7 @@
       "WHERE project_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                             \
     X(BILLING_GET, true,                                                                           \
       "SELECT org_id, plan, billing_email, updated_at FROM billing WHERE org_id = $1")             \
-    X(BILLING_SET, false,                                                                          \
+    X(BILLING_SET, true,                                                                           \
       "UPDATE billing SET plan = $2, billing_email = $3, updated_at = $4 WHERE org_id = $1")       \
     X(KEY_CREATE, false,                                                                           \
       "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "      \
@@ -130,7 +133,7 @@
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(KEY_GET, true, "SELECT " KEY_COLS " FROM access_keys WHERE id = $1")                         \
     X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE hash = $1")               \
-    X(KEY_RENAME, false, "UPDATE access_keys SET name = $2 WHERE id = $1")                         \
+    X(KEY_RENAME, true,  "UPDATE access_keys SET name = $2 WHERE id = $1")                         \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
       "SELECT " KEY_COLS " FROM access_keys WHERE org_id = $1 AND seq < $2 "                       \
@@ -138,7 +141,7 @@
     X(KEY_LIST_USER, true,                                                                         \
       "SELECT " KEY_COLS " FROM access_keys WHERE user_id = $1 AND seq < $2 "                      \
       "AND NOT (expires_at > 0 AND expires_at <= $3) ORDER BY seq DESC LIMIT $4")                  \
-    X(KEY_TOUCH, false,                                                                            \
+    X(KEY_TOUCH, true,                                                                             \
       "UPDATE access_keys k SET last_used_at = t.at "                                              \
       "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
       "GROUP BY id) t WHERE k.id = t.id AND k.last_used_at < t.at")                                \
@@ -185,7 +188,7 @@
     X(PING, true, "SELECT 1")
 
 enum {
-#define PG__ENUM(name, ro, sql) S_##name,
+#define PG__ENUM(name, retry, sql) S_##name,
     PG_STATEMENTS(PG__ENUM)
 #undef PG__ENUM
     S__COUNT
@@ -193,12 +196,12 @@ enum {
 
 struct pg_stmt {
     const char *name; /* the prepared statement's name on the server */
-    bool read_only;   /* safe to retry on a fresh connection */
+    bool retry;       /* idempotent: safe to run again on a fresh connection */
     const char *sql;
 };
 
 static const struct pg_stmt pg_stmts[] = {
-#define PG__ROW(name, ro, sql) {"lk_" #name, ro, sql},
+#define PG__ROW(name, retry, sql) {"lk_" #name, retry, sql},
     PG_STATEMENTS(PG__ROW)
 #undef PG__ROW
 };
@@ -451,8 +454,9 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
             return LK_OK;
         }
     failed:
-        if (PQstatus(s->conn) != CONNECTION_OK && st->read_only && !s->in_tx && attempt == 0) {
-            /* A read cannot have changed anything: try once more on a fresh
+        if (PQstatus(s->conn) != CONNECTION_OK && st->retry && !s->in_tx && attempt == 0) {
+            /* A read, or a write that leaves the same state when run twice
+             * (set a name, raise last_used_at): try once more on a fresh
              * connection. */
             pg_log(st->name, res, s->conn);
             PQclear(res);
