@@ -138,7 +138,7 @@ static int defer(lk_req *r, auth_job *j)
 
 int lk_api_signup(lk_req *r)
 {
-    auth_job *j;
+    auth_job *j = NULL;
     int rc = auth_job_new(r, true, &j);
     if (rc != 0) return rc;
     j->base.run = signup_run;
@@ -195,7 +195,7 @@ static void client_of(h2o_req_t *req, char out[LK_CLIENT_SIZE])
 
 int lk_api_login(lk_req *r)
 {
-    auth_job *j;
+    auth_job *j = NULL;
     int rc = auth_job_new(r, false, &j);
     if (rc != 0) return rc;
     client_of(r->req, j->client);

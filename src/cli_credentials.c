@@ -101,7 +101,8 @@ int lk_cred_load(const char *path, lk_cred *cred, char *msg, size_t msgsize)
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         size_t ll = strlen(line);
-        while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' ')) line[--ll] = '\0';
+        while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' '))
+            line[--ll] = '\0';
         char *eq = strchr(line, '=');
         if (line[0] != '#' && eq) {
             size_t klen = (size_t)(eq - line);
@@ -120,8 +121,7 @@ int lk_cred_load(const char *path, lk_cred *cred, char *msg, size_t msgsize)
     }
     if (lk_token_parse(cred->token, strlen(cred->token), NULL) != LK_TOKEN_OK) {
         snprintf(msg, msgsize,
-                 "the credentials file %s holds no valid token; run `latchkey login` again",
-                 path);
+                 "the credentials file %s holds no valid token; run `latchkey login` again", path);
         lk_cred_clear(cred);
         goto out;
     }

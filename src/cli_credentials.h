@@ -31,10 +31,10 @@
 
 enum lk_cred_result {
     LK_CRED_OK = 0,
-    LK_CRED_ENOENT = -1,   /* no file */
+    LK_CRED_ENOENT = -1,    /* no file */
     LK_CRED_EINSECURE = -2, /* others can read it, or not ours: refused */
-    LK_CRED_EINVALID = -3, /* unreadable or without a usable token */
-    LK_CRED_EIO = -4,      /* could not write / remove */
+    LK_CRED_EINVALID = -3,  /* unreadable or without a usable token */
+    LK_CRED_EIO = -4,       /* could not write / remove */
 };
 
 typedef struct lk_cred {

@@ -20,7 +20,8 @@ struct lk_table {
     size_t rows, cap;
 };
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid
+ * (overlong, surrogate, beyond U+10FFFF, bad continuation). */
 static size_t utf8_seq(const unsigned char *s)
 {
     unsigned char c = s[0];
@@ -45,7 +46,6 @@ static size_t utf8_seq(const unsigned char *s)
     }
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
     if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-    if (cp >= 0x80 && cp <= 0x9F) return 0; /* C1 controls */
     return n;
 }
 
@@ -56,10 +56,12 @@ void lk_output_sanitize(const char *s, char *out, size_t size)
     if (size == 0) return;
     while (*p) {
         size_t n = utf8_seq(p);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+        bool control = (n == 1 && (*p < 0x20 || *p == 0x7f)) ||  /* C0, DEL */
+                       (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F); /* C1: U+0080..U+009F */
+        if (n == 0 || control) {
             if (o + 1 >= size) break;
             out[o++] = '?';
-            p++;
+            p += n ? n : 1;
             continue;
         }
         if (o + n >= size) break;
@@ -109,7 +111,8 @@ int lk_table_add(lk_table *t, const char *const *cells)
         lk_output_sanitize(cells[i] ? cells[i] : "-", buf, sizeof buf);
         row[i] = strdup(buf);
         if (!row[i]) {
-            while (i-- > 0) free(row[i]);
+            while (i-- > 0)
+                free(row[i]);
             return -1;
         }
     }
@@ -137,7 +140,8 @@ void lk_table_print(const lk_table *t, FILE *f, bool color)
             const char *cell = t->cells[r * t->ncols + c];
             fputs(cell, f);
             if (c + 1 < t->ncols) {
-                for (size_t pad = width(cell); pad < w[c] + 2; pad++) fputc(' ', f);
+                for (size_t pad = width(cell); pad < w[c] + 2; pad++)
+                    fputc(' ', f);
             }
         }
         if (bold) fputs("\033[0m", f);
@@ -148,7 +152,8 @@ void lk_table_print(const lk_table *t, FILE *f, bool color)
 void lk_table_free(lk_table *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->rows * t->ncols; i++) free(t->cells[i]);
+    for (size_t i = 0; i < t->rows * t->ncols; i++)
+        free(t->cells[i]);
     free(t->cells);
     free(t);
 }
@@ -166,7 +171,7 @@ void lk_output_date(const char *rfc3339, char out[LK_DATE_SIZE])
 {
     int64_t t;
     if (!rfc3339 || !*rfc3339) {
-        strcpy(out, "-");
+        snprintf(out, LK_DATE_SIZE, "-");
         return;
     }
     if (lk_time_parse(rfc3339, strlen(rfc3339), &t) != 0) {

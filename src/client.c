@@ -21,10 +21,10 @@
 
 struct lk_client {
     CURL *curl;
-    char *base;  /* base URL, no trailing '/' */
-    char *token; /* bearer token or NULL; wiped on free */
-    char *csrf;  /* X-CSRF-Token or NULL; wiped on free */
-    bool cookies; /* keep the session cookie (login only) */
+    char *base;    /* base URL, no trailing '/' */
+    char *token;   /* bearer token or NULL; wiped on free */
+    char *csrf;    /* X-CSRF-Token or NULL; wiped on free */
+    bool cookies;  /* keep the session cookie (login only) */
     char *session; /* "latchkey_session=..." from Set-Cookie, or NULL; wiped */
     long timeout;
     char msg[LK_CLIENT_MSG_MAX];
@@ -59,14 +59,23 @@ static bool is_base62(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
+/* Does a token prefix ("lko_"/"lkp_") start at p? */
+static bool at_prefix(const char *p)
+{
+    return p[0] == 'l' && p[1] == 'k' && (p[2] == 'o' || p[2] == 'p') && p[3] == '_';
+}
+
 void lk_client_scrub(char *s)
 {
     static const char ell[] = "\xE2\x80\xA6"; /* … */
     char *p = s;
     while ((p = strstr(p, "lk")) != NULL) {
-        if ((p[2] == 'o' || p[2] == 'p') && p[3] == '_' && is_base62((unsigned char)p[4])) {
+        if (at_prefix(p) && is_base62((unsigned char)p[4])) {
+            /* the run ends at a non-base62 byte or where the next token
+             * starts (two tokens pasted together) */
             char *end = p + 4;
-            while (is_base62((unsigned char)*end)) end++;
+            while (is_base62((unsigned char)*end) && !at_prefix(end))
+                end++;
             /* keep "lkX_", write "…", drop the rest of the run */
             memcpy(p + 4, ell, 3);
             if (end > p + 7) {
@@ -116,7 +125,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     }
     if (r->len + len + 1 > r->cap) {
         size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + len + 1) cap *= 2;
+        while (cap < r->len + len + 1)
+            cap *= 2;
         if (cap > LK_CLIENT_BODY_MAX + 1) cap = LK_CLIENT_BODY_MAX + 1;
         char *nb = realloc(r->buf, cap);
         if (!nb) return 0;
@@ -142,10 +152,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     static const char name[] = "latchkey_session=";
     if (r->want_cookie && len > sizeof sc - 1 && strncasecmp(data, sc, sizeof sc - 1) == 0) {
         size_t i = sizeof sc - 1;
-        while (i < len && data[i] == ' ') i++;
+        while (i < len && data[i] == ' ')
+            i++;
         if (len - i > sizeof name - 1 && memcmp(data + i, name, sizeof name - 1) == 0) {
             size_t end = i;
-            while (end < len && data[end] != ';' && data[end] != '\r' && data[end] != '\n') end++;
+            while (end < len && data[end] != ';' && data[end] != '\r' && data[end] != '\n')
+                end++;
             if (end - i < sizeof r->cookie) {
                 memcpy(r->cookie, data + i, end - i);
                 r->cookie[end - i] = '\0';
@@ -156,7 +168,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     if (len > sizeof ra - 1 && strncasecmp(data, ra, sizeof ra - 1) == 0) {
         long v = 0;
         size_t i = sizeof ra - 1;
-        while (i < len && data[i] == ' ') i++;
+        while (i < len && data[i] == ' ')
+            i++;
         bool any = false;
         while (i < len && data[i] >= '0' && data[i] <= '9' && v < 1000000) {
             v = v * 10 + (data[i] - '0');
@@ -190,7 +203,8 @@ int lk_client_new(const char *base_url, lk_client **out)
         lk_client_free(c);
         return LK_CLIENT_ENOMEM;
     }
-    while (blen > 0 && c->base[blen - 1] == '/') c->base[--blen] = '\0';
+    while (blen > 0 && c->base[blen - 1] == '/')
+        c->base[--blen] = '\0';
 
     c->timeout = LK_CLIENT_TIMEOUT;
     const char *t = getenv("LATCHKEY_TIMEOUT");
@@ -273,11 +287,16 @@ void lk_client_resp_release(lk_client_resp *resp)
 int lk_client_exit_code(int result)
 {
     switch (result) {
-    case LK_CLIENT_OK: return LK_EXIT_OK;
-    case LK_CLIENT_EUNAUTH: return LK_EXIT_UNAUTH;
-    case LK_CLIENT_EUNREACHABLE: return LK_EXIT_UNREACHABLE;
-    case LK_CLIENT_EUSAGE: return LK_EXIT_USAGE;
-    default: return LK_EXIT_FAIL;
+    case LK_CLIENT_OK:
+        return LK_EXIT_OK;
+    case LK_CLIENT_EUNAUTH:
+        return LK_EXIT_UNAUTH;
+    case LK_CLIENT_EUNREACHABLE:
+        return LK_EXIT_UNREACHABLE;
+    case LK_CLIENT_EUSAGE:
+        return LK_EXIT_USAGE;
+    default:
+        return LK_EXIT_FAIL;
     }
 }
 

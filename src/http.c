@@ -259,7 +259,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 static void on_anchor_dispose(void *p)
 {
     struct lk_job_anchor *a = p;
-    if (a->job != NULL) a->job->req = NULL; /* the client has gone */
+    if (a->job != NULL) {
+        a->job->req = NULL; /* the client has gone */
+        atomic_store(&a->job->cancelled, 1);
+    }
 }
 
 int lk_http_defer(lk_req *r, lk_job *j)
@@ -272,6 +275,7 @@ int lk_http_defer(lk_req *r, lk_job *j)
     j->anchor = a;
     j->loop = r->loop;
     j->next = NULL;
+    atomic_init(&j->cancelled, 0);
     pthread_mutex_lock(&srv->qmu);
     if (srv->qlen >= LK_JOB_QUEUE_MAX) {
         pthread_mutex_unlock(&srv->qmu);
@@ -321,8 +325,11 @@ static void *worker_main(void *arg)
         if (srv->qhead == NULL) srv->qtail = NULL;
         srv->qlen--;
         pthread_mutex_unlock(&srv->qmu);
-        lk_err_clear(&w->svc.err);
-        j->run(j, &w->svc);
+        /* A job whose client has gone is not run: no argon2id for nobody. */
+        if (!atomic_load(&j->cancelled)) {
+            lk_err_clear(&w->svc.err);
+            j->run(j, &w->svc);
+        }
         h2o_multithread_send_message(&j->loop->done_rx, &j->msg);
     }
     return NULL;

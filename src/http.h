@@ -34,6 +34,7 @@
 #include "service.h"
 
 #include <h2o.h>
+#include <stdatomic.h>
 
 typedef struct lk_http_config {
     const char *listen;       /* "ADDR:PORT" ("[::1]:8080" for IPv6) */
@@ -58,6 +59,7 @@ struct lk_job {
      * j (and wipe any secret in it). */
     void (*finish)(lk_job *j, h2o_req_t *req);
     /* set by lk_http_defer */
+    atomic_int cancelled; /* the client went away before a worker took it */
     h2o_req_t *req;
     struct lk_job_anchor *anchor;
     lk_loop *loop;

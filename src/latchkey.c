@@ -30,6 +30,7 @@
 #include "timefmt.h"
 #include "token.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -236,7 +237,8 @@ static int prompt_line(const char *prompt, char *out, size_t size, bool secret)
 static void strip_slashes(char *s)
 {
     size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/') s[--n] = '\0';
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
 }
 
 /* Set x->url from --url or LATCHKEY_URL (x->url_explicit) or the default. */
@@ -267,8 +269,9 @@ static int make_client(ctx *x)
 
 static int no_credential(ctx *x)
 {
-    errorf(x, "not logged in: no credential found. Pass --token TOKEN, set LATCHKEY_TOKEN, "
-              "or run `latchkey login` (which stores one in %s)",
+    errorf(x,
+           "not logged in: no credential found. Pass --token TOKEN, set LATCHKEY_TOKEN, "
+           "or run `latchkey login` (which stores one in %s)",
            x->cred_path[0] ? x->cred_path : "~/.config/latchkey/credentials");
     return LK_EXIT_UNAUTH;
 }
@@ -290,6 +293,29 @@ static int load_file(ctx *x)
     return 0;
 }
 
+/* Load the credentials file and take the URL stored with it. An explicit
+ * URL (--url, LATCHKEY_URL) that differs is refused: a stored token is never
+ * sent to a server it was not made for. resolve_url must have run.
+ * Returns 0 or an exit status (already reported). */
+static int use_stored_credential(ctx *x)
+{
+    int rc = load_file(x);
+    if (rc != 0) return rc;
+    x->token_source = x->cred_path;
+    char stored[LK_CRED_URL_MAX];
+    snprintf(stored, sizeof stored, "%s", x->cred.url[0] ? x->cred.url : DEFAULT_URL);
+    strip_slashes(stored);
+    if (x->url_explicit && strcmp(stored, x->url) != 0) {
+        errorf(x,
+               "the stored credential is for %s, not %s. Run `latchkey --url %s login`, "
+               "or pass --token / set LATCHKEY_TOKEN",
+               stored, x->url, x->url);
+        return LK_EXIT_UNAUTH;
+    }
+    snprintf(x->url, sizeof x->url, "%s", stored);
+    return 0;
+}
+
 /* Find the credential (see the top of the file), then make the client.
  * Returns 0 or an exit status (already reported). */
 static int connect_with_credential(ctx *x)
@@ -303,22 +329,8 @@ static int connect_with_credential(ctx *x)
     } else if ((tok = getenv("LATCHKEY_TOKEN")) && *tok) {
         x->token_source = "LATCHKEY_TOKEN";
     } else {
-        if ((rc = load_file(x)) != 0) return rc;
+        if ((rc = use_stored_credential(x)) != 0) return rc;
         tok = x->cred.token;
-        x->token_source = x->cred_path;
-        char stored[LK_CRED_URL_MAX];
-        snprintf(stored, sizeof stored, "%s", x->cred.url[0] ? x->cred.url : DEFAULT_URL);
-        strip_slashes(stored);
-        if (!x->url_explicit) {
-            snprintf(x->url, sizeof x->url, "%s", stored);
-        } else if (strcmp(stored, x->url) != 0) {
-            /* never send a stored token to a server it was not made for */
-            errorf(x,
-                   "the stored credential is for %s, not %s. Run `latchkey --url %s login`, "
-                   "or pass --token / set LATCHKEY_TOKEN",
-                   stored, x->url, x->url);
-            return LK_EXIT_UNAUTH;
-        }
     }
     lk_token_status st = lk_token_parse(tok, strlen(tok), NULL);
     if (st != LK_TOKEN_OK) {
@@ -368,8 +380,7 @@ static int build_path(ctx *x, char *out, size_t size, const char *fmt, ...)
     return 0;
 }
 
-static int request(ctx *x, const char *method, const char *path, json_t *body,
-                   lk_client_resp *resp)
+static int request(ctx *x, const char *method, const char *path, json_t *body, lk_client_resp *resp)
 {
     int rc = lk_client_request(x->client, method, path, body, resp);
     if (rc != 0) {
@@ -386,7 +397,8 @@ static int page_path(ctx *x, char *out, size_t size, const char *path, const cha
     int n = snprintf(out, size, "%s", path);
     char sep = strchr(path, '?') ? '&' : '?';
     if (x->o.limit) {
-        if (lk_client_escape(x->o.limit, esc, sizeof esc) != 0) return usage_error(x, "bad --limit");
+        if (lk_client_escape(x->o.limit, esc, sizeof esc) != 0)
+            return usage_error(x, "bad --limit");
         n += snprintf(out + n, size - (size_t)n, "%climit=%s", sep, esc);
         sep = '&';
     }
@@ -424,8 +436,8 @@ static int fetch_all(ctx *x, const char *path, json_t **items)
         }
         json_array_extend(*items, data);
         const char *next = jstr(r.json, "next_cursor");
-        bool more = follow && next && *next && strlen(next) < sizeof cursor &&
-                    strcmp(next, cursor) != 0;
+        bool more =
+            follow && next && *next && strlen(next) < sizeof cursor && strcmp(next, cursor) != 0;
         if (more) snprintf(cursor, sizeof cursor, "%s", next);
         lk_client_resp_release(&r);
         if (!more) return 0;
@@ -464,7 +476,8 @@ static int find_item(ctx *x, const char *path, const char *id_field, const char 
     *found = NULL;
     int rc = fetch_all(x, path, &items);
     if (rc != 0) return rc;
-    json_array_foreach(items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         const char *id = jstr(item, id_field);
         if (id && strcmp(id, value) == 0) {
             match = item;
@@ -473,7 +486,8 @@ static int find_item(ctx *x, const char *path, const char *id_field, const char 
         }
     }
     if (!match && by_name) {
-        json_array_foreach(items, i, item) {
+        json_array_foreach(items, i, item)
+        {
             const char *name = jstr(item, by_name);
             bool fold = strcmp(by_name, "email") == 0; /* emails compare case-insensitively */
             if (name && (fold ? strcasecmp(name, value) == 0 : strcmp(name, value) == 0)) {
@@ -537,7 +551,8 @@ static bool any_set(json_t *items, const char *field)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         const char *v = jstr(it, field);
         if (v && *v) return true;
     }
@@ -576,7 +591,8 @@ static int print_table(row_kind k, json_t *items)
     if (!t) return LK_EXIT_FAIL;
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         const char *c[LK_TABLE_COLS_MAX];
         char d1[LK_DATE_SIZE], d2[LK_DATE_SIZE], d3[LK_DATE_SIZE];
         size_t m = 0;
@@ -755,8 +771,7 @@ static int cmd_members_remove(ctx *x)
     snprintf(user, sizeof user, "%s", x->args[0]);
     if (strchr(x->args[0], '@')) { /* an email: find the member's ID */
         json_t *m;
-        if ((rc = find_item(x, path, "user_id", "email", x->args[0], "member", &m)) != 0)
-            return rc;
+        if ((rc = find_item(x, path, "user_id", "email", x->args[0], "member", &m)) != 0) return rc;
         snprintf(user, sizeof user, "%s", jstr(m, "user_id") ? jstr(m, "user_id") : "");
         json_decref(m);
     }
@@ -807,8 +822,8 @@ static int cmd_envs_list(ctx *x)
     int rc = resolve_org(x, org);
     if (rc == 0) rc = resolve_project(x, org, prj);
     if (rc == 0)
-        rc = build_path(x, path, sizeof path,
-                        "/v1/organizations/%s/projects/%s/environments", org, prj);
+        rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects/%s/environments", org,
+                        prj);
     return rc ? rc : list_cmd(x, K_ENV, path);
 }
 
@@ -818,8 +833,8 @@ static int cmd_envs_create(ctx *x)
     int rc = resolve_org(x, org);
     if (rc == 0) rc = resolve_project(x, org, prj);
     if (rc == 0)
-        rc = build_path(x, path, sizeof path,
-                        "/v1/organizations/%s/projects/%s/environments", org, prj);
+        rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects/%s/environments", org,
+                        prj);
     return rc ? rc : create_cmd(x, K_ENV, path, name_body(x->args[0]));
 }
 
@@ -853,8 +868,9 @@ static int cmd_keys_create(ctx *x)
         int64_t t;
         if (lk_time_parse(x->o.expires, strlen(x->o.expires), &t) != 0) {
             json_decref(body);
-            return usage_error(x, "--expires wants a date: YYYY-MM-DD or RFC 3339 "
-                                  "(2026-12-31T23:59:59Z), not '%s'",
+            return usage_error(x,
+                               "--expires wants a date: YYYY-MM-DD or RFC 3339 "
+                               "(2026-12-31T23:59:59Z), not '%s'",
                                x->o.expires);
         }
         lk_time_format(t, when);
@@ -923,8 +939,9 @@ static int cmd_keys_delete(ctx *x)
     char path[PATH_MAX_LEN], one[PATH_MAX_LEN], full[PATH_MAX_LEN * 2];
     char name[LK_TABLE_CELL_MAX], red[LK_TABLE_CELL_MAX];
     if (!x->o.yes && !isatty(STDIN_FILENO))
-        return usage_error(x, "refusing to delete key '%s' without confirmation: there is no "
-                              "terminal to ask on; pass --yes",
+        return usage_error(x,
+                           "refusing to delete key '%s' without confirmation: there is no "
+                           "terminal to ask on; pass --yes",
                            x->args[0]);
     int rc = keys_path(x, path);
     if (rc != 0) return rc;
@@ -974,10 +991,11 @@ static int cmd_keys_check(ctx *x)
         s = buf;
     }
     /* trim white space (a pasted token often brings a newline) */
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
     size_t len = strlen(s);
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                       s[len - 1] == '\r'))
+    while (len > 0 &&
+           (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
         len--;
 
     lk_token_kind kind = 0;
@@ -986,7 +1004,9 @@ static int cmd_keys_check(ctx *x)
         if (len >= 4 && memcmp(s, "lko_", 4) == 0) kind = LK_TOKEN_ORG;
         if (len >= 4 && memcmp(s, "lkp_", 4) == 0) kind = LK_TOKEN_PERSONAL;
     }
-    const char *kname = kind == LK_TOKEN_ORG ? "organization" : kind == LK_TOKEN_PERSONAL ? "personal" : NULL;
+    const char *kname = kind == LK_TOKEN_ORG        ? "organization"
+                        : kind == LK_TOKEN_PERSONAL ? "personal"
+                                                    : NULL;
     char red[LK_TOKEN_REDACTED_SIZE] = "";
     if (st == LK_TOKEN_OK) lk_token_redact(s, red);
     bool checksum_ok = st == LK_TOKEN_OK;
@@ -1083,7 +1103,8 @@ static int cmd_login(ctx *x)
     }
     lk_cred_clear(&old);
 
-    if (gethostname(host, sizeof host) != 0 || !host[0]) snprintf(host, sizeof host, "this machine");
+    if (gethostname(host, sizeof host) != 0 || !host[0])
+        snprintf(host, sizeof host, "this machine");
     host[sizeof host - 1] = '\0';
     snprintf(keyname, sizeof keyname, "latchkey CLI on %.80s", host);
     body = name_body(keyname);
@@ -1119,6 +1140,8 @@ static int cmd_login(ctx *x)
     lk_output_sanitize(who, safe, sizeof safe);
     notef("Logged in as %s. Stored the personal key '%s' (%s) in %s.", safe, keyname, red,
           x->cred_path);
+    const char *env = getenv("LATCHKEY_TOKEN");
+    if (env && *env) notef("Note: LATCHKEY_TOKEN is set; it takes precedence over this login.");
     rc = 0;
 out:
     /* the session was only needed to make the key: end it */
@@ -1132,11 +1155,7 @@ static int cmd_logout(ctx *x)
 {
     char path[PATH_MAX_LEN];
     int rc;
-    if ((rc = load_file(x)) != 0) return rc;
-    const char *u = x->o.url && *x->o.url ? x->o.url : x->cred.url[0] ? x->cred.url : DEFAULT_URL;
-    snprintf(x->url, sizeof x->url, "%s", u);
-    strip_slashes(x->url);
-    x->token_source = x->cred_path;
+    if ((rc = resolve_url(x)) != 0 || (rc = use_stored_credential(x)) != 0) return rc;
     if ((rc = make_client(x)) != 0) return rc;
     lk_client_set_token(x->client, x->cred.token);
 
@@ -1144,6 +1163,7 @@ static int cmd_logout(ctx *x)
     snprintf(key_id, sizeof key_id, "%s", x->cred.key_id);
     lk_client_resp r;
     int res = 0;
+    long status = 0;
     if (!key_id[0]) { /* an old file without key_id: ask who we are */
         res = lk_client_request(x->client, "GET", "/v1/whoami", NULL, &r);
         if (res == 0) {
@@ -1156,10 +1176,13 @@ static int cmd_logout(ctx *x)
         if ((rc = build_path(x, path, sizeof path, "/v1/me/access-keys/%s", key_id)) != 0)
             return rc;
         res = lk_client_request(x->client, "DELETE", path, NULL, &r);
+        status = r.status;
         lk_client_resp_release(&r);
     }
-    if (res == LK_CLIENT_EUNREACHABLE || (res != 0 && res != LK_CLIENT_EUNAUTH &&
-                                          !(res == LK_CLIENT_EREFUSED && r.status == 404))) {
+    /* 401 (the key is expired or revoked) and 404 (already deleted): the
+     * server holds nothing for this file any more, so remove it anyway */
+    if (res == LK_CLIENT_EUNREACHABLE ||
+        (res != 0 && res != LK_CLIENT_EUNAUTH && !(res == LK_CLIENT_EREFUSED && status == 404))) {
         rc = request_failed(x, res);
         notef("The key was not revoked, so %s was kept. Try again, or delete the key in the "
               "dashboard and remove the file.",
@@ -1178,28 +1201,28 @@ static int cmd_logout(ctx *x)
 /* ------------------------------------------------------------ the table */
 
 static const command commands[] = {
-    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0,
-     0, 0, 0, cmd_login},
-    {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0,
-     0, cmd_logout},
+    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0, 0,
+     0, 0, cmd_login},
+    {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0, 0,
+     cmd_logout},
     {"whoami", NULL, "whoami", "show who the credential is", 0, 0, 0, 0, cmd_whoami},
     {"orgs", "list", "orgs list", "list your organizations", 0, 0, F_LIST, 0, cmd_orgs_list},
-    {"orgs", "create", "orgs create NAME", "create an organization (you become a member)", 1, 1,
-     0, 0, cmd_orgs_create},
+    {"orgs", "create", "orgs create NAME", "create an organization (you become a member)", 1, 1, 0,
+     0, cmd_orgs_create},
     {"members", "list", "members list --org ORG", "list the members of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, cmd_members_list},
-    {"members", "add", "members add EMAIL --org ORG", "add an existing user by email", 1, 1,
-     F_ORG, F_ORG, cmd_members_add},
+    {"members", "add", "members add EMAIL --org ORG", "add an existing user by email", 1, 1, F_ORG,
+     F_ORG, cmd_members_add},
     {"members", "remove", "members remove USER --org ORG",
      "remove a member (USER is a user ID or an email)", 1, 1, F_ORG, F_ORG, cmd_members_remove},
     {"projects", "list", "projects list --org ORG", "list the projects of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, cmd_projects_list},
-    {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG,
-     F_ORG, cmd_projects_create},
-    {"projects", "delete", "projects delete PRJ --org ORG", "delete a project", 1, 1, F_ORG,
-     F_ORG, cmd_projects_delete},
-    {"envs", "list", "envs list --org ORG --project PRJ", "list the environments of a project",
-     0, 0, F_ORG | F_PROJECT | F_LIST, F_ORG | F_PROJECT, cmd_envs_list},
+    {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG, F_ORG,
+     cmd_projects_create},
+    {"projects", "delete", "projects delete PRJ --org ORG", "delete a project", 1, 1, F_ORG, F_ORG,
+     cmd_projects_delete},
+    {"envs", "list", "envs list --org ORG --project PRJ", "list the environments of a project", 0,
+     0, F_ORG | F_PROJECT | F_LIST, F_ORG | F_PROJECT, cmd_envs_list},
     {"envs", "create", "envs create NAME --org ORG --project PRJ", "create an environment", 1, 1,
      F_ORG | F_PROJECT, F_ORG | F_PROJECT, cmd_envs_create},
     {"keys", "list", "keys list [--org ORG]",
@@ -1213,8 +1236,8 @@ static const command commands[] = {
     {"keys", "delete", "keys delete KEY [--org ORG] [--yes]",
      "revoke a key at once (asks first on a terminal)", 1, 1, F_ORG | F_YES, 0, cmd_keys_delete},
     {"keys", "check", "keys check TOKEN|-",
-     "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0,
-     0, cmd_keys_check},
+     "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0, 0,
+     cmd_keys_check},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -1233,7 +1256,8 @@ static const char exit_help[] =
 
 static void print_command_help(const command *c)
 {
-    printf("usage: latchkey %s\n\n%c%s.\n", c->usage, c->help[0] - 32 * (c->help[0] >= 'a' && c->help[0] <= 'z'), c->help + 1);
+    printf("usage: latchkey %s\n\n%c%s.\n", c->usage, toupper((unsigned char)c->help[0]),
+           c->help + 1);
     if (c->allowed & F_ORG) printf("  --org ORG        organization ID (org_…) or exact name\n");
     if (c->allowed & F_PROJECT) printf("  --project PRJ    project ID (prj_…) or exact name\n");
     if (c->allowed & F_EXPIRES)
@@ -1348,12 +1372,18 @@ static void parse_args(int argc, char **argv, opts *o)
 static const char *flag_name(unsigned bit)
 {
     switch (bit) {
-    case F_ORG: return "--org";
-    case F_PROJECT: return "--project";
-    case F_EXPIRES: return "--expires";
-    case F_YES: return "--yes";
-    case F_LIMIT: return "--limit";
-    default: return "--cursor";
+    case F_ORG:
+        return "--org";
+    case F_PROJECT:
+        return "--project";
+    case F_EXPIRES:
+        return "--expires";
+    case F_YES:
+        return "--yes";
+    case F_LIMIT:
+        return "--limit";
+    default:
+        return "--cursor";
     }
 }
 
@@ -1398,8 +1428,9 @@ static int run(int argc, char **argv, ctx *x)
                 print_help(group);
                 return 0;
             }
-            fprintf(stderr, "latchkey: %s '%s%s%s'\n", sub ? "unknown command" : "missing subcommand for",
-                    group, sub ? " " : "", sub ? sub : "");
+            fprintf(stderr, "latchkey: %s '%s%s%s'\n",
+                    sub ? "unknown command" : "missing subcommand for", group, sub ? " " : "",
+                    sub ? sub : "");
             for (size_t i = 0; i < NCOMMANDS; i++)
                 if (strcmp(commands[i].group, group) == 0)
                     fprintf(stderr, "usage: latchkey %s\n", commands[i].usage);
@@ -1425,13 +1456,19 @@ static int run(int argc, char **argv, ctx *x)
     if (x->nargs < c->args_min) return usage_error(x, "missing argument");
     unsigned extra = o->seen & ~c->allowed;
     if (extra) return usage_error(x, "option %s does not apply here", flag_name(extra & -extra));
+    if (o->limit) {
+        char *end;
+        errno = 0;
+        long n = strtol(o->limit, &end, 10);
+        if (errno || end == o->limit || *end || n < 1 || n > 1000)
+            return usage_error(x, "--limit wants a number from 1 to 1000");
+    }
     unsigned missing = c->required & ~o->seen;
     if (missing) return usage_error(x, "%s is required", flag_name(missing & -missing));
     for (int i = 0; i < x->nargs; i++)
         if (!x->args[i][0]) return usage_error(x, "an argument is empty");
 
-    if (c->run == cmd_keys_check || c->run == cmd_login || c->run == cmd_logout)
-        return c->run(x);
+    if (c->run == cmd_keys_check || c->run == cmd_login || c->run == cmd_logout) return c->run(x);
     int rc = connect_with_credential(x);
     if (rc != 0) return rc;
     return c->run(x);

@@ -75,7 +75,8 @@ for s in $suites; do
     unit)
       run_unit
       if [[ " $backends " == *" pg "* ]] && [ -f tests/pg.sh ] && need_pg; then
-        for exe in "$LK_BUILD"/tests/unit/test_store*; do
+        # the suites whose store-facing tests also run against PostgreSQL
+        for exe in "$LK_BUILD"/tests/unit/test_store* "$LK_BUILD"/tests/unit/test_service; do
           [ -x "$exe" ] && [ -f "$exe" ] || continue
           url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') || { record "unit-store-pg" 0 1; continue; }
           out=$(LK_TEST_DATABASE_URL="$url" CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$exe" 2>&1); rc=$?
@@ -83,7 +84,7 @@ for s in $suites; do
           nf=$(echo "$out" | sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
           np=${np:-0}; nf=${nf:-0}
           if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then nf=1; echo "$out" | tail -20; fi
-          record "unit-store-pg($(basename "$exe"))" "$np" "$nf"
+          record "unit-pg($(basename "$exe"))" "$np" "$nf"
         done
       fi
       ;;

@@ -189,7 +189,8 @@ class Login(ServerCase):
         self.ok(c.post("/v1/organizations", {"name": "via session csrf"}), 201)
 
     def test_garbage_cookie_401(self):
-        for v in ("", "x", "A" * 64, secrets.token_urlsafe(32), "%00", "\u00e9".encode().decode("latin-1")):
+        for v in ("", "x", "A" * 64, secrets.token_urlsafe(32), "%00", "\u00e9".encode().decode("latin-1"),
+                  "B" * 8000, '"quoted"', "a;b", "lkp_" + "A" * 38):
             with self.subTest(cookie=v):
                 c = self.anon()
                 r = c.get("/v1/me", headers={"Cookie": "latchkey_session=" + v}, cookies=False)
@@ -266,6 +267,10 @@ class Csrf(ServerCase):
                 kw = dict(csrf=False)
             elif variant == "wrong":
                 kw = dict(csrf=False, headers={"X-CSRF-Token": secrets.token_urlsafe(24)})
+            elif variant == "huge":
+                kw = dict(csrf=False, headers={"X-CSRF-Token": c.csrf + "x" * 10000})
+            elif variant == "prefix":
+                kw = dict(csrf=False, headers={"X-CSRF-Token": c.csrf[:-1]})
             elif variant == "empty":
                 kw = dict(csrf=False, headers={"X-CSRF-Token": ""})
             elif variant == "other_sessions":
@@ -284,6 +289,12 @@ class Csrf(ServerCase):
 
     def test_csrf_wrong_403(self):
         self._try("wrong")
+
+    def test_csrf_huge_403(self):
+        self._try("huge")
+
+    def test_csrf_truncated_403(self):
+        self._try("prefix")
 
     def test_csrf_empty_403(self):
         self._try("empty")

@@ -250,7 +250,10 @@ class RawProtocol(ServerCase):
                      b"GET " + b"/v1/me" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
                      b"POST /v1/organizations HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
                      b"POST /v1/organizations HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n{}",
-                     b"POST /v1/organizations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
+                     b"POST /v1/organizations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                     b"GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
+                     b"GET /v1/me HTTP/1.1\r\nHost: x\r\nCookie: latchkey_session=a\r\nCookie: latchkey_session=b\r\n\r\n",
+                     b"GET /v1/me HTTP/1.0\r\n\r\n", b"\r\n\r\n\r\n"):
             with self.subTest(junk=junk[:40]):
                 r = lkserver.raw_http(self.url, junk, timeout=5, half_close=True)
                 if r is not None:

@@ -264,3 +264,90 @@ class Membership(ServerCase):
             self.assert_error(who.patch(base, {"name": "x"}), 404, "not_found")
         self.assertNotIn(org, [o["id"] for o in self.list_all(c, "/v1/organizations")])
         self.ok(self.bearer(pk["token"]).get("/v1/me"))
+
+
+class SharedStore(ServerCase):
+    """"once DELETE has answered, no request with that token succeeds, on
+    any server process that shares the store": a second latchkeyd on the
+    same database, and every revocation checked on the other process."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from support import Server, BACKEND
+        cls.srv2 = Server(backend=BACKEND, db_url=cls.srv.db_url)
+        try:
+            cls.srv2.start()
+        except Exception:
+            cls.srv2.cleanup()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv2.cleanup()
+        super().tearDownClass()
+
+    def other(self, token=None):
+        import lkserver
+        return lkserver.Client(self.srv2.url, token=token)
+
+    def test_key_deleted_on_one_process_dead_on_the_other(self):
+        c = self.user()
+        org = self.make_org(c)["id"]
+        for i in range(5):
+            pk, ok = self.make_pkey(c), self.make_okey(c, org)
+            self.ok(self.other(pk["token"]).get("/v1/me"))     # warm process 2
+            self.ok(self.other(ok["token"]).get("/v1/organizations/" + org))
+            self.assertEqual(c.delete("/v1/me/access-keys/" + pk["id"]).status, 204)
+            self.assertEqual(c.delete("/v1/organizations/%s/access-keys/%s" % (org, ok["id"])).status, 204)
+            self.assert_error(self.other(pk["token"]).get("/v1/me"), 401, "unauthenticated", msg="round %d" % i)
+            self.assert_error(self.other(ok["token"]).get("/v1/organizations/" + org), 401, "unauthenticated")
+
+    def test_key_created_on_one_process_works_on_the_other(self):
+        c = self.user()
+        pk = self.make_pkey(c)
+        self.ok(self.other(pk["token"]).get("/v1/me"))
+
+    def test_logout_on_one_process_ends_session_on_the_other(self):
+        c = self.user()
+        cookie = {"Cookie": "latchkey_session=" + c.cookies["latchkey_session"]}
+        self.ok(self.other().get("/v1/me", headers=cookie, cookies=False))
+        self.assertEqual(c.post("/v1/auth/logout").status, 204)
+        self.assert_error(self.other().get("/v1/me", headers=cookie, cookies=False), 401, "unauthenticated")
+
+    def test_membership_removed_on_one_process_seen_on_the_other(self):
+        owner, m = self.user(), self.user()
+        org = self.make_org(owner)["id"]
+        self.add_member(owner, org, m.email)
+        pk = self.make_pkey(m)["token"]
+        self.ok(self.other(pk).get("/v1/organizations/" + org))
+        self.assertEqual(owner.delete("/v1/organizations/%s/members/%s" % (org, m.user["id"])).status, 204)
+        self.assert_error(self.other(pk).get("/v1/organizations/" + org), 404, "not_found")
+
+    def test_org_deleted_on_one_process_revokes_on_the_other(self):
+        c = self.user()
+        org = self.make_org(c)["id"]
+        ok = self.make_okey(c, org)["token"]
+        self.ok(self.other(ok).get("/v1/organizations/" + org))
+        self.assertEqual(c.delete("/v1/organizations/" + org).status, 204)
+        self.assert_error(self.other(ok).get("/v1/organizations/" + org), 401, "unauthenticated")
+
+
+class ExpiresAtForms(ServerCase):
+    def test_offset_and_fraction_normalised_to_utc(self):
+        c = self.user()
+        for sent, want in (("2099-01-01T02:00:00+02:00", "2099-01-01T00:00:00Z"),
+                           ("2098-12-31T19:00:00-05:00", "2099-01-01T00:00:00Z"),
+                           ("2099-01-01T00:00:00.000Z", "2099-01-01T00:00:00Z"),
+                           ("2099-01-01t00:00:00z", "2099-01-01T00:00:00Z")):
+            with self.subTest(sent=sent):
+                k = self.ok(c.post("/v1/me/access-keys", {"name": "tz", "expires_at": sent}), 201)
+                self.assertTrue(k["expires_at"].endswith("Z"), k["expires_at"])
+                self.assertEqual(parse_time(k["expires_at"]), parse_time(want))
+
+    def test_far_future(self):
+        c = self.user()
+        k = self.ok(c.post("/v1/me/access-keys", {"name": "far", "expires_at": "9999-12-31T23:59:59Z"}), 201)
+        self.assertEqual(parse_time(k["expires_at"]), parse_time("9999-12-31T23:59:59Z"))
+        self.ok(self.bearer(k["token"]).get("/v1/me"))

@@ -235,6 +235,22 @@ async function keyLifecycle(p, { kind, orgId, label }) {
     assert.ok(!(await page.content()).includes(token));
     await again.getByRole('button', { name: 'Cancel' }).click();
     await again.waitFor({ state: 'detached' });
+  });
+
+  await test(`${label}: the closed dialog leaves no copy of the token in the page's JavaScript heap`, async () => {
+    // A full heap snapshot (V8 collects garbage first) of the page, searched
+    // for the token's random part. Strings still referenced anywhere — the
+    // key list, a closure, a detached DOM node — would show up here.
+    const cdp = await p.context.newCDPSession(page);
+    const chunks = [];
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', (e) => chunks.push(e.chunk));
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    await cdp.detach();
+    const snap = chunks.join('');
+    assert.ok(snap.length > 100000, 'got a heap snapshot');
+    assert.ok(!snap.includes(token.slice(4)), 'the token is still in the page heap');
     // A reload fetches everything again from the API: still only the preview.
     await page.reload();
     await keyRow(page, keyName).waitFor();

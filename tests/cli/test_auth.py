@@ -96,6 +96,41 @@ class Credentials(CliTestCase):
         self.assertRc(self.cli("whoami"), 3)
         self.assertRc(self.cli("logout"), 3)
 
+    def test_logout_when_the_key_is_already_gone(self):
+        u = self.new_user()
+        self.assertRc(self.login_pty(u.email), 0)
+        kid = json.loads(self.cli("whoami", "--json").out)["key"]["id"]
+        self.assertEqual(u.delete("/v1/me/access-keys/" + kid).status, 204)
+        r = self.cli("logout")
+        self.assertRc(r, 0)
+        self.assertIn("already", r.err)
+        self.assertFalse(os.path.exists(self.cred_path()))
+
+    def test_logout_unreachable_keeps_the_file(self):
+        # a second real server that goes away after the login
+        srv = lkserver.Server(backend=self.server.backend).start()
+        self.addCleanup(srv.cleanup)
+        u = lkserver.new_user(srv.url, password=PASSWORD)
+        env = self.env(LATCHKEY_URL=srv.url)
+        self.assertRc(self.login_pty(u.email, env=env), 0)
+        srv.stop()
+        r = self.cli("logout", env=env)
+        self.assertRc(r, 4)
+        self.assertIn(srv.url, r.err)
+        self.assertTrue(os.path.exists(self.cred_path()))
+        srv.start()
+        self.assertRc(self.cli("whoami", env=env), 0)  # still logged in
+        self.assertRc(self.cli("logout", env=env), 0)
+        self.assertFalse(os.path.exists(self.cred_path()))
+
+    def test_logout_never_sends_the_key_elsewhere(self):
+        u = self.new_user()
+        self.assertRc(self.login_pty(u.email), 0)
+        r = self.cli("logout", "--url", "http://127.0.0.1:9")
+        self.assertRc(r, 3)
+        self.assertIn("stored credential is for", r.err)
+        self.assertTrue(os.path.exists(self.cred_path()))
+
     def test_login_again_replaces_the_previous_key(self):
         u = self.new_user()
         self.assertRc(self.login_pty(u.email), 0)

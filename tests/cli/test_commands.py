@@ -55,6 +55,24 @@ class Commands(CliTestCase):
         r = self.run_ok("orgs", "list", "--json")
         self.assertEqual(json.loads(r.out), self.user.get("/v1/organizations").json)
 
+    def test_pages_are_followed_and_json_gives_one_page(self):
+        names = ["page %d" % i for i in range(3)]
+        for n in names:
+            self.new_org(self.user, n)
+        _, rows = table(self.run_ok("orgs", "list", "--limit", "1").out)
+        self.assertEqual(sorted(r[1] for r in rows), names)  # every page, one org each
+        r = self.run_ok("orgs", "list", "--limit", "1", "--json")
+        first = json.loads(r.out)
+        self.assertEqual(len(first["data"]), 1)
+        self.assertTrue(first["next_cursor"])
+        self.assertIn("--cursor", r.err)
+        r = self.run_ok("orgs", "list", "--limit", "1", "--json", "--cursor", first["next_cursor"])
+        second = json.loads(r.out)
+        self.assertEqual(second, self.user.get("/v1/organizations?limit=1&cursor=" + first["next_cursor"]).json)
+        self.assertNotEqual(second["data"][0]["id"], first["data"][0]["id"])
+        r = self.cli("orgs", "list", "--limit", "0", env=self.e)
+        self.assertRc(r, 2)
+
     def test_projects_and_envs(self):
         org = self.new_org(self.user, "Proj Org")
         oid = org["id"]
