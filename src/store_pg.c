@@ -63,7 +63,7 @@
 
 /* -- statements ---------------------------------------------------------- */
 
-/* Columns selected for a key, in the order pg_read_key() expects. */
+/* Columns selected for a key, in the order read_key() expects. */
 #define KEY_COLS                                                                                   \
     "id, type, coalesce(org_id, ''), coalesce(user_id, ''), created_by, name, redacted, "          \
     "created_at, last_used_at, expires_at, seq"
