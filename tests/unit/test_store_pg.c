@@ -259,8 +259,9 @@ static void unreachable_server_is_unavailable(void **state)
     lk_err e;
     lk_err_clear(&e);
     /* port 1 on loopback: nothing listens there */
-    assert_int_equal(lk_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &st, &e),
-                     LK_EUNAVAILABLE);
+    assert_int_equal(
+        lk_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &st, &e),
+        LK_EUNAVAILABLE);
     assert_null(st);
     assert_int_equal(e.code, LK_EUNAVAILABLE);
 }
