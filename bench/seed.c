@@ -117,31 +117,64 @@ static int load(seed_tx *tx, const lk_record *r, const char *what)
     return LK_OK;
 }
 
-/* Create one key of `kind` for org/user; if tok_out is non-NULL the token
- * is copied there (the caller wipes it), else it is wiped here. */
-static int make_key(seed_tx *tx, lk_token_kind kind, const char *org_id, const char *user_id,
-                    long n, int64_t now, char *tok_out)
-{
-    char tok[LK_TOKEN_SIZE];
+/* Keys wait here until a batch is full, then go to the store sorted by
+ * hash: the UNIQUE index on the hash is the biggest random-order index, and
+ * inserting a batch in its order touches each of its pages once per batch
+ * instead of once per key (with SQLite's small default page cache that is
+ * the difference between sweeping the index and thrashing it). */
+typedef struct seed_pending {
     uint8_t hash[LK_TOKEN_HASH_LEN];
     lk_key k;
-    memset(&k, 0, sizeof k);
-    int rc = lk_token_generate(kind, tok);
-    if (rc != LK_OK) return fail(NULL, "token", rc);
-    lk_token_hash(tok, LK_TOKEN_LEN, hash);
-    lk_token_redact(tok, k.redacted);
-    lk_id_new("key_", k.id);
-    k.type = kind == LK_TOKEN_ORG ? LK_KEY_ORG : LK_KEY_PERSONAL;
-    if (kind == LK_TOKEN_ORG) snprintf(k.org_id, sizeof k.org_id, "%s", org_id);
-    else snprintf(k.user_id, sizeof k.user_id, "%s", user_id);
-    snprintf(k.created_by, sizeof k.created_by, "%s", user_id);
-    snprintf(k.name, sizeof k.name, "seed key %ld", n);
-    k.created_at = now;
+} seed_pending;
+
+typedef struct seed_keys {
+    seed_pending *v;
+    long n, cap;
+} seed_keys;
+
+static int by_hash(const void *a, const void *b)
+{
+    return memcmp(((const seed_pending *)a)->hash, ((const seed_pending *)b)->hash,
+                  LK_TOKEN_HASH_LEN);
+}
+
+static int flush_keys(seed_tx *tx, seed_keys *ks)
+{
+    qsort(ks->v, (size_t)ks->n, sizeof *ks->v, by_hash);
+    for (long i = 0; i < ks->n; i++) {
+        int rc = tx_step(tx);
+        if (rc != LK_OK) return rc;
+        if ((rc = tx->st->ops->key_create(tx->st, &ks->v[i].k, ks->v[i].hash)) != LK_OK)
+            return fail(tx->st, "key_create", rc);
+    }
+    ks->n = 0;
+    return LK_OK;
+}
+
+/* Make one key of `kind` for org/user and queue it (flushing a full
+ * queue); if tok_out is non-NULL the token is copied there (the caller
+ * wipes it), else it is wiped here. */
+static int make_key(seed_tx *tx, seed_keys *ks, lk_token_kind kind, const char *org_id,
+                    const char *user_id, long n, int64_t now, char *tok_out)
+{
+    char tok[LK_TOKEN_SIZE];
+    int rc;
+    if (ks->n == ks->cap && (rc = flush_keys(tx, ks)) != LK_OK) return rc;
+    seed_pending *p = &ks->v[ks->n++];
+    lk_key *k = &p->k;
+    memset(p, 0, sizeof *p);
+    if ((rc = lk_token_generate(kind, tok)) != LK_OK) return fail(NULL, "token", rc);
+    lk_token_hash(tok, LK_TOKEN_LEN, p->hash);
+    lk_token_redact(tok, k->redacted);
+    lk_id_new("key_", k->id);
+    k->type = kind == LK_TOKEN_ORG ? LK_KEY_ORG : LK_KEY_PERSONAL;
+    if (kind == LK_TOKEN_ORG) snprintf(k->org_id, sizeof k->org_id, "%s", org_id);
+    else snprintf(k->user_id, sizeof k->user_id, "%s", user_id);
+    snprintf(k->created_by, sizeof k->created_by, "%s", user_id);
+    snprintf(k->name, sizeof k->name, "seed key %ld", n);
+    k->created_at = now;
     if (tok_out) memcpy(tok_out, tok, LK_TOKEN_SIZE);
     sodium_memzero(tok, sizeof tok);
-    if ((rc = tx_step(tx)) != LK_OK) return rc;
-    if ((rc = tx->st->ops->key_create(tx->st, &k, hash)) != LK_OK)
-        return fail(tx->st, "key_create", rc);
     return LK_OK;
 }
 
@@ -176,7 +209,7 @@ static void usage(void)
 static void parse_args(int argc, char **argv, seed_opts *o)
 {
     *o = (seed_opts){.orgs = 10000, .keys = 1000000, .projects = 10, .sample = 1000,
-                     .batch = 20000};
+                     .batch = 50000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) usage();
@@ -217,7 +250,8 @@ int main(int argc, char **argv)
     lk_err e;
     lk_err_clear(&e);
     seed_tx tx = {.batch = o.batch, .in_tx = -1};
-    if (r == NULL) goto out;
+    seed_keys ks = {.v = calloc((size_t)o.batch, sizeof(seed_pending)), .cap = o.batch};
+    if (r == NULL || ks.v == NULL) goto out;
 
     if (crypto_pwhash_str(pwhash, SEED_PASSWORD, strlen(SEED_PASSWORD),
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -305,7 +339,8 @@ int main(int argc, char **argv)
         for (long k = 0; k < mine; k++) {
             bool keep = (i == 0 && k <= 1) || (sampled && k <= 1);
             lk_token_kind kind = k == 0 ? LK_TOKEN_PERSONAL : LK_TOKEN_ORG;
-            if (make_key(&tx, kind, oid, uid, nkeys, now, keep ? tok : NULL) != LK_OK) goto out;
+            if (make_key(&tx, &ks, kind, oid, uid, nkeys, now, keep ? tok : NULL) != LK_OK)
+                goto out;
             nkeys++;
             if (!keep) continue;
             if (i == 0) fprintf(env, "%s=%s\n", k == 0 ? "LK_PERSONAL" : "LK_ORGKEY", tok);
@@ -313,7 +348,7 @@ int main(int argc, char **argv)
             sodium_memzero(tok, sizeof tok);
         }
     }
-    if (tx_finish(&tx) != LK_OK) goto out;
+    if (flush_keys(&tx, &ks) != LK_OK || tx_finish(&tx) != LK_OK) goto out;
     double secs = now_secs() - t0;
 
     /* Well-formed, checksum correct, never stored. */
@@ -335,5 +370,6 @@ out:
     lk_store_close(st);
     sodium_memzero(pwhash, sizeof pwhash);
     free(r);
+    free(ks.v);
     return rc;
 }
