@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/experiments/ab.sh — what each candidate optimisation of the whoami path buys.
 #
-#   bench/experiments/ab.sh [LEVEL...]      default: 0 1 2 3 4 5 6
+#   bench/experiments/ab.sh [LEVEL...]      default: 0 1 2 3 4 5
 #
 # For each LEVEL: a throw-away copy of HEAD (git archive, in a temp dir) with patches.py's
 # changes 1..LEVEL applied cumulatively, built like build-bench (release, -O3). Then
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-LEVELS=${*:-0 1 2 3 4 5 6}
+LEVELS=${*:-0 1 2 3 4 5}
 SECS=${LK_AB_SECS:-5}
 ROUNDS=${LK_AB_ROUNDS:-3}
 CG_SECS=${LK_AB_CG_SECS:-5}
