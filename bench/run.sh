@@ -222,36 +222,45 @@ bench_backend() { # backend url
 
 # ---- the scale test -----------------------------------------------------
 bench_scale() {
-  local url="sqlite:$TMP/scale.db" tc line
+  local url="sqlite:$TMP/scale.db" tc r big small bport sport tk1 tk2
   log "== scale: seeding $SCALE_KEYS keys across $SCALE_ORGS orgs"
   "$SEED" --database "$url" --orgs "$SCALE_ORGS" --keys "$SCALE_KEYS" --projects 10 \
     --sample 1000 --out "$TMP/seed-scale" >"$RES/seed-scale.log" 2>&1 ||
     { cat "$RES/seed-scale.log" >&2; exit 1; }
   # shellcheck disable=SC1090
   . "$TMP/seed-scale.env"
+  tk1=$LK_PERSONAL
   EXTRA[scale_seed_secs]=$LK_SEED_SECS
   EXTRA[scale_db_mib]=$(du -sm "$TMP/scale.db" | cut -f1)
   start_lk "$url" scale
-  EXTRA[idle_rss_scale]=$(rss_kib "$LK_PID" VmRSS)
-  expect 200 GET /v1/whoami "$LK_PERSONAL"
-  for tc in $WRKS; do
-    run_wrk 1 "1 whoami, valid personal key" "sqlite-1M" "$tc" "$LK_PORT" /v1/whoami get.lua \
-      LK_TOKEN="$LK_PERSONAL"
-  done
-  EXTRA[peak_rss_scale]=$(rss_kib "$LK_PID" VmHWM)
-  stop_pid "$LK_PID"
-  # The 1,000-key figure to compare with, measured right now (the load on a
-  # shared machine drifts): a fresh 1,000-key database, same runs.
+  big=$LK_PID bport=$LK_PORT
+  EXTRA[idle_rss_scale]=$(rss_kib "$big" VmRSS)
+  expect 200 GET /v1/whoami "$tk1"
+  # The 1,000-key figure to compare with: a fresh 1,000-key database served
+  # at the same time, driven alternately with the 1M one in three rounds
+  # (the load on a shared machine drifts); the best round of each counts.
   "$SEED" --database "sqlite:$TMP/small.db" --orgs 10 --keys 1000 --projects 10 --sample 20 \
     --out "$TMP/seed-small" >>"$RES/seed-scale.log" 2>&1
   # shellcheck disable=SC1090
   . "$TMP/seed-small.env"
+  tk2=$LK_PERSONAL
   start_lk "sqlite:$TMP/small.db" small
+  small=$LK_PID sport=$LK_PORT
+  local secs=$(( (DUR + 2) / 3 )) rows1=$TMP/r1 rows2=$TMP/r2
   for tc in $WRKS; do
-    run_wrk 1 "1 whoami, valid personal key" "sqlite-1k" "$tc" "$LK_PORT" /v1/whoami get.lua \
-      LK_TOKEN="$LK_PERSONAL"
+    : >"$rows1"; : >"$rows2"
+    for r in 1 2 3; do
+      DUR=$secs ROWS=$rows1 run_wrk 1 "1 whoami, valid personal key" "sqlite-1M" "$tc" "$bport" \
+        /v1/whoami get.lua LK_TOKEN="$tk1"
+      DUR=$secs ROWS=$rows2 run_wrk 1 "1 whoami, valid personal key" "sqlite-1k" "$tc" "$sport" \
+        /v1/whoami get.lua LK_TOKEN="$tk2"
+    done
+    sort -t$'\t' -k5,5nr "$rows1" | head -1 >>"$ROWS"
+    sort -t$'\t' -k5,5nr "$rows2" | head -1 >>"$ROWS"
   done
-  stop_pid "$LK_PID"
+  EXTRA[peak_rss_scale]=$(rss_kib "$big" VmHWM)
+  stop_pid "$big"
+  stop_pid "$small"
 }
 
 # ---- run -------------------------------------------------------------------
@@ -309,7 +318,7 @@ table() {
       }
       if (id == 4 && be != "sqlite") ceil = -1
       if (b == "nginx") { ceil = 1 }
-      if (b == "sqlite-1k") { target = "(the 1,000-key figure for the scale test)"; label = label " (1k keys, next to 1M)" }
+      if (b == "sqlite-1k") { target = "(the 1,000-key figure for the scale test)"; label = label " (1k keys, alternating with 1M)" }
       if (b == "sqlite-1M") {
         ceil = (w in k1) && k1[w] > 0 ? rps / k1[w] : 0
         target = "≥ 0.90 × the 1k-key whoami (× ceiling)"; met = (ceil >= 0.9) ? "yes" : "NO"
