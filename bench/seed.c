@@ -1,10 +1,12 @@
 /*
  * seed.c — fill a latchkey database with many users, organizations and
- * access keys, fast, through the store interface (store.h) — never raw SQL,
- * so what it writes is exactly what latchkeyd reads.
+ * access keys, fast, through the store interface (store.h) — no row is
+ * written with SQL of its own, so what it writes is exactly what latchkeyd
+ * reads. (The one statement it issues itself is a PRAGMA that gives its own
+ * SQLite connection a bigger page cache; see seed_sqlite_conn.)
  *
  *   seed --database URL [--orgs N] [--keys K] [--projects P] [--sample S]
- *        [--batch B] --out PREFIX
+ *        [--batch B] [--cache-mib M] --out PREFIX
  *
  * Shape of the data (defaults: 10,000 orgs, 1,000,000 keys, 10 projects):
  *  - org i (0 <= i < N) has one member, user i, who owns it;
@@ -16,8 +18,9 @@
  * How it is fast: one store connection; users, orgs, memberships, billing
  * rows and projects are written as lk_records with ops->load, keys with
  * ops->key_create (the same call the service uses), all inside explicit
- * transactions of B rows (ops->begin / ops->commit), so the durability cost
- * is one commit per batch, not per row. Every user gets the same password
+ * transactions of B rows (ops->begin / ops->commit, default 50,000), so the
+ * durability cost is one commit per batch, not per row; keys go in hash
+ * order within a batch (flush_keys). Every user gets the same password
  * hash (computed once; argon2id per user would take minutes). libsodium is
  * switched to its user-space ChaCha20 generator (seeded from the kernel)
  * before sodium_init, so the ~56 random base62 digits per key (token + id)
