@@ -11,7 +11,8 @@
 #     nginx `return 200` first and then every level, so that drifting load hits all alike;
 #     the median of the rounds is printed.
 # Valid personal key, SQLite, 1,000 keys, 127.0.0.1 only; stops what it starts; the temp dir
-# is removed at the end. Never touches the working tree.
+# is removed at the end (LK_AB_DIR=DIR: use DIR instead, keep it, reuse builds found there).
+# LK_AB_CG=0 skips callgrind, LK_AB_WRK=0 skips wrk. Never touches the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -21,18 +22,20 @@ ROUNDS=${LK_AB_ROUNDS:-3}
 CG_SECS=${LK_AB_CG_SECS:-5}
 LUA=$ROOT/bench/lua
 export LK_LUA=$LUA LATCHKEY_BEARER_FAIL_LIMIT=1000000000
-T=$(mktemp -d "${TMPDIR:-/tmp}/lk-ab.XXXXXX")
+if [ -n "${LK_AB_DIR:-}" ]; then T=$LK_AB_DIR; mkdir -p "$T"; else T=$(mktemp -d "${TMPDIR:-/tmp}/lk-ab.XXXXXX"); fi
 PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
+  [ -n "${LK_AB_DIR:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { echo "ab: $*" >&2; }
 
 for v in $LEVELS; do
+  [ ! -x "$T/v$v/b/latchkeyd" ] || continue
+  rm -rf "$T/v$v"
   mkdir -p "$T/v$v"
   git archive HEAD | tar -x -C "$T/v$v"
   python3 bench/experiments/patches.py "$T/v$v" "$v"
@@ -61,6 +64,7 @@ start_server() {
 
 declare -A CG RPS
 for v in $LEVELS; do
+  [ "${LK_AB_CG:-1}" != 0 ] || { CG[$v]=—; continue; }
   cp "$T/base.db" "$T/cg.db"
   LK_AB_SERVER_ARGS="--threads 1" start_server "$v" "$T/cg.db" valgrind --tool=callgrind --callgrind-out-file="$T/cg-$v.out"
   LK_TOKEN=$LK_PERSONAL wrk -t1 -c4 -d"${CG_SECS}s" --timeout 10s -s "$LUA/get.lua" \
@@ -73,6 +77,7 @@ for v in $LEVELS; do
   log "level $v: ${CG[$v]} instructions per request in on_req"
 done
 
+[ "${LK_AB_WRK:-1}" != 0 ] || ROUNDS=0
 NPORT=$("$PROBE" free-port)
 mkdir -p "$T/nginx"
 sed -e "s|@PREFIX@|$T/nginx|g" -e "s|@PORT@|$NPORT|g" bench/nginx.conf.in >"$T/nginx/nginx.conf"
@@ -95,16 +100,16 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 kill "$NP"; wait "$NP" || true
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ng=$(echo "${RPS[nginx]}" | median)
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print NR ? a[int((NR+1)/2)] : 0}'; }
+ng=$(echo "${RPS[nginx]:-}" | median)
 echo "| level | change (cumulative) | instructions / request | req/s (median of $ROUNDS) | × nginx |"
 echo "| --- | --- | ---: | ---: | ---: |"
 desc() { sed -n "s/^  $1  //p" bench/experiments/patches.py | head -1; }
 echo "| — | nginx \`return 200\` | — | $ng | 1.00 |"
 for v in $LEVELS; do
-  m=$(echo "${RPS[$v]}" | median)
+  m=$(echo "${RPS[$v]:-}" | median)
   d=$( [ "$v" = 0 ] && echo "unmodified" || desc "$v")
   awk -v v="$v" -v d="$d" -v c="${CG[$v]}" -v m="$m" -v n="$ng" \
-    'BEGIN { printf "| %s | %s | %s | %s | %.2f |\n", v, d, c, m, m / n }'
+    'BEGIN { printf "| %s | %s | %s | %s | %.2f |\n", v, d, c, m, n > 0 ? m / n : 0 }'
 done
-echo "(all req/s: nginx${RPS[nginx]};$(for v in $LEVELS; do printf ' %s:%s;' "$v" "${RPS[$v]}"; done))"
+echo "(all req/s: nginx${RPS[nginx]:-};$(for v in $LEVELS; do printf ' %s:%s;' "$v" "${RPS[$v]:-}"; done))"
