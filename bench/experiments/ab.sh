@@ -46,6 +46,7 @@ for v in $LEVELS; do
 done
 first=${LEVELS%% *}
 PROBE=$T/v$first/b/bench/probe
+rm -f "$T"/base.db*
 "$T/v$first/b/bench/seed" --database "sqlite:$T/base.db" --orgs 10 --keys 1000 --out "$T/s" >/dev/null
 # shellcheck disable=SC1091
 . "$T/s.env"
@@ -100,7 +101,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 kill "$NP"; wait "$NP" || true
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print NR ? a[int((NR+1)/2)] : 0}'; }
+median() { tr ' ' '\n' | awk NF | sort -n | awk '{a[NR]=$1} END {print NR ? a[int((NR+1)/2)] : 0}'; }
 ng=$(echo "${RPS[nginx]:-}" | median)
 echo "| level | change (cumulative) | instructions / request | req/s (median of $ROUNDS) | × nginx |"
 echo "| --- | --- | ---: | ---: | ---: |"
