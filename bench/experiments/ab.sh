@@ -111,6 +111,6 @@ for v in $LEVELS; do
   m=$(echo "${RPS[$v]:-}" | median)
   d=$( [ "$v" = 0 ] && echo "unmodified" || desc "$v")
   awk -v v="$v" -v d="$d" -v c="${CG[$v]}" -v m="$m" -v n="$ng" \
-    'BEGIN { printf "| %s | %s | %s | %s | %.2f |\n", v, d, c, m, n > 0 ? m / n : 0 }'
+    'BEGIN { printf "| %s | %s | %s | %s | %.2f |\n", v, d, c, m, (n > 0 ? m / n : 0) }'
 done
 echo "(all req/s: nginx${RPS[nginx]:-};$(for v in $LEVELS; do printf ' %s:%s;' "$v" "${RPS[$v]:-}"; done))"
