@@ -37,8 +37,15 @@
 #define LK_USAGE_CAPACITY 4096
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
-#define LK_MAX_CONNECTIONS 16384 /* in all loops together */
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
+/* Hostile clients (docs/security.md): open connections are capped (over the
+ * cap a new connection is accepted and closed at once), and a request must
+ * arrive whole — headers and body — within the request timeout, which is
+ * also the keep-alive idle timeout. LATCHKEY_MAX_CONNECTIONS and
+ * LATCHKEY_REQUEST_TIMEOUT_MS override the defaults (tests use short ones). */
+#define LK_MAX_CONNECTIONS 10000
+#define LK_REQUEST_TIMEOUT_MS 10000
+#define LK_FD_RESERVE 64 /* descriptors kept for stores, listeners, logs */
 
 typedef struct lk_server lk_server;
 
@@ -56,8 +63,6 @@ struct lk_loop {
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     size_t pending;    /* deferred jobs not yet back */
-    size_t nconns;     /* open client connections */
-    int accept_paused; /* listener stopped because nconns hit the cap */
     size_t loglen;     /* bytes waiting in logbuf */
     char logbuf[LK_LOG_BATCH];
 };
@@ -76,7 +81,6 @@ struct lk_server {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     int nloops, nworkers;
-    size_t max_conns_per_loop;
     lk_loop *loops;
     lk_worker *workers;
     pthread_mutex_t qmu;
@@ -85,6 +89,8 @@ struct lk_server {
     size_t qlen;
     int qstop;
     atomic_int stopping;
+    atomic_int nconns; /* open client connections, all loops */
+    int max_conns;
 };
 
 struct lk_job_anchor {
@@ -251,10 +257,50 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
     return 0;
 }
 
+/* Two Content-Lengths, or Content-Length with Transfer-Encoding, or two
+ * Transfer-Encodings: peers may disagree on where the body ends (request
+ * smuggling; RFC 7230 3.3.3 says 400 and close). h2o 2.2 keeps neither
+ * header in req->headers (it silently lets Transfer-Encoding win and the
+ * first Content-Length win), so this reads the request's raw header block:
+ * for HTTP/1 h2o keeps the request being handled at the start of the
+ * socket's input buffer until the response is done. Only requests with a
+ * body have either header; if the buffer does not start with this
+ * request's method the check is skipped (never a false refusal). */
+static int ambiguous_framing(h2o_req_t *req)
+{
+    if (req->entity.base == NULL || req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL) return 0;
+    const char *p = sock->input->bytes;
+    size_t n = sock->input->size;
+    h2o_iovec_t m = req->input.method;
+    if (n <= m.len || memcmp(p, m.base, m.len) != 0 || p[m.len] != ' ') return 0;
+    int ncl = 0, nte = 0;
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(p + i, '\n', n - i);
+        if (nl == NULL) break;
+        size_t ls = (size_t)(nl - p) + 1; /* start of the next line */
+        if (ls >= n || p[ls] == '\r' || p[ls] == '\n') break; /* end of the header block */
+        size_t rest = n - ls;
+        if (rest > 15 && strncasecmp(p + ls, "content-length:", 15) == 0) ncl++;
+        if (rest > 18 && strncasecmp(p + ls, "transfer-encoding:", 18) == 0) nte++;
+        i = ls;
+    }
+    return ncl > 1 || nte > 1 || (ncl > 0 && nte > 0);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (ambiguous_framing(req)) {
+        lk_reply_log(req, 400);
+        h2o_send_error_400(req, "Bad Request", "conflicting Content-Length / Transfer-Encoding",
+                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        return 0;
+    }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
     if (!lk_router_is_api(path, plen)) return serve_static(req, path, plen);
@@ -376,38 +422,58 @@ static void *worker_main(void *arg)
 
 /* --- loops ------------------------------------------------------------------- */
 
-static void on_accept(h2o_socket_t *listener, const char *err);
-
-/* A client connection closed: make room under the cap again. */
 static void on_conn_close(void *data)
 {
-    lk_loop *lp = data;
-    lp->nconns--;
-    if (lp->accept_paused && lp->listener != NULL) {
-        lp->accept_paused = 0;
-        h2o_socket_read_start(lp->listener, on_accept);
-    }
+    lk_server *srv = data;
+    atomic_fetch_sub(&srv->nconns, 1);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL) return;
     lk_loop *lp = listener->data;
+    lk_server *srv = lp->srv;
     for (int i = 0; i < 16; i++) {
-        if (lp->nconns >= lp->srv->max_conns_per_loop) {
-            /* Full: leave the rest in the kernel's backlog until a
-             * connection closes (also avoids spinning on EMFILE). */
-            h2o_socket_read_stop(listener);
-            lp->accept_paused = 1;
-            return;
-        }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
-        lp->nconns++;
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns) {
+            atomic_fetch_sub(&srv->nconns, 1);
+            h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
+            continue;
+        }
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = lp;
+        sock->on_close.data = srv;
         h2o_accept(&lp->accept, sock);
     }
+}
+
+/* A positive integer from the environment, else def. */
+static long env_long(const char *name, long def, long max)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end == '\0' && n > 0 && n <= max) ? n : def;
+}
+
+/* Raise the descriptor limit to the hard limit and cap the connection
+ * count below it, so accept() never fails for want of descriptors (h2o
+ * would retry it in a busy loop). */
+static int connection_cap(void)
+{
+    long cap = env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, 1000000);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur - LK_FD_RESERVE < cap)
+            cap = (long)rl.rlim_cur - LK_FD_RESERVE;
+    }
+    return cap < 1 ? 1 : (int)cap;
 }
 
 static void on_flush(h2o_timeout_entry_t *entry)
@@ -446,27 +512,6 @@ static void *loop_main(void *arg)
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
     return NULL;
-}
-
-/* Connections per loop: LK_MAX_CONNECTIONS in all, within the file
- * descriptor limit (raised to its hard maximum) minus what the stores,
- * listeners and h2o's own pipes need. */
-static size_t conn_cap(int nloops, int nworkers)
-{
-    struct rlimit rl;
-    size_t total = LK_MAX_CONNECTIONS;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        if (rl.rlim_cur < rl.rlim_max) {
-            rl.rlim_cur = rl.rlim_max;
-            setrlimit(RLIMIT_NOFILE, &rl);
-            getrlimit(RLIMIT_NOFILE, &rl);
-        }
-        size_t reserve = 64 + (size_t)(nloops + nworkers) * 8;
-        size_t avail = rl.rlim_cur > reserve ? (size_t)rl.rlim_cur - reserve : 16;
-        if (avail < total) total = avail;
-    }
-    size_t per = total / (size_t)nloops;
-    return per < 16 ? 16 : per;
 }
 
 /* --- start and stop ------------------------------------------------------------ */
@@ -514,7 +559,6 @@ int lk_http_run(const lk_http_config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* threads inherit: only sigwait sees them */
 
     if (parse_listen(cfg->listen, &srv->addr, &srv->addrlen) != 0) goto out;
-    srv->max_conns_per_loop = conn_cap(srv->nloops, srv->nworkers);
     if (migrate_schema(srv) != 0) goto out;
 
     /* Probe without SO_REUSEPORT so a port held by anyone (another
@@ -538,6 +582,11 @@ int lk_http_run(const lk_http_config *cfg)
     srv->conf.server_name = h2o_iovec_init(H2O_STRLIT("latchkey"));
     srv->conf.max_request_entity_size = LK_H2O_ENTITY_MAX;
     srv->conf.http1.upgrade_to_http2 = 0;
+    srv->conf.http1.req_timeout =
+        (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS", LK_REQUEST_TIMEOUT_MS, 3600000);
+    srv->conf.http2.idle_timeout = srv->conf.http1.req_timeout;
+    srv->max_conns = connection_cap();
+    atomic_init(&srv->nconns, 0);
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
