@@ -7,7 +7,7 @@
 //   /                                     → the last or first organization
 //   /orgs/new                             create an organization
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
-//                                         projects, members, billing
+//                                         general, projects, members, billing
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -19,6 +19,7 @@ import { renderKeys } from './views/keys.js';
 import { renderProjects } from './views/projects.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
+import { renderGeneral } from './views/general.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -37,6 +38,7 @@ setUnauthenticatedHandler(() => {
 const VIEWS = {
   'access-keys': (ctx) => renderKeys(ctx, 'org'),
   'personal-keys': (ctx) => renderKeys(ctx, 'personal'),
+  general: renderGeneral,
   projects: renderProjects,
   members: renderMembers,
   billing: renderBilling,

@@ -30,11 +30,12 @@ export function relativeText(d, now = Date.now()) {
   return dateFmt.format(d);
 }
 
-// Up to two letters or digits for an avatar ("Acme Rockets" → "AR").
+// Up to two letters or digits for an avatar: the first of the first two words
+// ("Acme Rockets" → "AR", "<b>" → "B").
 export function initials(name, email) {
   const src = (name || email || '').trim();
   const words = src.split(/\s+/).map((w) => Array.from(w).filter((c) => /[\p{L}\p{N}]/u.test(c)).join('')).filter(Boolean);
-  const picked = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+  const picked = words.slice(0, 2);
   return picked.map((w) => Array.from(w)[0]).join('').toUpperCase() || '#';
 }
 

@@ -11,7 +11,7 @@
 //
 // Menu: a button with aria-haspopup="menu" and a role="menu" list of
 // role="menuitem" buttons. Enter, Space or ArrowDown opens it and focuses the
-// first item; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
+// current item (the org switcher) or the first; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
 // to the button; Tab or a click outside closes it.
 
 import { h, icon, nextId } from './dom.js';
@@ -263,7 +263,7 @@ document.addEventListener('mousedown', (ev) => {
 export function menuButton({ label, content, items, className = 'icon-btn', align = 'end', header }) {
   const menuId = nextId('menu');
   const btnId = nextId('menubtn');
-  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots'));
+  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots', 'icon icon-dots'));
   const menu = h('div', { id: menuId, class: `menu menu-${align}`, role: 'menu', 'aria-labelledby': btnId, hidden: true });
   if (header) menu.appendChild(h('div', { class: 'menu-header', role: 'none' }, header));
   const itemEls = items.map((it) => {
@@ -286,6 +286,9 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
   function open(focusIndex = 0) {
     if (openMenu && openMenu !== close) closeOpenMenu(false);
     menu.hidden = false;
+    menu.classList.remove('menu-up');
+    const mr = menu.getBoundingClientRect();
+    if (mr.bottom > window.innerHeight - 8 && btn.getBoundingClientRect().top > mr.height + 16) menu.classList.add('menu-up');
     wrap.classList.add('is-open');
     btn.setAttribute('aria-expanded', 'true');
     openMenu = close;
@@ -300,11 +303,12 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
     if (openMenu === close) openMenu = null;
     if (returnFocus) btn.focus();
   }
-  btn.addEventListener('click', () => (menu.hidden ? open(0) : close(true)));
+  const startAt = Math.max(0, items.findIndex((it) => it.current)); // the current choice, else the first
+  btn.addEventListener('click', () => (menu.hidden ? open(startAt) : close(true)));
   btn.addEventListener('keydown', (ev) => {
     if (ev.key === 'ArrowDown') {
       ev.preventDefault();
-      open(0);
+      open(startAt);
     } else if (ev.key === 'ArrowUp') {
       ev.preventDefault();
       open(-1);
@@ -341,5 +345,13 @@ export function toast(message, kind = 'success') {
   const el = h('div', { class: `toast toast-${kind}` }, icon(kind === 'success' ? 'check' : 'alert'), h('span', {}, message));
   host.appendChild(el);
   while (host.children.length > 3) host.firstElementChild.remove(); // the newest few only
-  setTimeout(() => el.remove(), 5000);
+  setTimeout(() => el.remove(), 4000);
+}
+
+// Phone layouts restyle tables as cards (display: block/grid), which makes
+// some browsers drop their table semantics; explicit roles keep them.
+export function tableRoles(table) {
+  const roles = { TABLE: 'table', THEAD: 'rowgroup', TBODY: 'rowgroup', TR: 'row', TH: 'columnheader', TD: 'cell' };
+  for (const el of [table, ...table.querySelectorAll('thead, tbody, tr, th, td')]) el.setAttribute('role', roles[el.tagName]);
+  return table;
 }

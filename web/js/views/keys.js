@@ -13,8 +13,8 @@
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
-import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
 const EXPIRY = [
@@ -50,10 +50,8 @@ export function renderKeys(ctx, kind) {
       keys = data.sort(byNewest);
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load your access keys. ${e.human(isOrg ? 'This organization' : 'This page')}`);
-      content.appendChild(h('div', { class: 'retry' }, button('Try again', { onClick: () => (pageAlert.clear(), content.replaceChildren(loadingRows()), load()) })));
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load the access keys.', retry: () => (content.replaceChildren(loadingRows()), load()) });
     }
   }
 
@@ -69,7 +67,7 @@ export function renderKeys(ctx, kind) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, keys.map(row)),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
   }
 
   function row(k) {
