@@ -486,6 +486,35 @@ try {
     assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the keys page');
   });
 
+  await test('Copy falls back to selecting the token when the Clipboard API refuses', async () => {
+    const r = await createKeyInModal(page, 'fallback copy');
+    await page.evaluate(() => {
+      navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+    });
+    await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+    try {
+      await r.dialog.getByRole('button', { name: 'Copy' }).click();
+      // Either the legacy copy command worked on the selection ("Copied"),
+      // or the page says how to copy by hand; in both cases the token is selected.
+      await r.dialog.locator('.copy-btn.is-copied, .copy-note.is-warning').first().waitFor();
+      assert.equal(await page.evaluate(() => window.getSelection().toString()), r.token);
+      if (await r.dialog.locator('.copy-note.is-warning').count()) {
+        assert.match(await r.dialog.locator('.copy-note').textContent(), /press Ctrl\+C/);
+      } else {
+        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.token);
+      }
+    } finally {
+      await page.evaluate(() => delete navigator.clipboard.writeText);
+    }
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    await r.dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.getSelection().toString()), '', 'no selection left holding the token');
+    await openRowMenu(page, 'fallback copy');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete key' }).click();
+    await keyRow(page, 'fallback copy').waitFor({ state: 'detached' });
+  });
+
   await test('keyboard: the ⋯ menu opens, moves and closes with keys', async () => {
     const btn = keyRow(page, 'order first').getByRole('button', { name: 'Actions for order first' });
     await btn.focus();
