@@ -306,7 +306,10 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
   const startAt = Math.max(0, items.findIndex((it) => it.current)); // the current choice, else the first
   btn.addEventListener('click', () => (menu.hidden ? open(startAt) : close(true)));
   btn.addEventListener('keydown', (ev) => {
-    if (ev.key === 'ArrowDown') {
+    if (ev.key === 'Escape' && !menu.hidden) {
+      ev.preventDefault();
+      close(true);
+    } else if (ev.key === 'ArrowDown') {
       ev.preventDefault();
       open(startAt);
     } else if (ev.key === 'ArrowUp') {
