@@ -745,6 +745,16 @@ try {
     await bp.getByLabel('Password').fill(bob.password);
     await bp.getByRole('button', { name: 'Log in' }).click();
     await bp.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    // A 401 while a dialog is open: the dialog goes with the page.
+    await bp.getByRole('link', { name: 'Org Access Keys' }).click();
+    await bp.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const d = bp.getByRole('dialog', { name: 'Create Access Key' });
+    await d.getByLabel('Name').fill('after logout');
+    const csrf2 = (await bob.api('/v1/auth/session')).body.csrf_token;
+    assert.equal((await bob.context.request.post('/v1/auth/logout', { headers: { 'X-CSRF-Token': csrf2 } })).status(), 204);
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await bp.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    assert.equal(await bp.locator('dialog').count(), 0);
   });
 
   await test('log out, and log back in', async () => {
