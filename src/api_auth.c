@@ -42,8 +42,8 @@ static void job_free(auth_job *j)
 }
 
 /* Copy a string field into a capped job buffer; too long → validation. */
-static int copy_field(lk_req *r, const char *field, const char *s, size_t n, char *dst,
-                      size_t cap, size_t *len)
+static int copy_field(lk_req *r, const char *field, const char *s, size_t n, char *dst, size_t cap,
+                      size_t *len)
 {
     if (n > cap) return lk_err_field(&r->err, field, "too long");
     if (n) memcpy(dst, s, n);
@@ -101,9 +101,10 @@ static int auth_job_new(lk_req *r, bool with_name, auth_job **out)
     size_t email_n, pw_n, name_n = 0;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    if ((rc = lk_req_str(r, body, "email", true, &email, &email_n)) != 0) goto out;
-    if ((rc = lk_req_str(r, body, "password", true, &pw, &pw_n)) != 0) goto out;
-    if (with_name && (rc = lk_req_str(r, body, "name", true, &name, &name_n)) != 0) goto out;
+    if ((rc = lk_req_str(r, body, "email", LK_FIELD_REQUIRED, &email, &email_n)) != 0) goto out;
+    if ((rc = lk_req_str(r, body, "password", LK_FIELD_REQUIRED, &pw, &pw_n)) != 0) goto out;
+    if (with_name && (rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &name_n)) != 0)
+        goto out;
     j = calloc(1, sizeof(*j));
     if (j == NULL) {
         rc = lk_err_set(&r->err, LK_ENOMEM, NULL);
@@ -112,8 +113,8 @@ static int auth_job_new(lk_req *r, bool with_name, auth_job **out)
     if ((rc = copy_field(r, "email", email, email_n, j->email, EMAIL_COPY_MAX, &j->email_len)) ||
         (rc = copy_field(r, "password", pw, pw_n, j->password, PASSWORD_COPY_MAX,
                          &j->password_len)) ||
-        (rc = copy_field(r, "name", name ? name : "", name_n, j->name, NAME_COPY_MAX,
-                         &j->name_len)))
+        (rc =
+             copy_field(r, "name", name ? name : "", name_n, j->name, NAME_COPY_MAX, &j->name_len)))
         goto out;
     *out = j;
     j = NULL;
@@ -211,8 +212,21 @@ int lk_api_logout(lk_req *r)
     const char *v;
     size_t n;
     if (lk_req_session_cookie(r->req, &v, &n)) {
-        int rc = lk_svc_logout(r->svc, v, n);
-        if (rc != 0) return rc;
+        /* A live session is ended only by a request that proves it comes
+         * from the dashboard (X-CSRF-Token): no cross-site logout. A dead
+         * or unknown cookie is simply cleared. */
+        lk_principal p;
+        int rc = lk_svc_auth_session(r->svc, v, n, &p);
+        if (rc == 0) {
+            ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-csrf-token"), -1);
+            h2o_iovec_t c = i == -1 ? h2o_iovec_init("", 0) : r->req->headers.entries[i].value;
+            if (c.len > LK_COOKIE_VALUE_MAX) c.len = 0;
+            if ((rc = lk_svc_check_csrf(r->svc, &p, c.base, c.len)) != 0) return rc;
+            if ((rc = lk_svc_logout(r->svc, v, n)) != 0) return rc;
+        } else if (rc != LK_EUNAUTHENTICATED) {
+            return rc;
+        }
+        lk_err_clear(&r->svc->err);
     }
     h2o_req_t *req = r->req;
     if (is_tls(req))
@@ -220,8 +234,9 @@ int lk_api_logout(lk_req *r)
                        H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; "
                                   "Max-Age=0; Secure"));
     else
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
-                       H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+        h2o_add_header(
+            &req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
+            H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
     lk_reply_empty(req, 204);
     return 0;
 }
@@ -230,7 +245,8 @@ int lk_api_session(lk_req *r)
 {
     const char *v;
     size_t n;
-    if (!lk_req_session_cookie(r->req, &v, &n)) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
+    if (!lk_req_session_cookie(r->req, &v, &n))
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
     int rc = lk_svc_auth_session(r->svc, v, n, &r->principal);
     if (rc != 0) return rc;
     lk_user u;
@@ -280,7 +296,7 @@ int lk_api_me_patch(lk_req *r)
     lk_user u;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", true, &name, &n);
+    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
     if (rc == 0) rc = lk_svc_me_rename(r->svc, &r->principal, name, n, &u);
     json_decref(body);
     return rc != 0 ? rc : reply_user(r, &u);

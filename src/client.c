@@ -77,8 +77,8 @@ void lk_client_scrub(char *s)
             while (is_base62((unsigned char)*end) && !at_prefix(end))
                 end++;
             /* keep "lkX_", write "…", drop the rest of the run */
-            memcpy(p + 4, ell, 3);
             if (end > p + 7) {
+                memcpy(p + 4, ell, 3); /* only now: a shorter run may end the string */
                 memmove(p + 7, end, strlen(end) + 1);
             } else {
                 /* a run of 1-3 characters: replacing it would grow the string;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,14 @@
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
+/* Hostile clients (docs/security.md): open connections are capped (over the
+ * cap a new connection is accepted and closed at once), and a request must
+ * arrive whole — headers and body — within the request timeout, which is
+ * also the keep-alive idle timeout. LATCHKEY_MAX_CONNECTIONS and
+ * LATCHKEY_REQUEST_TIMEOUT_MS override the defaults (tests use short ones). */
+#define LK_MAX_CONNECTIONS 10000
+#define LK_REQUEST_TIMEOUT_MS 10000
+#define LK_FD_RESERVE 64 /* descriptors kept for stores, listeners, logs */
 
 typedef struct lk_server lk_server;
 
@@ -53,7 +62,9 @@ struct lk_loop {
     h2o_multithread_receiver_t done_rx;
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
-    size_t pending; /* deferred jobs not yet back */
+    size_t pending;    /* deferred jobs not yet back */
+    size_t loglen;     /* bytes waiting in logbuf */
+    char logbuf[LK_LOG_BATCH];
 };
 
 typedef struct lk_worker {
@@ -78,6 +89,8 @@ struct lk_server {
     size_t qlen;
     int qstop;
     atomic_int stopping;
+    atomic_int nconns; /* open client connections, all loops */
+    int max_conns;
 };
 
 struct lk_job_anchor {
@@ -140,6 +153,29 @@ static int open_listener(lk_server *srv, int reuseport)
     return fd;
 }
 
+/* --- access log ------------------------------------------------------------ */
+
+static void log_flush(lk_loop *lp)
+{
+    size_t off = 0;
+    while (off < lp->loglen) {
+        ssize_t w = write(STDERR_FILENO, lp->logbuf + off, lp->loglen - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break; /* nowhere to log: drop rather than block the loop */
+        off += (size_t)w;
+    }
+    lp->loglen = 0;
+}
+
+void lk_http_log(h2o_req_t *req, const char *line, size_t n)
+{
+    lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (n > sizeof(lp->logbuf)) n = sizeof(lp->logbuf);
+    if (lp->loglen + n > sizeof(lp->logbuf)) log_flush(lp);
+    memcpy(lp->logbuf + lp->loglen, line, n);
+    lp->loglen += n;
+}
+
 /* --- request dispatch ------------------------------------------------------ */
 
 static void client_addr(lk_req *r)
@@ -173,16 +209,20 @@ static int authenticate(lk_req *r)
         if (a.len > LK_AUTH_HEADER_MAX)
             return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "Authorization header too long");
         if (a.len < 7 || strncasecmp(a.base, "Bearer ", 7) != 0)
-            return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "expected Authorization: Bearer <token>");
+            return lk_err_set(&r->err, LK_EUNAUTHENTICATED,
+                              "expected Authorization: Bearer <token>");
         size_t s = 7, e = a.len;
-        while (s < e && a.base[s] == ' ') s++;
-        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t')) e--;
+        while (s < e && a.base[s] == ' ')
+            s++;
+        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t'))
+            e--;
         client_addr(r);
         return lk_svc_auth_bearer(r->svc, a.base + s, e - s, r->client, &r->principal);
     }
     const char *cv;
     size_t cn;
-    if (!lk_req_session_cookie(req, &cv, &cn)) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
+    if (!lk_req_session_cookie(req, &cv, &cn))
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
     int rc = lk_svc_auth_session(r->svc, cv, cn, &r->principal);
     if (rc != 0) return rc;
     r->by_cookie = true;
@@ -217,10 +257,50 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
     return 0;
 }
 
+/* Two Content-Lengths, or Content-Length with Transfer-Encoding, or two
+ * Transfer-Encodings: peers may disagree on where the body ends (request
+ * smuggling; RFC 7230 3.3.3 says 400 and close). h2o 2.2 keeps neither
+ * header in req->headers (it silently lets Transfer-Encoding win and the
+ * first Content-Length win), so this reads the request's raw header block:
+ * for HTTP/1 h2o keeps the request being handled at the start of the
+ * socket's input buffer until the response is done. Only requests with a
+ * body have either header; if the buffer does not start with this
+ * request's method the check is skipped (never a false refusal). */
+static int ambiguous_framing(h2o_req_t *req)
+{
+    if (req->entity.base == NULL || req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL) return 0;
+    const char *p = sock->input->bytes;
+    size_t n = sock->input->size;
+    h2o_iovec_t m = req->input.method;
+    if (n <= m.len || memcmp(p, m.base, m.len) != 0 || p[m.len] != ' ') return 0;
+    int ncl = 0, nte = 0;
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(p + i, '\n', n - i);
+        if (nl == NULL) break;
+        size_t ls = (size_t)(nl - p) + 1; /* start of the next line */
+        if (ls >= n || p[ls] == '\r' || p[ls] == '\n') break; /* end of the header block */
+        size_t rest = n - ls;
+        if (rest > 15 && strncasecmp(p + ls, "content-length:", 15) == 0) ncl++;
+        if (rest > 18 && strncasecmp(p + ls, "transfer-encoding:", 18) == 0) nte++;
+        i = ls;
+    }
+    return ncl > 1 || nte > 1 || (ncl > 0 && nte > 0);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (ambiguous_framing(req)) {
+        lk_reply_log(req, 400);
+        h2o_send_error_400(req, "Bad Request", "conflicting Content-Length / Transfer-Encoding",
+                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        return 0;
+    }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
     if (!lk_router_is_api(path, plen)) return serve_static(req, path, plen);
@@ -236,13 +316,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r.principal.kind = LK_PRINCIPAL_NONE;
 
     switch (lk_router_match(req->method.base, req->method.len, path, plen, &r.m)) {
-    case LK_ROUTE_FOUND: break;
-    case LK_ROUTE_METHOD: lk_reply_method(req, r.m.allow); return 0;
+    case LK_ROUTE_FOUND:
+        break;
+    case LK_ROUTE_METHOD:
+        lk_reply_method(req, r.m.allow);
+        return 0;
     case LK_ROUTE_BAD_PATH:
         lk_reply_error(req, LK_ENOT_FOUND, NULL);
         return 0;
     case LK_ROUTE_NOT_FOUND:
-    default: lk_reply_error(req, LK_ENOT_FOUND, NULL); return 0;
+    default:
+        lk_reply_error(req, LK_ENOT_FOUND, NULL);
+        return 0;
     }
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = authenticate(&r);
@@ -268,8 +353,7 @@ static void on_anchor_dispose(void *p)
 int lk_http_defer(lk_req *r, lk_job *j)
 {
     lk_server *srv = r->loop->srv;
-    struct lk_job_anchor *a =
-        h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
+    struct lk_job_anchor *a = h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
     a->job = j;
     j->req = r->req;
     j->anchor = a;
@@ -315,7 +399,8 @@ static void *worker_main(void *arg)
     lk_server *srv = w->srv;
     for (;;) {
         pthread_mutex_lock(&srv->qmu);
-        while (srv->qhead == NULL && !srv->qstop) pthread_cond_wait(&srv->qcv, &srv->qmu);
+        while (srv->qhead == NULL && !srv->qstop)
+            pthread_cond_wait(&srv->qcv, &srv->qmu);
         lk_job *j = srv->qhead;
         if (j == NULL) {
             pthread_mutex_unlock(&srv->qmu);
@@ -337,15 +422,58 @@ static void *worker_main(void *arg)
 
 /* --- loops ------------------------------------------------------------------- */
 
+static void on_conn_close(void *data)
+{
+    lk_server *srv = data;
+    atomic_fetch_sub(&srv->nconns, 1);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL) return;
     lk_loop *lp = listener->data;
+    lk_server *srv = lp->srv;
     for (int i = 0; i < 16; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns) {
+            atomic_fetch_sub(&srv->nconns, 1);
+            h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
+            continue;
+        }
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = srv;
         h2o_accept(&lp->accept, sock);
     }
+}
+
+/* A positive integer from the environment, else def. */
+static long env_long(const char *name, long def, long max)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end == '\0' && n > 0 && n <= max) ? n : def;
+}
+
+/* Raise the descriptor limit to the hard limit and cap the connection
+ * count below it, so accept() never fails for want of descriptors (h2o
+ * would retry it in a busy loop). */
+static int connection_cap(void)
+{
+    long cap = env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, 1000000);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur - LK_FD_RESERVE < cap)
+            cap = (long)rl.rlim_cur - LK_FD_RESERVE;
+    }
+    return cap < 1 ? 1 : (int)cap;
 }
 
 static void on_flush(h2o_timeout_entry_t *entry)
@@ -361,7 +489,10 @@ static void *loop_main(void *arg)
     lk_loop *lp = arg;
     lk_server *srv = lp->srv;
     h2o_loop_t *loop = lp->ctx.loop;
-    while (!atomic_load(&srv->stopping)) h2o_evloop_run(loop, INT32_MAX);
+    while (!atomic_load(&srv->stopping)) {
+        h2o_evloop_run(loop, INT32_MAX);
+        if (lp->loglen) log_flush(lp);
+    }
 
     /* Stop accepting; connections already accepted keep being served. */
     h2o_socket_read_stop(lp->listener);
@@ -375,6 +506,7 @@ static void *loop_main(void *arg)
     int quiet = 0;
     while (quiet < LK_SHUTDOWN_QUIET_ROUNDS && h2o_now(loop) < deadline) {
         h2o_evloop_run(loop, 10);
+        if (lp->loglen) log_flush(lp);
         quiet = lp->pending > 0 ? 0 : quiet + 1;
     }
     if (lk_usage_flush(lp->usage, lp->st) != 0)
@@ -401,8 +533,7 @@ static int migrate_schema(lk_server *srv)
     if (open_store(srv, &st) != 0) return -1;
     int rc = st->ops->migrate(st);
     if (rc == 0) rc = st->ops->ping(st);
-    if (rc != 0)
-        fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
+    if (rc != 0) fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
     lk_store_close(st);
     return rc == 0 ? 0 : -1;
 }
@@ -451,11 +582,17 @@ int lk_http_run(const lk_http_config *cfg)
     srv->conf.server_name = h2o_iovec_init(H2O_STRLIT("latchkey"));
     srv->conf.max_request_entity_size = LK_H2O_ENTITY_MAX;
     srv->conf.http1.upgrade_to_http2 = 0;
+    srv->conf.http1.req_timeout =
+        (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS", LK_REQUEST_TIMEOUT_MS, 3600000);
+    srv->conf.http2.idle_timeout = srv->conf.http1.req_timeout;
+    srv->max_conns = connection_cap();
+    atomic_init(&srv->nconns, 0);
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pc, sizeof(*handler));
     handler->on_req = on_req;
+    lk_reply_install_fallback(host);
 
     for (int i = 0; i < srv->nloops; i++) {
         lk_loop *lp = &srv->loops[i];
@@ -493,8 +630,8 @@ int lk_http_run(const lk_http_config *cfg)
     for (; started_loops < srv->nloops; started_loops++)
         h2o_multithread_create_thread(&srv->loops[started_loops].tid, NULL, loop_main,
                                       &srv->loops[started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen,
-            srv->nloops, srv->nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen, srv->nloops,
+            srv->nworkers);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
@@ -506,14 +643,17 @@ out:
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < started_loops; i++)
         h2o_multithread_send_message(&srv->loops[i].done_rx, NULL); /* wake it */
-    for (int i = 0; i < started_loops; i++) pthread_join(srv->loops[i].tid, NULL);
+    for (int i = 0; i < started_loops; i++)
+        pthread_join(srv->loops[i].tid, NULL);
     pthread_mutex_lock(&srv->qmu);
     srv->qstop = 1;
     pthread_cond_broadcast(&srv->qcv);
     pthread_mutex_unlock(&srv->qmu);
-    for (int i = 0; i < started_workers; i++) pthread_join(srv->workers[i].tid, NULL);
+    for (int i = 0; i < started_workers; i++)
+        pthread_join(srv->workers[i].tid, NULL);
     if (srv->workers)
-        for (int i = 0; i < srv->nworkers; i++) lk_store_close(srv->workers[i].st);
+        for (int i = 0; i < srv->nworkers; i++)
+            lk_store_close(srv->workers[i].st);
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {
             lk_loop *lp = &srv->loops[i];

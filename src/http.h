@@ -47,6 +47,13 @@ typedef struct lk_http_config {
  * failure prints one line to stderr and returns non-zero. */
 int lk_http_run(const lk_http_config *cfg);
 
+/* Queue one access-log line (ending in '\n') for stderr. Lines are
+ * buffered per loop thread and written whole, in batches of at most
+ * LK_LOG_BATCH bytes (<= PIPE_BUF, so lines from different threads never
+ * interleave), after each event-loop iteration. Loop threads only. */
+#define LK_LOG_BATCH 4096
+void lk_http_log(h2o_req_t *req, const char *line, size_t n);
+
 /* --- deferred work ------------------------------------------------------ */
 typedef struct lk_job lk_job;
 struct lk_job_anchor;

@@ -44,12 +44,14 @@ static void usage(FILE *f)
           "                 [--threads N] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
-          "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default 127.0.0.1:8080)\n"
+          "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
+          "127.0.0.1:8080)\n"
           "  --database URL        sqlite:PATH or postgresql://... (env LATCHKEY_DATABASE_URL;\n"
           "                        default sqlite:latchkey.db)\n"
           "  --signup open|closed  whether POST /v1/auth/signup accepts new users\n"
           "                        (env LATCHKEY_SIGNUP; default open)\n"
-          "  --threads N           event-loop threads (env LATCHKEY_THREADS; default: number of CPUs)\n"
+          "  --threads N           event-loop threads (env LATCHKEY_THREADS; default: number of "
+          "CPUs)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -129,10 +131,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "latchkeyd: %s needs a value (see --help)\n", a);
             return 2;
         }
-        if (FLAG("--listen")) listen = val;
-        else if (FLAG("--database")) db = val;
-        else if (FLAG("--signup")) signup = val;
-        else threads = val;
+        if (FLAG("--listen"))
+            listen = val;
+        else if (FLAG("--database"))
+            db = val;
+        else if (FLAG("--signup"))
+            signup = val;
+        else
+            threads = val;
 #undef FLAG
     }
 

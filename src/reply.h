@@ -37,13 +37,13 @@ typedef struct lk_loop lk_loop;
 
 struct lk_req {
     h2o_req_t *req;
-    lk_loop *loop;          /* the event-loop thread serving it */
-    lk_svc *svc;            /* that thread's service handle */
-    lk_route_match m;       /* route and validated path params */
-    lk_principal principal; /* filled unless the route is public */
-    bool by_cookie;         /* authenticated by the session cookie */
+    lk_loop *loop;               /* the event-loop thread serving it */
+    lk_svc *svc;                 /* that thread's service handle */
+    lk_route_match m;            /* route and validated path params */
+    lk_principal principal;      /* filled unless the route is public */
+    bool by_cookie;              /* authenticated by the session cookie */
     char client[LK_CLIENT_SIZE]; /* peer address, for rate limits */
-    lk_err err;             /* errors raised by the HTTP layer itself */
+    lk_err err;                  /* errors raised by the HTTP layer itself */
 };
 
 /* --- input ------------------------------------------------------------- */
@@ -53,10 +53,13 @@ struct lk_req {
  * LK_EINVALID_JSON. */
 int lk_req_json(lk_req *r, json_t **out);
 
-/* A string field of obj. Absent or null: *s = NULL (LK_EVALIDATION
- * "is required" if required). Not a string: LK_EVALIDATION with the field.
- * *s points into obj (valid while obj lives). */
-int lk_req_str(lk_req *r, json_t *obj, const char *field, bool required, const char **s,
+/* A string field of obj. flags: LK_FIELD_REQUIRED (absent → LK_EVALIDATION
+ * "is required"), LK_FIELD_NULLABLE (null is taken as absent; without it,
+ * null is a wrong type). Absent: *s = NULL. Not a string: LK_EVALIDATION
+ * with the field. *s points into obj (valid while obj lives). */
+#define LK_FIELD_REQUIRED 1u
+#define LK_FIELD_NULLABLE 2u
+int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s,
                size_t *n);
 
 /* ?limit= and ?cursor= into l (via lk_svc_parse_page). */
@@ -89,6 +92,11 @@ void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned cha
 /* Error reply picking the details: r->err if it holds code, else
  * r->svc->err if it does, else the default message. */
 void lk_reply_fail(lk_req *r, int code);
+
+/* Rewrite h2o's own 413 (Content-Length over its hard cap, answered before
+ * any handler runs) into the API's JSON error shape. Call once at start-up
+ * for the host. */
+void lk_reply_install_fallback(h2o_hostconf_t *host);
 
 /* One access-log line to stderr. */
 void lk_reply_log(h2o_req_t *req, int status);

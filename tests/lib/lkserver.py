@@ -284,18 +284,20 @@ class Client:
     After login(), state-changing requests carry X-CSRF-Token automatically
     (pass csrf=False to leave it out)."""
 
-    def __init__(self, base_url, token=None, timeout=30):
+    def __init__(self, base_url, token=None, timeout=30, source_address=None):
         u = urllib.parse.urlparse(base_url)
         self.host, self.port = u.hostname, u.port
         self.token = token
         self.timeout = timeout
+        self.source_address = source_address  # e.g. ("127.0.0.2", 0): another client address
         self.cookies = {}
         self.csrf = None
         self._conn = None
 
     def _connection(self):
         if self._conn is None:
-            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                    source_address=self.source_address)
         return self._conn
 
     def close(self):
