@@ -447,6 +447,13 @@ try {
     await page.getByRole('navigation', { name: 'Organization settings' }).getByRole('link', { name: 'Personal Access Keys' }).click();
     await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     assert.match(page.url(), /\/settings\/personal-keys$/);
+    assert.equal(await page.title(), `Personal Access Keys · ${orgName} · latchkey`);
+    // Back and forward move between tabs inside the page; focus lands on the heading.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
   });
 
   if (orgId) await keyLifecycle(alice, { kind: 'personal', orgId, label: 'personal key' });
