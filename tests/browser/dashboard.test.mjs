@@ -489,6 +489,7 @@ try {
     assert.equal((await keyRow(page, 'order first').locator('td[data-label="Expires"]').textContent()).trim(), 'Never');
     const created = await keyRow(page, 'order first').locator('td[data-label="Created"] time').getAttribute('datetime');
     assert.ok(Math.abs(Date.parse(created) - Date.now()) < 10 * 60000, 'created date is now');
+    assert.equal((await keyRow(page, 'order first').locator('.by').textContent()).trim(), 'by you');
     await shot(page, 'org-keys-list-1280');
     assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the keys page');
   });
@@ -705,6 +706,7 @@ try {
     await bp.waitForURL(new RegExp(`/orgs/${orgId}/settings/access-keys$`));
     await keyRow(bp, 'order first').waitFor();
     await keyRow(bp, 'order second').waitFor();
+    assert.equal((await keyRow(bp, 'order first').locator('.by').textContent()).trim(), `by ${alice.name}`);
     await bp.getByRole('link', { name: 'Personal Access Keys' }).click();
     await bp.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     await bp.locator('.empty-state').waitFor();
