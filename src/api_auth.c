@@ -13,6 +13,7 @@
 #include "http.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,16 @@ typedef struct auth_job {
     char session[LK_SESSION_TOKEN_SIZE];
     char csrf[LK_CSRF_SIZE];
 } auth_job;
+
+/* A pool block wiped when the request's pool is released. */
+typedef struct secret_block {
+    char data[160];
+} secret_block;
+
+static void secret_dispose(void *p)
+{
+    sodium_memzero(p, sizeof(secret_block));
+}
 
 static void job_free(auth_job *j)
 {
@@ -127,6 +138,9 @@ out:
             sodium_memzero((void *)(uintptr_t)json_string_value(p), json_string_length(p));
         json_decref(body);
     }
+    /* ... and so does the raw body in h2o's input buffer (already parsed;
+     * h2o only needs its length from here on). */
+    if (r->req->entity.base != NULL) sodium_memzero(r->req->entity.base, r->req->entity.len);
     return rc;
 }
 
@@ -162,14 +176,15 @@ static void login_finish(lk_job *jb, h2o_req_t *req)
     auth_job *j = (auth_job *)jb;
     if (req != NULL) {
         if (j->rc == 0) {
-            lk_buf c;
-            lk_buf_init(&c, &req->pool, 160);
-            lk_buf_puts(&c, "latchkey_session=");
-            lk_buf_puts(&c, j->session);
-            lk_buf_puts(&c, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
-            lk_buf_put_int(&c, LK_SESSION_TTL);
-            if (is_tls(req)) lk_buf_puts(&c, "; Secure");
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, c.p, c.len);
+            /* The header value holds the session token: it lives in a
+             * pool block that is wiped when the request is disposed. */
+            secret_block *c = h2o_mem_alloc_shared(&req->pool, sizeof(*c), secret_dispose);
+            int n = snprintf(c->data, sizeof(c->data),
+                             "latchkey_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+                             j->session, LK_SESSION_TTL, is_tls(req) ? "; Secure" : "");
+            if (n < 0 || (size_t)n >= sizeof(c->data)) n = 0;
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, c->data,
+                           (size_t)n);
             lk_buf b;
             lk_buf_init(&b, &req->pool, 320);
             user_and_csrf(&b, &j->user, j->csrf);

@@ -55,11 +55,14 @@ static int key_create(lk_req *r, const char *org_id)
         rc = lk_svc_key_create(r->svc, &r->principal, org_id, name, n, expires_at, &k, token);
     json_decref(body);
     if (rc != 0) return rc;
+    /* 4 KiB holds the largest key record (a 100-character name escaped
+     * at 6 bytes a byte is < 2.5 KiB), so the buffer never grows and
+     * leaves no stale copy of the token behind. */
     lk_buf b;
-    lk_buf_init(&b, &r->req->pool, 640);
+    lk_buf_init(&b, &r->req->pool, 4096);
     lk_json_key(&b, &k, token);
     sodium_memzero(token, sizeof(token));
-    lk_reply_json(r->req, 201, &b);
+    lk_reply_json_secret(r->req, 201, &b);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "http.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -131,6 +132,27 @@ void lk_reply_json(h2o_req_t *req, int status, const lk_buf *b)
 {
     add_api_headers(req);
     send_body(req, status, H2O_STRLIT("application/json"), b->p, b->len);
+}
+
+typedef struct secret_body {
+    size_t len;
+    char data[];
+} secret_body;
+
+static void secret_body_dispose(void *p)
+{
+    secret_body *sb = p;
+    sodium_memzero(sb->data, sb->len);
+}
+
+void lk_reply_json_secret(h2o_req_t *req, int status, lk_buf *b)
+{
+    secret_body *sb = h2o_mem_alloc_shared(&req->pool, sizeof(*sb) + b->len, secret_body_dispose);
+    sb->len = b->len;
+    memcpy(sb->data, b->p, b->len);
+    sodium_memzero(b->p, b->len);
+    add_api_headers(req);
+    send_body(req, status, H2O_STRLIT("application/json"), sb->data, sb->len);
 }
 
 void lk_reply_empty(h2o_req_t *req, int status)

@@ -78,6 +78,10 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn);
 
 /* Send b as the JSON body with this status. */
 void lk_reply_json(h2o_req_t *req, int status, const lk_buf *b);
+/* The same for a body holding a secret (a new key's token): the body is
+ * moved into a pool block that is wiped when the request is disposed, and
+ * b is wiped now. b must not have grown (no stale copies): size it up front. */
+void lk_reply_json_secret(h2o_req_t *req, int status, lk_buf *b);
 /* A status with no body (204). */
 void lk_reply_empty(h2o_req_t *req, int status);
 /* The error response for code; details from e if e->code == code, else the

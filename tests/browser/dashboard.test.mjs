@@ -447,6 +447,13 @@ try {
     await page.getByRole('navigation', { name: 'Organization settings' }).getByRole('link', { name: 'Personal Access Keys' }).click();
     await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     assert.match(page.url(), /\/settings\/personal-keys$/);
+    assert.equal(await page.title(), `Personal Access Keys · ${orgName} · latchkey`);
+    // Back and forward move between tabs inside the page; focus lands on the heading.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
   });
 
   if (orgId) await keyLifecycle(alice, { kind: 'personal', orgId, label: 'personal key' });
@@ -482,8 +489,38 @@ try {
     assert.equal((await keyRow(page, 'order first').locator('td[data-label="Expires"]').textContent()).trim(), 'Never');
     const created = await keyRow(page, 'order first').locator('td[data-label="Created"] time').getAttribute('datetime');
     assert.ok(Math.abs(Date.parse(created) - Date.now()) < 10 * 60000, 'created date is now');
+    assert.equal((await keyRow(page, 'order first').locator('.by').textContent()).trim(), 'by you');
     await shot(page, 'org-keys-list-1280');
     assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the keys page');
+  });
+
+  await test('Copy falls back to selecting the token when the Clipboard API refuses', async () => {
+    const r = await createKeyInModal(page, 'fallback copy');
+    await page.evaluate(() => {
+      navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+    });
+    await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+    try {
+      await r.dialog.getByRole('button', { name: 'Copy' }).click();
+      // Either the legacy copy command worked on the selection ("Copied"),
+      // or the page says how to copy by hand; in both cases the token is selected.
+      await r.dialog.locator('.copy-btn.is-copied, .copy-note.is-warning').first().waitFor();
+      assert.equal(await page.evaluate(() => window.getSelection().toString()), r.token);
+      if (await r.dialog.locator('.copy-note.is-warning').count()) {
+        assert.match(await r.dialog.locator('.copy-note').textContent(), /press Ctrl\+C/);
+      } else {
+        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.token);
+      }
+    } finally {
+      await page.evaluate(() => delete navigator.clipboard.writeText);
+    }
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    await r.dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.getSelection().toString()), '', 'no selection left holding the token');
+    await openRowMenu(page, 'fallback copy');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete key' }).click();
+    await keyRow(page, 'fallback copy').waitFor({ state: 'detached' });
   });
 
   await test('keyboard: the ⋯ menu opens, moves and closes with keys', async () => {
@@ -669,6 +706,7 @@ try {
     await bp.waitForURL(new RegExp(`/orgs/${orgId}/settings/access-keys$`));
     await keyRow(bp, 'order first').waitFor();
     await keyRow(bp, 'order second').waitFor();
+    assert.equal((await keyRow(bp, 'order first').locator('.by').textContent()).trim(), `by ${alice.name}`);
     await bp.getByRole('link', { name: 'Personal Access Keys' }).click();
     await bp.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     await bp.locator('.empty-state').waitFor();
@@ -716,6 +754,16 @@ try {
     await bp.getByLabel('Password').fill(bob.password);
     await bp.getByRole('button', { name: 'Log in' }).click();
     await bp.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    // A 401 while a dialog is open: the dialog goes with the page.
+    await bp.getByRole('link', { name: 'Org Access Keys' }).click();
+    await bp.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const d = bp.getByRole('dialog', { name: 'Create Access Key' });
+    await d.getByLabel('Name').fill('after logout');
+    const csrf2 = (await bob.api('/v1/auth/session')).body.csrf_token;
+    assert.equal((await bob.context.request.post('/v1/auth/logout', { headers: { 'X-CSRF-Token': csrf2 } })).status(), 204);
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await bp.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    assert.equal(await bp.locator('dialog').count(), 0);
   });
 
   await test('log out, and log back in', async () => {

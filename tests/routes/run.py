@@ -8,8 +8,9 @@ tests/routes/run.py — the HTTP layer of latchkeyd, against the real binary.
    Allow, path hygiene, the error shape and its headers, body rules (413,
    415, invalid_json, field types), credentials (Bearer vs cookie, CSRF,
    duplicate/over-long Authorization), the session cookie's attributes,
-   the dashboard's security headers, the access log (no secrets), and a
-   graceful SIGTERM that still answers a request already sent.
+   the dashboard's security headers, h2o's own 413 in the JSON shape, the
+   access log (no secrets), clients hanging up during a deferred login, and
+   a graceful SIGTERM that still answers a request already sent.
 
 Usage: run.py [--backend sqlite|pg]. Last line: RESULT <passed> <failed>.
 """
@@ -328,6 +329,24 @@ def t_sigterm_finishes_inflight_login(ctx):
         assert "stopped" in srv.log_text()
     finally:
         srv.cleanup()
+
+
+@test
+def t_client_gone_during_login(ctx):
+    # Clients that hang up while a worker runs their login: the server drops
+    # the result (no write to a freed request — the sanitizer build checks
+    # that) and keeps serving.
+    body = json.dumps({"email": ctx.email, "password": PASSWORD}).encode()
+    req = (b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", ctx.srv.port), timeout=10)
+        s.sendall(req)
+        s.close()
+    c = lkserver.Client(ctx.url)
+    assert c.get("/healthz").status == 200
+    r = c.post("/v1/auth/login", {"email": ctx.email, "password": PASSWORD})
+    assert r.status == 200, r
 
 
 @test

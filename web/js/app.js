@@ -11,6 +11,7 @@
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
+import { closeAllOverlays } from './ui.js';
 import { state, navigate, setRenderer, loadOrgs, lastOrg, rememberOrg } from './state.js';
 import { orgShell, plainShell, TABS } from './layout.js';
 import { renderLogin, renderSignup } from './views/auth.js';
@@ -52,6 +53,7 @@ function title(parts) {
 // checks ctx.live() and stops touching the page.
 async function render({ focus = false } = {}) {
   const gen = ++generation;
+  closeAllOverlays();
   const live = () => gen === generation;
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const params = new URLSearchParams(location.search);

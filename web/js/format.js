@@ -23,7 +23,7 @@ export function timeEl(iso, { relative = false } = {}) {
 export function relativeText(d, now = Date.now()) {
   const sec = Math.round((d.getTime() - now) / 1000);
   const abs = Math.abs(sec);
-  if (abs < 60) return sec <= 0 ? 'just now' : 'in under a minute';
+  if (abs < 60) return 'just now'; // also absorbs small clock skew between server and browser
   if (abs < 3600) return rel.format(Math.round(sec / 60), 'minute');
   if (abs < 86400) return rel.format(Math.round(sec / 3600), 'hour');
   if (abs < 86400 * 30) return rel.format(Math.round(sec / 86400), 'day');

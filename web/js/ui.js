@@ -24,6 +24,15 @@ function focusables(root) {
 
 // openModal({title, description, body, footer, initialFocus, onClose, danger})
 // → {el, close(), setBusy(bool), body, footer}. body/footer are nodes or arrays.
+const openModals = new Set();
+
+// Close every dialog and menu (on navigation, e.g. a 401 sending the person
+// to /login, or the back button): a dialog must never outlive its page.
+export function closeAllOverlays() {
+  for (const m of Array.from(openModals)) m.close(true);
+  closeOpenMenu(false);
+}
+
 export function openModal({ title, description, body = [], footer = [], initialFocus, onClose, size = 'md' }) {
   const opener = document.activeElement;
   const titleId = nextId('modal-title');
@@ -40,6 +49,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
   );
   let busy = false;
   let closed = false;
+  let restoreFocus = true;
 
   const api = {
     el: dialog,
@@ -50,8 +60,9 @@ export function openModal({ title, description, body = [], footer = [], initialF
       dialog.classList.toggle('is-busy', b);
       closeBtn.disabled = b;
     },
-    close() {
+    close(navigating = false) {
       if (closed) return;
+      restoreFocus = !navigating;
       if (dialog.open) dialog.close();
       finish(); // synchronously: the node (and any token in it) leaves the page now
     },
@@ -63,11 +74,14 @@ export function openModal({ title, description, body = [], footer = [], initialF
   function finish() {
     if (closed) return;
     closed = true;
+    openModals.delete(api);
     dialog.remove();
     try {
       if (onClose) onClose();
     } finally {
-      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      if (!restoreFocus) {
+        /* the page is being replaced; the new page places focus */
+      } else if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
       else {
         const main = document.getElementById('main');
         if (main) main.focus();
@@ -114,6 +128,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
   });
 
   document.body.appendChild(dialog);
+  openModals.add(api);
   dialog.showModal();
   const target = typeof initialFocus === 'function' ? initialFocus() : initialFocus;
   (target || focusables(bodyEl)[0] || focusables(footerEl)[0] || closeBtn).focus();
@@ -306,7 +321,10 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
   const startAt = Math.max(0, items.findIndex((it) => it.current)); // the current choice, else the first
   btn.addEventListener('click', () => (menu.hidden ? open(startAt) : close(true)));
   btn.addEventListener('keydown', (ev) => {
-    if (ev.key === 'ArrowDown') {
+    if (ev.key === 'Escape' && !menu.hidden) {
+      ev.preventDefault();
+      close(true);
+    } else if (ev.key === 'ArrowDown') {
       ev.preventDefault();
       open(startAt);
     } else if (ev.key === 'ArrowUp') {

@@ -31,6 +31,7 @@ export function renderKeys(ctx, kind) {
   const listPath = isOrg ? paths.orgKeys(org.id) : paths.myKeys();
   const keyPath = (id) => (isOrg ? paths.orgKey(org.id, id) : paths.myKey(id));
   let keys = [];
+  let creators = null; // user id → name, for org keys
 
   const createBtn = button('Create Access Key', { kind: 'primary', iconName: 'plus', onClick: () => openCreate() });
   const pageAlert = alertBox();
@@ -45,8 +46,15 @@ export function renderKeys(ctx, kind) {
 
   async function load() {
     try {
-      const data = await listAll(listPath);
+      // Org keys also say who created them: names come from the member list.
+      const [data, people] = await Promise.all([listAll(listPath), isOrg ? listAll(paths.members(org.id)).catch((e) => e) : null]);
       if (!ctx.live()) return;
+      if (people instanceof Error) {
+        if (people.status === 401) return;
+        pageAlert.show(`Couldn’t load the names of the members who created these keys. ${people.human('This organization')}`);
+      } else if (people) {
+        creators = new Map(people.map((m) => [m.user_id, m.name || m.email]));
+      }
       keys = data.sort(byNewest);
       draw();
     } catch (e) {
@@ -77,7 +85,7 @@ export function renderKeys(ctx, kind) {
       { 'data-key-id': k.id },
       h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, k.name)),
       h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted)),
-      h('td', { 'data-label': 'Created' }, timeEl(k.created_at)),
+      h('td', { 'data-label': 'Created' }, h('span', { class: 'created' }, timeEl(k.created_at), creatorLine(k))),
       h('td', { 'data-label': 'Last used' }, k.last_used_at ? timeEl(k.last_used_at, { relative: true }) : h('span', { class: 'muted' }, 'Never used')),
       h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)) : h('span', { class: 'muted' }, 'Never')),
       h(
@@ -92,6 +100,12 @@ export function renderKeys(ctx, kind) {
         }),
       ),
     );
+  }
+
+  function creatorLine(k) {
+    if (!isOrg || !creators || !k.created_by) return null;
+    const who = k.created_by === (ctx.user && ctx.user.id) ? 'you' : creators.get(k.created_by) || 'a former member';
+    return h('span', { class: 'by' }, `by ${who}`);
   }
 
   function emptyState() {

@@ -42,7 +42,7 @@ export function renderMembers(ctx) {
       toast('Member added.');
       await load();
     } catch (e) {
-      if (e.status === 404 && e.code === 'not_found') email.setError('No latchkey account uses this email address. Ask them to sign up first.');
+      if (e.status === 404 && !/organization/i.test(e.message)) email.setError('No latchkey account uses this email address. Ask them to sign up first.');
       else if (e.status === 409) email.setError('This person is already a member.');
       else if (e.status === 400) email.setError(e.human());
       else formAlert.show(e.human('This organization'));
