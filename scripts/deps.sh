@@ -18,6 +18,7 @@ build_pkgs=(gcc make pkg-config meson ninja-build
 test_pkgs=(libcmocka-dev sqlite3 postgresql curl chromium python3
            clang libclang-rt-14-dev procps)
 bench_pkgs=(wrk nginx-light)
+test_pkgs+=(openssl)  # tests/hostile/test_tls.py: a self-signed certificate
 
 want=("${build_pkgs[@]}")
 case "$mode" in

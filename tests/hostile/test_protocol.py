@@ -164,6 +164,39 @@ class Protocol(ServerCase):
         s.close()
         self.assertEqual(buf.count(b"HTTP/1.1 200"), 201)
 
+    def test_pipelined_flood_without_reading(self):
+        # up to 100,000 requests sent, no answer read: the server must not buffer
+        # answers without bound (it reads the next request only after the
+        # previous answer is written)
+        def rss():
+            with open("/proc/%d/status" % self.srv.proc.pid) as f:
+                return next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+        before = rss()
+        s = self.connect(timeout=2)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sent = 0
+        try:
+            for _ in range(1000):
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 100)
+                sent += 100
+        except (socket.timeout, OSError):
+            pass  # the server stopped reading: that is the point
+        self.assert_serving("while a client refuses to read")
+        grown = rss() - before
+        s.close()
+        self.assertGreater(sent, 1000)
+        self.assertLess(grown, 64 * 1024, "RSS grew by %d kB for %d unread answers" % (grown, sent))
+        self.assert_serving()
+
+    def test_expect_continue_too_large(self):
+        s = self.connect()
+        s.sendall(b"POST /v1/auth/signup HTTP/1.1\r\nHost: x\r\n" + JSON +
+                  b"Content-Length: 100000000\r\nExpect: 100-continue\r\n\r\n")
+        buf, _ = recv_all(s, deadline=10)
+        s.close()
+        self.assertTrue(buf.startswith(b"HTTP/1.1 413"), buf[:200])
+        self.assert_serving()
+
     # --- methods, paths, headers --------------------------------------------
     def test_invalid_methods(self):
         for m in (b"FOO", b"get", b"G\x00T", b"GET\x7f", b"A" * 10000, b"CONNECT", b"TRACE",

@@ -5,6 +5,7 @@ a request must arrive whole within it, and an idle keep-alive connection
 is closed after it. Bounds below are generous multiples of it (the tests
 check that the server closes at all, not how fast).
 """
+import os
 import resource
 import socket
 import threading
@@ -15,6 +16,10 @@ from hostile import ServerCase, wait_closed
 
 TIMEOUT_S = 1.5
 CLOSE_WITHIN = 15.0  # 10x the timeout: "closes", not "closes fast"
+# idle connections for test_many_idle_connections: 2,000 in CI; the 10,000
+# of docs/security.md is LK_HOSTILE_IDLE=10000 (the server's cap is raised
+# above it so the check measures responsiveness, not the cap)
+IDLE = int(os.environ.get("LK_HOSTILE_IDLE", "2000"))
 
 
 def raise_nofile(n):
@@ -87,8 +92,15 @@ class Slow(ServerCase):
         self.assertTrue(wait_closed(s, CLOSE_WITHIN), "an idle keep-alive connection stays open")
         s.close()
 
+
+class ManyIdle(ServerCase):
+    """IDLE connections held open at once (the request timeout is long here,
+    so none is cut off while the test runs): the server keeps serving new
+    clients, including a signup (argon2id on a worker) and a write."""
+    ENV = {"LATCHKEY_REQUEST_TIMEOUT_MS": "60000", "LATCHKEY_MAX_CONNECTIONS": str(IDLE + 500)}
+
     def test_many_idle_connections(self):
-        n = 2000
+        n = IDLE
         if raise_nofile(n + 200) < n + 200:
             self.skipTest("RLIMIT_NOFILE too low for %d connections" % n)
         socks = []
@@ -103,6 +115,22 @@ class Slow(ServerCase):
             # a few of them even started a request and stopped
             for s in socks[:200]:
                 s.sendall(b"GET /v1/me HTTP/1.1\r\nHost: x\r\n")
+            # all of them are still open (the server dropped none)
+            still = 0
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    still += 0 if s.recv(1) == b"" else 1
+                except BlockingIOError:
+                    still += 1
+                except OSError:
+                    pass
+                s.setblocking(True)
+            self.assertEqual(still, n, "the server dropped idle connections")
+            # and the server really holds them (accepted, not in the backlog)
+            time.sleep(0.5)
+            held = len(os.listdir("/proc/%d/fd" % self.srv.proc.pid))
+            self.assertGreaterEqual(held, n, "latchkeyd holds only %d descriptors" % held)
             c = lkserver.new_user(self.url)  # argon2id and a write, with 2000 idle sockets
             self.assertEqual(c.get("/v1/me").status, 200)
             self.assert_serving("with %d idle connections" % n)

@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -128,7 +129,7 @@ def redact(tok):
 class Server:
     """One latchkeyd process. db_url=None makes a fresh database."""
 
-    def __init__(self, backend="sqlite", db_url=None, args=(), env=None, port=None):
+    def __init__(self, backend="sqlite", db_url=None, args=(), env=None, port=None, tls=None):
         self.backend = backend
         self.tmpdir = tempfile.mkdtemp(prefix="lk-test-")
         self.own_db = db_url is None
@@ -137,13 +138,16 @@ class Server:
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.port = port or free_port()
+        self.tls = tls  # (cert_file, key_file): serve HTTPS with --tls-cert/--tls-key
+        if tls:
+            self.args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.proc = None
         self.log_path = os.path.join(self.tmpdir, "server.log")
         self._log = None
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
 
     def start(self, wait=True, timeout=15.0):
         self._log = open(self.log_path, "ab")
@@ -160,7 +164,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("latchkeyd exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
             try:
-                r = Client(self.url, timeout=2).get("/healthz")
+                r = Client(self.url, timeout=2, cafile=self.tls[0] if self.tls else None).get("/healthz")
                 if r.status == 200:
                     return
             except OSError:
@@ -284,9 +288,11 @@ class Client:
     After login(), state-changing requests carry X-CSRF-Token automatically
     (pass csrf=False to leave it out)."""
 
-    def __init__(self, base_url, token=None, timeout=30, source_address=None):
+    def __init__(self, base_url, token=None, timeout=30, source_address=None, cafile=None):
         u = urllib.parse.urlparse(base_url)
         self.host, self.port = u.hostname, u.port
+        self.https = u.scheme == "https"
+        self.cafile = cafile  # the CA (or self-signed certificate) to trust for https
         self.token = token
         self.timeout = timeout
         self.source_address = source_address  # e.g. ("127.0.0.2", 0): another client address
@@ -296,8 +302,14 @@ class Client:
 
     def _connection(self):
         if self._conn is None:
-            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
-                                                    source_address=self.source_address)
+            if self.https:
+                ctx = ssl.create_default_context(cafile=self.cafile)
+                self._conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                                         source_address=self.source_address,
+                                                         context=ctx)
+            else:
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                        source_address=self.source_address)
         return self._conn
 
     def close(self):
