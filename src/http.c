@@ -516,12 +516,36 @@ static void *loop_main(void *arg)
 
 /* --- start and stop ------------------------------------------------------------ */
 
+/* The database URL as it may be printed: for scheme://user:password@host/db
+ * the password and the query string (which may hold password=...) are left
+ * out. Writes into out (always NUL-terminated, truncated to n). */
+static void safe_db_url(const char *url, char *out, size_t n)
+{
+    const char *auth = strstr(url, "://");
+    if (auth == NULL) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    auth += 3;
+    size_t alen = strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@') at = p;
+    size_t ulen = 0; /* user name part of the userinfo, without ":password" */
+    if (at != NULL) ulen = strcspn(auth, ":@");
+    const char *host = at ? at + 1 : auth;
+    snprintf(out, n, "%.*s%.*s%s%.*s", (int)(auth - url), url, (int)ulen, auth, at ? "@" : "",
+             (int)strcspn(host, "?"), host);
+}
+
 static int open_store(lk_server *srv, lk_store **st)
 {
     lk_err e;
     lk_err_clear(&e);
     if (lk_store_open(srv->cfg->database_url, st, &e) != 0) {
-        fprintf(stderr, "latchkeyd: cannot open database: %s\n", lk_err_message(&e));
+        char url[256];
+        safe_db_url(srv->cfg->database_url, url, sizeof url);
+        fprintf(stderr, "latchkeyd: cannot open database %s: %s\n", url, lk_err_message(&e));
         return -1;
     }
     return 0;

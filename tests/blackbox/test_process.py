@@ -60,7 +60,17 @@ class Flags(unittest.TestCase):
         self._fails_one_line(["--database"])
 
     def test_unreachable_sqlite(self):
-        self._fails_one_line(["--database", "sqlite:/nonexistent-dir-%d/x.db" % os.getpid()])
+        url = "sqlite:/nonexistent-dir-%d/x.db" % os.getpid()
+        err = self._fails_one_line(["--database", url])
+        self.assertTrue(err.startswith("latchkeyd: cannot open database " + url + ": "), err)
+        self.assertIn("unable to open database file", err)
+
+    def test_database_password_is_not_printed(self):
+        err = self._fails_one_line(
+            ["--database", "postgresql://nobody:Hunter2Secret@127.0.0.1:1/none?password=Qz9Secret"])
+        self.assertTrue(err.startswith("latchkeyd: cannot open database postgresql://nobody@"), err)
+        self.assertNotIn("Hunter2Secret", err)
+        self.assertNotIn("Qz9Secret", err)
 
     def test_unreachable_postgres(self):
         err = self._fails_one_line(["--database", "postgresql://nobody@127.0.0.1:1/none"])
