@@ -5,6 +5,17 @@
  * they share: the h2o global configuration (read-only after start), the
  * rate limiter (has its own mutex), the job queue (srv->qmu) and the
  * `stopping` flag (atomic).
+ *
+ * Shutdown follows h2o's own server: close the listener, then
+ * h2o_context_request_shutdown (from then on h2o's HTTP/1 answers every
+ * newly parsed request with Connection: close; HTTP/2 gets GOAWAY). h2o 2.2
+ * does nothing to idle HTTP/1 connections, so each loop keeps its accepted
+ * sockets on a list and, while draining, half-closes the ones that are idle
+ * (nothing buffered, nothing being written, nothing in the kernel's receive
+ * queue): h2o then reads EOF and closes them itself. A connection whose
+ * request has started arriving (headers or body still coming, handler or
+ * job running, answer being written) is busy and is waited for, up to
+ * LK_SHUTDOWN_WAIT_MS.
  */
 #include "http.h"
 
@@ -63,6 +74,7 @@ struct lk_loop {
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     size_t pending;    /* deferred jobs not yet back */
+    h2o_linklist_t conns; /* lk_conn: this loop's accepted client sockets */
     size_t loglen;     /* bytes waiting in logbuf */
     char logbuf[LK_LOG_BATCH];
 };
@@ -92,6 +104,14 @@ struct lk_server {
     atomic_int nconns; /* open client connections, all loops */
     int max_conns;
 };
+
+/* One accepted client socket (owned by h2o); freed by its on_close. */
+typedef struct lk_conn {
+    h2o_linklist_t link; /* in lk_loop.conns */
+    h2o_socket_t *sock;
+    lk_server *srv;
+    bool half_closed; /* shutdown(2) done while draining */
+} lk_conn;
 
 struct lk_job_anchor {
     lk_job *job; /* NULL once the job has come back */
@@ -424,8 +444,10 @@ static void *worker_main(void *arg)
 
 static void on_conn_close(void *data)
 {
-    lk_server *srv = data;
-    atomic_fetch_sub(&srv->nconns, 1);
+    lk_conn *c = data;
+    atomic_fetch_sub(&c->srv->nconns, 1);
+    h2o_linklist_unlink(&c->link);
+    free(c);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -436,13 +458,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     for (int i = 0; i < 16; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
-        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns) {
+        lk_conn *c = NULL;
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns || (c = malloc(sizeof *c)) == NULL) {
             atomic_fetch_sub(&srv->nconns, 1);
             h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
             continue;
         }
+        *c = (lk_conn){.sock = sock, .srv = srv};
+        h2o_linklist_insert(&lp->conns, &c->link);
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = srv;
+        sock->on_close.data = c;
         h2o_accept(&lp->accept, sock);
     }
 }
@@ -484,6 +509,39 @@ static void on_flush(h2o_timeout_entry_t *entry)
     h2o_timeout_link(lp->ctx.loop, &lp->flush_timeout, &lp->flush_entry);
 }
 
+/* Whether a connection has a request in progress: bytes of it buffered
+ * (h2o keeps an HTTP/1 request in the socket's input until its answer is
+ * sent) or still in the kernel, an answer being written, or HTTP/2 (whose
+ * streams h2o ends itself after GOAWAY). */
+static bool conn_busy(lk_conn *c)
+{
+    h2o_socket_t *sock = c->sock;
+    if ((sock->input != NULL && sock->input->size > 0) || h2o_socket_is_writing(sock)) return true;
+    if (sock->ssl != NULL) {
+        h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(sock);
+        if (proto.len >= 2 && memcmp(proto.base, "h2", 2) == 0) return true;
+    }
+    char b;
+    return recv(h2o_socket_get_fd(sock), &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* One draining round: half-close the idle connections (h2o sees EOF and
+ * closes them), count the busy ones. */
+static size_t drain_conns(lk_loop *lp)
+{
+    size_t busy = 0;
+    for (h2o_linklist_t *n = lp->conns.next; n != &lp->conns; n = n->next) {
+        lk_conn *c = H2O_STRUCT_FROM_MEMBER(lk_conn, link, n);
+        if (conn_busy(c)) {
+            busy++;
+        } else if (!c->half_closed) {
+            (void)shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+            c->half_closed = true;
+        }
+    }
+    return busy;
+}
+
 static void *loop_main(void *arg)
 {
     lk_loop *lp = arg;
@@ -499,15 +557,17 @@ static void *loop_main(void *arg)
     h2o_socket_close(lp->listener);
     lp->listener = NULL;
     h2o_context_request_shutdown(&lp->ctx);
-    /* Drain: serve what is already in flight (requests already read or
-     * sitting in a connection's buffer, deferred jobs) until nothing has
-     * been pending for LK_SHUTDOWN_QUIET_ROUNDS rounds, or the deadline. */
+    /* Drain: close idle connections, finish what is in flight (requests
+     * arriving, read or sitting in a connection's buffer, deferred jobs,
+     * answers being written) until nothing has been busy for
+     * LK_SHUTDOWN_QUIET_ROUNDS rounds, or the deadline. */
     uint64_t deadline = h2o_now(loop) + LK_SHUTDOWN_WAIT_MS;
     int quiet = 0;
     while (quiet < LK_SHUTDOWN_QUIET_ROUNDS && h2o_now(loop) < deadline) {
+        size_t busy = drain_conns(lp);
         h2o_evloop_run(loop, 10);
         if (lp->loglen) log_flush(lp);
-        quiet = lp->pending > 0 ? 0 : quiet + 1;
+        quiet = lp->pending > 0 || busy > 0 ? 0 : quiet + 1;
     }
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
@@ -622,6 +682,7 @@ int lk_http_run(const lk_http_config *cfg)
         lk_loop *lp = &srv->loops[i];
         lp->srv = srv;
         lp->fd = -1;
+        h2o_linklist_init_anchor(&lp->conns);
         if (open_store(srv, &lp->st) != 0) goto out;
         lp->usage = lk_usage_new(LK_USAGE_CAPACITY);
         if (lp->usage == NULL) goto out;
