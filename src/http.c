@@ -316,9 +316,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
     if (ambiguous_framing(req)) {
-        lk_reply_log(req, 400);
-        h2o_send_error_400(req, "Bad Request", "conflicting Content-Length / Transfer-Encoding",
-                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        /* The API's 400 codes are invalid_json and validation_failed; the
+         * body cannot be trusted, so: invalid_json, and close. */
+        lk_err e;
+        lk_err_set(&e, LK_EINVALID_JSON, "malformed HTTP request body framing");
+        req->http1_is_persistent = 0;
+        lk_reply_error(req, LK_EINVALID_JSON, &e);
         return 0;
     }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
