@@ -272,7 +272,7 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
     } else if (!get) {
         lk_reply_method(req, "GET, HEAD");
     } else {
-        lk_reply_asset(req, a->content_type, a->data, a->len);
+        lk_reply_asset(req, a->content_type, a->etag, a->data, a->len);
     }
     return 0;
 }
