@@ -258,13 +258,7 @@ static int authenticate(lk_req *r)
 
 static int serve_static(h2o_req_t *req, const char *path, size_t plen)
 {
-    const lk_asset *a = NULL;
-#ifdef LK_HAVE_STATIC
-    a = lk_static_find(path, plen);
-#else
-    (void)path;
-    (void)plen;
-#endif
+    const lk_asset *a = lk_static_find(path, plen);
     int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
               h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     if (a == NULL) {

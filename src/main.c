@@ -85,12 +85,7 @@ static int parse_threads(const char *v, int *out)
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "migrate-data") == 0) {
-#ifdef LK_HAVE_MIGRATE_DATA
         return lk_migrate_data_main(argc - 1, argv + 1);
-#else
-        fprintf(stderr, "latchkeyd: migrate-data is not built into this binary\n");
-        return 1;
-#endif
     }
 
     const char *listen = getenv("LATCHKEY_LISTEN");

@@ -28,6 +28,19 @@ class Flags(unittest.TestCase):
         for f in ("--listen", "--database", "--signup"):
             self.assertIn(f, out)
 
+    def test_builtin_parts_are_present(self):
+        """The dashboard and migrate-data are always part of latchkeyd."""
+        p = run(["migrate-data", "--help"])
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn("--from", (p.stdout + p.stderr).decode())
+        s = Server(backend=BACKEND).start()
+        try:
+            r = lkserver.Client(s.url).get("/")
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("text/html", r.header("Content-Type") or "")
+        finally:
+            s.cleanup()
+
     def test_version(self):
         p = run(["--version"])
         self.assertEqual(p.returncode, 0, p)
