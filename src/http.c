@@ -74,9 +74,9 @@ struct lk_loop {
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     size_t pending;    /* deferred jobs not yet back */
-    h2o_linklist_t conns; /* lk_conn: this loop's accepted client sockets */
     size_t loglen;     /* bytes waiting in logbuf */
     char logbuf[LK_LOG_BATCH];
+    h2o_linklist_t conns; /* lk_conn: this loop's accepted client sockets */
 };
 
 typedef struct lk_worker {
@@ -456,7 +456,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
         lk_conn *c = NULL;
-        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns || (c = malloc(sizeof *c)) == NULL) {
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns ||
+            (c = malloc(sizeof *c)) == NULL) {
             atomic_fetch_sub(&srv->nconns, 1);
             h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
             continue;

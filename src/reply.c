@@ -229,7 +229,8 @@ static bool etag_matches(h2o_req_t *req, const char *etag)
             while (e > s && (v.base[e - 1] == ' ' || v.base[e - 1] == '\t'))
                 e--;
             if (e - s >= 2 && v.base[s] == 'W' && v.base[s + 1] == '/') s += 2;
-            if ((e - s == 1 && v.base[s] == '*') || (e - s == elen && memcmp(v.base + s, etag, elen) == 0))
+            if ((e - s == 1 && v.base[s] == '*') ||
+                (e - s == elen && memcmp(v.base + s, etag, elen) == 0))
                 return true;
         }
     }
