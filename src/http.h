@@ -23,9 +23,11 @@
  * result is then dropped (and its secrets wiped) instead of written to a
  * freed request.
  *
- * Shutdown (SIGTERM/SIGINT): every loop closes its listen socket, waits for
- * its deferred jobs (bounded), lets queued writes go out, flushes usage;
- * then workers stop, stores close, exit status 0.
+ * Shutdown (SIGTERM/SIGINT): every loop closes its listen socket, closes
+ * its idle keep-alive connections, finishes the requests in flight (those
+ * still arriving, running, deferred, or being written; bounded by
+ * LK_SHUTDOWN_WAIT_MS), flushes usage; then workers stop, stores close,
+ * exit status 0.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H

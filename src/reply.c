@@ -22,6 +22,8 @@ static const char *reason(int status)
         return "Created";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -209,7 +211,34 @@ void lk_reply_method(h2o_req_t *req, const char *allow)
     lk_reply_error(req, LK_EMETHOD, NULL);
 }
 
-void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data, size_t len)
+/* RFC 9110 13.1.2: If-None-Match is "*" or a list of entity tags, compared
+ * weakly (a W/ prefix is ignored). etag is quoted, as sent in ETag. */
+static bool etag_matches(h2o_req_t *req, const char *etag)
+{
+    size_t elen = strlen(etag);
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        size_t p = 0;
+        while (p < v.len) {
+            while (p < v.len && (v.base[p] == ' ' || v.base[p] == '\t' || v.base[p] == ','))
+                p++;
+            size_t s = p;
+            while (p < v.len && v.base[p] != ',')
+                p++;
+            size_t e = p;
+            while (e > s && (v.base[e - 1] == ' ' || v.base[e - 1] == '\t'))
+                e--;
+            if (e - s >= 2 && v.base[s] == 'W' && v.base[s + 1] == '/') s += 2;
+            if ((e - s == 1 && v.base[s] == '*') ||
+                (e - s == elen && memcmp(v.base + s, etag, elen) == 0))
+                return true;
+        }
+    }
+    return false;
+}
+
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const char *etag,
+                    const unsigned char *data, size_t len)
 {
     h2o_headers_t *h = &req->res.headers;
     h2o_add_header_by_str(
@@ -224,6 +253,21 @@ void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned cha
     h2o_add_header_by_str(&req->pool, h, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
     h2o_add_header(&req->pool, h, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+    if (etag != NULL) {
+        h2o_add_header(&req->pool, h, H2O_TOKEN_ETAG, NULL, etag, strlen(etag));
+        if (etag_matches(req, etag)) {
+            /* No body and no Content-Length (it would have to be the 200's:
+             * RFC 9110 8.6); h2o knows a 304 ends after its headers. */
+            static h2o_generator_t generator = {NULL, NULL};
+            req->res.status = 304;
+            req->res.reason = reason(304);
+            req->res.content_length = SIZE_MAX;
+            lk_reply_log(req, 304);
+            h2o_start_response(req, &generator);
+            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+            return;
+        }
+    }
     send_body(req, 200, content_type, strlen(content_type), (const char *)data, len);
 }
 

@@ -89,9 +89,11 @@ void lk_reply_empty(h2o_req_t *req, int status);
 void lk_reply_error(h2o_req_t *req, int code, const lk_err *e);
 /* 405 with Allow. */
 void lk_reply_method(h2o_req_t *req, const char *allow);
-/* A dashboard asset with its type and the dashboard's security headers. */
-void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data,
-                    size_t len);
+/* A dashboard asset with its type and the dashboard's security headers,
+ * Cache-Control: no-cache and, if etag (quoted) is not NULL, ETag; a
+ * request whose If-None-Match matches etag gets 304 without a body. */
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const char *etag,
+                    const unsigned char *data, size_t len);
 
 /* Error reply picking the details: r->err if it holds code, else
  * r->svc->err if it does, else the default message. */

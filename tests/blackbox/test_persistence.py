@@ -253,6 +253,47 @@ class Shutdown(OwnServer):
                                                "/v1/organizations/%s/projects" % org)]
         self.assertIn("in flight", names)
 
+    def test_sigterm_closes_idle_connection_while_request_arrives(self):
+        """While a request is still arriving after SIGTERM, an idle
+        keep-alive connection is closed (EOF) instead of being held open
+        until the drain ends; the arriving request still gets its answer."""
+        import socket
+        h = self.h
+        c = h.user()
+        org = h.make_org(c)["id"]
+        token = h.make_pkey(c)["token"]
+        idle = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        busy = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        try:
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = b""
+            while lkserver._parse_raw_response(first, final=False) is None:
+                chunk = idle.recv(65536)
+                self.assertTrue(chunk, "connection closed before the first answer")
+                first += chunk
+            body = b'{"name": "while idle closes"}'
+            busy.sendall(("POST /v1/organizations/%s/projects HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                          "Content-Length: %d\r\n\r\n" % (org, token, len(body))).encode()
+                         + body[:5])
+            time.sleep(0.2)
+            self.srv.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(idle.recv(65536), b"", "idle connection was not closed")
+            busy.sendall(body[5:])
+            buf = b""
+            while True:
+                chunk = busy.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            idle.close()
+            busy.close()
+        r = lkserver._parse_raw_response(buf, final=True)
+        self.assertIsNotNone(r, "no answer to the request in flight: %r" % buf[:200])
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.srv.proc.wait(20), 0)
+
     def test_sigterm_finishes_running_handlers(self):
         """Logins (argon2id, tens of ms each) sent just before SIGTERM all
         get their answer."""

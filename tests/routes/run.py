@@ -295,6 +295,43 @@ def t_dashboard_headers(ctx):
 
 
 @test
+def t_dashboard_etag_304(ctx):
+    c = lkserver.Client(ctx.url)
+    r = c.get("/")
+    assert r.status == 200, r
+    etag = r.header("ETag")
+    assert etag and re.fullmatch(r'"[0-9a-f]{16}"', etag), r.headers
+    assert r.header("Cache-Control") == "no-cache", r.headers
+    for inm in (etag, 'W/' + etag, '"0000000000000000", ' + etag, "*"):
+        r = c.get("/", headers={"If-None-Match": inm})
+        assert r.status == 304, (inm, r)
+        assert r.body == "", r.body
+        assert r.header("ETag") == etag and r.header("Cache-Control") == "no-cache", r.headers
+    r = c.get("/", headers={"If-None-Match": '"0000000000000000"'})
+    assert r.status == 200 and r.body and r.header("ETag") == etag, r
+    r = c.get("/js/app.js")
+    assert r.status == 200 and r.header("ETag") not in (None, etag), r.headers
+    assert c.get("/js/app.js", headers={"If-None-Match": etag}).status == 200
+    # after a 304 the keep-alive connection still serves the next request
+    s = socket.create_connection(("127.0.0.1", ctx.srv.port), timeout=10)
+    try:
+        s.sendall(("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n"
+                   "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % etag).encode())
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    assert buf.startswith(b"HTTP/1.1 304 "), buf[:200]
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    assert b"content-length" not in head.lower(), head
+    assert rest.startswith(b"HTTP/1.1 200 ") and rest.endswith(b'{"status":"ok"}'), rest[:300]
+
+
+@test
 def t_access_log_has_no_secrets(ctx):
     c = lkserver.Client(ctx.url, token=ctx.token)
     c.get("/v1/whoami?secret=querystring")
