@@ -222,24 +222,45 @@ bench_backend() { # backend url
 
 # ---- the scale test -----------------------------------------------------
 bench_scale() {
-  local url="sqlite:$TMP/scale.db" tc line
+  local url="sqlite:$TMP/scale.db" tc r big small bport sport tk1 tk2
   log "== scale: seeding $SCALE_KEYS keys across $SCALE_ORGS orgs"
   "$SEED" --database "$url" --orgs "$SCALE_ORGS" --keys "$SCALE_KEYS" --projects 10 \
     --sample 1000 --out "$TMP/seed-scale" >"$RES/seed-scale.log" 2>&1 ||
     { cat "$RES/seed-scale.log" >&2; exit 1; }
   # shellcheck disable=SC1090
   . "$TMP/seed-scale.env"
+  tk1=$LK_PERSONAL
   EXTRA[scale_seed_secs]=$LK_SEED_SECS
   EXTRA[scale_db_mib]=$(du -sm "$TMP/scale.db" | cut -f1)
   start_lk "$url" scale
-  EXTRA[idle_rss_scale]=$(rss_kib "$LK_PID" VmRSS)
-  expect 200 GET /v1/whoami "$LK_PERSONAL"
+  big=$LK_PID bport=$LK_PORT
+  EXTRA[idle_rss_scale]=$(rss_kib "$big" VmRSS)
+  expect 200 GET /v1/whoami "$tk1"
+  # The 1,000-key figure to compare with: a fresh 1,000-key database served
+  # at the same time, driven alternately with the 1M one in three rounds
+  # (the load on a shared machine drifts); the best round of each counts.
+  "$SEED" --database "sqlite:$TMP/small.db" --orgs 10 --keys 1000 --projects 10 --sample 20 \
+    --out "$TMP/seed-small" >>"$RES/seed-scale.log" 2>&1
+  # shellcheck disable=SC1090
+  . "$TMP/seed-small.env"
+  tk2=$LK_PERSONAL
+  start_lk "sqlite:$TMP/small.db" small
+  small=$LK_PID sport=$LK_PORT
+  local secs=$(( (DUR + 2) / 3 )) rows1=$TMP/r1 rows2=$TMP/r2
   for tc in $WRKS; do
-    run_wrk 1 "1 whoami, valid personal key" "sqlite-1M" "$tc" "$LK_PORT" /v1/whoami get.lua \
-      LK_TOKEN="$LK_PERSONAL"
+    : >"$rows1"; : >"$rows2"
+    for r in 1 2 3; do
+      DUR=$secs ROWS=$rows1 run_wrk 1 "1 whoami, valid personal key" "sqlite-1M" "$tc" "$bport" \
+        /v1/whoami get.lua LK_TOKEN="$tk1"
+      DUR=$secs ROWS=$rows2 run_wrk 1 "1 whoami, valid personal key" "sqlite-1k" "$tc" "$sport" \
+        /v1/whoami get.lua LK_TOKEN="$tk2"
+    done
+    sort -t$'\t' -k5,5nr "$rows1" | head -1 >>"$ROWS"
+    sort -t$'\t' -k5,5nr "$rows2" | head -1 >>"$ROWS"
   done
-  EXTRA[peak_rss_scale]=$(rss_kib "$LK_PID" VmHWM)
-  stop_pid "$LK_PID"
+  EXTRA[peak_rss_scale]=$(rss_kib "$big" VmHWM)
+  stop_pid "$big"
+  stop_pid "$small"
 }
 
 # ---- run -------------------------------------------------------------------
@@ -271,13 +292,15 @@ table() {
   local sc=${EXTRA[sqlite_commit]:-0}
   echo "latchkey bench $STAMP — $NCPU CPUs ($CPU); latchkeyd, nginx and wrk share these cores;"
   echo "loopback only; ${DUR} s per wrk run; nginx (1 worker, \`return 200\`) measured in the same run."
-  echo "Failed-bearer rate limit raised for the run (LATCHKEY_BEARER_FAIL_LIMIT=$LATCHKEY_BEARER_FAIL_LIMIT)."
+  echo "latchkeyd ${SERVER_ARGS:-with its default --threads (one event loop per CPU)}; failed-bearer rate"
+  echo "limit raised for the run (LATCHKEY_BEARER_FAIL_LIMIT=$LATCHKEY_BEARER_FAIL_LIMIT)."
   echo
   echo "| backend | workload | wrk | req/s | p50 ms | p99 ms | × nginx | × ceiling | target | met |"
   echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
   local rl=" "
   for b in $BACKENDS; do [ -z "${EXTRA[rl_$b]:-}" ] || rl="$rl$b "; done
   awk -F'\t' -v sc="$sc" -v rl="$rl" '
+    FNR == NR { if ($1 == "sqlite-1k") k1[$4] = $5; next }
     function ngx(w) { return (w in ng) ? ng[w] : 0 }
     $1 == "nginx" { ng[$4] = $5 }
     {
@@ -289,16 +312,23 @@ table() {
       if (id == 1 && be == "pg")     { target = "≥ 0.15 × nginx"; met = (nx >= 0.15) ? "yes" : "NO" }
       if (id == 2 && be == "sqlite") { target = "≥ 0.60 × nginx"; met = (nx >= 0.6) ? "yes" : "NO" }
       if (id == 3 && be == "sqlite") { target = "≥ 0.45 × nginx"; met = (nx >= 0.45) ? "yes" : "NO" }
-      if (id == 4) {
+      if (id == 4 && be == "sqlite") {
         ceil = sc > 0 ? rps / sc : 0
-        if (be == "sqlite") { target = sprintf("≥ 0.5 × raw SQLite FULL commit (%d/s)", sc); met = (ceil >= 0.5) ? "yes" : "NO" }
+        target = sprintf("≥ 0.5 × raw SQLite FULL commit (%d/s)", sc); met = (ceil >= 0.5) ? "yes" : "NO"
       }
+      if (id == 4 && be != "sqlite") ceil = -1
       if (b == "nginx") { ceil = 1 }
-      if (b == "sqlite-1M") { target = "within 10% of 1k-key whoami"; label = label " (1M keys)" }
+      if (b == "sqlite-1k") { target = "(the 1,000-key figure for the scale test)"; label = label " (1k keys, alternating with 1M)" }
+      if (b == "sqlite-1M") {
+        ceil = (w in k1) && k1[w] > 0 ? rps / k1[w] : 0
+        target = "≥ 0.90 × the 1k-key whoami (× ceiling)"; met = (ceil >= 0.9) ? "yes" : "NO"
+        label = label " (1M keys)"
+      }
       note = (non2 > 0 && id != 2) ? sprintf(" [%d non-2xx]", non2) : ""
       if (id == 2 && index(rl, " " b " ")) note = " [RATE-LIMITED: 429s, not 401s]"
-      printf "| %s | %s%s | %s | %.0f | %.3f | %.3f | %.2f | %.2f | %s | %s |\n", b, label, note, w, rps, p50, p99, nx, ceil, target, met
-    }' "$ROWS"
+      cs = ceil < 0 ? "—" : sprintf("%.2f", ceil)
+      printf "| %s | %s%s | %s | %.0f | %.3f | %.3f | %.2f | %s | %s | %s |\n", b, label, note, w, rps, p50, p99, nx, cs, target, met
+    }' "$ROWS" "$ROWS"
   echo
   echo "Raw SQLite single-row INSERT+COMMIT (WAL, synchronous=FULL, same disk): ${EXTRA[sqlite_commit]:-?}/s"
   local b
@@ -316,7 +346,7 @@ table() {
          "latchkeyd peak RSS $(( ${EXTRA[peak_rss_scale]} / 1024 )) MiB (target ≤ 64 MiB)"
     for w in $WRKS; do
       w="-t${w%%:*} -c${w##*:}"
-      r1=$(awk -F'\t' -v w="$w" '$1=="sqlite" && $2==1 && $4==w {print $5}' "$ROWS")
+      r1=$(awk -F'\t' -v w="$w" '$1=="sqlite-1k" && $2==1 && $4==w {print $5}' "$ROWS")
       rm=$(awk -F'\t' -v w="$w" '$1=="sqlite-1M" && $2==1 && $4==w {print $5}' "$ROWS")
       [ -n "$r1" ] && [ -n "$rm" ] &&
         awk -v a="$r1" -v b="$rm" -v w="$w" 'BEGIN{printf "scale: whoami %s: 1M keys %.0f req/s vs 1k keys %.0f req/s = %.2f (target ≥ 0.90)\n", w, b, a, b/a}'

@@ -9,8 +9,9 @@ the server. It writes one C file that defines
     const size_t lk_static_asset_count;
 
 where each lk_asset (src/static.h) holds the URL path ("/js/app.js"), the
-content type chosen from the file's extension, and the bytes as a static
-array. The output depends only on the input bytes, so builds are reproducible.
+content type chosen from the file's extension, the bytes as a static array,
+and a strong ETag (the first 16 hex digits of the bytes' SHA-256) so the
+HTTP layer can answer If-None-Match with 304. The output depends only on the input bytes, so builds are reproducible.
 
 Every file under --root must be one of the inputs, and every input must be
 under --root: a file added to web/ but forgotten in meson.build fails the
@@ -19,6 +20,7 @@ build instead of going missing at run time.
     embed_assets.py --root web --output lk_assets.c web/index.html web/app.css ...
 """
 import argparse
+import hashlib
 import os
 import sys
 
@@ -108,7 +110,8 @@ def main():
     lines.append("const lk_asset lk_static_assets[] = {")
     for i, p in enumerate(paths):
         ctype, data = assets[p]
-        lines.append("    {%s, %s, asset_%d, %d}," % (c_string(p), c_string(ctype), i, len(data)))
+        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
+        lines.append("    {%s, %s, asset_%d, %d, %s}," % (c_string(p), c_string(ctype), i, len(data), c_string(etag)))
     lines.append("};")
     lines.append("const size_t lk_static_asset_count = %d;" % len(paths))
     lines.append("")

@@ -13,6 +13,7 @@
 #include "http.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,16 @@ typedef struct auth_job {
     char csrf[LK_CSRF_SIZE];
 } auth_job;
 
+/* A pool block wiped when the request's pool is released. */
+typedef struct secret_block {
+    char data[160];
+} secret_block;
+
+static void secret_dispose(void *p)
+{
+    sodium_memzero(p, sizeof(secret_block));
+}
+
 static void job_free(auth_job *j)
 {
     sodium_memzero(j, sizeof(*j));
@@ -42,8 +53,8 @@ static void job_free(auth_job *j)
 }
 
 /* Copy a string field into a capped job buffer; too long → validation. */
-static int copy_field(lk_req *r, const char *field, const char *s, size_t n, char *dst,
-                      size_t cap, size_t *len)
+static int copy_field(lk_req *r, const char *field, const char *s, size_t n, char *dst, size_t cap,
+                      size_t *len)
 {
     if (n > cap) return lk_err_field(&r->err, field, "too long");
     if (n) memcpy(dst, s, n);
@@ -101,9 +112,10 @@ static int auth_job_new(lk_req *r, bool with_name, auth_job **out)
     size_t email_n, pw_n, name_n = 0;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    if ((rc = lk_req_str(r, body, "email", true, &email, &email_n)) != 0) goto out;
-    if ((rc = lk_req_str(r, body, "password", true, &pw, &pw_n)) != 0) goto out;
-    if (with_name && (rc = lk_req_str(r, body, "name", true, &name, &name_n)) != 0) goto out;
+    if ((rc = lk_req_str(r, body, "email", LK_FIELD_REQUIRED, &email, &email_n)) != 0) goto out;
+    if ((rc = lk_req_str(r, body, "password", LK_FIELD_REQUIRED, &pw, &pw_n)) != 0) goto out;
+    if (with_name && (rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &name_n)) != 0)
+        goto out;
     j = calloc(1, sizeof(*j));
     if (j == NULL) {
         rc = lk_err_set(&r->err, LK_ENOMEM, NULL);
@@ -112,8 +124,8 @@ static int auth_job_new(lk_req *r, bool with_name, auth_job **out)
     if ((rc = copy_field(r, "email", email, email_n, j->email, EMAIL_COPY_MAX, &j->email_len)) ||
         (rc = copy_field(r, "password", pw, pw_n, j->password, PASSWORD_COPY_MAX,
                          &j->password_len)) ||
-        (rc = copy_field(r, "name", name ? name : "", name_n, j->name, NAME_COPY_MAX,
-                         &j->name_len)))
+        (rc =
+             copy_field(r, "name", name ? name : "", name_n, j->name, NAME_COPY_MAX, &j->name_len)))
         goto out;
     *out = j;
     j = NULL;
@@ -126,6 +138,9 @@ out:
             sodium_memzero((void *)(uintptr_t)json_string_value(p), json_string_length(p));
         json_decref(body);
     }
+    /* ... and so does the raw body in h2o's input buffer (already parsed;
+     * h2o only needs its length from here on). */
+    if (r->req->entity.base != NULL) sodium_memzero(r->req->entity.base, r->req->entity.len);
     return rc;
 }
 
@@ -161,14 +176,15 @@ static void login_finish(lk_job *jb, h2o_req_t *req)
     auth_job *j = (auth_job *)jb;
     if (req != NULL) {
         if (j->rc == 0) {
-            lk_buf c;
-            lk_buf_init(&c, &req->pool, 160);
-            lk_buf_puts(&c, "latchkey_session=");
-            lk_buf_puts(&c, j->session);
-            lk_buf_puts(&c, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
-            lk_buf_put_int(&c, LK_SESSION_TTL);
-            if (is_tls(req)) lk_buf_puts(&c, "; Secure");
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, c.p, c.len);
+            /* The header value holds the session token: it lives in a
+             * pool block that is wiped when the request is disposed. */
+            secret_block *c = h2o_mem_alloc_shared(&req->pool, sizeof(*c), secret_dispose);
+            int n = snprintf(c->data, sizeof(c->data),
+                             "latchkey_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+                             j->session, LK_SESSION_TTL, is_tls(req) ? "; Secure" : "");
+            if (n < 0 || (size_t)n >= sizeof(c->data)) n = 0;
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, c->data,
+                           (size_t)n);
             lk_buf b;
             lk_buf_init(&b, &req->pool, 320);
             user_and_csrf(&b, &j->user, j->csrf);
@@ -211,8 +227,21 @@ int lk_api_logout(lk_req *r)
     const char *v;
     size_t n;
     if (lk_req_session_cookie(r->req, &v, &n)) {
-        int rc = lk_svc_logout(r->svc, v, n);
-        if (rc != 0) return rc;
+        /* A live session is ended only by a request that proves it comes
+         * from the dashboard (X-CSRF-Token): no cross-site logout. A dead
+         * or unknown cookie is simply cleared. */
+        lk_principal p;
+        int rc = lk_svc_auth_session(r->svc, v, n, &p);
+        if (rc == 0) {
+            ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-csrf-token"), -1);
+            h2o_iovec_t c = i == -1 ? h2o_iovec_init("", 0) : r->req->headers.entries[i].value;
+            if (c.len > LK_COOKIE_VALUE_MAX) c.len = 0;
+            if ((rc = lk_svc_check_csrf(r->svc, &p, c.base, c.len)) != 0) return rc;
+            if ((rc = lk_svc_logout(r->svc, v, n)) != 0) return rc;
+        } else if (rc != LK_EUNAUTHENTICATED) {
+            return rc;
+        }
+        lk_err_clear(&r->svc->err);
     }
     h2o_req_t *req = r->req;
     if (is_tls(req))
@@ -220,8 +249,9 @@ int lk_api_logout(lk_req *r)
                        H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; "
                                   "Max-Age=0; Secure"));
     else
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
-                       H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+        h2o_add_header(
+            &req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
+            H2O_STRLIT("latchkey_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
     lk_reply_empty(req, 204);
     return 0;
 }
@@ -230,7 +260,8 @@ int lk_api_session(lk_req *r)
 {
     const char *v;
     size_t n;
-    if (!lk_req_session_cookie(r->req, &v, &n)) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
+    if (!lk_req_session_cookie(r->req, &v, &n))
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
     int rc = lk_svc_auth_session(r->svc, v, n, &r->principal);
     if (rc != 0) return rc;
     lk_user u;
@@ -280,7 +311,7 @@ int lk_api_me_patch(lk_req *r)
     lk_user u;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", true, &name, &n);
+    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
     if (rc == 0) rc = lk_svc_me_rename(r->svc, &r->principal, name, n, &u);
     json_decref(body);
     return rc != 0 ? rc : reply_user(r, &u);

@@ -47,18 +47,22 @@ static int key_create(lk_req *r, const char *org_id)
     char token[LK_TOKEN_SIZE];
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", true, &name, &n);
-    if (rc == 0) rc = lk_req_str(r, body, "expires_at", false, &exp, &en);
+    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
+    if (rc == 0) rc = lk_req_str(r, body, "expires_at", LK_FIELD_NULLABLE, &exp, &en);
     if (rc == 0 && exp != NULL && lk_time_parse(exp, en, &expires_at) != 0)
         rc = lk_err_field(&r->err, "expires_at", "expires_at must be an RFC 3339 time");
-    if (rc == 0) rc = lk_svc_key_create(r->svc, &r->principal, org_id, name, n, expires_at, &k, token);
+    if (rc == 0)
+        rc = lk_svc_key_create(r->svc, &r->principal, org_id, name, n, expires_at, &k, token);
     json_decref(body);
     if (rc != 0) return rc;
+    /* 4 KiB holds the largest key record (a 100-character name escaped
+     * at 6 bytes a byte is < 2.5 KiB), so the buffer never grows and
+     * leaves no stale copy of the token behind. */
     lk_buf b;
-    lk_buf_init(&b, &r->req->pool, 640);
+    lk_buf_init(&b, &r->req->pool, 4096);
     lk_json_key(&b, &k, token);
     sodium_memzero(token, sizeof(token));
-    lk_reply_json(r->req, 201, &b);
+    lk_reply_json_secret(r->req, 201, &b);
     return 0;
 }
 
@@ -70,7 +74,7 @@ static int key_rename(lk_req *r, const char *org_id, const char *key_id)
     lk_key k;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", true, &name, &n);
+    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
     if (rc == 0) rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
     json_decref(body);
     if (rc != 0) return rc;
@@ -89,11 +93,35 @@ static int key_delete(lk_req *r, const char *org_id, const char *key_id)
     return 0;
 }
 
-int lk_api_orgkey_list(lk_req *r) { return key_list(r, r->m.params[0]); }
-int lk_api_orgkey_create(lk_req *r) { return key_create(r, r->m.params[0]); }
-int lk_api_orgkey_patch(lk_req *r) { return key_rename(r, r->m.params[0], r->m.params[1]); }
-int lk_api_orgkey_delete(lk_req *r) { return key_delete(r, r->m.params[0], r->m.params[1]); }
-int lk_api_mykey_list(lk_req *r) { return key_list(r, NULL); }
-int lk_api_mykey_create(lk_req *r) { return key_create(r, NULL); }
-int lk_api_mykey_patch(lk_req *r) { return key_rename(r, NULL, r->m.params[0]); }
-int lk_api_mykey_delete(lk_req *r) { return key_delete(r, NULL, r->m.params[0]); }
+int lk_api_orgkey_list(lk_req *r)
+{
+    return key_list(r, r->m.params[0]);
+}
+int lk_api_orgkey_create(lk_req *r)
+{
+    return key_create(r, r->m.params[0]);
+}
+int lk_api_orgkey_patch(lk_req *r)
+{
+    return key_rename(r, r->m.params[0], r->m.params[1]);
+}
+int lk_api_orgkey_delete(lk_req *r)
+{
+    return key_delete(r, r->m.params[0], r->m.params[1]);
+}
+int lk_api_mykey_list(lk_req *r)
+{
+    return key_list(r, NULL);
+}
+int lk_api_mykey_create(lk_req *r)
+{
+    return key_create(r, NULL);
+}
+int lk_api_mykey_patch(lk_req *r)
+{
+    return key_rename(r, NULL, r->m.params[0]);
+}
+int lk_api_mykey_delete(lk_req *r)
+{
+    return key_delete(r, NULL, r->m.params[0]);
+}

@@ -19,7 +19,7 @@ static int body_name(lk_req *r, json_t **body, const char **name, size_t *n)
 {
     int rc = lk_req_json(r, body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, *body, "name", true, name, n);
+    rc = lk_req_str(r, *body, "name", LK_FIELD_REQUIRED, name, n);
     if (rc != 0) {
         json_decref(*body);
         *body = NULL;
@@ -148,7 +148,8 @@ int lk_api_member_list(lk_req *r)
 {
     list_out o;
     int rc = list_begin(r, &o);
-    if (rc == 0) rc = lk_svc_member_list(r->svc, &r->principal, ORG_ID(r), &o.page, member_cb, &o.l);
+    if (rc == 0)
+        rc = lk_svc_member_list(r->svc, &r->principal, ORG_ID(r), &o.page, member_cb, &o.l);
     return rc != 0 ? rc : list_end(r, &o);
 }
 
@@ -160,7 +161,7 @@ int lk_api_member_add(lk_req *r)
     lk_member m;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "email", true, &email, &n);
+    rc = lk_req_str(r, body, "email", LK_FIELD_REQUIRED, &email, &n);
     if (rc == 0) rc = lk_svc_member_add(r->svc, &r->principal, ORG_ID(r), email, n, &m);
     json_decref(body);
     if (rc != 0) return rc;
@@ -303,8 +304,8 @@ int lk_api_billing_patch(lk_req *r)
     lk_billing bl;
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "plan", false, &plan, &pn);
-    if (rc == 0) rc = lk_req_str(r, body, "billing_email", false, &email, &en);
+    rc = lk_req_str(r, body, "plan", 0, &plan, &pn);
+    if (rc == 0) rc = lk_req_str(r, body, "billing_email", 0, &email, &en);
     if (rc == 0)
         rc = lk_svc_billing_update(r->svc, &r->principal, ORG_ID(r), plan, pn, email, en, &bl);
     json_decref(body);

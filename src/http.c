@@ -5,6 +5,17 @@
  * they share: the h2o global configuration (read-only after start), the
  * rate limiter (has its own mutex), the job queue (srv->qmu) and the
  * `stopping` flag (atomic).
+ *
+ * Shutdown follows h2o's own server: close the listener, then
+ * h2o_context_request_shutdown (from then on h2o's HTTP/1 answers every
+ * newly parsed request with Connection: close; HTTP/2 gets GOAWAY). h2o 2.2
+ * does nothing to idle HTTP/1 connections, so each loop keeps its accepted
+ * sockets on a list and, while draining, half-closes the ones that are idle
+ * (nothing buffered, nothing being written, nothing in the kernel's receive
+ * queue): h2o then reads EOF and closes them itself. A connection whose
+ * request has started arriving (headers or body still coming, handler or
+ * job running, answer being written) is busy and is waited for, up to
+ * LK_SHUTDOWN_WAIT_MS.
  */
 #include "http.h"
 
@@ -62,7 +73,10 @@ struct lk_loop {
     h2o_multithread_receiver_t done_rx;
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
-    size_t pending; /* deferred jobs not yet back */
+    size_t pending;    /* deferred jobs not yet back */
+    size_t loglen;     /* bytes waiting in logbuf */
+    char logbuf[LK_LOG_BATCH];
+    h2o_linklist_t conns; /* lk_conn: this loop's accepted client sockets */
 };
 
 typedef struct lk_worker {
@@ -90,6 +104,14 @@ struct lk_server {
     atomic_int nconns; /* open client connections, all loops */
     int max_conns;
 };
+
+/* One accepted client socket (owned by h2o); freed by its on_close. */
+typedef struct lk_conn {
+    h2o_linklist_t link; /* in lk_loop.conns */
+    h2o_socket_t *sock;
+    lk_server *srv;
+    bool half_closed; /* shutdown(2) done while draining */
+} lk_conn;
 
 struct lk_job_anchor {
     lk_job *job; /* NULL once the job has come back */
@@ -151,6 +173,29 @@ static int open_listener(lk_server *srv, int reuseport)
     return fd;
 }
 
+/* --- access log ------------------------------------------------------------ */
+
+static void log_flush(lk_loop *lp)
+{
+    size_t off = 0;
+    while (off < lp->loglen) {
+        ssize_t w = write(STDERR_FILENO, lp->logbuf + off, lp->loglen - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break; /* nowhere to log: drop rather than block the loop */
+        off += (size_t)w;
+    }
+    lp->loglen = 0;
+}
+
+void lk_http_log(h2o_req_t *req, const char *line, size_t n)
+{
+    lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
+    if (n > sizeof(lp->logbuf)) n = sizeof(lp->logbuf);
+    if (lp->loglen + n > sizeof(lp->logbuf)) log_flush(lp);
+    memcpy(lp->logbuf + lp->loglen, line, n);
+    lp->loglen += n;
+}
+
 /* --- request dispatch ------------------------------------------------------ */
 
 static void client_addr(lk_req *r)
@@ -184,16 +229,20 @@ static int authenticate(lk_req *r)
         if (a.len > LK_AUTH_HEADER_MAX)
             return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "Authorization header too long");
         if (a.len < 7 || strncasecmp(a.base, "Bearer ", 7) != 0)
-            return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "expected Authorization: Bearer <token>");
+            return lk_err_set(&r->err, LK_EUNAUTHENTICATED,
+                              "expected Authorization: Bearer <token>");
         size_t s = 7, e = a.len;
-        while (s < e && a.base[s] == ' ') s++;
-        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t')) e--;
+        while (s < e && a.base[s] == ' ')
+            s++;
+        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t'))
+            e--;
         client_addr(r);
         return lk_svc_auth_bearer(r->svc, a.base + s, e - s, r->client, &r->principal);
     }
     const char *cv;
     size_t cn;
-    if (!lk_req_session_cookie(req, &cv, &cn)) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
+    if (!lk_req_session_cookie(req, &cv, &cn))
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, NULL);
     int rc = lk_svc_auth_session(r->svc, cv, cn, &r->principal);
     if (rc != 0) return rc;
     r->by_cookie = true;
@@ -209,13 +258,7 @@ static int authenticate(lk_req *r)
 
 static int serve_static(h2o_req_t *req, const char *path, size_t plen)
 {
-    const lk_asset *a = NULL;
-#ifdef LK_HAVE_STATIC
-    a = lk_static_find(path, plen);
-#else
-    (void)path;
-    (void)plen;
-#endif
+    const lk_asset *a = lk_static_find(path, plen);
     int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
               h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     if (a == NULL) {
@@ -223,7 +266,7 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
     } else if (!get) {
         lk_reply_method(req, "GET, HEAD");
     } else {
-        lk_reply_asset(req, a->content_type, a->data, a->len);
+        lk_reply_asset(req, a->content_type, a->etag, a->data, a->len);
     }
     return 0;
 }
@@ -267,9 +310,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, ctx, req->conn->ctx);
     if (ambiguous_framing(req)) {
-        lk_reply_log(req, 400);
-        h2o_send_error_400(req, "Bad Request", "conflicting Content-Length / Transfer-Encoding",
-                           H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        /* The API's 400 codes are invalid_json and validation_failed; the
+         * body cannot be trusted, so: invalid_json, and close. */
+        lk_err e;
+        lk_err_set(&e, LK_EINVALID_JSON, "malformed HTTP request body framing");
+        req->http1_is_persistent = 0;
+        lk_reply_error(req, LK_EINVALID_JSON, &e);
         return 0;
     }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
@@ -287,13 +333,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r.principal.kind = LK_PRINCIPAL_NONE;
 
     switch (lk_router_match(req->method.base, req->method.len, path, plen, &r.m)) {
-    case LK_ROUTE_FOUND: break;
-    case LK_ROUTE_METHOD: lk_reply_method(req, r.m.allow); return 0;
+    case LK_ROUTE_FOUND:
+        break;
+    case LK_ROUTE_METHOD:
+        lk_reply_method(req, r.m.allow);
+        return 0;
     case LK_ROUTE_BAD_PATH:
         lk_reply_error(req, LK_ENOT_FOUND, NULL);
         return 0;
     case LK_ROUTE_NOT_FOUND:
-    default: lk_reply_error(req, LK_ENOT_FOUND, NULL); return 0;
+    default:
+        lk_reply_error(req, LK_ENOT_FOUND, NULL);
+        return 0;
     }
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = authenticate(&r);
@@ -319,8 +370,7 @@ static void on_anchor_dispose(void *p)
 int lk_http_defer(lk_req *r, lk_job *j)
 {
     lk_server *srv = r->loop->srv;
-    struct lk_job_anchor *a =
-        h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
+    struct lk_job_anchor *a = h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
     a->job = j;
     j->req = r->req;
     j->anchor = a;
@@ -366,7 +416,8 @@ static void *worker_main(void *arg)
     lk_server *srv = w->srv;
     for (;;) {
         pthread_mutex_lock(&srv->qmu);
-        while (srv->qhead == NULL && !srv->qstop) pthread_cond_wait(&srv->qcv, &srv->qmu);
+        while (srv->qhead == NULL && !srv->qstop)
+            pthread_cond_wait(&srv->qcv, &srv->qmu);
         lk_job *j = srv->qhead;
         if (j == NULL) {
             pthread_mutex_unlock(&srv->qmu);
@@ -390,8 +441,10 @@ static void *worker_main(void *arg)
 
 static void on_conn_close(void *data)
 {
-    lk_server *srv = data;
-    atomic_fetch_sub(&srv->nconns, 1);
+    lk_conn *c = data;
+    atomic_fetch_sub(&c->srv->nconns, 1);
+    h2o_linklist_unlink(&c->link);
+    free(c);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -402,13 +455,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     for (int i = 0; i < 16; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) break;
-        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns) {
+        lk_conn *c = NULL;
+        if (atomic_fetch_add(&srv->nconns, 1) >= srv->max_conns ||
+            (c = malloc(sizeof *c)) == NULL) {
             atomic_fetch_sub(&srv->nconns, 1);
             h2o_socket_close(sock); /* over the cap: refuse, keep serving the others */
             continue;
         }
+        *c = (lk_conn){.sock = sock, .srv = srv};
+        h2o_linklist_insert(&lp->conns, &c->link);
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = srv;
+        sock->on_close.data = c;
         h2o_accept(&lp->accept, sock);
     }
 }
@@ -450,26 +507,65 @@ static void on_flush(h2o_timeout_entry_t *entry)
     h2o_timeout_link(lp->ctx.loop, &lp->flush_timeout, &lp->flush_entry);
 }
 
+/* Whether a connection has a request in progress: bytes of it buffered
+ * (h2o keeps an HTTP/1 request in the socket's input until its answer is
+ * sent) or still in the kernel, an answer being written, or HTTP/2 (whose
+ * streams h2o ends itself after GOAWAY). */
+static bool conn_busy(lk_conn *c)
+{
+    h2o_socket_t *sock = c->sock;
+    if ((sock->input != NULL && sock->input->size > 0) || h2o_socket_is_writing(sock)) return true;
+    if (sock->ssl != NULL) {
+        h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(sock);
+        if (proto.len >= 2 && memcmp(proto.base, "h2", 2) == 0) return true;
+    }
+    char b;
+    return recv(h2o_socket_get_fd(sock), &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* One draining round: half-close the idle connections (h2o sees EOF and
+ * closes them), count the busy ones. */
+static size_t drain_conns(lk_loop *lp)
+{
+    size_t busy = 0;
+    for (h2o_linklist_t *n = lp->conns.next; n != &lp->conns; n = n->next) {
+        lk_conn *c = H2O_STRUCT_FROM_MEMBER(lk_conn, link, n);
+        if (conn_busy(c)) {
+            busy++;
+        } else if (!c->half_closed) {
+            (void)shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+            c->half_closed = true;
+        }
+    }
+    return busy;
+}
+
 static void *loop_main(void *arg)
 {
     lk_loop *lp = arg;
     lk_server *srv = lp->srv;
     h2o_loop_t *loop = lp->ctx.loop;
-    while (!atomic_load(&srv->stopping)) h2o_evloop_run(loop, INT32_MAX);
+    while (!atomic_load(&srv->stopping)) {
+        h2o_evloop_run(loop, INT32_MAX);
+        if (lp->loglen) log_flush(lp);
+    }
 
     /* Stop accepting; connections already accepted keep being served. */
     h2o_socket_read_stop(lp->listener);
     h2o_socket_close(lp->listener);
     lp->listener = NULL;
     h2o_context_request_shutdown(&lp->ctx);
-    /* Drain: serve what is already in flight (requests already read or
-     * sitting in a connection's buffer, deferred jobs) until nothing has
-     * been pending for LK_SHUTDOWN_QUIET_ROUNDS rounds, or the deadline. */
+    /* Drain: close idle connections, finish what is in flight (requests
+     * arriving, read or sitting in a connection's buffer, deferred jobs,
+     * answers being written) until nothing has been busy for
+     * LK_SHUTDOWN_QUIET_ROUNDS rounds, or the deadline. */
     uint64_t deadline = h2o_now(loop) + LK_SHUTDOWN_WAIT_MS;
     int quiet = 0;
     while (quiet < LK_SHUTDOWN_QUIET_ROUNDS && h2o_now(loop) < deadline) {
+        size_t busy = drain_conns(lp);
         h2o_evloop_run(loop, 10);
-        quiet = lp->pending > 0 ? 0 : quiet + 1;
+        if (lp->loglen) log_flush(lp);
+        quiet = lp->pending > 0 || busy > 0 ? 0 : quiet + 1;
     }
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
@@ -478,12 +574,36 @@ static void *loop_main(void *arg)
 
 /* --- start and stop ------------------------------------------------------------ */
 
+/* The database URL as it may be printed: for scheme://user:password@host/db
+ * the password and the query string (which may hold password=...) are left
+ * out. Writes into out (always NUL-terminated, truncated to n). */
+static void safe_db_url(const char *url, char *out, size_t n)
+{
+    const char *auth = strstr(url, "://");
+    if (auth == NULL) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    auth += 3;
+    size_t alen = strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@') at = p;
+    size_t ulen = 0; /* user name part of the userinfo, without ":password" */
+    if (at != NULL) ulen = strcspn(auth, ":@");
+    const char *host = at ? at + 1 : auth;
+    snprintf(out, n, "%.*s%.*s%s%.*s", (int)(auth - url), url, (int)ulen, auth, at ? "@" : "",
+             (int)strcspn(host, "?"), host);
+}
+
 static int open_store(lk_server *srv, lk_store **st)
 {
     lk_err e;
     lk_err_clear(&e);
     if (lk_store_open(srv->cfg->database_url, st, &e) != 0) {
-        fprintf(stderr, "latchkeyd: cannot open database: %s\n", lk_err_message(&e));
+        char url[256];
+        safe_db_url(srv->cfg->database_url, url, sizeof url);
+        fprintf(stderr, "latchkeyd: cannot open database %s: %s\n", url, lk_err_message(&e));
         return -1;
     }
     return 0;
@@ -495,8 +615,7 @@ static int migrate_schema(lk_server *srv)
     if (open_store(srv, &st) != 0) return -1;
     int rc = st->ops->migrate(st);
     if (rc == 0) rc = st->ops->ping(st);
-    if (rc != 0)
-        fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
+    if (rc != 0) fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
     lk_store_close(st);
     return rc == 0 ? 0 : -1;
 }
@@ -555,11 +674,13 @@ int lk_http_run(const lk_http_config *cfg)
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pc, sizeof(*handler));
     handler->on_req = on_req;
+    lk_reply_install_fallback(host);
 
     for (int i = 0; i < srv->nloops; i++) {
         lk_loop *lp = &srv->loops[i];
         lp->srv = srv;
         lp->fd = -1;
+        h2o_linklist_init_anchor(&lp->conns);
         if (open_store(srv, &lp->st) != 0) goto out;
         lp->usage = lk_usage_new(LK_USAGE_CAPACITY);
         if (lp->usage == NULL) goto out;
@@ -592,8 +713,8 @@ int lk_http_run(const lk_http_config *cfg)
     for (; started_loops < srv->nloops; started_loops++)
         h2o_multithread_create_thread(&srv->loops[started_loops].tid, NULL, loop_main,
                                       &srv->loops[started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen,
-            srv->nloops, srv->nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen, srv->nloops,
+            srv->nworkers);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
@@ -605,14 +726,17 @@ out:
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < started_loops; i++)
         h2o_multithread_send_message(&srv->loops[i].done_rx, NULL); /* wake it */
-    for (int i = 0; i < started_loops; i++) pthread_join(srv->loops[i].tid, NULL);
+    for (int i = 0; i < started_loops; i++)
+        pthread_join(srv->loops[i].tid, NULL);
     pthread_mutex_lock(&srv->qmu);
     srv->qstop = 1;
     pthread_cond_broadcast(&srv->qcv);
     pthread_mutex_unlock(&srv->qmu);
-    for (int i = 0; i < started_workers; i++) pthread_join(srv->workers[i].tid, NULL);
+    for (int i = 0; i < started_workers; i++)
+        pthread_join(srv->workers[i].tid, NULL);
     if (srv->workers)
-        for (int i = 0; i < srv->nworkers; i++) lk_store_close(srv->workers[i].st);
+        for (int i = 0; i < srv->nworkers; i++)
+            lk_store_close(srv->workers[i].st);
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {
             lk_loop *lp = &srv->loops[i];

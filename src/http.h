@@ -23,9 +23,11 @@
  * result is then dropped (and its secrets wiped) instead of written to a
  * freed request.
  *
- * Shutdown (SIGTERM/SIGINT): every loop closes its listen socket, waits for
- * its deferred jobs (bounded), lets queued writes go out, flushes usage;
- * then workers stop, stores close, exit status 0.
+ * Shutdown (SIGTERM/SIGINT): every loop closes its listen socket, closes
+ * its idle keep-alive connections, finishes the requests in flight (those
+ * still arriving, running, deferred, or being written; bounded by
+ * LK_SHUTDOWN_WAIT_MS), flushes usage; then workers stop, stores close,
+ * exit status 0.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H
@@ -46,6 +48,13 @@ typedef struct lk_http_config {
 /* Run until SIGTERM/SIGINT. Returns the process exit status; on a start-up
  * failure prints one line to stderr and returns non-zero. */
 int lk_http_run(const lk_http_config *cfg);
+
+/* Queue one access-log line (ending in '\n') for stderr. Lines are
+ * buffered per loop thread and written whole, in batches of at most
+ * LK_LOG_BATCH bytes (<= PIPE_BUF, so lines from different threads never
+ * interleave), after each event-loop iteration. Loop threads only. */
+#define LK_LOG_BATCH 4096
+void lk_http_log(h2o_req_t *req, const char *line, size_t n);
 
 /* --- deferred work ------------------------------------------------------ */
 typedef struct lk_job lk_job;

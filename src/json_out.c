@@ -22,7 +22,8 @@ static void reserve(lk_buf *b, size_t n)
 {
     if (b->len + n <= b->cap) return;
     size_t cap = b->cap * 2;
-    while (cap < b->len + n) cap *= 2;
+    while (cap < b->len + n)
+        cap *= 2;
     char *p = h2o_mem_alloc_pool(b->pool, cap);
     memcpy(p, b->p, b->len);
     b->p = p;
@@ -75,11 +76,21 @@ void lk_buf_put_str(lk_buf *b, const char *s, size_t n)
         size_t el = 2;
         esc[0] = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 typedef struct lk_buf {
-    char *p;              /* bytes written so far (not NUL-terminated) */
+    char *p; /* bytes written so far (not NUL-terminated) */
     size_t len, cap;
     h2o_mem_pool_t *pool; /* owner of p; not owned by the buffer */
 } lk_buf;

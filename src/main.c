@@ -7,16 +7,22 @@
  *   --database URL         LATCHKEY_DATABASE_URL   sqlite:latchkey.db
  *   --signup open|closed   LATCHKEY_SIGNUP         open
  *   --threads N            LATCHKEY_THREADS        number of CPUs (1..256)
+ *   --bearer-fail-limit N  LATCHKEY_BEARER_FAIL_LIMIT  1000 (failed Bearer
+ *                          attempts per client address per minute)
  *   --print-routes         (hidden) print the route table and exit
  *
  * Flags win over the environment. Every failure to start is one line on
- * stderr and exit status 2 (usage) or 1 (anything else).
+ * stderr and exit status 2 (usage) or 1 (anything else). This is the only
+ * place that reads the server's configuration; the layers below get it in
+ * lk_http_config / lk_svc_config.
  */
 #include "http.h"
 #include "migrate_data.h"
 #include "router.h"
 #include "token.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,15 +47,20 @@ const char *__lsan_default_suppressions(void)
 static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
-          "                 [--threads N] [--help] [--version]\n"
+          "                 [--threads N] [--bearer-fail-limit N] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
-          "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default 127.0.0.1:8080)\n"
+          "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
+          "127.0.0.1:8080)\n"
           "  --database URL        sqlite:PATH or postgresql://... (env LATCHKEY_DATABASE_URL;\n"
           "                        default sqlite:latchkey.db)\n"
           "  --signup open|closed  whether POST /v1/auth/signup accepts new users\n"
           "                        (env LATCHKEY_SIGNUP; default open)\n"
-          "  --threads N           event-loop threads (env LATCHKEY_THREADS; default: number of CPUs)\n"
+          "  --threads N           event-loop threads (env LATCHKEY_THREADS; default: number of "
+          "CPUs)\n"
+          "  --bearer-fail-limit N failed Bearer attempts allowed per client address per\n"
+          "                        minute before 429 (env LATCHKEY_BEARER_FAIL_LIMIT;\n"
+          "                        default 1000)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -71,11 +82,13 @@ static int parse_signup(const char *v, bool *open)
     return -1;
 }
 
-static int parse_threads(const char *v, int *out)
+/* A decimal integer in [min, max]; 0 or -1. */
+static int parse_int(const char *v, long min, long max, int *out)
 {
     char *end;
+    errno = 0;
     long n = strtol(v, &end, 10);
-    if (v[0] == '\0' || *end != '\0' || n < 1 || n > 256) return -1;
+    if (v[0] == '\0' || *end != '\0' || errno != 0 || n < min || n > max) return -1;
     *out = (int)n;
     return 0;
 }
@@ -83,18 +96,14 @@ static int parse_threads(const char *v, int *out)
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "migrate-data") == 0) {
-#ifdef LK_HAVE_MIGRATE_DATA
         return lk_migrate_data_main(argc - 1, argv + 1);
-#else
-        fprintf(stderr, "latchkeyd: migrate-data is not built into this binary\n");
-        return 1;
-#endif
     }
 
     const char *listen = getenv("LATCHKEY_LISTEN");
     const char *db = getenv("LATCHKEY_DATABASE_URL");
     const char *signup = getenv("LATCHKEY_SIGNUP");
     const char *threads = getenv("LATCHKEY_THREADS");
+    const char *bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     if (listen == NULL || listen[0] == '\0') listen = "127.0.0.1:8080";
     if (db == NULL || db[0] == '\0') db = "sqlite:latchkey.db";
     if (signup == NULL || signup[0] == '\0') signup = "open";
@@ -117,7 +126,8 @@ int main(int argc, char **argv)
             lk_router_print(stdout);
             return 0;
         }
-        if (!(FLAG("--listen") || FLAG("--database") || FLAG("--signup") || FLAG("--threads"))) {
+        if (!(FLAG("--listen") || FLAG("--database") || FLAG("--signup") || FLAG("--threads") ||
+              FLAG("--bearer-fail-limit"))) {
             fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
             return 2;
         }
@@ -129,26 +139,41 @@ int main(int argc, char **argv)
             fprintf(stderr, "latchkeyd: %s needs a value (see --help)\n", a);
             return 2;
         }
-        if (FLAG("--listen")) listen = val;
-        else if (FLAG("--database")) db = val;
-        else if (FLAG("--signup")) signup = val;
-        else threads = val;
+        if (FLAG("--listen"))
+            listen = val;
+        else if (FLAG("--database"))
+            db = val;
+        else if (FLAG("--signup"))
+            signup = val;
+        else if (FLAG("--threads"))
+            threads = val;
+        else
+            bearer_limit = val;
 #undef FLAG
     }
 
     lk_http_config cfg = {.listen = listen, .database_url = db};
+    lk_svc_config_init(&cfg.svc);
     if (parse_signup(signup, &cfg.svc.signup_open) != 0) {
         fprintf(stderr, "latchkeyd: --signup must be 'open' or 'closed', not '%s'\n", signup);
         return 2;
     }
     if (threads != NULL && threads[0] != '\0') {
-        if (parse_threads(threads, &cfg.threads) != 0) {
+        if (parse_int(threads, 1, 256, &cfg.threads) != 0) {
             fprintf(stderr, "latchkeyd: --threads must be a number from 1 to 256\n");
             return 2;
         }
     } else {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.threads = n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+    }
+    if (bearer_limit != NULL && bearer_limit[0] != '\0' &&
+        parse_int(bearer_limit, 1, INT_MAX, &cfg.svc.bearer_per_client.max_failures) != 0) {
+        fprintf(stderr,
+                "latchkeyd: --bearer-fail-limit (LATCHKEY_BEARER_FAIL_LIMIT) must be a number from "
+                "1 to %d\n",
+                INT_MAX);
+        return 2;
     }
     if (listen[0] == '\0' || db[0] == '\0') {
         fprintf(stderr, "latchkeyd: --listen and --database must not be empty\n");

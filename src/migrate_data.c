@@ -42,14 +42,22 @@ typedef struct md_copy {
 static const char *kind_name(int kind)
 {
     switch (kind) {
-    case LK_REC_USER: return "users";
-    case LK_REC_ORG: return "organizations";
-    case LK_REC_MEMBER: return "memberships";
-    case LK_REC_PROJECT: return "projects";
-    case LK_REC_ENV: return "environments";
-    case LK_REC_BILLING: return "billing records";
-    case LK_REC_KEY: return "access keys";
-    default: return "records";
+    case LK_REC_USER:
+        return "users";
+    case LK_REC_ORG:
+        return "organizations";
+    case LK_REC_MEMBER:
+        return "memberships";
+    case LK_REC_PROJECT:
+        return "projects";
+    case LK_REC_ENV:
+        return "environments";
+    case LK_REC_BILLING:
+        return "billing records";
+    case LK_REC_KEY:
+        return "access keys";
+    default:
+        return "records";
     }
 }
 
@@ -194,14 +202,16 @@ int lk_migrate_data_main(int argc, char **argv)
                     "nothing was copied\n",
                     kind_name(c.failed_kind), lk_err_message(&dst->err), lk_err_name(rc));
         else
-            fprintf(stderr, "latchkeyd migrate-data: reading the source failed: %s; "
+            fprintf(stderr,
+                    "latchkeyd migrate-data: reading the source failed: %s; "
                     "nothing was copied\n",
                     lk_err_message(&src->err));
         dst->ops->rollback(dst);
         goto out;
     }
     if (dst->ops->commit(dst)) {
-        fprintf(stderr, "latchkeyd migrate-data: commit on the target failed: %s; "
+        fprintf(stderr,
+                "latchkeyd migrate-data: commit on the target failed: %s; "
                 "nothing was copied\n",
                 lk_err_message(&dst->err));
         goto out;

@@ -5,6 +5,9 @@
  */
 #include "reply.h"
 
+#include "http.h"
+
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,21 +16,51 @@
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "OK";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "OK";
     }
+}
+
+/* Append the decimal digits of v (>= 0). */
+static size_t put_uint(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
 }
 
 void lk_reply_log(h2o_req_t *req, int status)
@@ -39,19 +72,35 @@ void lk_reply_log(h2o_req_t *req, int status)
         us = ((int64_t)now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000 +
              (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
     if (us < 0) us = 0;
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    /* method(16) path(200) status duration: fits easily in 300 bytes */
+    char line[320];
+    size_t n = 0;
+    h2o_iovec_t method = req->input.method, path = req->input.path;
+    size_t mlen = method.len > 16 ? 16 : method.len;
+    size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : path.len;
     if (plen > 200) plen = 200; /* a log line has a cap too */
-    int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
-    /* The path is printed with %.*s; bytes outside printable ASCII become
-     * '?' so a request cannot forge log lines. */
-    char path[201];
-    for (size_t i = 0; i < plen; i++) {
-        unsigned char c = (unsigned char)req->path.base[i];
-        path[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    /* Bytes outside printable ASCII become '?': a request cannot forge log
+     * lines. The query string is never logged (it could carry anything). */
+    for (size_t i = 0; i < mlen; i++) {
+        unsigned char c = (unsigned char)method.base[i];
+        line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
-    path[plen] = '\0';
-    fprintf(stderr, "%.*s %s %d %lld.%03lldms\n", mlen, req->method.base, path, status,
-            (long long)(us / 1000), (long long)(us % 1000));
+    line[n++] = ' ';
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char c = (unsigned char)path.base[i];
+        line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    line[n++] = ' ';
+    n += put_uint(line + n, (uint64_t)(status > 0 ? status : 0));
+    line[n++] = ' ';
+    n += put_uint(line + n, (uint64_t)(us / 1000));
+    line[n++] = '.';
+    line[n++] = (char)('0' + (us % 1000) / 100);
+    line[n++] = (char)('0' + (us % 100) / 10);
+    line[n++] = (char)('0' + us % 10);
+    memcpy(line + n, "ms\n", 3);
+    n += 3;
+    lk_http_log(req, line, n);
 }
 
 static void add_api_headers(h2o_req_t *req)
@@ -85,6 +134,27 @@ void lk_reply_json(h2o_req_t *req, int status, const lk_buf *b)
 {
     add_api_headers(req);
     send_body(req, status, H2O_STRLIT("application/json"), b->p, b->len);
+}
+
+typedef struct secret_body {
+    size_t len;
+    char data[];
+} secret_body;
+
+static void secret_body_dispose(void *p)
+{
+    secret_body *sb = p;
+    sodium_memzero(sb->data, sb->len);
+}
+
+void lk_reply_json_secret(h2o_req_t *req, int status, lk_buf *b)
+{
+    secret_body *sb = h2o_mem_alloc_shared(&req->pool, sizeof(*sb) + b->len, secret_body_dispose);
+    sb->len = b->len;
+    memcpy(sb->data, b->p, b->len);
+    sodium_memzero(b->p, b->len);
+    add_api_headers(req);
+    send_body(req, status, H2O_STRLIT("application/json"), sb->data, sb->len);
 }
 
 void lk_reply_empty(h2o_req_t *req, int status)
@@ -141,8 +211,34 @@ void lk_reply_method(h2o_req_t *req, const char *allow)
     lk_reply_error(req, LK_EMETHOD, NULL);
 }
 
-void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data,
-                    size_t len)
+/* RFC 9110 13.1.2: If-None-Match is "*" or a list of entity tags, compared
+ * weakly (a W/ prefix is ignored). etag is quoted, as sent in ETag. */
+static bool etag_matches(h2o_req_t *req, const char *etag)
+{
+    size_t elen = strlen(etag);
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        size_t p = 0;
+        while (p < v.len) {
+            while (p < v.len && (v.base[p] == ' ' || v.base[p] == '\t' || v.base[p] == ','))
+                p++;
+            size_t s = p;
+            while (p < v.len && v.base[p] != ',')
+                p++;
+            size_t e = p;
+            while (e > s && (v.base[e - 1] == ' ' || v.base[e - 1] == '\t'))
+                e--;
+            if (e - s >= 2 && v.base[s] == 'W' && v.base[s + 1] == '/') s += 2;
+            if ((e - s == 1 && v.base[s] == '*') ||
+                (e - s == elen && memcmp(v.base + s, etag, elen) == 0))
+                return true;
+        }
+    }
+    return false;
+}
+
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const char *etag,
+                    const unsigned char *data, size_t len)
 {
     h2o_headers_t *h = &req->res.headers;
     h2o_add_header_by_str(
@@ -157,6 +253,21 @@ void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned cha
     h2o_add_header_by_str(&req->pool, h, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
     h2o_add_header(&req->pool, h, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+    if (etag != NULL) {
+        h2o_add_header(&req->pool, h, H2O_TOKEN_ETAG, NULL, etag, strlen(etag));
+        if (etag_matches(req, etag)) {
+            /* No body and no Content-Length (it would have to be the 200's:
+             * RFC 9110 8.6); h2o knows a 304 ends after its headers. */
+            static h2o_generator_t generator = {NULL, NULL};
+            req->res.status = 304;
+            req->res.reason = reason(304);
+            req->res.content_length = SIZE_MAX;
+            lk_reply_log(req, 304);
+            h2o_start_response(req, &generator);
+            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+            return;
+        }
+    }
     send_body(req, 200, content_type, strlen(content_type), (const char *)data, len);
 }
 
@@ -203,14 +314,13 @@ int lk_req_json(lk_req *r, json_t **out)
     return 0;
 }
 
-int lk_req_str(lk_req *r, json_t *obj, const char *field, bool required, const char **s,
-               size_t *n)
+int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s, size_t *n)
 {
     *s = NULL;
     *n = 0;
     json_t *v = json_object_get(obj, field);
-    if (v == NULL || json_is_null(v)) {
-        if (!required) return 0;
+    if (v == NULL || (json_is_null(v) && (flags & LK_FIELD_NULLABLE))) {
+        if (!(flags & LK_FIELD_REQUIRED)) return 0;
         char msg[96];
         snprintf(msg, sizeof(msg), "%s is required", field);
         return lk_err_field(&r->err, field, msg);
@@ -239,7 +349,8 @@ int lk_req_page(lk_req *r, lk_list *l)
         size_t i = 0;
         while (i < qn) {
             size_t s = i;
-            while (i < qn && q[i] != '&') i++;
+            while (i < qn && q[i] != '&')
+                i++;
             const char *kv = q + s;
             size_t kvn = i - s;
             if (kvn >= 6 && memcmp(kv, "limit=", 6) == 0) {
@@ -266,11 +377,14 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
         h2o_iovec_t h = req->headers.entries[i].value;
         size_t p = 0;
         while (p < h.len) {
-            while (p < h.len && (h.base[p] == ' ' || h.base[p] == ';')) p++;
+            while (p < h.len && (h.base[p] == ' ' || h.base[p] == ';'))
+                p++;
             size_t s = p;
-            while (p < h.len && h.base[p] != ';') p++;
+            while (p < h.len && h.base[p] != ';')
+                p++;
             size_t e = p;
-            while (e > s && h.base[e - 1] == ' ') e--;
+            while (e > s && h.base[e - 1] == ' ')
+                e--;
             if (e - s > nl && memcmp(h.base + s, name, nl) == 0 && h.base[s + nl] == '=') {
                 size_t n = e - s - nl - 1;
                 if (n == 0 || n > LK_COOKIE_VALUE_MAX) return 0;
@@ -283,3 +397,61 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn)
     return 0;
 }
 
+/* --- h2o's own error responses --------------------------------------------
+ *
+ * h2o answers a few requests itself before any handler runs — above all
+ * 413 when Content-Length exceeds its max_request_entity_size, which it
+ * decides without reading the body. Those responses are bound to the host's
+ * fallback path; this filter, installed there, rewrites them into the API's
+ * JSON error shape with the API's headers (and logs them). Responses from
+ * our handler never pass through it (its path has no filters). */
+
+typedef struct fallback_ostream {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+    int sent;
+} fallback_ostream;
+
+static void fallback_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                             h2o_send_state_t state)
+{
+    fallback_ostream *o = (fallback_ostream *)self;
+    (void)bufs;
+    if (!o->sent && bufcnt > 0) {
+        o->sent = 1;
+        h2o_ostream_send_next(self, req, &o->body, 1, state);
+    } else {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+    }
+}
+
+static void fallback_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    int code = req->res.status == 413 ? LK_ETOO_LARGE : 0;
+    if (code != 0) {
+        lk_buf b;
+        lk_buf_init(&b, &req->pool, 128);
+        lk_buf_puts(&b, "{\"error\":{\"code\":\"");
+        lk_buf_puts(&b, lk_err_api_code(code));
+        lk_buf_puts(&b, "\",\"message\":\"request body exceeds 64 KiB\"}}");
+        req->res.headers = (h2o_headers_t){NULL, 0, 0};
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("application/json"));
+        add_api_headers(req);
+        req->res.content_length = b.len;
+        lk_reply_log(req, req->res.status);
+        fallback_ostream *o = (fallback_ostream *)h2o_add_ostream(req, sizeof(*o), slot);
+        o->super.do_send = fallback_do_send;
+        o->body = h2o_iovec_init(b.p, b.len);
+        o->sent = 0;
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+void lk_reply_install_fallback(h2o_hostconf_t *host)
+{
+    h2o_filter_t *f = h2o_create_filter(&host->fallback_path, sizeof(*f));
+    f->on_setup_ostream = fallback_setup_ostream;
+}

@@ -37,13 +37,13 @@ typedef struct lk_loop lk_loop;
 
 struct lk_req {
     h2o_req_t *req;
-    lk_loop *loop;          /* the event-loop thread serving it */
-    lk_svc *svc;            /* that thread's service handle */
-    lk_route_match m;       /* route and validated path params */
-    lk_principal principal; /* filled unless the route is public */
-    bool by_cookie;         /* authenticated by the session cookie */
+    lk_loop *loop;               /* the event-loop thread serving it */
+    lk_svc *svc;                 /* that thread's service handle */
+    lk_route_match m;            /* route and validated path params */
+    lk_principal principal;      /* filled unless the route is public */
+    bool by_cookie;              /* authenticated by the session cookie */
     char client[LK_CLIENT_SIZE]; /* peer address, for rate limits */
-    lk_err err;             /* errors raised by the HTTP layer itself */
+    lk_err err;                  /* errors raised by the HTTP layer itself */
 };
 
 /* --- input ------------------------------------------------------------- */
@@ -53,10 +53,13 @@ struct lk_req {
  * LK_EINVALID_JSON. */
 int lk_req_json(lk_req *r, json_t **out);
 
-/* A string field of obj. Absent or null: *s = NULL (LK_EVALIDATION
- * "is required" if required). Not a string: LK_EVALIDATION with the field.
- * *s points into obj (valid while obj lives). */
-int lk_req_str(lk_req *r, json_t *obj, const char *field, bool required, const char **s,
+/* A string field of obj. flags: LK_FIELD_REQUIRED (absent → LK_EVALIDATION
+ * "is required"), LK_FIELD_NULLABLE (null is taken as absent; without it,
+ * null is a wrong type). Absent: *s = NULL. Not a string: LK_EVALIDATION
+ * with the field. *s points into obj (valid while obj lives). */
+#define LK_FIELD_REQUIRED 1u
+#define LK_FIELD_NULLABLE 2u
+int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s,
                size_t *n);
 
 /* ?limit= and ?cursor= into l (via lk_svc_parse_page). */
@@ -75,6 +78,10 @@ int lk_req_session_cookie(h2o_req_t *req, const char **v, size_t *vn);
 
 /* Send b as the JSON body with this status. */
 void lk_reply_json(h2o_req_t *req, int status, const lk_buf *b);
+/* The same for a body holding a secret (a new key's token): the body is
+ * moved into a pool block that is wiped when the request is disposed, and
+ * b is wiped now. b must not have grown (no stale copies): size it up front. */
+void lk_reply_json_secret(h2o_req_t *req, int status, lk_buf *b);
 /* A status with no body (204). */
 void lk_reply_empty(h2o_req_t *req, int status);
 /* The error response for code; details from e if e->code == code, else the
@@ -82,13 +89,20 @@ void lk_reply_empty(h2o_req_t *req, int status);
 void lk_reply_error(h2o_req_t *req, int code, const lk_err *e);
 /* 405 with Allow. */
 void lk_reply_method(h2o_req_t *req, const char *allow);
-/* A dashboard asset with its type and the dashboard's security headers. */
-void lk_reply_asset(h2o_req_t *req, const char *content_type, const unsigned char *data,
-                    size_t len);
+/* A dashboard asset with its type and the dashboard's security headers,
+ * Cache-Control: no-cache and, if etag (quoted) is not NULL, ETag; a
+ * request whose If-None-Match matches etag gets 304 without a body. */
+void lk_reply_asset(h2o_req_t *req, const char *content_type, const char *etag,
+                    const unsigned char *data, size_t len);
 
 /* Error reply picking the details: r->err if it holds code, else
  * r->svc->err if it does, else the default message. */
 void lk_reply_fail(lk_req *r, int code);
+
+/* Rewrite h2o's own 413 (Content-Length over its hard cap, answered before
+ * any handler runs) into the API's JSON error shape. Call once at start-up
+ * for the host. */
+void lk_reply_install_fallback(h2o_hostconf_t *host);
 
 /* One access-log line to stderr. */
 void lk_reply_log(h2o_req_t *req, int status);

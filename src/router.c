@@ -63,8 +63,11 @@ static const char *param_prefix(const char *name, size_t n)
 {
     static const struct {
         const char *name, *prefix;
-    } map[] = {{"org_id", "org_"},         {"user_id", "usr_"}, {"project_id", "prj_"},
-               {"environment_id", "env_"}, {"key_id", "key_"}};
+    } map[] = {{"org_id", "org_"},
+               {"user_id", "usr_"},
+               {"project_id", "prj_"},
+               {"environment_id", "env_"},
+               {"key_id", "key_"}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strlen(map[i].name) == n && memcmp(map[i].name, name, n) == 0) return map[i].prefix;
     return NULL;
@@ -85,7 +88,8 @@ static enum shape fit(const char *pat, const char *path, size_t plen, lk_route_m
         const char *pe = strchr(pat, '/');
         size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
         size_t s = i;
-        while (i < plen && path[i] != '/') i++;
+        while (i < plen && path[i] != '/')
+            i++;
         size_t sl = i - s;
         if (pl >= 2 && pat[0] == '{') {
             if (sl == 0) return NO_FIT;
@@ -134,8 +138,10 @@ static int path_ok(const char *path, size_t plen)
         }
         if (c == '/') {
             size_t s = i + 1, e = s;
-            while (e < plen && path[e] != '/') e++;
-            if ((e - s == 1 && path[s] == '.') || (e - s == 2 && path[s] == '.' && path[s + 1] == '.'))
+            while (e < plen && path[e] != '/')
+                e++;
+            if ((e - s == 1 && path[s] == '.') ||
+                (e - s == 2 && path[s] == '.' && path[s + 1] == '.'))
                 return 0;
         }
     }
@@ -197,5 +203,6 @@ lk_route_status lk_router_match(const char *method, size_t mlen, const char *pat
 
 void lk_router_print(FILE *f)
 {
-    for (size_t i = 0; i < NROUTES; i++) fprintf(f, "%s %s\n", routes[i].method, routes[i].pattern);
+    for (size_t i = 0; i < NROUTES; i++)
+        fprintf(f, "%s %s\n", routes[i].method, routes[i].pattern);
 }

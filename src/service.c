@@ -26,34 +26,11 @@
 #include "timefmt.h"
 
 #include <inttypes.h>
-#include <limits.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* --- small helpers -------------------------------------------------------- */
-
-/* LATCHKEY_BEARER_FAIL_LIMIT, read once: the bearer failure count per
- * window (a positive integer); anything else keeps the default. */
-static int bearer_limit = LK_BEARER_MAX_FAILURES;
-static pthread_once_t bearer_once = PTHREAD_ONCE_INIT;
-
-static void read_bearer_limit(void)
-{
-    const char *v = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
-    if (v == NULL || *v == '\0') return;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end == '\0' && n > 0 && n <= INT_MAX) bearer_limit = (int)n;
-}
-
-static int default_bearer_limit(void)
-{
-    pthread_once(&bearer_once, read_bearer_limit);
-    return bearer_limit;
-}
 
 void lk_svc_config_init(lk_svc_config *cfg)
 {
@@ -63,7 +40,7 @@ void lk_svc_config_init(lk_svc_config *cfg)
         (lk_ratelimit_rule){LK_LOGIN_EMAIL_MAX_FAILURES, LK_LOGIN_EMAIL_WINDOW};
     cfg->login_per_client =
         (lk_ratelimit_rule){LK_LOGIN_CLIENT_MAX_FAILURES, LK_LOGIN_CLIENT_WINDOW};
-    cfg->bearer_per_client = (lk_ratelimit_rule){default_bearer_limit(), LK_BEARER_WINDOW};
+    cfg->bearer_per_client = (lk_ratelimit_rule){LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW};
     cfg->now = NULL;
 }
 
@@ -274,7 +251,7 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
     if (svc->rl && client) {
         char rk[160];
         lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
-                                      default_bearer_limit(), LK_BEARER_WINDOW);
+                                      LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW);
         snprintf(rk, sizeof(rk), "bearer:%.140s", client);
         int wait = lk_ratelimit_check(svc->rl, rk, &r, now);
         if (wait > 0) {

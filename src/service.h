@@ -70,9 +70,9 @@ typedef struct lk_principal {
 #define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
 #define LK_LOGIN_CLIENT_WINDOW 900      /* ... in 15 minutes */
 #define LK_BEARER_MAX_FAILURES 1000     /* bad bearer tokens per client ... */
-#define LK_BEARER_WINDOW 60             /* ... per minute; the environment
-                                         * variable LATCHKEY_BEARER_FAIL_LIMIT
-                                         * overrides the count (benchmarks) */
+#define LK_BEARER_WINDOW 60             /* ... per minute; latchkeyd's
+                                         * --bearer-fail-limit sets the
+                                         * count (benchmarks) */
 
 typedef struct lk_svc_config {
     bool signup_open;
@@ -83,8 +83,8 @@ typedef struct lk_svc_config {
     int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
 } lk_svc_config;
 
-/* Fill cfg with the defaults: signup open, the limits above (bearer: with
- * LATCHKEY_BEARER_FAIL_LIMIT applied, read once per process), real clock. */
+/* Fill cfg with the defaults: signup open, the limits above, real clock.
+ * The service reads no environment: the caller (main.c) overrides fields. */
 void lk_svc_config_init(lk_svc_config *cfg);
 
 typedef struct lk_svc {

@@ -19,6 +19,7 @@ typedef struct lk_asset {
     const char *content_type; /* "text/html; charset=utf-8", ... */
     const unsigned char *data;
     size_t len;
+    const char *etag; /* strong validator, quoted: "\"<16 hex of SHA-256>\"" (build time) */
 } lk_asset;
 
 /* The asset for this request path (without query), or NULL. "/" maps to

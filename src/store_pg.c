@@ -18,10 +18,11 @@
  *    without an explicit transaction and costs one round trip.
  *  - Lost connections: a call that finds the connection broken fails with
  *    LK_EUNAVAILABLE (503); the next call re-establishes it (PQreset) and
- *    re-prepares lazily. A read-only statement that hits a connection found
- *    dead is retried once on a fresh connection (it cannot have changed
- *    anything); a write is not retried, since whether it committed is
- *    unknown. After a failed reconnect the next attempt waits
+ *    re-prepares lazily. A statement that hits a connection found dead is
+ *    retried once on a fresh connection if running it twice is harmless
+ *    (reads; renames, billing_set and key_touch, which set a value); other
+ *    writes (inserts, deletes) are not retried, since whether they
+ *    committed is unknown. After a failed reconnect the next attempt waits
  *    PG_RECONNECT_BACKOFF_MS, so a database that is down costs each request
  *    an immediate 503, not a connect_timeout. A connection lost inside an
  *    explicit transaction (begin … commit, used by migrate-data) poisons
@@ -62,11 +63,13 @@
 
 /* -- statements ---------------------------------------------------------- */
 
-/* Columns selected for a key, in the order pg_read_key() expects. */
+/* Columns selected for a key, in the order read_key() expects. */
 #define KEY_COLS                                                                                   \
     "id, type, coalesce(org_id, ''), coalesce(user_id, ''), created_by, name, redacted, "          \
     "created_at, last_used_at, expires_at, seq"
 
+/* X(NAME, retry, SQL): retry says running it twice leaves the same state
+ * (see pg_run). Prepared as "lk_NAME". */
 #define PG_STATEMENTS(X)                                                                           \
     X(USER_CREATE, false,                                                                          \
       "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
@@ -74,7 +77,7 @@
     X(USER_GET, true, "SELECT id, email, name, created_at FROM users WHERE id = $1")               \
     X(USER_GET_BY_EMAIL, true,                                                                     \
       "SELECT id, email, name, created_at, pwhash FROM users WHERE email_lower = $1")              \
-    X(USER_RENAME, false, "UPDATE users SET name = $2 WHERE id = $1")                              \
+    X(USER_RENAME, true, "UPDATE users SET name = $2 WHERE id = $1")                               \
     X(SESSION_CREATE, false,                                                                       \
       "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "                        \
       "VALUES ($1, $2, $3, $4, $5)")                                                               \
@@ -87,7 +90,7 @@
       "b AS (INSERT INTO billing (org_id, plan, billing_email, updated_at) "                       \
       "SELECT id, 'free', $5, $3 FROM o) SELECT 1")                                                \
     X(ORG_GET, true, "SELECT id, name, created_at, seq FROM orgs WHERE id = $1")                   \
-    X(ORG_RENAME, false, "UPDATE orgs SET name = $2 WHERE id = $1")                                \
+    X(ORG_RENAME, true, "UPDATE orgs SET name = $2 WHERE id = $1")                                 \
     X(ORG_DELETE, false, "DELETE FROM orgs WHERE id = $1")                                         \
     X(ORG_LIST_FOR_USER, true,                                                                     \
       "SELECT o.id, o.name, o.created_at, o.seq FROM members m JOIN orgs o ON o.id = m.org_id "    \
@@ -104,7 +107,7 @@
       "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
     X(PROJECT_GET, true,                                                                           \
       "SELECT id, org_id, name, created_at, seq FROM projects WHERE id = $2 AND org_id = $1")      \
-    X(PROJECT_RENAME, false, "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")        \
+    X(PROJECT_RENAME, true, "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")         \
     X(PROJECT_DELETE, false, "DELETE FROM projects WHERE id = $2 AND org_id = $1")                 \
     X(PROJECT_LIST, true,                                                                          \
       "SELECT id, org_id, name, created_at, seq FROM projects "                                    \
@@ -114,23 +117,22 @@
     X(ENV_GET, true,                                                                               \
       "SELECT id, project_id, name, created_at, seq FROM environments "                            \
       "WHERE id = $2 AND project_id = $1")                                                         \
-    X(ENV_RENAME, false,                                                                           \
-      "UPDATE environments SET name = $3 WHERE id = $2 AND project_id = $1")                       \
+    X(ENV_RENAME, true, "UPDATE environments SET name = $3 WHERE id = $2 AND project_id = $1")     \
     X(ENV_DELETE, false, "DELETE FROM environments WHERE id = $2 AND project_id = $1")             \
     X(ENV_LIST, true,                                                                              \
       "SELECT id, project_id, name, created_at, seq FROM environments "                            \
       "WHERE project_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                             \
     X(BILLING_GET, true,                                                                           \
       "SELECT org_id, plan, billing_email, updated_at FROM billing WHERE org_id = $1")             \
-    X(BILLING_SET, false,                                                                          \
+    X(BILLING_SET, true,                                                                           \
       "UPDATE billing SET plan = $2, billing_email = $3, updated_at = $4 WHERE org_id = $1")       \
     X(KEY_CREATE, false,                                                                           \
-      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "      \
+      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "     \
       "created_at, last_used_at, expires_at) "                                                     \
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(KEY_GET, true, "SELECT " KEY_COLS " FROM access_keys WHERE id = $1")                         \
     X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE hash = $1")               \
-    X(KEY_RENAME, false, "UPDATE access_keys SET name = $2 WHERE id = $1")                         \
+    X(KEY_RENAME, true, "UPDATE access_keys SET name = $2 WHERE id = $1")                          \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
       "SELECT " KEY_COLS " FROM access_keys WHERE org_id = $1 AND seq < $2 "                       \
@@ -138,14 +140,14 @@
     X(KEY_LIST_USER, true,                                                                         \
       "SELECT " KEY_COLS " FROM access_keys WHERE user_id = $1 AND seq < $2 "                      \
       "AND NOT (expires_at > 0 AND expires_at <= $3) ORDER BY seq DESC LIMIT $4")                  \
-    X(KEY_TOUCH, false,                                                                            \
+    X(KEY_TOUCH, true,                                                                             \
       "UPDATE access_keys k SET last_used_at = t.at "                                              \
       "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
       "GROUP BY id) t WHERE k.id = t.id AND k.last_used_at < t.at")                                \
     X(IS_EMPTY, true,                                                                              \
       "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM orgs)")               \
     X(DUMP_USERS, true,                                                                            \
-      "SELECT seq, id, email, email_lower, name, pwhash, created_at FROM users "                    \
+      "SELECT seq, id, email, email_lower, name, pwhash, created_at FROM users "                   \
       "WHERE seq > $1 ORDER BY seq LIMIT $2")                                                      \
     X(DUMP_ORGS, true,                                                                             \
       "SELECT seq, id, name, created_at FROM orgs WHERE seq > $1 ORDER BY seq LIMIT $2")           \
@@ -166,10 +168,8 @@
     X(LOAD_USER, false,                                                                            \
       "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
       "VALUES ($1, $2, $3, $4, $5, $6)")                                                           \
-    X(LOAD_ORG, false,                                                                             \
-      "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")                               \
-    X(LOAD_MEMBER, false,                                                                          \
-      "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")                      \
+    X(LOAD_ORG, false, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")              \
+    X(LOAD_MEMBER, false, "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")  \
     X(LOAD_PROJECT, false,                                                                         \
       "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
     X(LOAD_ENV, false,                                                                             \
@@ -179,26 +179,26 @@
       "ON CONFLICT (org_id) DO UPDATE SET plan = excluded.plan, "                                  \
       "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
     X(LOAD_KEY, false,                                                                             \
-      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "      \
+      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "     \
       "created_at, last_used_at, expires_at) "                                                     \
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(PING, true, "SELECT 1")
 
 enum {
-#define PG__ENUM(name, ro, sql) S_##name,
+#define PG__ENUM(name, retry, sql) S_##name,
     PG_STATEMENTS(PG__ENUM)
 #undef PG__ENUM
-    S__COUNT
+        S__COUNT
 };
 
 struct pg_stmt {
     const char *name; /* the prepared statement's name on the server */
-    bool read_only;   /* safe to retry on a fresh connection */
+    bool retry;       /* idempotent: safe to run again on a fresh connection */
     const char *sql;
 };
 
 static const struct pg_stmt pg_stmts[] = {
-#define PG__ROW(name, ro, sql) {"lk_" #name, ro, sql},
+#define PG__ROW(name, retry, sql) {"lk_" #name, retry, sql},
     PG_STATEMENTS(PG__ROW)
 #undef PG__ROW
 };
@@ -293,10 +293,10 @@ static const char *const pg_migrations[] = {
 typedef struct pg_store {
     lk_store base;
     PGconn *conn;
-    uint64_t prepared;        /* bit i: pg_stmts[i] is prepared on conn */
-    bool in_tx;               /* inside begin … commit/rollback */
-    bool tx_lost;             /* the connection died inside a transaction */
-    int64_t reconnect_after;  /* monotonic ms; no reconnect attempt before */
+    uint64_t prepared;       /* bit i: pg_stmts[i] is prepared on conn */
+    bool in_tx;              /* inside begin … commit/rollback */
+    bool tx_lost;            /* the connection died inside a transaction */
+    int64_t reconnect_after; /* monotonic ms; no reconnect attempt before */
 } pg_store;
 
 /* Parameters of one statement: text values point into caller memory or
@@ -363,10 +363,9 @@ static void pg_notice_ignore(void *arg, const char *message)
 static bool sqlstate_unavailable(const char *ss)
 {
     if (ss == NULL) return true; /* no SQLSTATE: libpq's own (connection) error */
-    return strncmp(ss, "08", 2) == 0 || strncmp(ss, "53", 2) == 0 ||
-           strcmp(ss, "57P01") == 0 || strcmp(ss, "57P02") == 0 || strcmp(ss, "57P03") == 0 ||
-           strcmp(ss, "57014") == 0 || strcmp(ss, "40001") == 0 || strcmp(ss, "40P01") == 0 ||
-           strcmp(ss, "55P03") == 0;
+    return strncmp(ss, "08", 2) == 0 || strncmp(ss, "53", 2) == 0 || strcmp(ss, "57P01") == 0 ||
+           strcmp(ss, "57P02") == 0 || strcmp(ss, "57P03") == 0 || strcmp(ss, "57014") == 0 ||
+           strcmp(ss, "40001") == 0 || strcmp(ss, "40P01") == 0 || strcmp(ss, "55P03") == 0;
 }
 
 /* One log line for a failed statement: its name, SQLSTATE and (unless a
@@ -443,16 +442,17 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
             PQclear(res);
             s->prepared |= UINT64_C(1) << id;
         }
-        res = PQexecPrepared(s->conn, st->name, p ? p->n : 0, p ? p->v : NULL,
-                             p ? p->len : NULL, p ? p->fmt : NULL, 0);
+        res = PQexecPrepared(s->conn, st->name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                             p ? p->fmt : NULL, 0);
         ExecStatusType es = PQresultStatus(res);
         if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
             *out = res;
             return LK_OK;
         }
     failed:
-        if (PQstatus(s->conn) != CONNECTION_OK && st->read_only && !s->in_tx && attempt == 0) {
-            /* A read cannot have changed anything: try once more on a fresh
+        if (PQstatus(s->conn) != CONNECTION_OK && st->retry && !s->in_tx && attempt == 0) {
+            /* A read, or a write that leaves the same state when run twice
+             * (set a name, raise last_used_at): try once more on a fresh
              * connection. */
             pg_log(st->name, res, s->conn);
             PQclear(res);
@@ -584,21 +584,32 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
     lk_err_clear(&s->base.err);
     /* Defaults first: whatever the URL says wins (libpq keeps the last value
      * of a repeated keyword, and the URL is expanded in place of dbname). */
-    const char *const keys[] = {"connect_timeout", "options", "application_name",
-                                "keepalives", "keepalives_idle", "keepalives_interval",
-                                "keepalives_count", "tcp_user_timeout", "dbname", NULL};
-    const char *const vals[] = {"5", "-c statement_timeout=5000 -c lock_timeout=5000",
-                                "latchkeyd", "1", "10", "5", "3", "15000", url, NULL};
+    const char *const keys[] = {"connect_timeout",  "options",
+                                "application_name", "keepalives",
+                                "keepalives_idle",  "keepalives_interval",
+                                "keepalives_count", "tcp_user_timeout",
+                                "dbname",           NULL};
+    const char *const vals[] = {"5",         "-c statement_timeout=5000 -c lock_timeout=5000",
+                                "latchkeyd", "1",
+                                "10",        "5",
+                                "3",         "15000",
+                                url,         NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     if (s->conn == NULL) {
         free(s);
         return lk_err_set(e, LK_ENOMEM, NULL);
     }
     if (PQstatus(s->conn) != CONNECTION_OK) {
-        pg_log("connect", NULL, s->conn);
+        /* Only the operator sees an open error (latchkeyd's start, migrate-
+         * data), as one line: so libpq's reason goes into the message, not
+         * into a log line of its own. It names host, port, user and the
+         * reason; libpq never repeats a password. */
+        char why[LK_ERR_MSG_MAX];
+        snprintf(why, sizeof(why), "%s", PQerrorMessage(s->conn));
+        why[strcspn(why, "\r\n")] = '\0';
         PQfinish(s->conn);
         free(s);
-        return lk_err_set(e, LK_EUNAVAILABLE, "cannot connect to the PostgreSQL database");
+        return lk_err_setf(e, LK_EUNAVAILABLE, "cannot connect to PostgreSQL: %s", why);
     }
     PQsetNoticeProcessor(s->conn, pg_notice_ignore, NULL);
     PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
@@ -706,8 +717,7 @@ static int pg_user_get(lk_store *st, const char *id, lk_user *out)
     return LK_OK;
 }
 
-static int pg_user_get_by_email(lk_store *st, const char *email_lower, lk_user *out,
-                                char *pwhash)
+static int pg_user_get_by_email(lk_store *st, const char *email_lower, lk_user *out, char *pwhash)
 {
     pg_params p = {0};
     p_text(&p, email_lower);
@@ -803,8 +813,8 @@ static int pg_org_delete(lk_store *st, const char *id)
     return pg_cmd((pg_store *)st, S_ORG_DELETE, &p, true);
 }
 
-static int pg_org_list_for_user(lk_store *st, const char *user_id, const lk_page *pg,
-                                lk_org_cb cb, void *ctx)
+static int pg_org_list_for_user(lk_store *st, const char *user_id, const lk_page *pg, lk_org_cb cb,
+                                void *ctx)
 {
     pg_params p = {0};
     p_text(&p, user_id);
@@ -833,8 +843,7 @@ static int pg_member_check(lk_store *st, const char *org_id, const char *user_id
     return rc;
 }
 
-static int pg_member_add(lk_store *st, const char *org_id, const char *user_id,
-                         int64_t joined_at)
+static int pg_member_add(lk_store *st, const char *org_id, const char *user_id, int64_t joined_at)
 {
     pg_params p = {0};
     p_text(&p, org_id);
@@ -931,8 +940,8 @@ static int pg_project_delete(lk_store *st, const char *org_id, const char *id)
     return pg_cmd((pg_store *)st, S_PROJECT_DELETE, &p, true);
 }
 
-static int pg_project_list(lk_store *st, const char *org_id, const lk_page *pg,
-                           lk_project_cb cb, void *ctx)
+static int pg_project_list(lk_store *st, const char *org_id, const lk_page *pg, lk_project_cb cb,
+                           void *ctx)
 {
     pg_params p = {0};
     p_text(&p, org_id);

@@ -40,6 +40,10 @@
  * I/O, full disk, cannot open -> LK_EUNAVAILABLE; out of memory -> LK_ENOMEM;
  * the rest -> LK_EINTERNAL. st->err gets a message safe to show; the driver's
  * text (never parameters) goes to stderr for unexpected failures only.
+ * Except while opening: then only the operator sees the error (latchkeyd's
+ * start, migrate-data), as one line that the caller prints, so SQLite's own
+ * text ("unable to open database file") goes into the message and nothing
+ * is printed here.
  *
  * No SQL leaves this file. Nothing here ever sees a token, only its hash.
  */
@@ -217,6 +221,7 @@ typedef struct sqlite_store {
     lk_store base;
     sqlite3 *db;
     int tx_depth; /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
+    bool opening; /* inside sqlite_open: errors carry SQLite's text and are not logged */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
 } sqlite_store;
 
@@ -226,7 +231,8 @@ static sqlite_store *S(lk_store *st)
 }
 
 /* Map an SQLite result code to an lk_err code, with a safe message on
- * st->err. `what` names the operation for the message and the log. */
+ * st->err. `what` names the operation for the message and the log (NULL:
+ * only while opening, for a message that is SQLite's text alone). */
 static int fail(sqlite_store *s, int rc, const char *what)
 {
     int code;
@@ -265,6 +271,11 @@ static int fail(sqlite_store *s, int rc, const char *what)
         code = LK_EINTERNAL;
         msg = "database error";
         break;
+    }
+    if (s->opening) {
+        const char *why = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+        if (what == NULL) return lk_err_set(&s->base.err, code, why);
+        return lk_err_setf(&s->base.err, code, "%s: %s", what, why);
     }
     if (code != LK_ECONFLICT && code != LK_ENOT_FOUND)
         fprintf(stderr, "latchkey: sqlite: %s: %s (%d)\n", what,
@@ -418,18 +429,16 @@ static int pragma_expect(sqlite_store *s, const char *sql, const char *want)
 {
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
-    if (rc != SQLITE_OK) return fail(s, rc, "open");
+    if (rc != SQLITE_OK) return fail(s, rc, sql);
     int ret = LK_OK;
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(q, 0);
-        if (want && (v == NULL || sqlite3_stricmp(v, want) != 0)) {
-            fprintf(stderr, "latchkey: sqlite: %s returned %s, expected %s\n", sql, v ? v : "NULL",
-                    want);
-            ret = lk_err_set(&s->base.err, LK_EINTERNAL, "open: database setting not applied");
-        }
+        if (want && (v == NULL || sqlite3_stricmp(v, want) != 0))
+            ret = lk_err_setf(&s->base.err, LK_EINTERNAL, "%s returned %s, expected %s", sql,
+                              v ? v : "NULL", want);
     } else if (rc != SQLITE_DONE) {
-        ret = fail(s, rc, "open");
+        ret = fail(s, rc, sql);
     }
     sqlite3_finalize(q);
     return ret;
@@ -452,12 +461,12 @@ static int set_wal(sqlite_store *s)
         bool ok = rc == SQLITE_ROW && mode && sqlite3_stricmp(mode, "wal") == 0;
         sqlite3_finalize(q);
         if (ok) return LK_OK;
-        if (rc == SQLITE_ROW) {
-            fprintf(stderr, "latchkey: sqlite: journal_mode is not wal\n");
-            return lk_err_set(&s->base.err, LK_EINTERNAL, "open: cannot enable WAL");
-        }
-        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return fail(s, rc, "open");
-        if (waited >= LK_SQLITE_BUSY_TIMEOUT_MS) return fail(s, rc, "open");
+        if (rc == SQLITE_ROW)
+            return lk_err_set(&s->base.err, LK_EINTERNAL,
+                              "cannot enable WAL (journal_mode is not wal)");
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return fail(s, rc, "enabling WAL");
+        if (waited >= LK_SQLITE_BUSY_TIMEOUT_MS) return fail(s, rc, "enabling WAL");
         sqlite3_sleep(10);
     }
 }
@@ -472,23 +481,25 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
     if (s == NULL) return lk_err_set(e, LK_ENOMEM, NULL);
     s->base.ops = &lk_store_sqlite_ops;
     lk_err_clear(&s->base.err);
+    s->opening = true;
 
     int ret;
     int rc = sqlite3_open_v2(
         url, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        ret = fail(s, rc, "open database");
+        ret = fail(s, rc, NULL);
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, LK_SQLITE_BUSY_TIMEOUT_MS);
     /* journal_mode=WAL is persistent in the file; the others per connection. */
     if ((ret = set_wal(s)) != LK_OK) goto out;
-    if ((ret = exec(s, "PRAGMA synchronous=FULL", "open")) != LK_OK) goto out;
+    if ((ret = exec(s, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL")) != LK_OK) goto out;
     if ((ret = pragma_expect(s, "PRAGMA synchronous", "2")) != LK_OK) goto out;
-    if ((ret = exec(s, "PRAGMA foreign_keys=ON", "open")) != LK_OK) goto out;
+    if ((ret = exec(s, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON")) != LK_OK) goto out;
     if ((ret = pragma_expect(s, "PRAGMA foreign_keys", "1")) != LK_OK) goto out;
     ret = LK_OK;
+    s->opening = false;
 out:
     if (ret != LK_OK) {
         if (e) *e = s->base.err;

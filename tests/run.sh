@@ -11,15 +11,23 @@
 #   fuzz       each libFuzzer harness for a short time (normal build only)
 #
 # LK_SUITES="unit blackbox" limits the run; LK_BACKENDS="sqlite pg" picks the
-# store backends for the server suites. If LK_COUNTS_FILE is set, one line
+# store backends for the server suites. With SANITIZE set (make test
+# SANITIZE=address,undefined) the default is the C-heavy suites on SQLite. If LK_COUNTS_FILE is set, one line
 # "passed failed" per suite is appended to it (.ci/run sums them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export LK_BUILD=${LK_BUILD:-build}
 export LK_ROOT=$PWD
 SANITIZE=${SANITIZE:-}
-suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile browser fuzz}
-backends=${LK_BACKENDS:-sqlite pg}
+if [ -n "$SANITIZE" ]; then
+  # Under ASan+UBSan: the suites that exercise our C code most, on the
+  # embedded backend (the normal run covers every suite on both backends).
+  suites=${LK_SUITES:-unit routes blackbox cli hostile}
+  backends=${LK_BACKENDS:-sqlite}
+else
+  suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile browser fuzz}
+  backends=${LK_BACKENDS:-sqlite pg}
+fi
 mkdir -p tests/out
 total_pass=0
 total_fail=0

@@ -95,7 +95,30 @@ class ServerCase(unittest.TestCase):
     # ---- scenario builders (assert what they need) -----------------------
     def ok(self, r, status=200):
         self.assertEqual(r.status, status, "expected %d, got %r" % (status, r))
+        if r.json is not None:
+            self.assert_conventions(r.json)
         return r.json
+
+    def assert_conventions(self, body, where="$"):
+        """Every success body, recursively: *_at is null or RFC 3339 UTC;
+        id / *_id / created_by carry a type prefix; no token except in the
+        `token` field of a create."""
+        if isinstance(body, dict):
+            for k, v in body.items():
+                w = "%s.%s" % (where, k)
+                if k.endswith("_at") and v is not None:
+                    self.assertIsInstance(v, str, w)
+                    self.assertRegex(v, TIME_RE, "%s is not RFC 3339 UTC: %r" % (w, v))
+                elif (k == "id" or k.endswith("_id") or k == "created_by") and v is not None:
+                    self.assertIsInstance(v, str, w)
+                    self.assertRegex(v, ID_RE, "%s is not a typed ID: %r" % (w, v))
+                elif k != "token" and isinstance(v, str):
+                    self.assertIsNone(TOKEN_RE.match(v), "%s holds a token: %r" % (w, v))
+                else:
+                    self.assert_conventions(v, w)
+        elif isinstance(body, list):
+            for i, v in enumerate(body):
+                self.assert_conventions(v, "%s[%d]" % (where, i))
 
     def make_org(self, c, name=None):
         return self.ok(c.post("/v1/organizations", {"name": name or uname("org")}), 201)
@@ -152,6 +175,10 @@ class ServerCase(unittest.TestCase):
         self.assertIsInstance(e.get("message"), str, ctx)
         self.assertTrue(e["message"], "empty message: " + ctx)
         self.assertEqual(ERROR_STATUS.get(e["code"]), status, "code does not fit status: " + ctx)
+        low = e["message"].lower()
+        for leak in ("select ", "insert ", "update ", "delete from", "sqlite", "sqlstate", "constraint",
+                     "syntax error", "pq_", "libpq", "argon", "$argon2", "stack", ".c:"):
+            self.assertNotIn(leak, low, "internal detail in error message: " + ctx)
         if code is not None:
             if isinstance(code, (tuple, list, set)):
                 self.assertIn(e["code"], code, ctx)

@@ -344,9 +344,25 @@ class OwnOnly(ServerCase):
         theirs = self.make_org(b)["id"]
         pk = self.make_pkey(a)["token"]
         for c in (a, self.bearer(pk)):
-            ids = {x["id"] for x in self.list_all(c, "/v1/organizations")}
+            items = self.list_all(c, "/v1/organizations")
+            for o in items:
+                self.assertLessEqual({"id", "name", "created_at"}, set(o), o)
+                self.assert_id(o["id"], "org")
+            ids = {x["id"] for x in items}
             self.assertEqual(ids, mine)
             self.assertNotIn(theirs, ids)
+
+    def test_key_lists_hold_one_kind(self):
+        a = self.user()
+        o, p = self.make_org(a)["id"], self.make_org(a)["id"]
+        for _ in range(2):
+            self.make_pkey(a), self.make_okey(a, o), self.make_okey(a, p)
+        for k in self.list_all(a, "/v1/me/access-keys"):
+            self.assert_key_shape(k, "personal")
+        for k in self.list_all(a, "/v1/organizations/%s/access-keys" % o):
+            self.assert_key_shape(k, "organization", org_id=o)
+        self.assertEqual(len(self.list_all(a, "/v1/me/access-keys")), 2)
+        self.assertEqual(len(self.list_all(a, "/v1/organizations/%s/access-keys" % o)), 2)
 
     def test_whoami_per_credential(self):
         a = self.user()
@@ -355,6 +371,7 @@ class OwnOnly(ServerCase):
         ok = self.make_okey(a, org["id"])
         w = self.ok(a.get("/v1/whoami"))
         self.assertEqual(w["principal"], "user")
+        self.assert_user_shape(w["user"], email=a.email)
         self.assertEqual(w["user"]["id"], a.user["id"])
         self.assertNotIn("key", w)
         w = self.ok(self.bearer(pk["token"]).get("/v1/whoami"))

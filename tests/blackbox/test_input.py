@@ -15,7 +15,7 @@ import random
 from support import ServerCase, uname
 import lkserver
 
-# name -> (method, path template, the name field's siblings)
+# name -> (method, path template, success status)
 BODY_ENDPOINTS = {
     "org_create": ("POST", "/v1/organizations", 201),
     "org_patch": ("PATCH", "/v1/organizations/{org}", 200),

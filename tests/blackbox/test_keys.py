@@ -266,7 +266,7 @@ class Membership(ServerCase):
         self.ok(self.bearer(pk["token"]).get("/v1/me"))
 
 
-class SharedStore(ServerCase):
+class SharedStoreBase(ServerCase):
     """"once DELETE has answered, no request with that token succeeds, on
     any server process that shares the store": a second latchkeyd on the
     same database, and every revocation checked on the other process."""
@@ -292,6 +292,8 @@ class SharedStore(ServerCase):
         import lkserver
         return lkserver.Client(self.srv2.url, token=token)
 
+
+class SharedStore(SharedStoreBase):
     def test_key_deleted_on_one_process_dead_on_the_other(self):
         c = self.user()
         org = self.make_org(c)["id"]
@@ -351,3 +353,58 @@ class ExpiresAtForms(ServerCase):
         k = self.ok(c.post("/v1/me/access-keys", {"name": "far", "expires_at": "9999-12-31T23:59:59Z"}), 201)
         self.assertEqual(parse_time(k["expires_at"]), parse_time("9999-12-31T23:59:59Z"))
         self.ok(self.bearer(k["token"]).get("/v1/me"))
+
+
+class RevocationUnderLoad(SharedStoreBase):
+    """Readers hammer both processes with a token while it is deleted: no
+    request *sent after* the DELETE was answered may succeed. (The check is
+    on the order of events, not on how fast anything is.)"""
+
+    def test_no_success_after_delete_answered(self):
+        import threading
+        import time as _t
+        import lkserver
+        c = self.user()
+        org = self.make_org(c)["id"]
+        for kind in ("personal", "organization"):
+            k = self.make_pkey(c) if kind == "personal" else self.make_okey(c, org)
+            path = "/v1/me" if kind == "personal" else "/v1/organizations/" + org
+            log, stop = [], threading.Event()
+            lock = threading.Lock()
+
+            def reader(url):
+                # stops after a few refusals, to stay far below any
+                # per-client throttle on failed bearer attempts
+                cl = lkserver.Client(url, token=k["token"])
+                refused = 0
+                while not stop.is_set() and refused < 5:
+                    t0 = _t.monotonic()
+                    r = cl.get(path)
+                    refused += r.status != 200
+                    with lock:
+                        log.append((t0, r.status))
+
+            ts = [threading.Thread(target=reader, args=(u,)) for u in (self.url, self.srv2.url) * 2]
+            for t in ts:
+                t.start()
+            while True:
+                with lock:
+                    if sum(1 for _, s in log if s == 200) >= 20:
+                        break
+                _t.sleep(0.005)
+            dpath = ("/v1/me/access-keys/" if kind == "personal" else "/v1/organizations/%s/access-keys/" % org) + k["id"]
+            r = c.delete(dpath)
+            answered = _t.monotonic()
+            self.assertEqual(r.status, 204, r)
+            for t in ts:
+                t.join(10)
+            stop.set()
+            for t in ts:
+                t.join(10)
+            late = [(t0 - answered, s) for t0, s in log if t0 > answered and s == 200]
+            self.assertEqual(late, [], "%s key still worked after its DELETE was answered" % kind)
+            after = [s for t0, s in log if t0 > answered]
+            self.assertTrue(after, "no request was sent after the delete")
+            # 401, or 429 once the server throttles this client's failures
+            self.assertLessEqual(set(after), {401, 429}, after[:10])
+            self.assertIn(401, after)

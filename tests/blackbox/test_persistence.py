@@ -214,6 +214,139 @@ class Restart(OwnServer):
         self.assertEqual([a for a in acked if a not in ids], [])
 
 
+class Shutdown(OwnServer):
+    def test_sigterm_finishes_request_whose_body_is_arriving(self):
+        """Headers and half the body are in when SIGTERM arrives: the
+        request still gets its answer, then the process exits 0."""
+        import socket
+        h = self.h
+        c = h.user()
+        org = h.make_org(c)["id"]
+        token = h.make_pkey(c)["token"]
+        body = b'{"name": "in flight"}'
+        head = ("POST /v1/organizations/%s/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                % (org, token, len(body))).encode()
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        try:
+            s.sendall(head + body[:8])
+            time.sleep(0.2)
+            self.srv.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)
+            s.sendall(body[8:])
+            buf = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            s.close()
+        r = lkserver._parse_raw_response(buf, final=True)
+        self.assertIsNotNone(r, "no answer to the request in flight: %r" % buf[:200])
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.srv.proc.wait(20), 0)
+        self.srv.stop()
+        self.srv.port = lkserver.free_port()
+        self.srv.start()
+        names = [p["name"] for p in h.list_all(lkserver.Client(self.srv.url, token=token),
+                                               "/v1/organizations/%s/projects" % org)]
+        self.assertIn("in flight", names)
+
+    def test_sigterm_closes_idle_connection_while_request_arrives(self):
+        """While a request is still arriving after SIGTERM, an idle
+        keep-alive connection is closed (EOF) instead of being held open
+        until the drain ends; the arriving request still gets its answer."""
+        import socket
+        h = self.h
+        c = h.user()
+        org = h.make_org(c)["id"]
+        token = h.make_pkey(c)["token"]
+        idle = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        busy = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        try:
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = b""
+            while lkserver._parse_raw_response(first, final=False) is None:
+                chunk = idle.recv(65536)
+                self.assertTrue(chunk, "connection closed before the first answer")
+                first += chunk
+            body = b'{"name": "while idle closes"}'
+            busy.sendall(("POST /v1/organizations/%s/projects HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                          "Content-Length: %d\r\n\r\n" % (org, token, len(body))).encode()
+                         + body[:5])
+            time.sleep(0.2)
+            self.srv.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(idle.recv(65536), b"", "idle connection was not closed")
+            busy.sendall(body[5:])
+            buf = b""
+            while True:
+                chunk = busy.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            idle.close()
+            busy.close()
+        r = lkserver._parse_raw_response(buf, final=True)
+        self.assertIsNotNone(r, "no answer to the request in flight: %r" % buf[:200])
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.srv.proc.wait(20), 0)
+
+    def test_sigterm_finishes_running_handlers(self):
+        """Logins (argon2id, tens of ms each) sent just before SIGTERM all
+        get their answer."""
+        import socket
+        e = uemail("drain")
+        lkserver.Client(self.srv.url).signup(e, PASSWORD, "Drain")
+        body = ('{"email": "%s", "password": "%s"}' % (e, PASSWORD)).encode()
+        req = ("POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)).encode() + body
+        socks = [socket.create_connection(("127.0.0.1", self.srv.port), timeout=20) for _ in range(4)]
+        try:
+            for s in socks:
+                s.sendall(req)
+            time.sleep(0.005)
+            self.srv.proc.send_signal(signal.SIGTERM)
+            for s in socks:
+                buf = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                r = lkserver._parse_raw_response(buf, final=True)
+                self.assertIsNotNone(r, "a login in flight got no answer")
+                self.assertEqual(r.status, 200, r)
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(self.srv.proc.wait(20), 0)
+
+    def test_idle_keepalive_does_not_hold_shutdown(self):
+        import socket
+        idle = [socket.create_connection(("127.0.0.1", self.srv.port)) for _ in range(5)]
+        c = lkserver.Client(self.srv.url)
+        self.assertEqual(c.get("/healthz").status, 200)      # an idle keep-alive connection too
+        try:
+            t0 = time.time()
+            self.srv.proc.send_signal(signal.SIGTERM)
+            rc = self.srv.proc.wait(30)
+            self.assertEqual(rc, 0)
+            self.assertLess(time.time() - t0, 30)
+        finally:
+            for s in idle:
+                s.close()
+            c.close()
+
+    def test_stops_accepting_after_sigterm(self):
+        self.assertEqual(self.srv.stop(), 0)
+        import socket
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", self.srv.port), timeout=2).close()
+
+
 class NoSecretsKept(OwnServer):
     def _secrets_scenario(self):
         h = self.h

@@ -28,6 +28,19 @@ class Flags(unittest.TestCase):
         for f in ("--listen", "--database", "--signup"):
             self.assertIn(f, out)
 
+    def test_builtin_parts_are_present(self):
+        """The dashboard and migrate-data are always part of latchkeyd."""
+        p = run(["migrate-data", "--help"])
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn("--from", (p.stdout + p.stderr).decode())
+        s = Server(backend=BACKEND).start()
+        try:
+            r = lkserver.Client(s.url).get("/")
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("text/html", r.header("Content-Type") or "")
+        finally:
+            s.cleanup()
+
     def test_version(self):
         p = run(["--version"])
         self.assertEqual(p.returncode, 0, p)
@@ -56,11 +69,29 @@ class Flags(unittest.TestCase):
             with self.subTest(v=v):
                 self._fails_one_line(["--listen", v])
 
+    def test_bad_bearer_fail_limit(self):
+        for v in ("0", "-1", "abc", "99999999999"):
+            with self.subTest(v=v):
+                err = self._fails_one_line(["--bearer-fail-limit", v])
+                self.assertTrue(err.startswith("latchkeyd: --bearer-fail-limit"), err)
+                err = self._fails_one_line([], env={"LATCHKEY_BEARER_FAIL_LIMIT": v})
+                self.assertIn("LATCHKEY_BEARER_FAIL_LIMIT", err)
+
     def test_missing_flag_value(self):
         self._fails_one_line(["--database"])
 
     def test_unreachable_sqlite(self):
-        self._fails_one_line(["--database", "sqlite:/nonexistent-dir-%d/x.db" % os.getpid()])
+        url = "sqlite:/nonexistent-dir-%d/x.db" % os.getpid()
+        err = self._fails_one_line(["--database", url])
+        self.assertTrue(err.startswith("latchkeyd: cannot open database " + url + ": "), err)
+        self.assertIn("unable to open database file", err)
+
+    def test_database_password_is_not_printed(self):
+        err = self._fails_one_line(
+            ["--database", "postgresql://nobody:Hunter2Secret@127.0.0.1:1/none?password=Qz9Secret"])
+        self.assertTrue(err.startswith("latchkeyd: cannot open database postgresql://nobody@"), err)
+        self.assertNotIn("Hunter2Secret", err)
+        self.assertNotIn("Qz9Secret", err)
 
     def test_unreachable_postgres(self):
         err = self._fails_one_line(["--database", "postgresql://nobody@127.0.0.1:1/none"])
@@ -110,6 +141,27 @@ class Environment(unittest.TestCase):
                 self.assertEqual(r.status, 201, r)
             finally:
                 s.cleanup()
+
+    def _bearer_failures_until_429(self, **server_kw):
+        s = Server(backend=BACKEND, **server_kw).start()
+        try:
+            c = lkserver.Client(s.url, token="lkp_" + "x" * 40)
+            for n in range(1, 10):
+                r = c.get("/v1/whoami")
+                if r.status == 429:
+                    self.assertTrue(r.header("Retry-After"), r.headers)
+                    return n
+                self.assertEqual(r.status, 401, r)
+            return None
+        finally:
+            s.cleanup()
+
+    def test_bearer_fail_limit_flag_and_env(self):
+        self.assertEqual(self._bearer_failures_until_429(args=["--bearer-fail-limit", "3"]), 4)
+        self.assertEqual(self._bearer_failures_until_429(env={"LATCHKEY_BEARER_FAIL_LIMIT": "2"}), 3)
+        self.assertEqual(self._bearer_failures_until_429(env={"LATCHKEY_BEARER_FAIL_LIMIT": "2"},
+                                                         args=["--bearer-fail-limit=5"]), 6)
+        self.assertIsNone(self._bearer_failures_until_429())  # the default (1000)
 
     def test_schema_created_then_reused(self):
         s = Server(backend=BACKEND).start()

@@ -117,6 +117,19 @@ class BadTokens(BadTokenCase):
         # the header carries the UTF-8 bytes of "…"
         self._probe("Bearer " + redact(self.pk).encode("utf-8").decode("latin-1"))
 
+    def test_session_id_is_not_a_bearer_token(self):
+        c = self.user()
+        self._probe("Bearer " + c.cookies["latchkey_session"])
+
+    def test_csrf_token_is_not_a_credential(self):
+        c = self.user()
+        self._probe("Bearer " + c.csrf)
+
+    def test_token_is_not_a_session_cookie(self):
+        for tok in (self.pk, self.ok_):
+            r = self.anon().get("/v1/me", headers={"Cookie": "latchkey_session=" + tok}, cookies=False)
+            self.assert_error(r, 401, "unauthenticated")
+
     def test_key_id_is_not_a_credential(self):
         k = self.make_pkey(self.A)
         self._probe("Bearer " + k["id"])

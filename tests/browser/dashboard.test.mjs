@@ -15,6 +15,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.LK_URL || 'http://127.0.0.1:8080';
+const CLOSED = process.env.LK_CLOSED_URL || null; // a latchkeyd with --signup closed
 const SHOTS = process.env.LK_SCREENSHOTS || path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
 const ONLY = process.env.LK_BROWSER_ONLY ? new RegExp(process.env.LK_BROWSER_ONLY, 'i') : null;
 const TIMEOUT = 10000;
@@ -132,6 +133,60 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+// WCAG contrast of every visible text run on the page against the first
+// opaque background behind it. Returns the failures.
+async function contrastFailures(page) {
+  return page.evaluate(() => {
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const bgOf = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage !== 'none' && e !== document.body) return null; // gradients: not judged
+        const c = parse(cs.backgroundColor);
+        if (c && c.a >= 0.99) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || seen.has(el)) continue;
+      seen.add(el);
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || el.closest('.sr-only,[hidden],dialog:not([open]),[aria-hidden="true"]')) continue; // decorative text is exempt
+      if (el.closest('[inert]') || (document.querySelector('dialog[open]') && !el.closest('dialog[open]'))) continue; // under a modal's backdrop
+      const fg = parse(cs.color);
+      const bg = bgOf(el);
+      if (!fg || !bg) continue;
+      const a = fg.a;
+      const mix = { r: fg.r * a + bg.r * (1 - a), g: fg.g * a + bg.g * (1 - a), b: fg.b * a + bg.b * (1 - a) };
+      const [hi, lo] = [lum(mix), lum(bg)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      const need = large ? 3 : 4.5;
+      const dim = Number(cs.opacity) < 1 || el.closest('button:disabled');
+      if (!dim && ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: "${n.textContent.trim().slice(0, 40)}" (${cs.color} on rgb(${bg.r},${bg.g},${bg.b}))`);
+    }
+    return out;
+  });
+}
+
 async function signUp(p) {
   const page = p.page;
   await page.goto('/signup');
@@ -200,6 +255,7 @@ async function keyLifecycle(p, { kind, orgId, label }) {
     assert.ok(token.startsWith(prefix), `token ${token.slice(0, 4)} should start with ${prefix}`);
     assert.match(await r.dialog.textContent(), /will not be shown again/);
     await shot(page, `${kind}-key-created-1280`);
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) in the token dialog');
     const api = await p.api(listPath);
     assert.equal(api.status, 200);
     const k = api.body.data.find((x) => x.name === keyName);
@@ -352,6 +408,7 @@ try {
     assert.equal(u.pathname, '/login');
     assert.equal(u.searchParams.get('next'), '/orgs/org_nope/settings/members');
     await shot(page, 'login-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the login page');
   });
 
   await test('login with a wrong password says so in words', async () => {
@@ -380,7 +437,7 @@ try {
     orgId = await createOrg(alice, orgName, true);
     assert.match(orgId, /^org_/);
     const nav = page.getByRole('navigation', { name: 'Organization settings' });
-    for (const tab of ['Org Access Keys', 'Personal Access Keys', 'Projects', 'Members', 'Billing']) await nav.getByRole('link', { name: tab }).waitFor();
+    for (const tab of ['Org Access Keys', 'Personal Access Keys', 'General', 'Projects', 'Members', 'Billing']) await nav.getByRole('link', { name: tab }).waitFor();
     assert.equal(await nav.getByRole('link', { name: 'Org Access Keys' }).getAttribute('aria-current'), 'page');
   });
 
@@ -390,6 +447,13 @@ try {
     await page.getByRole('navigation', { name: 'Organization settings' }).getByRole('link', { name: 'Personal Access Keys' }).click();
     await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     assert.match(page.url(), /\/settings\/personal-keys$/);
+    assert.equal(await page.title(), `Personal Access Keys · ${orgName} · latchkey`);
+    // Back and forward move between tabs inside the page; focus lands on the heading.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
   });
 
   if (orgId) await keyLifecycle(alice, { kind: 'personal', orgId, label: 'personal key' });
@@ -425,7 +489,38 @@ try {
     assert.equal((await keyRow(page, 'order first').locator('td[data-label="Expires"]').textContent()).trim(), 'Never');
     const created = await keyRow(page, 'order first').locator('td[data-label="Created"] time').getAttribute('datetime');
     assert.ok(Math.abs(Date.parse(created) - Date.now()) < 10 * 60000, 'created date is now');
+    assert.equal((await keyRow(page, 'order first').locator('.by').textContent()).trim(), 'by you');
     await shot(page, 'org-keys-list-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the keys page');
+  });
+
+  await test('Copy falls back to selecting the token when the Clipboard API refuses', async () => {
+    const r = await createKeyInModal(page, 'fallback copy');
+    await page.evaluate(() => {
+      navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+    });
+    await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+    try {
+      await r.dialog.getByRole('button', { name: 'Copy' }).click();
+      // Either the legacy copy command worked on the selection ("Copied"),
+      // or the page says how to copy by hand; in both cases the token is selected.
+      await r.dialog.locator('.copy-btn.is-copied, .copy-note.is-warning').first().waitFor();
+      assert.equal(await page.evaluate(() => window.getSelection().toString()), r.token);
+      if (await r.dialog.locator('.copy-note.is-warning').count()) {
+        assert.match(await r.dialog.locator('.copy-note').textContent(), /press Ctrl\+C/);
+      } else {
+        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.token);
+      }
+    } finally {
+      await page.evaluate(() => delete navigator.clipboard.writeText);
+    }
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    await r.dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.getSelection().toString()), '', 'no selection left holding the token');
+    await openRowMenu(page, 'fallback copy');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete key' }).click();
+    await keyRow(page, 'fallback copy').waitFor({ state: 'detached' });
   });
 
   await test('keyboard: the ⋯ menu opens, moves and closes with keys', async () => {
@@ -573,6 +668,7 @@ try {
     assert.equal(api.body.billing_email, 'billing@acme.example');
     assert.ok(await page.getByRole('radio', { name: /Pro/ }).isChecked());
     await shot(page, 'billing-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the billing page');
   });
 
   // A second person.
@@ -595,6 +691,7 @@ try {
     await page.getByRole('button', { name: 'Add member' }).click();
     await page.getByText('This person is already a member.').waitFor();
     await shot(page, 'members-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the members page');
   });
 
   await test('second member sees the org keys but not the first member’s personal keys', async () => {
@@ -609,6 +706,7 @@ try {
     await bp.waitForURL(new RegExp(`/orgs/${orgId}/settings/access-keys$`));
     await keyRow(bp, 'order first').waitFor();
     await keyRow(bp, 'order second').waitFor();
+    assert.equal((await keyRow(bp, 'order first').locator('.by').textContent()).trim(), `by ${alice.name}`);
     await bp.getByRole('link', { name: 'Personal Access Keys' }).click();
     await bp.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
     await bp.locator('.empty-state').waitFor();
@@ -633,6 +731,8 @@ try {
     await bp.getByRole('link', { name: 'Org Access Keys' }).click();
     await bp.getByRole('alert').filter({ hasText: /no longer exists, or you no longer have access/ }).waitFor();
     await shot(bp, 'error-lost-access-1280');
+    await bp.getByRole('link', { name: 'Go to your dashboard' }).click();
+    await bp.waitForURL(new RegExp(`/orgs/${bobOrg}/settings/access-keys$`));
     const orgs = await bob.api('/v1/organizations');
     assert.deepEqual(orgs.body.data.map((o) => o.id), [bobOrg]);
   });
@@ -654,6 +754,16 @@ try {
     await bp.getByLabel('Password').fill(bob.password);
     await bp.getByRole('button', { name: 'Log in' }).click();
     await bp.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    // A 401 while a dialog is open: the dialog goes with the page.
+    await bp.getByRole('link', { name: 'Org Access Keys' }).click();
+    await bp.getByRole('button', { name: 'Create Access Key' }).first().click();
+    const d = bp.getByRole('dialog', { name: 'Create Access Key' });
+    await d.getByLabel('Name').fill('after logout');
+    const csrf2 = (await bob.api('/v1/auth/session')).body.csrf_token;
+    assert.equal((await bob.context.request.post('/v1/auth/logout', { headers: { 'X-CSRF-Token': csrf2 } })).status(), 204);
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await bp.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+    assert.equal(await bp.locator('dialog').count(), 0);
   });
 
   await test('log out, and log back in', async () => {
@@ -678,6 +788,7 @@ try {
       ['projects', `/orgs/${orgId}/settings/projects`, 'Projects'],
       ['members', `/orgs/${orgId}/settings/members`, 'Members'],
       ['billing', `/orgs/${orgId}/settings/billing`, 'Billing'],
+      ['general', `/orgs/${orgId}/settings/general`, 'General'],
     ];
     for (const [name, url, heading] of pages) {
       await page.goto(url);
@@ -688,6 +799,16 @@ try {
       await shot(page, `${name}-390`);
     }
     await page.goto(`/orgs/${orgId}/settings/access-keys`);
+    // Rows shown as cards keep their table semantics for screen readers.
+    await page.getByRole('row', { name: /order first/ }).waitFor();
+    assert.equal(await page.getByRole('columnheader', { name: 'Key' }).count(), 1);
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    await shot(page, 'org-switcher-390');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+    await page.getByRole('dialog', { name: 'Create Access Key' }).getByLabel('Name').fill('Phone key');
+    await shot(page, 'create-key-390');
+    await page.keyboard.press('Escape');
     const r = await createKeyInModal(page, 'Phone key');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0);
@@ -712,6 +833,36 @@ try {
     await page.setViewportSize(DESKTOP);
   });
 
+  await test('general: rename an organization, then delete it — its keys are revoked at once', async () => {
+    const doomed = await createOrg(alice, 'Doomed Org');
+    const r = await createKeyInModal(page, 'doomed key');
+    await r.dialog.getByRole('button', { name: 'Done' }).click();
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 200);
+    await page.getByRole('link', { name: 'General' }).click();
+    await page.getByRole('heading', { name: 'General', level: 1 }).waitFor();
+    await page.getByLabel('Organization name').fill('Doomed Org (renamed)');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('button', { name: 'Organization: Doomed Org (renamed). Switch organization' }).waitFor();
+    assert.equal((await alice.api(`/v1/organizations/${doomed}`)).body.name, 'Doomed Org (renamed)');
+    await shot(page, 'general-1280');
+    await page.getByRole('button', { name: 'Delete organization' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Delete organization?' });
+    assert.ok((await d.textContent()).includes('Doomed Org (renamed)'));
+    assert.match(await d.textContent(), /revoked immediately/);
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 200, 'Cancel deleted nothing');
+    await page.getByRole('button', { name: 'Delete organization' }).click();
+    await d.getByRole('button', { name: 'Delete organization' }).click();
+    await page.waitForURL((u) => !u.pathname.includes(doomed));
+    await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+    assert.equal((await bearer(r.token, '/v1/whoami')).status, 401);
+    await page.getByRole('button', { name: /Switch organization/ }).click();
+    const items = await page.getByRole('menuitem').allTextContents();
+    assert.ok(!items.some((t) => t.includes('Doomed')), 'the deleted org is gone from the switcher');
+    await page.keyboard.press('Escape');
+  });
+
   await test('an API error in a dialog is shown in words (org deleted under the page)', async () => {
     // A throwaway org, deleted through the API while its page is open.
     const tmpOrg = await createOrg(alice, 'Short-lived Org');
@@ -725,6 +876,27 @@ try {
     await d.getByRole('alert').filter({ hasText: 'This organization no longer exists, or you no longer have access to it.' }).waitFor();
     await shot(page, 'error-in-dialog-1280');
     await d.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  await test('sign-up on a server with --signup closed says so in words', async () => {
+    assert.ok(CLOSED, 'run.sh provides a --signup closed server');
+    const ctx = await browser.newContext({ baseURL: CLOSED, viewport: DESKTOP });
+    try {
+      const cp = await ctx.newPage();
+      const errors = [];
+      cp.on('pageerror', (e) => errors.push(e.message));
+      await cp.goto('/signup');
+      await cp.getByLabel('Your name').fill('Closed Out');
+      await cp.getByLabel('Email').fill('closed@example.com');
+      await cp.getByLabel('Password').fill('long-enough-password');
+      await cp.getByRole('button', { name: 'Create account' }).click();
+      await cp.getByRole('alert').filter({ hasText: 'Sign-up is closed on this latchkey server' }).waitFor();
+      await shot(cp, 'signup-closed-1280');
+      assert.equal(new URL(cp.url()).pathname, '/signup');
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
   });
 
   await test('every state-changing call carried the session’s CSRF token', async () => {

@@ -2,12 +2,15 @@
 # tests/browser/run.sh — the dashboard in headless Chromium against a real
 # latchkeyd. Installs the pinned playwright-core if node_modules is missing,
 # starts build/latchkeyd (or $LK_BUILD/latchkeyd) on a free loopback port with
-# a fresh SQLite database in a temporary directory, runs dashboard.test.mjs,
-# stops the server, and prints "RESULT <passed> <failed>" as its last line.
+# a fresh SQLite database in a temporary directory (and a second one with
+# --signup closed), runs dashboard.test.mjs, stops the servers, and prints
+# "RESULT <passed> <failed>" as its last line.
 #
 #   tests/browser/run.sh                 everything
-#   LK_BROWSER_ONLY=hostile tests/browser/run.sh    tests whose name matches
-#   LK_BROWSER_URL=http://127.0.0.1:8080 tests/browser/run.sh   use a running server
+#   LK_BROWSER_ONLY=regex tests/browser/run.sh   only tests whose name matches
+#       (the tests build on each other; a filtered run is for debugging)
+#   LK_BROWSER_URL=http://127.0.0.1:8080 tests/browser/run.sh   use a running
+#       server (LK_BROWSER_CLOSED_URL likewise for the --signup closed one)
 # Screenshots go to tests/browser/screenshots/ (git-ignored).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,45 +27,59 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lk-browser-XXXXXX")
-pid=
+pids=()
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
+  local p
+  for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null
+      for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null
+      wait "$p" 2>/dev/null
+    fi
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-url=${LK_BROWSER_URL:-}
-if [ -z "$url" ]; then
-  [ -x "$build/latchkeyd" ] || fail "$build/latchkeyd is not built (run make)"
+# start_server NAME ARGS... — a fresh latchkeyd on a free port; sets $url.
+start_server() {
+  local name=$1 port ready=0; shift
   port=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import lkserver; print(lkserver.free_port())' "$root/tests/lib") || fail "no free port"
-  "$build/latchkeyd" --listen "127.0.0.1:$port" --database "sqlite:$tmp/latchkey.db" --signup open >"$tmp/server.log" 2>&1 </dev/null &
-  pid=$!
+  mkdir -p "$tmp/$name"
+  "$build/latchkeyd" --listen "127.0.0.1:$port" --database "sqlite:$tmp/$name/latchkey.db" "$@" >"$tmp/$name/server.log" 2>&1 </dev/null &
+  pids+=($!)
   url="http://127.0.0.1:$port"
-  ready=0
   for _ in $(seq 1 150); do
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    kill -0 "${pids[-1]}" 2>/dev/null || break
     if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then ready=1; break; fi
     sleep 0.1
   done
   if [ $ready -ne 1 ]; then
-    tail -20 "$tmp/server.log" >&2
-    fail "latchkeyd did not become healthy at $url"
+    tail -20 "$tmp/$name/server.log" >&2
+    fail "latchkeyd ($name) did not become healthy at $url"
   fi
+}
+
+main_url=${LK_BROWSER_URL:-}
+closed_url=${LK_BROWSER_CLOSED_URL:-}
+if [ -z "$main_url" ] || [ -z "$closed_url" ]; then
+  [ -x "$build/latchkeyd" ] || fail "$build/latchkeyd is not built (run make)"
 fi
+if [ -z "$main_url" ]; then start_server main --signup open; main_url=$url; fi
+if [ -z "$closed_url" ]; then start_server closed --signup closed; closed_url=$url; fi
 
 mkdir -p "$here/screenshots"
 out="$tmp/node.out"
-LK_URL="$url" LK_SCREENSHOTS="$here/screenshots" node "$here/dashboard.test.mjs" 2>&1 | tee "$out"
+LK_URL="$main_url" LK_CLOSED_URL="$closed_url" LK_SCREENSHOTS="$here/screenshots" node "$here/dashboard.test.mjs" 2>&1 | tee "$out"
 res=$(sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$out" | tail -1)
-if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-  echo "browser: latchkeyd died during the run:" >&2
-  tail -20 "$tmp/server.log" >&2
-  res="${res:-0 0}"; set -- $res; res="$1 $(($2 + 1))"
-fi
+for p in "${pids[@]}"; do
+  if ! kill -0 "$p" 2>/dev/null; then
+    echo "browser: a latchkeyd died during the run:" >&2
+    tail -20 "$tmp"/*/server.log >&2
+    res="${res:-0 0}"; set -- $res; res="$1 $(($2 + 1))"
+    break
+  fi
+done
 [ -n "$res" ] || res="0 1"
 echo "RESULT $res"

@@ -63,6 +63,10 @@ class Protocol(ServerCase):
         self.assertTrue(buf.startswith(b"HTTP/1.1 400"), buf[:200])
         self.assertTrue(closed, "the connection must be closed after ambiguous framing")
         self.assertEqual(buf.count(b"HTTP/1.1 "), 1, "nothing after it may be served: %r" % buf[:500])
+        r = lkserver._parse_raw_response(buf, final=True)
+        self.assertEqual(r.header("content-type"), "application/json", r.headers)
+        self.assertEqual(r.json, {"error": {"code": "invalid_json",
+                                            "message": "malformed HTTP request body framing"}}, r.body)
         self.assert_serving()
 
     def test_two_content_lengths(self):
@@ -73,8 +77,10 @@ class Protocol(ServerCase):
         buf, closed = recv_all(s)
         s.close()
         self.assertEqual(buf.count(b"HTTP/1.1 "), 1, buf[:500])
-        self.assertTrue(buf.startswith(b"HTTP/1.1 4"), buf[:200])
+        self.assertTrue(buf.startswith(b"HTTP/1.1 400"), buf[:200])
         self.assertTrue(closed)
+        r = lkserver._parse_raw_response(buf, final=True)
+        self.assertEqual((r.json or {}).get("error", {}).get("code"), "invalid_json", r.body)
         self.assert_serving()
 
     def test_negative_and_garbage_content_length(self):

@@ -12,6 +12,7 @@ spread their refused requests over several loopback source addresses
 import http.client
 import os
 import secrets
+import time
 import unittest
 
 import lkserver
@@ -345,6 +346,53 @@ class DroppedConnection(unittest.TestCase):
         self.assertEqual(failures, [])
         names = [p["name"] for p in owner.get("/v1/organizations/%s/projects" % org).json["data"]]
         self.assertEqual(names, ["p%d" % i for i in reversed(range(10))])
+
+    def test_stuck_database_answers_503_within_the_timeout(self):
+        """A table locked by someone else (a stuck migration, a long admin
+        transaction): the request waits at most the statement/lock timeout
+        (5 s), answers 503, and works again once the lock is gone."""
+        import threading
+        owner = lkserver.new_user(self.srv.url)
+        r = owner.post("/v1/me/access-keys", {"name": "stuck"})
+        self.assertEqual(r.status, 201, r)
+        key = Client(self.srv.url, token=r.json["token"])
+        self.assertEqual(key.get("/v1/whoami").status, 200)
+        locked, release = threading.Event(), threading.Event()
+        errors = []
+
+        def hold_lock():
+            import subprocess
+            p = subprocess.Popen([lkserver.pg_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                  "-d", self.srv.db_url], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=lkserver.pg_env(), text=True)
+            p.stdin.write("BEGIN;\nLOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE;\n"
+                          "\\echo locked\n")
+            p.stdin.flush()
+            line = p.stdout.readline()
+            if "locked" not in line:
+                errors.append(line + p.stderr.read())
+            locked.set()
+            release.wait(60)
+            p.stdin.write("ROLLBACK;\n")
+            p.stdin.close()
+            p.wait(30)
+
+        t = threading.Thread(target=hold_lock)
+        t.start()
+        try:
+            self.assertTrue(locked.wait(30))
+            self.assertEqual(errors, [])
+            t0 = time.time()
+            r = key.get("/v1/whoami")
+            waited = time.time() - t0
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.code, "unavailable")
+            self.assertLess(waited, 15)
+        finally:
+            release.set()
+            t.join(60)
+        self.assertEqual(key.get("/v1/whoami").status, 200)
 
     def org_of(self, client):
         r = client.post("/v1/organizations", {"name": "Conn org"})

@@ -988,9 +988,10 @@ static void bearer_failures_throttled(void **state)
 
 static void bearer_default_rule_and_env(void **state)
 {
-    /* main() set LATCHKEY_BEARER_FAIL_LIMIT=50 before anything ran. A
+    /* main() set LATCHKEY_BEARER_FAIL_LIMIT=50 before anything ran: the
+     * service ignores it (latchkeyd's main.c reads it into the config). A
      * config that was never initialised (rules all zero) gets the default
-     * rule, with the environment's count. */
+     * rule. */
     fx *f = *state;
     lk_svc_config plain;
     memset(&plain, 0, sizeof(plain));
@@ -998,13 +999,14 @@ static void bearer_default_rule_and_env(void **state)
     plain.now = clock_fn;
     lk_svc svc = {.st = f->st, .usage = f->usage, .rl = f->rl, .cfg = &plain};
     lk_principal p;
-    for (int i = 0; i < 50; i++)
+    for (int i = 0; i < LK_BEARER_MAX_FAILURES; i++)
         assert_int_equal(lk_svc_auth_bearer(&svc, S("lkp_nope"), "10.50.0.1", &p), E401);
     assert_int_equal(lk_svc_auth_bearer(&svc, S("lkp_nope"), "10.50.0.1", &p), LK_ERATE_LIMITED);
     assert_int_equal(svc.err.retry_after, LK_BEARER_WINDOW);
     lk_svc_config c;
     lk_svc_config_init(&c);
-    assert_int_equal(c.bearer_per_client.max_failures, 50);
+    assert_int_equal(c.bearer_per_client.max_failures, LK_BEARER_MAX_FAILURES);
+    assert_int_equal(c.bearer_per_client.window_secs, LK_BEARER_WINDOW);
     assert_int_equal(c.login_per_email.max_failures, LK_LOGIN_EMAIL_MAX_FAILURES);
     assert_true(c.signup_open);
     /* a rule switched off never answers 429 */

@@ -90,6 +90,13 @@ static void table_sorted_and_terminated(void **state)
     for (size_t i = 0; i < lk_static_asset_count; i++) {
         const lk_asset *a = &lk_static_assets[i];
         assert_int_equal(a->data[a->len], 0);
+        assert_non_null(a->etag);
+        assert_int_equal(strlen(a->etag), 18);
+        assert_true(a->etag[0] == '"' && a->etag[17] == '"');
+        for (size_t j = 0; j < i; j++) /* different bytes, different tags */
+            if (lk_static_assets[j].len != a->len ||
+                memcmp(lk_static_assets[j].data, a->data, a->len) != 0)
+                assert_string_not_equal(lk_static_assets[j].etag, a->etag);
         assert_ptr_equal(find(a->path), a);
         if (i > 0) assert_true(strcmp(lk_static_assets[i - 1].path, a->path) < 0);
     }

@@ -3,9 +3,9 @@
  * real server (the generic contract is test_store.c, run against PostgreSQL
  * by tests/run.sh):
  *
- *  - a connection the server drops (pg_terminate_backend) costs a read
- *    nothing (retried once on a fresh connection), a write one
- *    LK_EUNAVAILABLE, and the next call succeeds;
+ *  - a connection the server drops (pg_terminate_backend) costs a read or
+ *    an idempotent write (a rename) nothing (retried once on a fresh
+ *    connection), an insert one LK_EUNAVAILABLE, and the next call succeeds;
  *  - a connection lost inside begin … commit poisons the handle until
  *    rollback (no later statement may run outside the transaction);
  *  - a statement blocked by a lock fails with LK_EUNAVAILABLE within the
@@ -137,7 +137,7 @@ static void dropped_connection_read_retried(void **state)
     lk_store_close(st);
 }
 
-static void dropped_connection_write_fails_once(void **state)
+static void dropped_connection_insert_fails_once_rename_retried(void **state)
 {
     NEED_PG();
     lk_store *st = open_store();
@@ -147,14 +147,30 @@ static void dropped_connection_write_fails_once(void **state)
     uint8_t h[LK_TOKEN_HASH_LEN];
     new_user(st, &u);
     new_key(st, &u, &k, h);
+    lk_org o = {0};
+    lk_id_new("org_", o.id);
+    snprintf(o.name, sizeof(o.name), "dropped");
+    o.created_at = 1;
+    assert_int_equal(st->ops->org_create(st, &o, u.id, u.email), LK_OK);
     for (int i = 0; i < 5; i++) {
         assert_true(terminate_all(adm) >= 1);
-        /* a write is not retried (whether it committed is unknown) */
-        assert_int_equal(st->ops->key_rename(st, k.id, "lost"), LK_EUNAVAILABLE);
+        /* an insert is not retried (whether it committed is unknown) */
+        lk_project p = {0};
+        lk_id_new("prj_", p.id);
+        snprintf(p.org_id, sizeof(p.org_id), "%s", o.id);
+        snprintf(p.name, sizeof(p.name), "p%d", i);
+        p.created_at = 1;
+        assert_int_equal(st->ops->project_create(st, &p), LK_EUNAVAILABLE);
         assert_int_equal(st->err.code, LK_EUNAVAILABLE);
-        assert_int_equal(st->ops->key_rename(st, k.id, "kept"), LK_OK);
+        lk_project got_p;
+        assert_int_equal(st->ops->project_get(st, o.id, p.id, &got_p), LK_ENOT_FOUND);
+        assert_int_equal(st->ops->project_create(st, &p), LK_OK);
+        assert_int_equal(st->ops->project_get(st, o.id, p.id, &got_p), LK_OK);
+        /* a rename is idempotent: retried, so it just works */
+        assert_true(terminate_all(adm) >= 1);
+        assert_int_equal(st->ops->key_rename(st, k.id, p.name), LK_OK);
         assert_int_equal(st->ops->key_get(st, k.id, &got), LK_OK);
-        assert_string_equal(got.name, "kept");
+        assert_string_equal(got.name, p.name);
     }
     PQfinish(adm);
     lk_store_close(st);
@@ -243,8 +259,9 @@ static void unreachable_server_is_unavailable(void **state)
     lk_err e;
     lk_err_clear(&e);
     /* port 1 on loopback: nothing listens there */
-    assert_int_equal(lk_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &st, &e),
-                     LK_EUNAVAILABLE);
+    assert_int_equal(
+        lk_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &st, &e),
+        LK_EUNAVAILABLE);
     assert_null(st);
     assert_int_equal(e.code, LK_EUNAVAILABLE);
 }
@@ -257,7 +274,7 @@ int main(void)
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dropped_connection_read_retried),
-        cmocka_unit_test(dropped_connection_write_fails_once),
+        cmocka_unit_test(dropped_connection_insert_fails_once_rename_retried),
         cmocka_unit_test(dropped_connection_inside_transaction),
         cmocka_unit_test(blocked_statement_times_out),
         cmocka_unit_test(migrations_recorded_once),

@@ -43,6 +43,14 @@ function sentence(s) {
   return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
+const NOUNS = {
+  organization: 'This organization',
+  'access key': 'This access key',
+  project: 'This project',
+  environment: 'This environment',
+  member: 'This member',
+};
+
 function humanize(err, what) {
   switch (err.status) {
     case 0:
@@ -55,8 +63,12 @@ function humanize(err, what) {
     case 403:
       if (/csrf/i.test(err.message)) return 'Your session’s security token is out of date. Reload the page and try again.';
       return 'You don’t have permission to do that.';
-    case 404:
-      return `${what || 'This item'} no longer exists, or you no longer have access to it.`;
+    case 404: {
+      // The server names what it could not find ("organization not found");
+      // that beats the caller's guess when, say, the org vanished under a key.
+      const named = Object.entries(NOUNS).find(([k]) => String(err.message).toLowerCase().startsWith(k));
+      return `${named ? named[1] : what || 'This item'} no longer exists, or you no longer have access to it.`;
+    }
     case 409:
       return sentence(err.message) || 'That conflicts with something that already exists.';
     case 413:

@@ -7,10 +7,11 @@
 //   /                                     → the last or first organization
 //   /orgs/new                             create an organization
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
-//                                         projects, members, billing
+//                                         general, projects, members, billing
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
+import { closeAllOverlays } from './ui.js';
 import { state, navigate, setRenderer, loadOrgs, lastOrg, rememberOrg } from './state.js';
 import { orgShell, plainShell, TABS } from './layout.js';
 import { renderLogin, renderSignup } from './views/auth.js';
@@ -19,6 +20,7 @@ import { renderKeys } from './views/keys.js';
 import { renderProjects } from './views/projects.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
+import { renderGeneral } from './views/general.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -37,6 +39,7 @@ setUnauthenticatedHandler(() => {
 const VIEWS = {
   'access-keys': (ctx) => renderKeys(ctx, 'org'),
   'personal-keys': (ctx) => renderKeys(ctx, 'personal'),
+  general: renderGeneral,
   projects: renderProjects,
   members: renderMembers,
   billing: renderBilling,
@@ -50,6 +53,7 @@ function title(parts) {
 // checks ctx.live() and stops touching the page.
 async function render({ focus = false } = {}) {
   const gen = ++generation;
+  closeAllOverlays();
   const live = () => gen === generation;
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const params = new URLSearchParams(location.search);

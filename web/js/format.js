@@ -23,18 +23,19 @@ export function timeEl(iso, { relative = false } = {}) {
 export function relativeText(d, now = Date.now()) {
   const sec = Math.round((d.getTime() - now) / 1000);
   const abs = Math.abs(sec);
-  if (abs < 60) return sec <= 0 ? 'just now' : 'in under a minute';
+  if (abs < 60) return 'just now'; // also absorbs small clock skew between server and browser
   if (abs < 3600) return rel.format(Math.round(sec / 60), 'minute');
   if (abs < 86400) return rel.format(Math.round(sec / 3600), 'hour');
   if (abs < 86400 * 30) return rel.format(Math.round(sec / 86400), 'day');
   return dateFmt.format(d);
 }
 
-// Up to two letters or digits for an avatar ("Acme Rockets" → "AR").
+// Up to two letters or digits for an avatar: the first of the first two words
+// ("Acme Rockets" → "AR", "<b>" → "B").
 export function initials(name, email) {
   const src = (name || email || '').trim();
   const words = src.split(/\s+/).map((w) => Array.from(w).filter((c) => /[\p{L}\p{N}]/u.test(c)).join('')).filter(Boolean);
-  const picked = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+  const picked = words.slice(0, 2);
   return picked.map((w) => Array.from(w)[0]).join('').toUpperCase() || '#';
 }
 

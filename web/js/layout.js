@@ -11,6 +11,7 @@ import { initials } from './format.js';
 export const TABS = [
   { id: 'access-keys', label: 'Org Access Keys', icon: 'key', group: 'Access keys' },
   { id: 'personal-keys', label: 'Personal Access Keys', icon: 'user', group: 'Access keys' },
+  { id: 'general', label: 'General', icon: 'settings', group: 'Organization' },
   { id: 'projects', label: 'Projects', icon: 'folder', group: 'Organization' },
   { id: 'members', label: 'Members', icon: 'users', group: 'Organization' },
   { id: 'billing', label: 'Billing', icon: 'card', group: 'Organization' },
@@ -100,8 +101,31 @@ function sidebar(org, tab) {
 // that the view fills.
 export function orgShell(root, org, tab) {
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
-  root.replaceChildren(topbar(org, tab), h('div', { class: 'shell' }, sidebar(org, tab), main));
+  const nav = sidebar(org, tab);
+  root.replaceChildren(topbar(org, tab), h('div', { class: 'shell' }, nav, main));
+  // At phone width the sidebar is a row of tabs that scrolls sideways: bring
+  // the current one into view.
+  requestAnimationFrame(() => {
+    const cur = nav.querySelector('[aria-current="page"]');
+    if (cur && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, cur.offsetLeft - 16);
+  });
   return main;
+}
+
+// A list failed to load: say why in the page's alert, and offer the way on —
+// "Try again" for a passing failure, the dashboard when the organization is
+// gone or the person is no longer in it (404).
+export function showLoadError({ content, alert, error, what, retry }) {
+  if (error.status === 401) return; // already on the way to /login
+  content.replaceChildren();
+  if (error.status === 404) {
+    state.orgs = null;
+    alert.show(`${what} ${error.human('This organization')}`);
+    content.appendChild(h('div', { class: 'retry' }, h('a', { href: '/', class: 'btn btn-secondary' }, 'Go to your dashboard')));
+  } else {
+    alert.show(`${what} ${error.human()}`);
+    content.appendChild(h('div', { class: 'retry' }, h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => (alert.clear(), retry()) } }, 'Try again')));
+  }
 }
 
 // A signed-in page outside any organization (create organization, not found).

@@ -11,7 +11,7 @@
 //
 // Menu: a button with aria-haspopup="menu" and a role="menu" list of
 // role="menuitem" buttons. Enter, Space or ArrowDown opens it and focuses the
-// first item; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
+// current item (the org switcher) or the first; ArrowUp/ArrowDown/Home/End move; Escape closes and returns focus
 // to the button; Tab or a click outside closes it.
 
 import { h, icon, nextId } from './dom.js';
@@ -24,6 +24,15 @@ function focusables(root) {
 
 // openModal({title, description, body, footer, initialFocus, onClose, danger})
 // → {el, close(), setBusy(bool), body, footer}. body/footer are nodes or arrays.
+const openModals = new Set();
+
+// Close every dialog and menu (on navigation, e.g. a 401 sending the person
+// to /login, or the back button): a dialog must never outlive its page.
+export function closeAllOverlays() {
+  for (const m of Array.from(openModals)) m.close(true);
+  closeOpenMenu(false);
+}
+
 export function openModal({ title, description, body = [], footer = [], initialFocus, onClose, size = 'md' }) {
   const opener = document.activeElement;
   const titleId = nextId('modal-title');
@@ -40,6 +49,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
   );
   let busy = false;
   let closed = false;
+  let restoreFocus = true;
 
   const api = {
     el: dialog,
@@ -50,8 +60,9 @@ export function openModal({ title, description, body = [], footer = [], initialF
       dialog.classList.toggle('is-busy', b);
       closeBtn.disabled = b;
     },
-    close() {
+    close(navigating = false) {
       if (closed) return;
+      restoreFocus = !navigating;
       if (dialog.open) dialog.close();
       finish(); // synchronously: the node (and any token in it) leaves the page now
     },
@@ -63,11 +74,14 @@ export function openModal({ title, description, body = [], footer = [], initialF
   function finish() {
     if (closed) return;
     closed = true;
+    openModals.delete(api);
     dialog.remove();
     try {
       if (onClose) onClose();
     } finally {
-      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      if (!restoreFocus) {
+        /* the page is being replaced; the new page places focus */
+      } else if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
       else {
         const main = document.getElementById('main');
         if (main) main.focus();
@@ -114,6 +128,7 @@ export function openModal({ title, description, body = [], footer = [], initialF
   });
 
   document.body.appendChild(dialog);
+  openModals.add(api);
   dialog.showModal();
   const target = typeof initialFocus === 'function' ? initialFocus() : initialFocus;
   (target || focusables(bodyEl)[0] || focusables(footerEl)[0] || closeBtn).focus();
@@ -263,7 +278,7 @@ document.addEventListener('mousedown', (ev) => {
 export function menuButton({ label, content, items, className = 'icon-btn', align = 'end', header }) {
   const menuId = nextId('menu');
   const btnId = nextId('menubtn');
-  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots'));
+  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots', 'icon icon-dots'));
   const menu = h('div', { id: menuId, class: `menu menu-${align}`, role: 'menu', 'aria-labelledby': btnId, hidden: true });
   if (header) menu.appendChild(h('div', { class: 'menu-header', role: 'none' }, header));
   const itemEls = items.map((it) => {
@@ -286,6 +301,9 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
   function open(focusIndex = 0) {
     if (openMenu && openMenu !== close) closeOpenMenu(false);
     menu.hidden = false;
+    menu.classList.remove('menu-up');
+    const mr = menu.getBoundingClientRect();
+    if (mr.bottom > window.innerHeight - 8 && btn.getBoundingClientRect().top > mr.height + 16) menu.classList.add('menu-up');
     wrap.classList.add('is-open');
     btn.setAttribute('aria-expanded', 'true');
     openMenu = close;
@@ -300,11 +318,15 @@ export function menuButton({ label, content, items, className = 'icon-btn', alig
     if (openMenu === close) openMenu = null;
     if (returnFocus) btn.focus();
   }
-  btn.addEventListener('click', () => (menu.hidden ? open(0) : close(true)));
+  const startAt = Math.max(0, items.findIndex((it) => it.current)); // the current choice, else the first
+  btn.addEventListener('click', () => (menu.hidden ? open(startAt) : close(true)));
   btn.addEventListener('keydown', (ev) => {
-    if (ev.key === 'ArrowDown') {
+    if (ev.key === 'Escape' && !menu.hidden) {
       ev.preventDefault();
-      open(0);
+      close(true);
+    } else if (ev.key === 'ArrowDown') {
+      ev.preventDefault();
+      open(startAt);
     } else if (ev.key === 'ArrowUp') {
       ev.preventDefault();
       open(-1);
@@ -341,5 +363,13 @@ export function toast(message, kind = 'success') {
   const el = h('div', { class: `toast toast-${kind}` }, icon(kind === 'success' ? 'check' : 'alert'), h('span', {}, message));
   host.appendChild(el);
   while (host.children.length > 3) host.firstElementChild.remove(); // the newest few only
-  setTimeout(() => el.remove(), 5000);
+  setTimeout(() => el.remove(), 4000);
+}
+
+// Phone layouts restyle tables as cards (display: block/grid), which makes
+// some browsers drop their table semantics; explicit roles keep them.
+export function tableRoles(table) {
+  const roles = { TABLE: 'table', THEAD: 'rowgroup', TBODY: 'rowgroup', TR: 'row', TH: 'columnheader', TD: 'cell' };
+  for (const el of [table, ...table.querySelectorAll('thead, tbody, tr, th, td')]) el.setAttribute('role', roles[el.tagName]);
+  return table;
 }

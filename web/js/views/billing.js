@@ -3,7 +3,7 @@
 import { h, nextId } from '../dom.js';
 import { get, patch, paths } from '../api.js';
 import { button, field, alertBox, setButtonBusy, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl } from '../format.js';
 
 const PLANS = [
@@ -25,9 +25,8 @@ export function renderBilling(ctx) {
       if (!ctx.live()) return;
       draw(b);
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load billing. ${e.human('This organization')}`);
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load billing.', retry: load });
     }
   }
 

@@ -13,8 +13,8 @@
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
-import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
 const EXPIRY = [
@@ -31,6 +31,7 @@ export function renderKeys(ctx, kind) {
   const listPath = isOrg ? paths.orgKeys(org.id) : paths.myKeys();
   const keyPath = (id) => (isOrg ? paths.orgKey(org.id, id) : paths.myKey(id));
   let keys = [];
+  let creators = null; // user id → name, for org keys
 
   const createBtn = button('Create Access Key', { kind: 'primary', iconName: 'plus', onClick: () => openCreate() });
   const pageAlert = alertBox();
@@ -45,15 +46,20 @@ export function renderKeys(ctx, kind) {
 
   async function load() {
     try {
-      const data = await listAll(listPath);
+      // Org keys also say who created them: names come from the member list.
+      const [data, people] = await Promise.all([listAll(listPath), isOrg ? listAll(paths.members(org.id)).catch((e) => e) : null]);
       if (!ctx.live()) return;
+      if (people instanceof Error) {
+        if (people.status === 401) return;
+        pageAlert.show(`Couldn’t load the names of the members who created these keys. ${people.human('This organization')}`);
+      } else if (people) {
+        creators = new Map(people.map((m) => [m.user_id, m.name || m.email]));
+      }
       keys = data.sort(byNewest);
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load your access keys. ${e.human(isOrg ? 'This organization' : 'This page')}`);
-      content.appendChild(h('div', { class: 'retry' }, button('Try again', { onClick: () => (pageAlert.clear(), content.replaceChildren(loadingRows()), load()) })));
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load the access keys.', retry: () => (content.replaceChildren(loadingRows()), load()) });
     }
   }
 
@@ -69,7 +75,7 @@ export function renderKeys(ctx, kind) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, keys.map(row)),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
   }
 
   function row(k) {
@@ -79,7 +85,7 @@ export function renderKeys(ctx, kind) {
       { 'data-key-id': k.id },
       h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, k.name)),
       h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted)),
-      h('td', { 'data-label': 'Created' }, timeEl(k.created_at)),
+      h('td', { 'data-label': 'Created' }, h('span', { class: 'created' }, timeEl(k.created_at), creatorLine(k))),
       h('td', { 'data-label': 'Last used' }, k.last_used_at ? timeEl(k.last_used_at, { relative: true }) : h('span', { class: 'muted' }, 'Never used')),
       h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)) : h('span', { class: 'muted' }, 'Never')),
       h(
@@ -94,6 +100,12 @@ export function renderKeys(ctx, kind) {
         }),
       ),
     );
+  }
+
+  function creatorLine(k) {
+    if (!isOrg || !creators || !k.created_by) return null;
+    const who = k.created_by === (ctx.user && ctx.user.id) ? 'you' : creators.get(k.created_by) || 'a former member';
+    return h('span', { class: 'by' }, `by ${who}`);
   }
 
   function emptyState() {

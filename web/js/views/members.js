@@ -3,8 +3,8 @@
 
 import { h, icon } from '../dom.js';
 import { post, del, listAll, paths } from '../api.js';
-import { button, field, alertBox, setButtonBusy, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { button, field, alertBox, setButtonBusy, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, initials } from '../format.js';
 import { state, navigate } from '../state.js';
 
@@ -42,7 +42,7 @@ export function renderMembers(ctx) {
       toast('Member added.');
       await load();
     } catch (e) {
-      if (e.status === 404 && e.code === 'not_found') email.setError('No latchkey account uses this email address. Ask them to sign up first.');
+      if (e.status === 404 && !/organization/i.test(e.message)) email.setError('No latchkey account uses this email address. Ask them to sign up first.');
       else if (e.status === 409) email.setError('This person is already a member.');
       else if (e.status === 400) email.setError(e.human());
       else formAlert.show(e.human('This organization'));
@@ -62,9 +62,8 @@ export function renderMembers(ctx) {
       pageAlert.clear();
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load members. ${e.human('This organization')}`);
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load members.', retry: load });
     }
   }
 
@@ -90,7 +89,7 @@ export function renderMembers(ctx) {
         }),
       ),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table), h('p', { class: 'table-foot' }, `${members.length} ${members.length === 1 ? 'member' : 'members'}`));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${members.length} ${members.length === 1 ? 'member' : 'members'}`));
   }
 
   function openRemove(m, isMe) {

@@ -10,7 +10,7 @@ export function renderNewOrg(ctx) {
   const name = field({ label: 'Organization name', name: 'name', placeholder: 'Acme Inc.', hint: 'Usually your company or team. You can add people once it exists.' });
   const submit = button('Create organization', { kind: 'primary', type: 'submit' });
   const actions = [submit];
-  if (!ctx.firstOrg) actions.unshift(h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => history.back() } }, 'Cancel'));
+  if (!ctx.firstOrg) actions.unshift(h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => navigate('/') } }, 'Cancel'));
   const form = h('form', { class: 'form', novalidate: true }, alert.el, name.wrap, h('div', { class: 'form-actions' }, actions));
 
   form.addEventListener('submit', async (ev) => {

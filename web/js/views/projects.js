@@ -3,8 +3,8 @@
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
-import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast } from '../ui.js';
-import { pageHeader } from '../layout.js';
+import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
+import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
 // A one-field dialog (name) used for create and rename.
@@ -50,7 +50,7 @@ export function renderProjects(ctx) {
   const pageAlert = alertBox();
   const content = h('div', { class: 'section' }, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
   const newBtn = button('New project', { kind: 'primary', iconName: 'plus', onClick: () => openCreate() });
-  ctx.main.replaceChildren(pageHeader('Projects', ['Projects group the environments (production, staging, …) of ', h('strong', {}, org.name), '.'], [newBtn]), pageAlert.el, content);
+  ctx.main.replaceChildren(pageHeader('Projects', ['The applications and services of ', h('strong', {}, org.name), '. Each project has its own environments (production, staging, …), managed with the API and the command-line tool.'], [newBtn]), pageAlert.el, content);
   load();
 
   async function load() {
@@ -60,9 +60,8 @@ export function renderProjects(ctx) {
       projects = data.sort(byNewest);
       draw();
     } catch (e) {
-      if (!ctx.live() || e.status === 401) return;
-      content.replaceChildren();
-      pageAlert.show(`Couldn’t load projects. ${e.human('This organization')}`);
+      if (!ctx.live()) return;
+      showLoadError({ content, alert: pageAlert, error: e, what: 'Couldn’t load projects.', retry: load });
     }
   }
 
@@ -103,7 +102,7 @@ export function renderProjects(ctx) {
         ),
       ),
     );
-    content.replaceChildren(h('div', { class: 'table-card' }, table));
+    content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)));
   }
 
   function openCreate() {
