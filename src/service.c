@@ -215,8 +215,21 @@ static bool expired(int64_t expires_at, int64_t now)
     return expires_at > 0 && expires_at <= now;
 }
 
+/* lk_svc_auth_bearer with a ready address: hand it over as the callback. */
+static void client_copy(void *ctx, char *out, size_t size)
+{
+    snprintf(out, size, "%s", (const char *)ctx);
+}
+
 int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
                        lk_principal *out)
+{
+    return lk_svc_auth_bearer_lazy(svc, token, len, client ? client_copy : NULL,
+                                   (void *)(uintptr_t)client, out);
+}
+
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, lk_principal *out)
 {
     begin(svc);
     memset(out, 0, sizeof(*out));
@@ -249,10 +262,13 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
 
     /* A failure: count it against the client address. */
     if (svc->rl && client) {
-        char rk[160];
+        char rk[160], addr[LK_SVC_CLIENT_MAX];
         lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
                                       LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW);
-        snprintf(rk, sizeof(rk), "bearer:%.140s", client);
+        addr[0] = '\0';
+        client(ctx, addr, sizeof(addr));
+        addr[sizeof(addr) - 1] = '\0';
+        snprintf(rk, sizeof(rk), "bearer:%s", addr);
         int wait = lk_ratelimit_check(svc->rl, rk, &r, now);
         if (wait > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,

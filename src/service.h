@@ -126,6 +126,17 @@ void lk_svc_format_cursor(int64_t next, char out[LK_CURSOR_SIZE]);
  * limit LK_ERATE_LIMITED with err.retry_after. Notes last use (batched). */
 int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
                        lk_principal *out);
+/* The client address for lk_svc_auth_bearer_lazy: writes a NUL-terminated
+ * string of at most size bytes into out ("" if unknown). */
+typedef void (*lk_svc_client_fn)(void *ctx, char *out, size_t size);
+#define LK_SVC_CLIENT_MAX 64
+/* lk_svc_auth_bearer, but the client address is asked for (client(ctx,
+ * ...), at most once) only when the attempt fails and is to be counted:
+ * formatting a peer address costs more than the rest of a failed check's
+ * bookkeeping and a valid token never needs it. client may be NULL (no
+ * throttling, like client == NULL above). */
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, lk_principal *out);
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token

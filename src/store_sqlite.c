@@ -53,6 +53,7 @@
 #include <sqlite3.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,9 +472,25 @@ static int set_wal(sqlite_store *s)
     }
 }
 
+/* Process-wide SQLite settings, applied once before the first connection
+ * (sqlite3_config only works before sqlite3_initialize; if something in
+ * the process initialised SQLite already it returns SQLITE_MISUSE and the
+ * defaults stay, which is only slower). MEMSTATUS off: SQLite otherwise
+ * takes one global mutex (shared by every connection, every thread) around
+ * each of its allocations just to keep sqlite3_memory_used() statistics,
+ * which latchkey never reads — a dozen lock/unlock pairs per request on the
+ * hot path. */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void config_process(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
+    pthread_once(&config_once, config_process);
     if (strncmp(url, "sqlite:", 7) == 0) url += 7;
     if (url[0] == '\0') return lk_err_set(e, LK_EINTERNAL, "sqlite: empty database path");
 
