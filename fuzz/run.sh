@@ -9,7 +9,7 @@
 #
 # Every mode first replays fuzz/regressions/fuzz_<harness>/* (inputs that once
 # crashed a harness) and then fuzzes from the seeds in fuzz/corpus/fuzz_<harness>/.
-# New corpus entries go to build-fuzz/corpus/fuzz_<harness>/ (never into the
+# New corpus entries go to build-fuzz/corpus/<name>/ (never into the
 # source tree); crashes to build-fuzz/artifacts/. A harness passes when
 # neither the replay nor the run crashes. The last line is
 # `RESULT <passed> <failed>`.
