@@ -12,9 +12,11 @@
  * offending field for validation errors, and Retry-After for rate limits.
  *
  * Invariants:
- *  - A message never contains a secret (token, password, hash), an SQL
- *    statement or a backend's raw error text: backends log their details
- *    and set a generic message.
+ *  - A message never contains a secret (token, password, hash) or an SQL
+ *    statement. Messages that reach an API caller are generic ("organization
+ *    not found", "database is unavailable"); only errors shown to the
+ *    operator (opening the store at start-up, migrate-data) carry the
+ *    driver's own text, and URLs in them are printed without passwords.
  *  - lk_err is plain data (fixed buffers), safe to keep on the stack.
  */
 #ifndef LK_ERR_H

@@ -6,6 +6,7 @@
 
 #include "timefmt.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void lk_buf_init(lk_buf *b, h2o_mem_pool_t *pool, size_t cap)
@@ -61,15 +62,47 @@ void lk_buf_put_int(lk_buf *b, int64_t v)
     lk_buf_putn(b, tmp + i, sizeof(tmp) - i);
 }
 
+/* Whether any of the 8 bytes in w must be escaped in a JSON string: a byte
+ * below 0x20, '"' or '\\'. Word-at-a-time ("SWAR"): (x - 0x01..) & ~x has
+ * a byte's top bit set where x has a zero byte (and possibly above it,
+ * from the borrow), never when x has none; likewise (w - 0x20..) & ~w for
+ * bytes below 0x20. So the answer for the word is exact: no false "no". */
+static bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t highs = UINT64_C(0x8080808080808080);
+    uint64_t q = w ^ (ones * '"');
+    uint64_t bs = w ^ (ones * '\\');
+    uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    return (hit & highs) != 0;
+}
+
+static bool byte_needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 void lk_buf_put_str(lk_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    /* The clean prefix (usually the whole string), 8 bytes at a time. */
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (word_needs_escape(w)) break;
+        i += 8;
+    }
+    while (i < n && !byte_needs_escape((unsigned char)s[i]))
+        i++;
     reserve(b, n + 2);
     b->p[b->len++] = '"';
-    size_t run = 0; /* start of the pending unescaped run */
-    for (size_t i = 0; i < n; i++) {
+    memcpy(b->p + b->len, s, i);
+    b->len += i;
+    size_t run = i; /* start of the pending unescaped run */
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (!byte_needs_escape(c)) continue;
         lk_buf_putn(b, s + run, i - run);
         run = i + 1;
         char esc[6];
@@ -122,135 +155,135 @@ void lk_buf_put_time(lk_buf *b, int64_t t)
         lk_buf_putn(b, "null", 4);
         return;
     }
-    char s[LK_TIME_SIZE];
-    lk_time_format(t, s);
-    lk_buf_putc(b, '"');
-    lk_buf_puts(b, s);
-    lk_buf_putc(b, '"');
+    /* Formatted in place: '"', 20 characters (+ the NUL lk_time_format
+     * writes, overwritten by the closing quote), '"'. */
+    reserve(b, LK_TIME_SIZE + 2);
+    char *o = b->p + b->len;
+    o[0] = '"';
+    lk_time_format(t, o + 1);
+    o[LK_TIME_SIZE] = '"';
+    b->len += LK_TIME_SIZE + 1;
 }
 
-/* `"key":"value"` for a NUL-terminated record field. */
-static void field_str(lk_buf *b, const char *key, const char *v)
+/* Writers of fixed-shape records: each field's `,"key":` is a string
+ * literal (its length known at compile time, the separator included). */
+#define LIT(b, lit) lk_buf_putn((b), (lit), sizeof(lit) - 1)
+
+/* A NUL-terminated record field as a JSON string. */
+static void put_cstr(lk_buf *b, const char *v)
 {
-    lk_buf_put_key(b, key);
     lk_buf_put_str(b, v, strlen(v));
 }
 
-/* "key":"value" or "key":null for an empty optional string. */
-static void field_str_or_null(lk_buf *b, const char *key, const char *v)
+/* An optional string: null when empty. */
+static void put_cstr_or_null(lk_buf *b, const char *v)
 {
-    lk_buf_put_key(b, key);
     if (v[0] == '\0')
-        lk_buf_putn(b, "null", 4);
+        LIT(b, "null");
     else
-        lk_buf_put_str(b, v, strlen(v));
-}
-
-static void field_time(lk_buf *b, const char *key, int64_t t)
-{
-    lk_buf_put_key(b, key);
-    lk_buf_put_time(b, t);
+        put_cstr(b, v);
 }
 
 void lk_json_user(lk_buf *b, const lk_user *u)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "id", u->id);
-    lk_buf_putc(b, ',');
-    field_str(b, "email", u->email);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", u->name);
-    lk_buf_putc(b, ',');
-    field_time(b, "created_at", u->created_at);
+    LIT(b, "{\"id\":");
+    put_cstr(b, u->id);
+    LIT(b, ",\"email\":");
+    put_cstr(b, u->email);
+    LIT(b, ",\"name\":");
+    put_cstr(b, u->name);
+    LIT(b, ",\"created_at\":");
+    lk_buf_put_time(b, u->created_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_org(lk_buf *b, const lk_org *o)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "id", o->id);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", o->name);
-    lk_buf_putc(b, ',');
-    field_time(b, "created_at", o->created_at);
+    LIT(b, "{\"id\":");
+    put_cstr(b, o->id);
+    LIT(b, ",\"name\":");
+    put_cstr(b, o->name);
+    LIT(b, ",\"created_at\":");
+    lk_buf_put_time(b, o->created_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_member(lk_buf *b, const lk_member *m)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "user_id", m->user_id);
-    lk_buf_putc(b, ',');
-    field_str(b, "email", m->email);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", m->name);
-    lk_buf_putc(b, ',');
-    field_time(b, "joined_at", m->joined_at);
+    LIT(b, "{\"user_id\":");
+    put_cstr(b, m->user_id);
+    LIT(b, ",\"email\":");
+    put_cstr(b, m->email);
+    LIT(b, ",\"name\":");
+    put_cstr(b, m->name);
+    LIT(b, ",\"joined_at\":");
+    lk_buf_put_time(b, m->joined_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_project(lk_buf *b, const lk_project *p)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "id", p->id);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", p->name);
-    lk_buf_putc(b, ',');
-    field_str(b, "organization_id", p->org_id);
-    lk_buf_putc(b, ',');
-    field_time(b, "created_at", p->created_at);
+    LIT(b, "{\"id\":");
+    put_cstr(b, p->id);
+    LIT(b, ",\"name\":");
+    put_cstr(b, p->name);
+    LIT(b, ",\"organization_id\":");
+    put_cstr(b, p->org_id);
+    LIT(b, ",\"created_at\":");
+    lk_buf_put_time(b, p->created_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_env(lk_buf *b, const lk_env *v)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "id", v->id);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", v->name);
-    lk_buf_putc(b, ',');
-    field_str(b, "project_id", v->project_id);
-    lk_buf_putc(b, ',');
-    field_time(b, "created_at", v->created_at);
+    LIT(b, "{\"id\":");
+    put_cstr(b, v->id);
+    LIT(b, ",\"name\":");
+    put_cstr(b, v->name);
+    LIT(b, ",\"project_id\":");
+    put_cstr(b, v->project_id);
+    LIT(b, ",\"created_at\":");
+    lk_buf_put_time(b, v->created_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_billing(lk_buf *b, const lk_billing *bl)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "plan", bl->plan);
-    lk_buf_putc(b, ',');
-    field_str_or_null(b, "billing_email", bl->billing_email);
-    lk_buf_putc(b, ',');
-    field_time(b, "updated_at", bl->updated_at);
+    LIT(b, "{\"plan\":");
+    put_cstr(b, bl->plan);
+    LIT(b, ",\"billing_email\":");
+    put_cstr_or_null(b, bl->billing_email);
+    LIT(b, ",\"updated_at\":");
+    lk_buf_put_time(b, bl->updated_at);
     lk_buf_putc(b, '}');
 }
 
 void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
 {
-    lk_buf_putc(b, '{');
-    field_str(b, "id", k->id);
-    lk_buf_putc(b, ',');
-    field_str(b, "name", k->name);
-    lk_buf_putc(b, ',');
-    field_str(b, "type", k->type == LK_KEY_ORG ? "organization" : "personal");
-    lk_buf_putc(b, ',');
-    field_str(b, "redacted", k->redacted);
-    lk_buf_putc(b, ',');
-    field_time(b, "created_at", k->created_at);
-    lk_buf_putc(b, ',');
-    field_str_or_null(b, "created_by", k->created_by);
-    lk_buf_putc(b, ',');
-    field_time(b, "last_used_at", k->last_used_at);
-    lk_buf_putc(b, ',');
-    field_time(b, "expires_at", k->expires_at);
+    LIT(b, "{\"id\":");
+    put_cstr(b, k->id);
+    LIT(b, ",\"name\":");
+    put_cstr(b, k->name);
+    if (k->type == LK_KEY_ORG)
+        LIT(b, ",\"type\":\"organization\",\"redacted\":");
+    else
+        LIT(b, ",\"type\":\"personal\",\"redacted\":");
+    put_cstr(b, k->redacted);
+    LIT(b, ",\"created_at\":");
+    lk_buf_put_time(b, k->created_at);
+    LIT(b, ",\"created_by\":");
+    put_cstr_or_null(b, k->created_by);
+    LIT(b, ",\"last_used_at\":");
+    lk_buf_put_time(b, k->last_used_at);
+    LIT(b, ",\"expires_at\":");
+    lk_buf_put_time(b, k->expires_at);
     if (k->type == LK_KEY_ORG) {
-        lk_buf_putc(b, ',');
-        field_str(b, "organization_id", k->org_id);
+        LIT(b, ",\"organization_id\":");
+        put_cstr(b, k->org_id);
     }
     if (token != NULL) {
-        lk_buf_putc(b, ',');
-        field_str(b, "token", token);
+        LIT(b, ",\"token\":");
+        put_cstr(b, token);
     }
     lk_buf_putc(b, '}');
 }
@@ -260,8 +293,8 @@ void lk_json_whoami(lk_buf *b, const lk_whoami *w)
     const char *kind = w->kind == LK_PRINCIPAL_ORG_KEY        ? "organization_key"
                        : w->kind == LK_PRINCIPAL_PERSONAL_KEY ? "personal_key"
                                                               : "user";
-    lk_buf_putc(b, '{');
-    field_str(b, "principal", kind);
+    LIT(b, "{\"principal\":");
+    put_cstr(b, kind);
     if (w->has_user) {
         lk_buf_putn(b, ",\"user\":", 8);
         lk_json_user(b, &w->user);

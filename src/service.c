@@ -215,8 +215,21 @@ static bool expired(int64_t expires_at, int64_t now)
     return expires_at > 0 && expires_at <= now;
 }
 
+/* lk_svc_auth_bearer with a ready address: hand it over as the callback. */
+static void client_copy(void *ctx, char *out, size_t size)
+{
+    snprintf(out, size, "%s", (const char *)ctx);
+}
+
 int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
                        lk_principal *out)
+{
+    return lk_svc_auth_bearer_lazy(svc, token, len, client ? client_copy : NULL,
+                                   (void *)(uintptr_t)client, 0, out);
+}
+
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, unsigned flags, lk_principal *out)
 {
     begin(svc);
     memset(out, 0, sizeof(*out));
@@ -226,7 +239,13 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
     if (token != NULL && lk_token_parse(token, len, &kind) == LK_TOKEN_OK) {
         uint8_t hash[LK_TOKEN_HASH_LEN];
         lk_token_hash(token, len, hash);
-        rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
+        if (flags & LK_AUTH_OWNER) {
+            rc = svc->st->ops->key_get_by_hash_owner(svc->st, hash, &out->key, &out->owner_user,
+                                                     &out->owner_org);
+            out->has_owner = rc == LK_OK;
+        } else {
+            rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
+        }
         if (rc == LK_OK && !expired(out->key.expires_at, now) &&
             ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
              (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
@@ -249,10 +268,13 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
 
     /* A failure: count it against the client address. */
     if (svc->rl && client) {
-        char rk[160];
+        char rk[160], addr[LK_SVC_CLIENT_MAX];
         lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
                                       LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW);
-        snprintf(rk, sizeof(rk), "bearer:%.140s", client);
+        addr[0] = '\0';
+        client(ctx, addr, sizeof(addr));
+        addr[sizeof(addr) - 1] = '\0';
+        snprintf(rk, sizeof(rk), "bearer:%s", addr);
         int wait = lk_ratelimit_check(svc->rl, rk, &r, now);
         if (wait > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
@@ -453,7 +475,18 @@ int lk_svc_whoami(lk_svc *svc, const lk_principal *p, lk_whoami *out)
         return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "authentication required");
     int rc;
     out->kind = p->kind;
-    if (p->kind == LK_PRINCIPAL_ORG_KEY) {
+    /* A key authenticated with LK_AUTH_OWNER brought its owner along (same
+     * statement, same snapshot as the key); an owner row that was gone then
+     * reads as id "" and answers exactly as a failed look-up here would. */
+    if (p->has_owner && p->kind == LK_PRINCIPAL_ORG_KEY) {
+        if (p->owner_org.id[0] == '\0') return unauthenticated(svc);
+        out->org = p->owner_org;
+        out->has_org = true;
+    } else if (p->has_owner && p->kind == LK_PRINCIPAL_PERSONAL_KEY) {
+        if (p->owner_user.id[0] == '\0') return unauthenticated(svc);
+        out->user = p->owner_user;
+        out->has_user = true;
+    } else if (p->kind == LK_PRINCIPAL_ORG_KEY) {
         rc = svc->st->ops->org_get(svc->st, p->org_id, &out->org);
         if (rc == LK_ENOT_FOUND) return unauthenticated(svc);
         if (rc != LK_OK) return store_err(svc, rc, NULL);

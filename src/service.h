@@ -53,6 +53,11 @@ typedef struct lk_principal {
     char org_id[LK_ID_SIZE];  /* ORG_KEY: its org */
     lk_key key;               /* *_KEY: the key record */
     lk_session session;       /* SESSION: includes the csrf token */
+    /* *_KEY authenticated with LK_AUTH_OWNER: the key's user (personal) or
+     * org (org key), read in the same statement as the key. */
+    bool has_owner;
+    lk_user owner_user;
+    lk_org owner_org;
 } lk_principal;
 
 /* Throttles (see lk_svc_config_init for the defaults). A rule left all
@@ -126,6 +131,22 @@ void lk_svc_format_cursor(int64_t next, char out[LK_CURSOR_SIZE]);
  * limit LK_ERATE_LIMITED with err.retry_after. Notes last use (batched). */
 int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *client,
                        lk_principal *out);
+/* The client address for lk_svc_auth_bearer_lazy: writes a NUL-terminated
+ * string of at most size bytes into out ("" if unknown). */
+typedef void (*lk_svc_client_fn)(void *ctx, char *out, size_t size);
+#define LK_SVC_CLIENT_MAX 64
+/* Flags for lk_svc_auth_bearer_lazy. LK_AUTH_OWNER: the request will need
+ * the key's user or org (GET /v1/whoami): read it with the key, in one
+ * statement (store key_get_by_hash_owner), into out->owner_*, and set
+ * out->has_owner. */
+#define LK_AUTH_OWNER 1u
+/* lk_svc_auth_bearer, but the client address is asked for (client(ctx,
+ * ...), at most once) only when the attempt fails and is to be counted:
+ * formatting a peer address costs more than the rest of a failed check's
+ * bookkeeping and a valid token never needs it. client may be NULL (no
+ * throttling, like client == NULL above). */
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, unsigned flags, lk_principal *out);
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token

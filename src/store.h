@@ -251,6 +251,14 @@ typedef struct lk_store_ops {
     /* The hot path: one indexed look-up by token hash. Returns the row even
      * if expired (the caller decides). */
     int (*key_get_by_hash)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out);
+    /* key_get_by_hash plus the key's owner, read by the same statement (one
+     * snapshot; one round trip): for a personal key its user into *user,
+     * for an org key its org into *org. The record that does not apply,
+     * and an owner row that no longer exists, come back zeroed (id ""). For
+     * requests that need the owner anyway (GET /v1/whoami): one read
+     * instead of two. LK_ENOT_FOUND if no key has this hash. */
+    int (*key_get_by_hash_owner)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                 lk_key *key, lk_user *user, lk_org *org);
     int (*key_rename)(lk_store *st, const char *id, const char *name);
     int (*key_delete)(lk_store *st, const char *id);
     /* Keys of an org / personal keys of a user, newest first, leaving out

@@ -132,6 +132,12 @@
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(KEY_GET, true, "SELECT " KEY_COLS " FROM access_keys WHERE id = $1")                         \
     X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE hash = $1")               \
+    X(KEY_GET_BY_HASH_OWNER, true,                                                                 \
+      "SELECT k.id, k.type, coalesce(k.org_id, ''), coalesce(k.user_id, ''), k.created_by, "       \
+      "k.name, k.redacted, k.created_at, k.last_used_at, k.expires_at, k.seq, "                    \
+      "u.id, u.email, u.name, u.created_at, o.id, o.name, o.created_at, o.seq "                    \
+      "FROM access_keys k LEFT JOIN users u ON u.id = k.user_id "                                  \
+      "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = $1")                                     \
     X(KEY_RENAME, true, "UPDATE access_keys SET name = $2 WHERE id = $1")                          \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
@@ -1091,6 +1097,35 @@ static int pg_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN
     return LK_OK;
 }
 
+/* Columns 0-10 are read_key's (KEY_COLS order); then the user (11-14) and
+ * the org (15-18), NULL when the LEFT JOIN found nothing. */
+static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                    lk_key *key, lk_user *user, lk_org *org)
+{
+    pg_params p = {0};
+    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, S_KEY_GET_BY_HASH_OWNER, &p, "access key", &r);
+    if (rc) return rc;
+    read_key(r, 0, key);
+    memset(user, 0, sizeof *user);
+    memset(org, 0, sizeof *org);
+    if (!PQgetisnull(r, 0, 11)) {
+        COL_STR(r, 0, 11, user->id);
+        COL_STR(r, 0, 12, user->email);
+        COL_STR(r, 0, 13, user->name);
+        user->created_at = col_i64(r, 0, 14);
+    }
+    if (!PQgetisnull(r, 0, 15)) {
+        COL_STR(r, 0, 15, org->id);
+        COL_STR(r, 0, 16, org->name);
+        org->created_at = col_i64(r, 0, 17);
+        org->seq = col_i64(r, 0, 18);
+    }
+    PQclear(r);
+    return LK_OK;
+}
+
 static int pg_key_rename(lk_store *st, const char *id, const char *name)
 {
     pg_params p = {0};
@@ -1488,6 +1523,7 @@ const lk_store_ops lk_store_pg_ops = {
     .key_create = pg_key_create,
     .key_get = pg_key_get,
     .key_get_by_hash = pg_key_get_by_hash,
+    .key_get_by_hash_owner = pg_key_get_by_hash_owner,
     .key_rename = pg_key_rename,
     .key_delete = pg_key_delete,
     .key_list_org = pg_key_list_org,

@@ -53,6 +53,7 @@
 #include <sqlite3.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,12 @@
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                          \
     X(KEY_GET, "SELECT " KEY_COLS " FROM access_keys WHERE id = ?1")                               \
     X(KEY_GET_BY_HASH, "SELECT " KEY_COLS " FROM access_keys WHERE hash = ?1")                     \
+    X(KEY_GET_BY_HASH_OWNER,                                                                       \
+      "SELECT k.id, k.type, k.org_id, k.user_id, k.created_by, k.name, k.redacted, k.created_at, " \
+      "k.last_used_at, k.expires_at, k.seq, u.id, u.email, u.name, u.created_at, "                 \
+      "o.id, o.name, o.created_at, o.seq FROM access_keys k "                                      \
+      "LEFT JOIN users u ON u.id = k.user_id LEFT JOIN orgs o ON o.id = k.org_id "                 \
+      "WHERE k.hash = ?1")                                                                         \
     X(KEY_RENAME, "UPDATE access_keys SET name = ?2 WHERE id = ?1")                                \
     X(KEY_DELETE, "DELETE FROM access_keys WHERE id = ?1")                                         \
     X(KEY_LIST_ORG, "SELECT " KEY_COLS " FROM access_keys WHERE org_id = ?1 AND seq < ?2 "         \
@@ -471,9 +478,25 @@ static int set_wal(sqlite_store *s)
     }
 }
 
+/* Process-wide SQLite settings, applied once before the first connection
+ * (sqlite3_config only works before sqlite3_initialize; if something in
+ * the process initialised SQLite already it returns SQLITE_MISUSE and the
+ * defaults stay, which is only slower). MEMSTATUS off: SQLite otherwise
+ * takes one global mutex (shared by every connection, every thread) around
+ * each of its allocations just to keep sqlite3_memory_used() statistics,
+ * which latchkey never reads — a dozen lock/unlock pairs per request on the
+ * hot path. */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void config_process(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
+    pthread_once(&config_once, config_process);
     if (strncmp(url, "sqlite:", 7) == 0) url += 7;
     if (url[0] == '\0') return lk_err_set(e, LK_EINTERNAL, "sqlite: empty database path");
 
@@ -1080,6 +1103,36 @@ static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH
     return LK_OK;
 }
 
+/* Columns 0-10 are read_key's; then the user (11-14) and the org (15-18),
+ * NULL when the LEFT JOIN found nothing. */
+static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                        lk_key *key, lk_user *user, lk_org *org)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_KEY_GET_BY_HASH_OWNER);
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, hash);
+    int ret = run_row(s, q, "access key");
+    if (ret != LK_OK) return ret;
+    read_key(q, key);
+    memset(user, 0, sizeof *user);
+    memset(org, 0, sizeof *org);
+    if (sqlite3_column_type(q, 11) != SQLITE_NULL) {
+        col_text(q, 11, user->id, sizeof user->id);
+        col_text(q, 12, user->email, sizeof user->email);
+        col_text(q, 13, user->name, sizeof user->name);
+        user->created_at = sqlite3_column_int64(q, 14);
+    }
+    if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
+        col_text(q, 15, org->id, sizeof org->id);
+        col_text(q, 16, org->name, sizeof org->name);
+        org->created_at = sqlite3_column_int64(q, 17);
+        org->seq = sqlite3_column_int64(q, 18);
+    }
+    sqlite3_reset(q);
+    return LK_OK;
+}
+
 static int sqlite_key_rename(lk_store *st, const char *id, const char *name)
 {
     sqlite_store *s = S(st);
@@ -1336,6 +1389,7 @@ const lk_store_ops lk_store_sqlite_ops = {
     .key_create = sqlite_key_create,
     .key_get = sqlite_key_get,
     .key_get_by_hash = sqlite_key_get_by_hash,
+    .key_get_by_hash_owner = sqlite_key_get_by_hash_owner,
     .key_rename = sqlite_key_rename,
     .key_delete = sqlite_key_delete,
     .key_list_org = sqlite_key_list_org,

@@ -366,6 +366,56 @@ static void whoami_kinds(void **state)
     assert_int_equal(lk_svc_whoami(&f->svc, &f->none, &w), E401);
 }
 
+/* Authenticating with LK_AUTH_OWNER reads the key's user or org with the
+ * key; whoami then answers from it exactly as it does from two reads. */
+static void whoami_owner_in_auth(void **state)
+{
+    fx *f = *state;
+    lk_key kp, ko;
+    char tp[LK_TOKEN_SIZE], to[LK_TOKEN_SIZE];
+    lk_principal two, one;
+    lk_whoami w2, w1;
+    for (int kind = 0; kind < 2; kind++) {
+        const char *org = kind ? f->a.id : NULL;
+        char *tok = kind ? to : tp;
+        key_principal(f, &f->s_alice, org, kind ? &ko : &kp, tok, &two);
+        assert_false(two.has_owner);
+        assert_int_equal(lk_svc_auth_bearer_lazy(&f->svc, tok, strlen(tok), NULL, NULL,
+                                                 LK_AUTH_OWNER, &one),
+                         LK_OK);
+        assert_true(one.has_owner);
+        assert_int_equal(one.kind, two.kind);
+        assert_string_equal(one.key.id, two.key.id);
+        assert_int_equal(lk_svc_whoami(&f->svc, &two, &w2), LK_OK);
+        assert_int_equal(lk_svc_whoami(&f->svc, &one, &w1), LK_OK);
+        assert_int_equal(w1.kind, w2.kind);
+        assert_int_equal(w1.has_user, w2.has_user);
+        assert_int_equal(w1.has_org, w2.has_org);
+        assert_int_equal(w1.has_key, w2.has_key);
+        assert_string_equal(w1.user.id, w2.user.id);
+        assert_string_equal(w1.user.email, w2.user.email);
+        assert_string_equal(w1.user.name, w2.user.name);
+        assert_int_equal(w1.user.created_at, w2.user.created_at);
+        assert_string_equal(w1.org.id, w2.org.id);
+        assert_string_equal(w1.org.name, w2.org.name);
+        assert_int_equal(w1.org.created_at, w2.org.created_at);
+        assert_string_equal(w1.key.id, w2.key.id);
+        assert_string_equal(w1.key.name, w2.key.name);
+        assert_string_equal(kind ? w1.org.id : w1.user.id, kind ? f->a.id : f->alice.id);
+    }
+    /* revoked: refused at once, owner or not */
+    assert_int_equal(lk_svc_key_delete(&f->svc, &f->s_alice, NULL, kp.id), LK_OK);
+    assert_int_equal(lk_svc_auth_bearer_lazy(&f->svc, tp, strlen(tp), NULL, NULL, LK_AUTH_OWNER,
+                                             &one),
+                     E401);
+    assert_false(one.has_owner);
+    assert_int_equal(one.kind, LK_PRINCIPAL_NONE);
+    /* the org key still works */
+    assert_int_equal(lk_svc_auth_bearer_lazy(&f->svc, to, strlen(to), NULL, NULL, LK_AUTH_OWNER,
+                                             &one),
+                     LK_OK);
+}
+
 /* --- keys ------------------------------------------------------------------ */
 
 static void key_lifecycle_and_revocation(void **state)
@@ -1047,6 +1097,7 @@ int main(void)
         T(authz_table),
         T(org_key_answers),
         T(whoami_kinds),
+        T(whoami_owner_in_auth),
         T(key_lifecycle_and_revocation),
         T(keys_of_others_are_not_found),
         T(expiry),

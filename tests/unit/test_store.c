@@ -689,6 +689,71 @@ static void key_roundtrip(void **state)
     lk_store_close(st);
 }
 
+/* key_get_by_hash_owner: the key as key_get_by_hash reads it, plus its
+ * user (personal key) or org (org key) from the same statement. */
+static void key_owner_lookup(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user u;
+    new_user(st, &u);
+    lk_org o;
+    new_org(st, u.id, T0, &o);
+    lk_key ko, kp, got, plain;
+    lk_user gu;
+    lk_org go;
+    uint8_t ho[LK_TOKEN_HASH_LEN], hp[LK_TOKEN_HASH_LEN];
+    new_key(st, o.id, u.id, 0, &ko, ho);
+    new_key(st, NULL, u.id, T0 + 99999, &kp, hp);
+
+    memset(&got, 0x55, sizeof got);
+    memset(&gu, 0x55, sizeof gu);
+    memset(&go, 0x55, sizeof go);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, hp, &got, &gu, &go), LK_OK);
+    assert_int_equal(st->ops->key_get_by_hash(st, hp, &plain), LK_OK);
+    assert_key_equal(&got, &kp);
+    assert_key_equal(&got, &plain);
+    assert_int_equal(got.seq, plain.seq);
+    assert_string_equal(gu.id, u.id);
+    assert_string_equal(gu.email, u.email);
+    assert_string_equal(gu.name, u.name);
+    assert_int_equal(gu.created_at, u.created_at);
+    assert_string_equal(go.id, ""); /* personal key: no org */
+    assert_string_equal(go.name, "");
+
+    memset(&gu, 0x55, sizeof gu);
+    memset(&go, 0x55, sizeof go);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, ho, &got, &gu, &go), LK_OK);
+    assert_int_equal(st->ops->key_get_by_hash(st, ho, &plain), LK_OK);
+    assert_key_equal(&got, &ko);
+    assert_key_equal(&got, &plain);
+    lk_org og;
+    assert_int_equal(st->ops->org_get(st, o.id, &og), LK_OK);
+    assert_string_equal(go.id, og.id);
+    assert_string_equal(go.name, og.name);
+    assert_int_equal(go.created_at, og.created_at);
+    assert_int_equal(go.seq, og.seq);
+    assert_string_equal(gu.id, ""); /* org key: no user */
+
+    /* what the owner looks like now, not at key creation */
+    assert_int_equal(st->ops->user_rename(st, u.id, "Renamed"), LK_OK);
+    assert_int_equal(st->ops->org_rename(st, o.id, "Org Renamed"), LK_OK);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, hp, &got, &gu, &go), LK_OK);
+    assert_string_equal(gu.name, "Renamed");
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, ho, &got, &gu, &go), LK_OK);
+    assert_string_equal(go.name, "Org Renamed");
+
+    /* unknown and deleted keys are not found, at once */
+    uint8_t hx[LK_TOKEN_HASH_LEN];
+    randombytes_buf(hx, sizeof hx);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, hx, &got, &gu, &go), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->key_delete(st, kp.id), LK_OK);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, hp, &got, &gu, &go), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->org_delete(st, o.id), LK_OK);
+    assert_int_equal(st->ops->key_get_by_hash_owner(st, ho, &got, &gu, &go), LK_ENOT_FOUND);
+    lk_store_close(st);
+}
+
 static void key_lists_skip_expired(void **state)
 {
     (void)state;
@@ -1479,6 +1544,7 @@ int main(void)
         cmocka_unit_test(project_env_scoped),
         cmocka_unit_test(billing_set_get),
         cmocka_unit_test(key_roundtrip),
+        cmocka_unit_test(key_owner_lookup),
         cmocka_unit_test(key_lists_skip_expired),
         cmocka_unit_test(key_touch_max),
         cmocka_unit_test(pagination_stable),

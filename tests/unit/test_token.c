@@ -26,6 +26,33 @@ static void crc32_vectors(void **state)
     assert_int_equal(lk_token_crc32(FIXED_RANDOM, 32), 0x472405c9u);
 }
 
+/* The definition, bit by bit: the table in token.c must agree with it. */
+static uint32_t crc32_bitwise(const unsigned char *p, size_t len)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void crc32_matches_bitwise(void **state)
+{
+    (void)state;
+    /* One byte b indexes table entry 0xFF ^ b: this covers all 256. */
+    for (unsigned b = 0; b < 256; b++) {
+        unsigned char one = (unsigned char)b;
+        assert_int_equal(lk_token_crc32(&one, 1), crc32_bitwise(&one, 1));
+    }
+    unsigned char buf[64];
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)randombytes_uniform(sizeof(buf) + 1);
+        randombytes_buf(buf, len);
+        assert_int_equal(lk_token_crc32(buf, len), crc32_bitwise(buf, len));
+    }
+}
+
 static void crc_encode_vectors(void **state)
 {
     (void)state;
@@ -156,7 +183,8 @@ int main(void)
 {
     if (lk_token_init() != 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(crc32_vectors),       cmocka_unit_test(crc_encode_vectors),
+        cmocka_unit_test(crc32_vectors),       cmocka_unit_test(crc32_matches_bitwise),
+        cmocka_unit_test(crc_encode_vectors),
         cmocka_unit_test(parse_fixed_vectors), cmocka_unit_test(generate_roundtrip),
         cmocka_unit_test(reject_malformed),    cmocka_unit_test(hash_is_sha256),
         cmocka_unit_test(redact_format),       cmocka_unit_test(status_strings),
