@@ -93,12 +93,16 @@ soak summary ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$T -c$C, sqlite)
   soak rate          $RPS req/s for $SECS s ($(( RPS * 100 / (MAX > 0 ? MAX : 1) ))% of max), $REQS requests
   latency            p50 ${P50} us, p99 ${P99} us
   5xx                $F5XX
-  other non-2xx      $OTHER (4xx: wrk's connections race on the same keys; reported, not judged)
+  other non-2xx      $OTHER (4xx: a rename racing another connection's delete of the same key; reported, not judged)
   socket errors      $SOCKERR
   RSS                ${BASE:-?} kB after ${WARMUP} s -> $LAST kB at the end (${GROWTH}%), peak $PEAK kB
   /healthz after     $HEALTH
   exit on SIGTERM    $RC
 REPORT
+if [ "${OTHER:-0}" != 0 ]; then
+  echo "  non-2xx by method and status (access log):"
+  awk 'NF == 4 && $3 ~ /^[45][0-9][0-9]$/ {print "    " $1, $3}' "$TMP/server.log" | sort | uniq -c
+fi
 ok=1
 [ "$F5XX" = 0 ] || ok=0
 [ "$SOCKERR" = 0 ] || ok=0

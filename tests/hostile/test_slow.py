@@ -150,7 +150,11 @@ class ConnectionCap(ServerCase):
     def test_cap(self):
         socks = [self.connect() for _ in range(self.CAP)]
         try:
-            time.sleep(0.5)  # let every loop accept its share
+            # each of them answered once: all accepted (none left in the backlog)
+            for s in socks:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            for s in socks:
+                self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
             extra = self.connect()
             extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertTrue(wait_closed(extra, 10), "a connection over the cap was kept open")
@@ -159,7 +163,7 @@ class ConnectionCap(ServerCase):
             for s in socks[:5]:
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 s.settimeout(10)
-                self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200"))
+                self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
         finally:
             for s in socks:
                 s.close()
