@@ -3,8 +3,11 @@
  *
  * Design: an open-addressed table of `capacity` slots (rounded up to a power
  * of two), allocated once. A key string is reduced to a 16-byte keyed
- * BLAKE2b digest (the key is random per table), so keys of any length take
- * fixed space and cannot be crafted to collide. A key lives in one of
+ * digest, SipHash-2-4 with 128-bit output (libsodium's
+ * crypto_shorthash_siphashx24; the key is random per table), so keys of any
+ * length take fixed space and cannot be crafted to collide. (It was keyed
+ * BLAKE2b; SipHash is the PRF made for exactly this, at ~300 instructions
+ * against ~1,850 on every failed bearer attempt.) A key lives in one of
  * PROBE consecutive slots after its hash; look-ups scan all PROBE slots (no
  * tombstones needed), inserts take a free or expired slot there, else
  * recycle the slot whose window started first. So memory never grows and an
@@ -38,7 +41,7 @@ typedef struct slot {
 struct lk_ratelimit {
     pthread_mutex_t mu;
     size_t mask;
-    uint8_t hkey[crypto_generichash_KEYBYTES];
+    uint8_t hkey[crypto_shorthash_siphashx24_KEYBYTES];
     slot *slots;
 };
 
@@ -69,8 +72,8 @@ void lk_ratelimit_free(lk_ratelimit *rl)
 
 static size_t digest_of(const lk_ratelimit *rl, const char *key, uint8_t d[DIGEST])
 {
-    crypto_generichash(d, DIGEST, (const unsigned char *)key, strlen(key), rl->hkey,
-                       sizeof(rl->hkey));
+    _Static_assert(DIGEST == crypto_shorthash_siphashx24_BYTES, "digest size");
+    crypto_shorthash_siphashx24(d, (const unsigned char *)key, strlen(key), rl->hkey);
     uint64_t h;
     memcpy(&h, d, sizeof(h));
     return (size_t)h & rl->mask;
