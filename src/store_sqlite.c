@@ -290,9 +290,15 @@ static int fail(sqlite_store *s, int rc, const char *what)
     return lk_err_setf(&s->base.err, code, "%s: %s", what, msg ? msg : lk_err_default_msg(code));
 }
 
+/* "<what> not found", without printf: an unknown token ends here on every
+ * failed bearer attempt. */
 static int not_found(sqlite_store *s, const char *what)
 {
-    return lk_err_setf(&s->base.err, LK_ENOT_FOUND, "%s not found", what);
+    char m[LK_ERR_MSG_MAX];
+    size_t n = strnlen(what, sizeof(m) - sizeof(" not found"));
+    memcpy(m, what, n);
+    memcpy(m + n, " not found", sizeof(" not found"));
+    return lk_err_set(&s->base.err, LK_ENOT_FOUND, m);
 }
 
 /* The cached statement `id`, prepared on first use. NULL (st->err set) if
