@@ -31,6 +31,12 @@ int lk_ratelimit_check(lk_ratelimit *rl, const char *key, const lk_ratelimit_rul
 /* Count one failure for key. */
 void lk_ratelimit_fail(lk_ratelimit *rl, const char *key, const lk_ratelimit_rule *rule,
                        int64_t now);
+/* check, then — only if the key may try (0) — fail: what a failed bearer
+ * attempt does, with one digest of the key and one hold of the lock
+ * instead of two each (and no other thread's failure in between).
+ * Returns what check returned. */
+int lk_ratelimit_check_fail(lk_ratelimit *rl, const char *key, const lk_ratelimit_rule *rule,
+                            int64_t now);
 /* Forget key (after a successful login). */
 void lk_ratelimit_reset(lk_ratelimit *rl, const char *key);
 

@@ -268,21 +268,22 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
 
     /* A failure: count it against the client address. */
     if (svc->rl && client) {
-        char rk[160], addr[LK_SVC_CLIENT_MAX];
+        /* "bearer:" + the address: the limiter's key for this client */
+        char rk[7 + LK_SVC_CLIENT_MAX];
         lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
                                       LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW);
-        addr[0] = '\0';
-        client(ctx, addr, sizeof(addr));
-        addr[sizeof(addr) - 1] = '\0';
-        snprintf(rk, sizeof(rk), "bearer:%s", addr);
-        int wait = lk_ratelimit_check(svc->rl, rk, &r, now);
+        memcpy(rk, "bearer:", 7);
+        rk[7] = '\0';
+        client(ctx, rk + 7, sizeof(rk) - 7);
+        rk[sizeof(rk) - 1] = '\0';
+        /* refused (429) while over the limit, else counted (401) */
+        int wait = lk_ratelimit_check_fail(svc->rl, rk, &r, now);
         if (wait > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
                        "too many failed authentication attempts; try again later");
             svc->err.retry_after = wait;
             return LK_ERATE_LIMITED;
         }
-        lk_ratelimit_fail(svc->rl, rk, &r, now);
     }
     return unauthenticated(svc);
 }

@@ -11,6 +11,16 @@
 #include <sodium.h>
 #include <string.h>
 
+/* SHA-256 of tokens through OpenSSL's SHA256_Init/Update/Final: they use
+ * the CPU's SHA extensions (SHA-NI) where present, ~55 ns for a token here
+ * against ~260 ns for libsodium's portable C, on every authenticated
+ * request. OpenSSL 3 deprecates them in favour of EVP, but EVP looks the
+ * algorithm up per call (EVP_Digest ~250 ns; a reused EVP_MD_CTX ~140 ns).
+ * The digest is the same SHA-256 either way (tests/unit/test_token.c
+ * checks it against libsodium's and a known vector). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /* base62 digit value of c, or -1 */
@@ -149,7 +159,11 @@ const char *lk_token_status_str(lk_token_status st)
 
 void lk_token_hash(const char *token, size_t len, uint8_t out[LK_TOKEN_HASH_LEN])
 {
-    crypto_hash_sha256(out, (const unsigned char *)token, len);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, token, len);
+    SHA256_Final(out, &c);
+    sodium_memzero(&c, sizeof c); /* it held the token */
 }
 
 void lk_token_redact(const char *token, char out[LK_TOKEN_REDACTED_SIZE])

@@ -1,7 +1,8 @@
 /*
  * token.h — access-key tokens: generation, offline checking, hashing and the
  * redacted preview. Shared by latchkeyd and the latchkey CLI; it depends on
- * libsodium only, never on the store or HTTP.
+ * libsodium (randomness) and OpenSSL's libcrypto (SHA-256), never on the
+ * store or HTTP.
  *
  * Format (42 characters):
  *

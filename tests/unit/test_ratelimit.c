@@ -38,6 +38,38 @@ static void limit_and_retry_after(void **state)
     lk_ratelimit_free(rl);
 }
 
+/* check_fail is check followed (only when 0) by fail: run both ways on
+ * two tables side by side through windows opening, filling and ending. */
+static void check_fail_is_check_then_fail(void **state)
+{
+    (void)state;
+    lk_ratelimit *a = lk_ratelimit_new(64), *b = lk_ratelimit_new(64);
+    assert_non_null(a);
+    assert_non_null(b);
+    static const char *keys[] = {"bearer:10.0.0.1", "bearer:10.0.0.2", "bearer:::1"};
+    int refused = 0;
+    for (int64_t t = 1000; t < 1400; t += 3) {
+        for (int k = 0; k < 3; k++) {
+            if ((t / 3 + k) % 4 == 0) continue; /* some keys skip some rounds */
+            int wa = lk_ratelimit_check(a, keys[k], &rule, t);
+            if (wa == 0) lk_ratelimit_fail(a, keys[k], &rule, t);
+            int wb = lk_ratelimit_check_fail(b, keys[k], &rule, t);
+            assert_int_equal(wb, wa);
+            refused += wb > 0;
+            for (int j = 0; j < 3; j++)
+                assert_int_equal(lk_ratelimit_check(b, keys[j], &rule, t),
+                                 lk_ratelimit_check(a, keys[j], &rule, t));
+        }
+    }
+    assert_true(refused > 0); /* the limit was reached along the way */
+    /* a disabled rule never refuses, a NULL table neither */
+    lk_ratelimit_rule off = {-1, 60};
+    for (int i = 0; i < 10; i++) assert_int_equal(lk_ratelimit_check_fail(b, "x", &off, 1), 0);
+    assert_int_equal(lk_ratelimit_check_fail(NULL, "x", &rule, 1), 0);
+    lk_ratelimit_free(a);
+    lk_ratelimit_free(b);
+}
+
 static void keys_are_independent(void **state)
 {
     (void)state;
@@ -116,7 +148,8 @@ static void threads_count_every_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(limit_and_retry_after),  cmocka_unit_test(keys_are_independent),
+        cmocka_unit_test(limit_and_retry_after),  cmocka_unit_test(check_fail_is_check_then_fail),
+        cmocka_unit_test(keys_are_independent),
         cmocka_unit_test(reset_forgets),          cmocka_unit_test(disabled_rule_and_null),
         cmocka_unit_test(full_table_recycles),    cmocka_unit_test(threads_count_every_failure),
     };

@@ -162,6 +162,16 @@ static void hash_is_sha256(void **state)
     lk_token_hash(FIXED_ORG, strlen(FIXED_ORG), h1);
     lk_token_hash(FIXED_PERSONAL, strlen(FIXED_PERSONAL), h2);
     assert_memory_not_equal(h1, h2, 32);
+    /* the same digest as libsodium's SHA-256, any length (one block, two
+     * blocks, padding across the boundary) */
+    unsigned char buf[200];
+    for (size_t n = 0; n <= sizeof(buf); n++) {
+        randombytes_buf(buf, n);
+        uint8_t a[32], b[32];
+        lk_token_hash((const char *)buf, n, a);
+        crypto_hash_sha256(b, buf, n);
+        assert_memory_equal(a, b, 32);
+    }
 }
 
 static void redact_format(void **state)
