@@ -13,8 +13,9 @@
  * the success paths too: in the input, the byte pairs \x01T, \x01C and
  * \x01X are replaced by that key's token, the session cookie value and
  * the session's CSRF token. Input format: fuzz_req.h's header lines; the
- * first line may be "METHOD\n"-free: the method comes from a "method:"
- * pseudo-header if present (default GET).
+ * method comes from a "method:" pseudo-header (default GET) and the path
+ * from "path:" (default /v1/whoami); a method + path that matches no
+ * route is skipped (authenticate() only ever runs after a match).
  */
 #include "../src/http.c"
 
@@ -146,6 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof(r));
     r.req = &f.req;
     r.svc = &fz_svc;
+    /* authenticate() runs after a route matched (it may look at which):
+     * the route comes from a "path:" pseudo-header, default /v1/whoami */
+    ssize_t pi = h2o_find_header_by_str(&f.req.headers, H2O_STRLIT("path"), -1);
+    h2o_iovec_t path = pi != -1 ? f.req.headers.entries[pi].value : h2o_iovec_init(H2O_STRLIT("/v1/whoami"));
+    if (lk_router_match(f.req.method.base, f.req.method.len, path.base, path.len, &r.m) !=
+        LK_ROUTE_FOUND) {
+        fz_req_free(&f);
+        return 0;
+    }
     lk_err_clear(&r.err);
     lk_err_clear(&fz_svc.err);
     int rc = authenticate(&r);

@@ -29,6 +29,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -102,6 +104,7 @@ struct lk_server {
     int qstop;
     atomic_int stopping;
     atomic_int nconns; /* open client connections, all loops */
+    SSL_CTX *ssl_ctx;  /* HTTPS when set (lk_http_config.tls_cert) */
     int max_conns;
 };
 
@@ -260,7 +263,8 @@ static int authenticate(lk_req *r)
         /* GET /v1/whoami answers with the key's user or org: read it in
          * the same statement as the key (one store read per request, not
          * two; see docs/performance-optimisations.md). */
-        unsigned flags = r->m.route->fn == lk_api_whoami ? LK_AUTH_OWNER : 0;
+        unsigned flags =
+            r->m.route != NULL && r->m.route->fn == lk_api_whoami ? LK_AUTH_OWNER : 0;
         return lk_svc_auth_bearer_lazy(r->svc, a.base + s, e - s, client_addr, r, flags,
                                        &r->principal);
     }
@@ -307,7 +311,8 @@ static int serve_static(h2o_req_t *req, const char *path, size_t plen)
  * request's method the check is skipped (never a false refusal). */
 static int ambiguous_framing(h2o_req_t *req)
 {
-    if (req->entity.base == NULL || req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+    if (req->entity.base == NULL || req->version >= 0x200 ||
+        req->conn->callbacks->get_socket == NULL)
         return 0;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || sock->input == NULL) return 0;
@@ -597,6 +602,45 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* --- TLS ---------------------------------------------------------------------- */
+
+/* With --tls-cert/--tls-key: one SSL_CTX for every loop, TLS 1.2 or newer,
+ * ALPN offering h2 and http/1.1 (h2o then speaks HTTP/2 or HTTP/1.1). The
+ * context lives until the process exits (h2o's accept contexts point at
+ * it). 0, or -1 with one line on stderr (OpenSSL's reason, never key
+ * material). */
+static int setup_tls(lk_server *srv)
+{
+    const char *cert = srv->cfg->tls_cert, *key = srv->cfg->tls_key;
+    if (cert == NULL) return 0;
+    const char *what = "cannot create a TLS context", *file = "";
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) goto fail;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    what = "cannot load the certificate";
+    file = cert;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) goto fail;
+    what = "cannot load the private key";
+    file = key;
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) goto fail;
+    what = "the private key does not match the certificate";
+    if (SSL_CTX_check_private_key(ctx) != 1) goto fail;
+    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
+    srv->ssl_ctx = ctx;
+    return 0;
+fail:;
+    char reason[160] = "";
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0) ERR_error_string_n(e, reason, sizeof(reason));
+    ERR_clear_error();
+    fprintf(stderr, "latchkeyd: TLS: %s%s%s%s%s\n", what, file[0] ? " " : "", file,
+            reason[0] ? ": " : "", reason);
+    SSL_CTX_free(ctx);
+    return -1;
+}
+
 /* --- start and stop ------------------------------------------------------------ */
 
 /* The database URL as it may be printed: for scheme://user:password@host/db
@@ -666,6 +710,7 @@ int lk_http_run(const lk_http_config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* threads inherit: only sigwait sees them */
 
     if (parse_listen(cfg->listen, &srv->addr, &srv->addrlen) != 0) goto out;
+    if (setup_tls(srv) != 0) goto out;
     if (migrate_schema(srv) != 0) goto out;
 
     /* Probe without SO_REUSEPORT so a port held by anyone (another
@@ -692,6 +737,7 @@ int lk_http_run(const lk_http_config *cfg)
     srv->conf.http1.req_timeout =
         (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS", LK_REQUEST_TIMEOUT_MS, 3600000);
     srv->conf.http2.idle_timeout = srv->conf.http1.req_timeout;
+    srv->conf.handshake_timeout = srv->conf.http1.req_timeout; /* a TLS hello that never ends */
     srv->max_conns = connection_cap();
     atomic_init(&srv->nconns, 0);
     h2o_hostconf_t *host =
@@ -718,6 +764,7 @@ int lk_http_run(const lk_http_config *cfg)
         h2o_context_init(&lp->ctx, h2o_evloop_create(), &srv->conf);
         lp->accept.ctx = &lp->ctx;
         lp->accept.hosts = srv->conf.hosts;
+        lp->accept.ssl_ctx = srv->ssl_ctx;
         lp->listener = h2o_evloop_socket_create(lp->ctx.loop, lp->fd, H2O_SOCKET_FLAG_DONT_READ);
         lp->listener->data = lp;
         h2o_socket_read_start(lp->listener, on_accept);
@@ -738,8 +785,8 @@ int lk_http_run(const lk_http_config *cfg)
     for (; started_loops < srv->nloops; started_loops++)
         h2o_multithread_create_thread(&srv->loops[started_loops].tid, NULL, loop_main,
                                       &srv->loops[started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s (%d loops, %d workers)\n", cfg->listen, srv->nloops,
-            srv->nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers)\n", cfg->listen,
+            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->nworkers);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {

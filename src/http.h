@@ -42,6 +42,8 @@ typedef struct lk_http_config {
     const char *listen;       /* "ADDR:PORT" ("[::1]:8080" for IPv6) */
     const char *database_url; /* lk_store_open's URL */
     int threads;              /* event loops, >= 1 */
+    const char *tls_cert;     /* PEM certificate chain, or NULL: plain HTTP */
+    const char *tls_key;      /* PEM private key (set with tls_cert) */
     lk_svc_config svc;
 } lk_http_config;
 

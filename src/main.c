@@ -9,6 +9,8 @@
  *   --threads N            LATCHKEY_THREADS        number of CPUs (1..256)
  *   --bearer-fail-limit N  LATCHKEY_BEARER_FAIL_LIMIT  1000 (failed Bearer
  *                          attempts per client address per minute)
+ *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
+ *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
  *   --print-routes         (hidden) print the route table and exit
  *
  * Flags win over the environment. Every failure to start is one line on
@@ -47,7 +49,8 @@ const char *__lsan_default_suppressions(void)
 static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
-          "                 [--threads N] [--bearer-fail-limit N] [--help] [--version]\n"
+          "                 [--threads N] [--bearer-fail-limit N]\n"
+          "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -61,6 +64,9 @@ static void usage(FILE *f)
           "  --bearer-fail-limit N failed Bearer attempts allowed per client address per\n"
           "                        minute before 429 (env LATCHKEY_BEARER_FAIL_LIMIT;\n"
           "                        default 1000)\n"
+          "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
+          "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
+          "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -104,6 +110,8 @@ int main(int argc, char **argv)
     const char *signup = getenv("LATCHKEY_SIGNUP");
     const char *threads = getenv("LATCHKEY_THREADS");
     const char *bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
+    const char *tls_cert = getenv("LATCHKEY_TLS_CERT");
+    const char *tls_key = getenv("LATCHKEY_TLS_KEY");
     if (listen == NULL || listen[0] == '\0') listen = "127.0.0.1:8080";
     if (db == NULL || db[0] == '\0') db = "sqlite:latchkey.db";
     if (signup == NULL || signup[0] == '\0') signup = "open";
@@ -127,7 +135,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (!(FLAG("--listen") || FLAG("--database") || FLAG("--signup") || FLAG("--threads") ||
-              FLAG("--bearer-fail-limit"))) {
+              FLAG("--bearer-fail-limit") || FLAG("--tls-cert") || FLAG("--tls-key"))) {
             fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
             return 2;
         }
@@ -147,12 +155,23 @@ int main(int argc, char **argv)
             signup = val;
         else if (FLAG("--threads"))
             threads = val;
+        else if (FLAG("--tls-cert"))
+            tls_cert = val;
+        else if (FLAG("--tls-key"))
+            tls_key = val;
         else
             bearer_limit = val;
 #undef FLAG
     }
 
-    lk_http_config cfg = {.listen = listen, .database_url = db};
+    if (tls_cert != NULL && tls_cert[0] == '\0') tls_cert = NULL;
+    if (tls_key != NULL && tls_key[0] == '\0') tls_key = NULL;
+    if ((tls_cert == NULL) != (tls_key == NULL)) {
+        fprintf(stderr, "latchkeyd: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    lk_http_config cfg = {
+        .listen = listen, .database_url = db, .tls_cert = tls_cert, .tls_key = tls_key};
     lk_svc_config_init(&cfg.svc);
     if (parse_signup(signup, &cfg.svc.signup_open) != 0) {
         fprintf(stderr, "latchkeyd: --signup must be 'open' or 'closed', not '%s'\n", signup);

@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LK_SQLITE_BUSY_TIMEOUT_MS 10000
 
@@ -229,6 +230,7 @@ typedef struct sqlite_store {
     sqlite3 *db;
     int tx_depth; /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
     bool opening; /* inside sqlite_open: errors carry SQLite's text and are not logged */
+    int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
 } sqlite_store;
 
@@ -499,6 +501,25 @@ static void config_process(void)
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Busy handler: wait for another connection's lock in short naps (50 µs,
+ * then 200 µs, then 1 ms) instead of SQLite's default schedule (1, 2, 5,
+ * 10 ... 100 ms), which keeps an event loop asleep for whole milliseconds
+ * after the lock is free: with two loops creating keys it gave a p99 near
+ * one second (docs/performance.md). Gives up after the busy timeout, and
+ * the statement then fails with SQLITE_BUSY (LK_EUNAVAILABLE). */
+static int busy_wait(void *arg, int count)
+{
+    sqlite_store *s = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (count == 0) s->busy_since_ns = ns;
+    if (ns - s->busy_since_ns >= (int64_t)LK_SQLITE_BUSY_TIMEOUT_MS * 1000000) return 0;
+    struct timespec nap = {0, count < 20 ? 50000 : count < 200 ? 200000 : 1000000};
+    nanosleep(&nap, NULL);
+    return 1;
+}
+
 static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
@@ -520,7 +541,7 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, LK_SQLITE_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     /* journal_mode=WAL is persistent in the file; the others per connection. */
     if ((ret = set_wal(s)) != LK_OK) goto out;
     if ((ret = exec(s, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL")) != LK_OK) goto out;
