@@ -262,7 +262,7 @@ static int authenticate(lk_req *r)
             e--;
         /* GET /v1/whoami answers with the key's user or org: read it in
          * the same statement as the key (one store read per request, not
-         * two; see docs/performance-optimisations.md). */
+         * two; see docs/performance.md, "Optimisations applied"). */
         unsigned flags =
             r->m.route != NULL && r->m.route->fn == lk_api_whoami ? LK_AUTH_OWNER : 0;
         return lk_svc_auth_bearer_lazy(r->svc, a.base + s, e - s, client_addr, r, flags,
