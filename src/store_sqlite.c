@@ -371,10 +371,29 @@ static int limit_of(const lk_page *pg)
 
 /* Step a write statement once and reset it. With `must_change`, zero rows
  * changed is LK_ENOT_FOUND naming `what`. */
+/* The write gate: single-statement writes of all connections in this
+ * process take turns on one mutex before they ask SQLite for its write lock.
+ * SQLite allows one writer at a time anyway; without the gate the others
+ * poll for the lock in busy_wait() naps, with it they sleep on a futex and
+ * wake the moment the writer before them has committed. Purely scheduling:
+ * correctness still rests on SQLite's own locking (other processes are not
+ * gated), and the wait is bounded, after which the write goes ahead ungated. */
+static pthread_mutex_t write_gate = PTHREAD_MUTEX_INITIALIZER;
+
+static bool gate_enter(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    return pthread_mutex_timedlock(&write_gate, &until) == 0;
+}
+
 static int run_write(sqlite_store *s, sqlite3_stmt *q, const char *what, bool must_change)
 {
+    bool gated = s->tx_depth == 0 && gate_enter();
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
+    if (gated) pthread_mutex_unlock(&write_gate);
     if (rc != SQLITE_DONE) return fail(s, rc, what);
     if (must_change && sqlite3_changes(s->db) == 0) return not_found(s, what);
     return LK_OK;
