@@ -195,7 +195,11 @@ class TLS(unittest.TestCase):
         self.assert_serving()
         grown = self.rss() - before
         s.close()
-        self.assertLess(grown, 64 * 1024, "RSS grew by %d kB under HTTP/2 floods" % grown)
+        # Under ASan the allocator's quarantine holds freed memory, so RSS
+        # says nothing about queueing there (as in test_soak); the normal
+        # run judges it.
+        if not os.environ.get("SANITIZE"):
+            self.assertLess(grown, 64 * 1024, "RSS grew by %d kB under HTTP/2 floods" % grown)
         self.assert_serving()
 
     def test_plain_http_to_tls_port(self):
