@@ -3,6 +3,7 @@ Malformed, oversized and unusual HTTP/1.x: each answered with a 4xx (or the
 connection closed), never a 5xx or a hang, and the server keeps serving.
 """
 import re
+import os
 import socket
 
 import lkserver
@@ -191,7 +192,8 @@ class Protocol(ServerCase):
         grown = rss() - before
         s.close()
         self.assertGreater(sent, 1000)
-        self.assertLess(grown, 64 * 1024, "RSS grew by %d kB for %d unread answers" % (grown, sent))
+        if not os.environ.get("SANITIZE"):  # ASan's quarantine makes RSS meaningless
+            self.assertLess(grown, 64 * 1024, "RSS grew by %d kB for %d unread answers" % (grown, sent))
         self.assert_serving()
 
     def test_expect_continue_too_large(self):
