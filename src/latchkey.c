@@ -526,6 +526,15 @@ static int resolve_org(ctx *x, char out[ESC_MAX])
     return 0;
 }
 
+/* --org resolved to an ID in org, and path set to that org's collection
+ * `sub` ("members", "projects", "access-keys"). 0 or an exit status. */
+static int org_collection(ctx *x, char org[ESC_MAX], char path[PATH_MAX_LEN], const char *sub)
+{
+    int rc = resolve_org(x, org);
+    if (rc == 0) rc = build_path(x, path, PATH_MAX_LEN, "/v1/organizations/%s/%s", org, sub);
+    return rc;
+}
+
 static int resolve_project(ctx *x, const char *org, char out[ESC_MAX])
 {
     const char *v = x->o.project;
@@ -748,16 +757,14 @@ static int cmd_orgs_create(ctx *x)
 static int cmd_members_list(ctx *x)
 {
     char org[ESC_MAX], path[PATH_MAX_LEN];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, sizeof path, "/v1/organizations/%s/members", org);
+    int rc = org_collection(x, org, path, "members");
     return rc ? rc : list_cmd(x, K_MEMBER, path);
 }
 
 static int cmd_members_add(ctx *x)
 {
     char org[ESC_MAX], path[PATH_MAX_LEN];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, sizeof path, "/v1/organizations/%s/members", org);
+    int rc = org_collection(x, org, path, "members");
     if (rc != 0) return rc;
     return create_cmd(x, K_MEMBER, path, json_pack("{s:s}", "email", x->args[0]));
 }
@@ -765,8 +772,7 @@ static int cmd_members_add(ctx *x)
 static int cmd_members_remove(ctx *x)
 {
     char org[ESC_MAX], path[PATH_MAX_LEN], user[ESC_MAX];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, sizeof path, "/v1/organizations/%s/members", org);
+    int rc = org_collection(x, org, path, "members");
     if (rc != 0) return rc;
     snprintf(user, sizeof user, "%s", x->args[0]);
     if (strchr(x->args[0], '@')) { /* an email: find the member's ID */
@@ -787,16 +793,14 @@ static int cmd_members_remove(ctx *x)
 static int cmd_projects_list(ctx *x)
 {
     char org[ESC_MAX], path[PATH_MAX_LEN];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects", org);
+    int rc = org_collection(x, org, path, "projects");
     return rc ? rc : list_cmd(x, K_PROJECT, path);
 }
 
 static int cmd_projects_create(ctx *x)
 {
     char org[ESC_MAX], path[PATH_MAX_LEN];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, sizeof path, "/v1/organizations/%s/projects", org);
+    int rc = org_collection(x, org, path, "projects");
     return rc ? rc : create_cmd(x, K_PROJECT, path, name_body(x->args[0]));
 }
 
@@ -846,8 +850,7 @@ static int keys_path(ctx *x, char path[PATH_MAX_LEN])
         return 0;
     }
     char org[ESC_MAX];
-    int rc = resolve_org(x, org);
-    if (rc == 0) rc = build_path(x, path, PATH_MAX_LEN, "/v1/organizations/%s/access-keys", org);
+    int rc = org_collection(x, org, path, "access-keys");
     return rc;
 }
 
