@@ -50,7 +50,7 @@ fuzz:
 	@fuzz/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i src/*/*.c src/*/*.h src/server/store/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build build-san build-bench build-fuzz

@@ -17,7 +17,7 @@
  * from "path:" (default /v1/whoami); a method + path that matches no
  * route is skipped (authenticate() only ever runs after a match).
  */
-#include "../src/http.c"
+#include "../src/server/http.c"
 
 #include "fuzz_req.h"
 #include "store.h"

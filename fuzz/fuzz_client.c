@@ -1,6 +1,6 @@
 /*
  * fuzz_client.c — libFuzzer harness for the CLI's response decoder
- * (src/client.c): the header callback (line and total caps, Set-Cookie
+ * (src/cli/client.c): the header callback (line and total caps, Set-Cookie
  * latchkey_session capture, Retry-After), the body callback (4 MiB cap,
  * growth), the JSON parse of the answer, the error-body reader that builds
  * the message shown on a terminal (error_from_body: control characters
@@ -15,7 +15,7 @@
  * a blank line, then the body (fed to the body callback in chunks whose
  * sizes come from the status line's remaining bytes).
  */
-#include "../src/client.c"
+#include "../src/cli/client.c"
 
 #include <stdint.h>
 

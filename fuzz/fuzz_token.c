@@ -1,5 +1,5 @@
 /*
- * fuzz_token.c — libFuzzer harness for the token module (src/token.c):
+ * fuzz_token.c — libFuzzer harness for the token module (src/common/token.c):
  * lk_token_parse on arbitrary bytes; when it accepts, the redacted preview
  * and the hash must work and the preview must look like the contract says.
  * Also the checksum encoder on the input's CRC32.

@@ -8,7 +8,7 @@ the server. It writes one C file that defines
     const lk_asset lk_static_assets[];   sorted by path (for bsearch)
     const size_t lk_static_asset_count;
 
-where each lk_asset (src/static.h) holds the URL path ("/js/app.js"), the
+where each lk_asset (src/server/static.h) holds the URL path ("/js/app.js"), the
 content type chosen from the file's extension, the bytes as a static array,
 and a strong ETag (the first 16 hex digits of the bytes' SHA-256) so the
 HTTP layer can answer If-None-Match with 304. The output depends only on the input bytes, so builds are reproducible.

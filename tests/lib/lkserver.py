@@ -85,7 +85,7 @@ def fresh_database_url(backend, tmpdir):
         return pg_create_database()
     return "sqlite:" + os.path.join(tmpdir, "latchkey.db")
 
-# --- tokens, as the contract describes them (api.md "Tokens", src/token.h) ---
+# --- tokens, as the contract describes them (api.md "Tokens", src/common/token.h) ---
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_LEN = 42
 
