@@ -36,7 +36,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD" -Dbuildtype=release -Ddebug=true -Dwerror=false -Dtests=false >"$OUT/meson.log"
+  meson setup "$BUILD" -Dbuildtype=release -Ddebug=true -Dwerror=false -Dtests=disabled >"$OUT/meson.log"
 fi
 ninja -C "$BUILD" latchkeyd bench/seed bench/probe >"$OUT/build.log"
 PROBE=$BUILD/bench/probe

@@ -81,7 +81,7 @@ trap 'exit 130' INT TERM
 
 # ---- build ----------------------------------------------------------------
 if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD" -Dbuildtype=release -Ddebug=true -Dwerror=false -Dtests=false >"$RES/meson.log" 2>&1 ||
+  meson setup "$BUILD" -Dbuildtype=release -Ddebug=true -Dwerror=false -Dtests=disabled >"$RES/meson.log" 2>&1 ||
     { cat "$RES/meson.log" >&2; exit 1; }
 fi
 ninja -C "$BUILD" latchkeyd bench/seed bench/sqlite_commit bench/probe >"$RES/build.log" 2>&1 ||

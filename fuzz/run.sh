@@ -40,7 +40,7 @@ if ! command -v clang >/dev/null; then
   exit 1
 fi
 if [ ! -f "$B/build.ninja" ]; then
-  CC=clang meson setup "$B" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+  CC=clang meson setup "$B" -Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined \
     -Db_lundef=false -Dwerror=false -Dbuildtype=debugoptimized >"$ROOT/$B.setup.log" 2>&1 ||
     { tail -20 "$ROOT/$B.setup.log"; echo "RESULT 0 ${#harnesses[@]}"; exit 1; }
 fi

@@ -11,14 +11,25 @@ set -euo pipefail
 
 mode=${1:-all}
 
-build_pkgs=(gcc make pkg-config meson ninja-build
+# What `make` and `make run` need: the compiler, the build tools (meson runs
+# scripts/embed_assets.py with python3) and the -dev packages of every library
+# latchkeyd and latchkey link.
+build_pkgs=(gcc make pkg-config meson ninja-build python3
             libh2o-evloop-dev libuv1-dev libssl-dev zlib1g-dev
             libjansson-dev libsodium-dev libsqlite3-dev libpq-dev
             libcurl4-openssl-dev)
-test_pkgs=(libcmocka-dev sqlite3 postgresql curl chromium python3
-           clang libclang-rt-14-dev procps)
+# What `make test` needs on top, suite by suite (tests/run.sh):
+#   unit       libcmocka-dev (meson's tests=enabled fails without it)
+#   routes     python3-yaml (docs/openapi.yaml is read with PyYAML)
+#   blackbox, cli, multinode, migrate, crash, hostile: python3 (stdlib only),
+#              sqlite3 (the CLI shell, for inspecting database files), curl,
+#              postgresql (initdb/pg_ctl for tests/pg.sh), procps,
+#              openssl (tests/hostile/test_tls.py: a self-signed certificate)
+#   browser    chromium + nodejs/npm (playwright-core from tests/browser/package-lock.json)
+#   fuzz       clang + libclang-rt-14-dev (libFuzzer, ASan/UBSan runtimes)
+test_pkgs=(libcmocka-dev python3-yaml sqlite3 postgresql curl chromium
+           clang libclang-rt-14-dev procps openssl)
 bench_pkgs=(wrk nginx-light)
-test_pkgs+=(openssl)  # tests/hostile/test_tls.py: a self-signed certificate
 
 want=("${build_pkgs[@]}")
 case "$mode" in
