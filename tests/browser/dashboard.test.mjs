@@ -3,7 +3,8 @@
 //
 // The tests run in order and build on each other the way a person would use
 // the product: sign up, create an organization, create/copy/rename/delete
-// keys, invite a second person, try a hostile key name. Every token the page
+// keys, manage a project's environments, invite a second person, try hostile
+// names, check contrast in the light and the dark scheme. Every token the page
 // shows is checked against the API itself (Authorization: Bearer) — the page
 // saying "deleted" is not taken on trust.
 //
@@ -871,6 +872,7 @@ try {
             await shot(page, `environments-${scheme}-1280`);
             await assertFocusRing(page, page.locator('main a.back-link'), `${scheme} back link`);
             await assertFocusRing(page, page.getByRole('button', { name: 'New environment' }), `${scheme} primary button`);
+            await shot(page, `environments-focus-${scheme}-1280`);
             await openRowMenu(page, 'production');
             assert.deepEqual(await contrastFailures(page), [], `text contrast in the row menu, ${scheme}`);
             await shot(page, `environment-menu-${scheme}-1280`);
