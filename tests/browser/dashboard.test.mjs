@@ -3,7 +3,8 @@
 //
 // The tests run in order and build on each other the way a person would use
 // the product: sign up, create an organization, create/copy/rename/delete
-// keys, invite a second person, try a hostile key name. Every token the page
+// keys, manage a project's environments, invite a second person, try hostile
+// names, check contrast in the light and the dark scheme. Every token the page
 // shows is checked against the API itself (Authorization: Bearer) — the page
 // saying "deleted" is not taken on trust.
 //
@@ -95,7 +96,7 @@ class Person {
     });
     page.on('pageerror', (e) => this.errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|404|409|403)/.test(m.text())) this.errors.push(`console: ${m.text()}`);
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (400|401|404|409|403)/.test(m.text())) this.errors.push(`console: ${m.text()}`);
       if (/Content Security Policy/i.test(m.text())) this.errors.push(`csp: ${m.text()}`);
     });
     page.on('response', async (res) => {
@@ -185,6 +186,36 @@ async function contrastFailures(page) {
     }
     return out;
   });
+}
+
+// Keyboard focus on `loc` draws a ring (outline) whose colour stands out
+// from the background behind it by at least 3:1 (WCAG 1.4.11).
+async function assertFocusRing(page, loc, what) {
+  await loc.focus();
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Tab');
+  const r = await loc.evaluate((el) => {
+    const cs = getComputedStyle(el);
+    const parse = (c) => c.match(/\d+(\.\d+)?/g).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let bg = [255, 255, 255];
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] >= 0.99) {
+        bg = c;
+        break;
+      }
+    }
+    const [hi, lo] = [lum(parse(cs.outlineColor)), lum(bg)].sort((x, y) => y - x);
+    return { focused: document.activeElement === el, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), ratio: (hi + 0.05) / (lo + 0.05) };
+  });
+  assert.ok(r.focused, `${what}: has focus`);
+  assert.notEqual(r.style, 'none', `${what}: focus ring drawn`);
+  assert.ok(r.width >= 2, `${what}: focus ring at least 2px`);
+  assert.ok(r.ratio >= 3, `${what}: focus ring contrast ${r.ratio.toFixed(2)} ≥ 3`);
 }
 
 async function signUp(p) {
@@ -379,6 +410,7 @@ const alice = new Person(browser, 'alice');
 const bob = new Person(browser, 'bob');
 let orgId = null;
 let orgName = 'Acme Rockets';
+let prjId = null; // the project whose environments page the tests use
 
 try {
   await alice.open();
@@ -656,6 +688,228 @@ try {
     assert.deepEqual(api.body.data.map((x) => x.name), ['Billing API']);
   });
 
+  // --- environments (a project's page) ---------------------------------------
+
+  const envRow = keyRow;
+  await test('environments: a project name opens its page (empty state, back link, deep link)', async () => {
+    await page.getByRole('link', { name: 'Projects' }).first().click();
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+    await keyRow(page, 'Billing API').getByRole('link', { name: 'Billing API' }).click();
+    await page.getByRole('heading', { name: 'Billing API', level: 1 }).waitFor();
+    const m = new URL(page.url()).pathname.match(new RegExp(`^/orgs/${orgId}/settings/projects/([^/]+)$`));
+    assert.ok(m, `unexpected URL for a project: ${page.url()}`);
+    prjId = decodeURIComponent(m[1]);
+    assert.match(prjId, /^prj_/);
+    const empty = page.locator('.empty-state');
+    await empty.waitFor();
+    assert.match(await empty.textContent(), /No environments yet/);
+    assert.equal(await page.title(), `Billing API · Projects · ${orgName} · latchkey`);
+    const nav = page.getByRole('navigation', { name: 'Organization settings' });
+    assert.equal(await nav.getByRole('link', { name: 'Projects' }).getAttribute('aria-current'), 'page');
+    await shot(page, 'environments-empty-1280');
+    await page.locator('main').getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Billing API', level: 1 }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Billing API', level: 1 }).waitFor();
+    await page.locator('.empty-state').waitFor();
+  });
+
+  async function createEnv(name) {
+    await page.getByRole('button', { name: 'New environment' }).first().click();
+    const d = page.getByRole('dialog', { name: 'New environment' });
+    await d.getByLabel('Name').fill(name);
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await d.waitFor({ state: 'detached' });
+    await envRow(page, name).waitFor();
+  }
+  const envsApi = async () => (await alice.api(`/v1/organizations/${orgId}/projects/${prjId}/environments`)).body.data;
+
+  await test('environments: create through the modal; name, id and created as the API has them', async () => {
+    await createEnv('production');
+    await createEnv('staging');
+    const api = await envsApi();
+    assert.deepEqual(api.map((e) => e.name).sort(), ['production', 'staging']);
+    const names = await page.locator('tbody tr .key-name').allTextContents();
+    assert.deepEqual(names, ['staging', 'production'], 'newest first');
+    const prod = api.find((e) => e.name === 'production');
+    assert.equal(prod.project_id, prjId);
+    const row = envRow(page, 'production');
+    assert.equal((await row.locator('td[data-label="ID"] code').textContent()).trim(), prod.id);
+    assert.equal(await row.locator('td[data-label="Created"] time').getAttribute('datetime'), prod.created_at);
+    assert.deepEqual((await page.locator('thead th').allTextContents()).slice(0, 3), ['Name', 'ID', 'Created']);
+    await shot(page, 'environments-1280');
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) on the environments page');
+  });
+
+  await test('environments: rename from the keyboard (⋯ menu, Enter, type, Enter)', async () => {
+    await envRow(page, 'staging').getByRole('button', { name: 'Actions for staging' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Rename');
+    await page.keyboard.press('Enter');
+    const d = page.getByRole('dialog', { name: 'Rename environment' });
+    await d.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.value), 'staging', 'focus is on the name, selected');
+    await page.keyboard.type('preview');
+    await page.keyboard.press('Enter');
+    await d.waitFor({ state: 'detached' });
+    await envRow(page, 'preview').waitFor();
+    assert.equal(await envRow(page, 'staging').count(), 0);
+    assert.deepEqual((await envsApi()).map((e) => e.name).sort(), ['preview', 'production']);
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for preview', 'focus back on the row’s menu button');
+  });
+
+  await test('environments: delete → Cancel keeps it; the confirmation names it', async () => {
+    await openRowMenu(page, 'preview');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Delete environment?' });
+    await d.waitFor();
+    const text = await d.textContent();
+    assert.ok(text.includes('preview'), 'the confirmation names the environment');
+    assert.ok(text.includes('Billing API'), 'and its project');
+    assert.match(text, /cannot be undone/);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Cancel', 'Cancel is focused first');
+    await shot(page, 'environment-delete-1280');
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
+    assert.equal(await envRow(page, 'preview').count(), 1);
+    assert.ok((await envsApi()).some((e) => e.name === 'preview'), 'Cancel deleted nothing');
+  });
+
+  await test('environments: delete → confirm removes it from the page and the API', async () => {
+    await openRowMenu(page, 'preview');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Delete environment?' });
+    await d.getByRole('button', { name: 'Delete environment' }).click();
+    await d.waitFor({ state: 'detached' });
+    await envRow(page, 'preview').waitFor({ state: 'detached' });
+    assert.deepEqual((await envsApi()).map((e) => e.name), ['production']);
+  });
+
+  await test('environments: a 101-character name gets the server’s message under the field', async () => {
+    const long = 'e'.repeat(101);
+    await page.getByRole('button', { name: 'New environment' }).first().click();
+    const d = page.getByRole('dialog', { name: 'New environment' });
+    await d.getByLabel('Name').fill(long);
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/environments'));
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    const res = await answer;
+    assert.equal(res.status(), 400);
+    const err = (await res.json()).error;
+    assert.equal(err.code, 'validation_failed');
+    const shown = d.locator('.field-error');
+    await shown.waitFor();
+    const text = (await shown.textContent()).trim();
+    assert.ok(text.toLowerCase().includes(String(err.message).toLowerCase().replace(/\.$/, '')), `"${text}" shows the server’s "${err.message}"`);
+    assert.match(text, /100 characters/);
+    assert.equal(await d.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+    await shot(page, 'environment-create-error-1280');
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
+    assert.equal((await envsApi()).length, 1, 'nothing was created');
+  });
+
+  await test('environments: a name with <script> is shown as text, never run', async () => {
+    const evil = '<script>alert(3)</script><b>bold</b>';
+    await createEnv(evil);
+    const row = envRow(page, evil);
+    assert.equal(await row.locator('.key-name').textContent(), evil);
+    assert.equal(await page.locator('main b, main script').count(), 0);
+    await openRowMenu(page, evil);
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const d = page.getByRole('alertdialog', { name: 'Delete environment?' });
+    assert.ok((await d.textContent()).includes(evil));
+    assert.equal(await d.locator('script, b').count(), 0);
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
+    await page.reload();
+    await envRow(page, evil).waitFor();
+    assert.equal(await page.locator('script:not([src])').count(), 0);
+    assert.deepEqual(alice.dialogs, [], 'no alert/confirm/prompt fired');
+  });
+
+  await test('environments: a project deleted under the page is said in words', async () => {
+    const csrf = (await alice.api('/v1/auth/session')).body.csrf_token;
+    const p = await alice.context.request.post(`/v1/organizations/${orgId}/projects`, { headers: { 'X-CSRF-Token': csrf }, data: { name: 'Doomed project' } });
+    assert.equal(p.status(), 201);
+    const doomed = (await p.json()).id;
+    await page.goto(`/orgs/${orgId}/settings/projects/${doomed}`);
+    await page.getByRole('heading', { name: 'Doomed project', level: 1 }).waitFor();
+    assert.equal((await alice.context.request.delete(`/v1/organizations/${orgId}/projects/${doomed}`, { headers: { 'X-CSRF-Token': csrf } })).status(), 204);
+    await page.getByRole('button', { name: 'New environment' }).first().click();
+    const d = page.getByRole('dialog', { name: 'New environment' });
+    await d.getByLabel('Name').fill('too late');
+    await d.getByRole('button', { name: 'Create', exact: true }).click();
+    await d.getByRole('alert').filter({ hasText: 'This project no longer exists, or you no longer have access to it.' }).waitFor();
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: /no longer exists/ }).waitFor();
+    await page.locator('main').getByRole('link', { name: 'Projects' }).waitFor();
+  });
+
+  await test('dark mode: the main pages pass the contrast check in both schemes, focus rings visible', async () => {
+    const pages = [
+      ['org-keys', `/orgs/${orgId}/settings/access-keys`, 'Org Access Keys'],
+      ['personal-keys', `/orgs/${orgId}/settings/personal-keys`, 'Personal Access Keys'],
+      ['projects', `/orgs/${orgId}/settings/projects`, 'Projects'],
+      ['environments', `/orgs/${orgId}/settings/projects/${prjId}`, 'Billing API'],
+      ['members', `/orgs/${orgId}/settings/members`, 'Members'],
+      ['billing', `/orgs/${orgId}/settings/billing`, 'Billing'],
+      ['general', `/orgs/${orgId}/settings/general`, 'General'],
+    ];
+    try {
+      for (const scheme of ['light', 'dark']) {
+        await page.emulateMedia({ colorScheme: scheme });
+        for (const [name, url, heading] of pages) {
+          await page.goto(url);
+          await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+          await page.locator('.loading').waitFor({ state: 'detached' });
+          const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+          assert.equal(bg, scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 247, 249)', `${name}: the ${scheme} palette is in use`);
+          assert.deepEqual(await contrastFailures(page), [], `text contrast (WCAG AA) on ${name}, ${scheme}`);
+          if (name === 'environments') {
+            await shot(page, `environments-${scheme}-1280`);
+            await assertFocusRing(page, page.locator('main a.back-link'), `${scheme} back link`);
+            await assertFocusRing(page, page.getByRole('button', { name: 'New environment' }), `${scheme} primary button`);
+            await shot(page, `environments-focus-${scheme}-1280`);
+            await openRowMenu(page, 'production');
+            assert.deepEqual(await contrastFailures(page), [], `text contrast in the row menu, ${scheme}`);
+            await shot(page, `environment-menu-${scheme}-1280`);
+            await page.getByRole('menuitem', { name: 'Delete' }).click();
+            const d = page.getByRole('alertdialog', { name: 'Delete environment?' });
+            await d.waitFor();
+            assert.deepEqual(await contrastFailures(page), [], `text contrast in the confirmation, ${scheme}`);
+            await shot(page, `environment-delete-${scheme}-1280`);
+            await d.getByRole('button', { name: 'Cancel' }).click();
+            await d.waitFor({ state: 'detached' });
+            await page.getByRole('button', { name: 'New environment' }).first().click();
+            const c = page.getByRole('dialog', { name: 'New environment' });
+            await c.getByLabel('Name').fill('x'.repeat(101));
+            await c.getByRole('button', { name: 'Create', exact: true }).click();
+            await c.locator('.field-error').waitFor();
+            assert.deepEqual(await contrastFailures(page), [], `text contrast in a dialog with an error, ${scheme}`);
+            await shot(page, `environment-error-${scheme}-1280`);
+            await c.getByRole('button', { name: 'Cancel' }).click();
+            await c.waitFor({ state: 'detached' });
+          }
+        }
+        const anon = await browser.newContext({ baseURL: BASE, viewport: DESKTOP, colorScheme: scheme });
+        try {
+          const ap = await anon.newPage();
+          await ap.goto('/login');
+          await ap.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+          assert.deepEqual(await contrastFailures(ap), [], `text contrast on the login page, ${scheme}`);
+          await shot(ap, `login-${scheme}-1280`);
+        } finally {
+          await anon.close();
+        }
+      }
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
   await test('billing: change the plan and billing email', async () => {
     await page.getByRole('link', { name: 'Billing' }).click();
     await page.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
@@ -789,6 +1043,7 @@ try {
       ['members', `/orgs/${orgId}/settings/members`, 'Members'],
       ['billing', `/orgs/${orgId}/settings/billing`, 'Billing'],
       ['general', `/orgs/${orgId}/settings/general`, 'General'],
+      ['environments', `/orgs/${orgId}/settings/projects/${prjId}`, 'Billing API'],
     ];
     for (const [name, url, heading] of pages) {
       await page.goto(url);

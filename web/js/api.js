@@ -159,5 +159,7 @@ export const paths = {
   member: (org, usr) => `/v1/organizations/${enc(org)}/members/${enc(usr)}`,
   projects: (org) => `/v1/organizations/${enc(org)}/projects`,
   project: (org, prj) => `/v1/organizations/${enc(org)}/projects/${enc(prj)}`,
+  environments: (org, prj) => `/v1/organizations/${enc(org)}/projects/${enc(prj)}/environments`,
+  environment: (org, prj, env) => `/v1/organizations/${enc(org)}/projects/${enc(prj)}/environments/${enc(env)}`,
   billing: (org) => `/v1/organizations/${enc(org)}/billing`,
 };

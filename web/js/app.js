@@ -8,6 +8,7 @@
 //   /orgs/new                             create an organization
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
 //                                         general, projects, members, billing
+//   /orgs/{org}/settings/projects/{prj}   a project's environments
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -18,6 +19,7 @@ import { renderLogin, renderSignup } from './views/auth.js';
 import { renderNewOrg } from './views/orgs.js';
 import { renderKeys } from './views/keys.js';
 import { renderProjects } from './views/projects.js';
+import { renderEnvironments } from './views/environments.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
@@ -85,19 +87,22 @@ async function render({ focus = false } = {}) {
       renderNewOrg({ root, live, main: plainShell(root), firstOrg: orgs.length === 0 });
       return finish(focus);
     }
-    const m = path.match(/^\/orgs\/([^/]+)(?:\/settings(?:\/([^/]+))?)?$/);
+    const m = path.match(/^\/orgs\/([^/]+)(?:\/settings(?:\/([^/]+)(?:\/([^/]+))?)?)?$/);
     if (m) {
       const orgId = decodeURIComponent(m[1]);
       const tab = m[2] || null;
+      const sub = m[3] ? decodeURIComponent(m[3]) : null;
       if (!tab) return navigate(`/orgs/${encodeURIComponent(orgId)}/settings/access-keys`, { replace: true, focus });
       const org = orgs.find((o) => o.id === orgId);
       if (!org) return notFound('Organization not found', 'It may have been deleted, or you are no longer a member of it.');
-      if (!VIEWS[tab]) return notFound('Page not found', 'There is no settings page at this address.', org);
+      if (!VIEWS[tab] || (sub && tab !== 'projects')) return notFound('Page not found', 'There is no settings page at this address.', org);
       rememberOrg(org.id);
       const tabInfo = TABS.find((t) => t.id === tab);
       title([tabInfo.label, org.name]);
       const main = orgShell(root, org, tab);
-      VIEWS[tab]({ root, main, org, live, user: state.user, params });
+      const ctx = { root, main, org, live, user: state.user, params };
+      if (sub) renderEnvironments({ ...ctx, onTitle: (name) => live() && title([name, tabInfo.label, org.name]) }, sub);
+      else VIEWS[tab](ctx);
       return finish(focus);
     }
     return notFound('Page not found', 'There is nothing at this address.');

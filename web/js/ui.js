@@ -33,6 +33,14 @@ export function closeAllOverlays() {
   closeOpenMenu(false);
 }
 
+// A list redrawn while a dialog was open (a rename) replaces the row menu
+// button that opened it; the new button with the same data-focus-key takes
+// the focus instead.
+function redrawnOpener(opener) {
+  const key = opener && opener.dataset ? opener.dataset.focusKey : null;
+  return key ? document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) : null;
+}
+
 export function openModal({ title, description, body = [], footer = [], initialFocus, onClose, size = 'md' }) {
   const opener = document.activeElement;
   const titleId = nextId('modal-title');
@@ -83,8 +91,8 @@ export function openModal({ title, description, body = [], footer = [], initialF
         /* the page is being replaced; the new page places focus */
       } else if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
       else {
-        const main = document.getElementById('main');
-        if (main) main.focus();
+        const target = redrawnOpener(opener) || document.getElementById('main');
+        if (target) target.focus();
       }
     }
   }
@@ -273,12 +281,13 @@ document.addEventListener('mousedown', (ev) => {
   if (openMenu && !ev.target.closest('.menu-wrap.is-open')) closeOpenMenu(false);
 });
 
-// menuButton({label, content, items: [{label, icon, danger, onSelect}], className})
-// label is the accessible name; content is what the button shows.
-export function menuButton({ label, content, items, className = 'icon-btn', align = 'end', header }) {
+// menuButton({label, content, items: [{label, icon, danger, onSelect}], className, focusKey})
+// label is the accessible name; content is what the button shows; focusKey
+// (e.g. the row's id) lets a dialog opened from it return focus after a redraw.
+export function menuButton({ label, content, items, className = 'icon-btn', align = 'end', header, focusKey }) {
   const menuId = nextId('menu');
   const btnId = nextId('menubtn');
-  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label }, content || icon('dots', 'icon icon-dots'));
+  const btn = h('button', { type: 'button', id: btnId, class: className, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId, 'aria-label': label, 'data-focus-key': focusKey }, content || icon('dots', 'icon icon-dots'));
   const menu = h('div', { id: menuId, class: `menu menu-${align}`, role: 'menu', 'aria-labelledby': btnId, hidden: true });
   if (header) menu.appendChild(h('div', { class: 'menu-header', role: 'none' }, header));
   const itemEls = items.map((it) => {

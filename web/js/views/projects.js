@@ -1,5 +1,6 @@
 // views/projects.js — the organization's projects: list, create, rename,
-// delete (deleting a project deletes its environments).
+// delete (deleting a project deletes its environments). A project's name
+// links to its page (views/environments.js).
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
@@ -7,8 +8,10 @@ import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDi
 import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 
-// A one-field dialog (name) used for create and rename.
-export function nameDialog({ title, label = 'Name', value = '', submitLabel, placeholder, onSubmit, what }) {
+// A one-field dialog (name) used for create and rename. `check` is the
+// client-side check run before any request (default: the server's full name
+// rules, see ui.js checkName); the server's answer is shown under the field.
+export function nameDialog({ title, label = 'Name', value = '', submitLabel, placeholder, onSubmit, what, check = checkName }) {
   const alert = alertBox();
   const name = field({ label, name: 'name', value, placeholder });
   const cancel = button('Cancel', { kind: 'secondary' });
@@ -21,7 +24,7 @@ export function nameDialog({ title, label = 'Name', value = '', submitLabel, pla
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     alert.clear();
-    const err = checkName(name.input.value);
+    const err = check(name.input.value);
     name.setError(err);
     if (err) return name.input.focus();
     m.setBusy(true);
@@ -50,7 +53,7 @@ export function renderProjects(ctx) {
   const pageAlert = alertBox();
   const content = h('div', { class: 'section' }, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
   const newBtn = button('New project', { kind: 'primary', iconName: 'plus', onClick: () => openCreate() });
-  ctx.main.replaceChildren(pageHeader('Projects', ['The applications and services of ', h('strong', {}, org.name), '. Each project has its own environments (production, staging, …), managed with the API and the command-line tool.'], [newBtn]), pageAlert.el, content);
+  ctx.main.replaceChildren(pageHeader('Projects', ['The applications and services of ', h('strong', {}, org.name), '. Each project has its own environments (production, staging, …): open a project to manage them.'], [newBtn]), pageAlert.el, content);
   load();
 
   async function load() {
@@ -84,7 +87,7 @@ export function renderProjects(ctx) {
           h(
             'tr',
             { 'data-project-id': p.id },
-            h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, p.name)),
+            h('td', { class: 'cell-name', 'data-label': 'Name' }, h('a', { class: 'key-name row-link', href: `/orgs/${encodeURIComponent(org.id)}/settings/projects/${encodeURIComponent(p.id)}` }, p.name)),
             h('td', { 'data-label': 'ID' }, h('code', { class: 'redacted' }, p.id)),
             h('td', { 'data-label': 'Created' }, timeEl(p.created_at)),
             h(
@@ -92,6 +95,7 @@ export function renderProjects(ctx) {
               { class: 'col-actions' },
               menuButton({
                 label: `Actions for ${p.name}`,
+                focusKey: p.id,
                 items: [
                   { label: 'Rename', icon: 'pencil', onSelect: () => openRename(p) },
                   { label: 'Delete', icon: 'trash', danger: true, onSelect: () => openDelete(p) },
