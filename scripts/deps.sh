@@ -19,6 +19,7 @@ test_pkgs=(libcmocka-dev sqlite3 postgresql curl chromium python3
            clang libclang-rt-14-dev procps)
 bench_pkgs=(wrk nginx-light)
 test_pkgs+=(openssl)  # tests/hostile/test_tls.py: a self-signed certificate
+test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
 
 want=("${build_pkgs[@]}")
 case "$mode" in
@@ -60,6 +61,11 @@ if [ "$mode" != "--build" ] && [ "$mode" != "--bench" ] && [ -f tests/browser/pa
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "deps.sh: npm ci in tests/browser" >&2
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  # tests/scanners: secretlint + its pattern rule, pinned by its package-lock.json
+  if [ -f tests/scanners/package.json ] && [ ! -d tests/scanners/node_modules/secretlint ]; then
+    echo "deps.sh: npm ci in tests/scanners" >&2
+    (cd tests/scanners && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 fi
 exit 0
