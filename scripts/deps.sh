@@ -26,10 +26,12 @@ build_pkgs=(gcc make pkg-config meson ninja-build python3
 #              postgresql (initdb/pg_ctl for tests/pg.sh), procps,
 #              openssl (tests/hostile/test_tls.py: a self-signed certificate)
 #   browser    chromium + nodejs/npm (playwright-core from tests/browser/package-lock.json)
+#   scanners   git-secrets + secretlint (npm ci in tests/scanners)
 #   fuzz       clang + libclang-rt-14-dev (libFuzzer, ASan/UBSan runtimes)
 test_pkgs=(libcmocka-dev python3-yaml sqlite3 postgresql curl chromium
            clang libclang-rt-14-dev procps openssl)
 bench_pkgs=(wrk nginx-light)
+test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
 
 want=("${build_pkgs[@]}")
 case "$mode" in
@@ -71,6 +73,11 @@ if [ "$mode" != "--build" ] && [ "$mode" != "--bench" ] && [ -f tests/browser/pa
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "deps.sh: npm ci in tests/browser" >&2
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  # tests/scanners: secretlint + its pattern rule, pinned by its package-lock.json
+  if [ -f tests/scanners/package.json ] && [ ! -d tests/scanners/node_modules/secretlint ]; then
+    echo "deps.sh: npm ci in tests/scanners" >&2
+    (cd tests/scanners && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 fi
 exit 0

@@ -25,7 +25,7 @@ if [ -n "$SANITIZE" ]; then
   suites=${LK_SUITES:-unit routes blackbox cli hostile}
   backends=${LK_BACKENDS:-sqlite}
 else
-  suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile browser fuzz}
+  suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile browser fuzz scanners}
   backends=${LK_BACKENDS:-sqlite pg}
 fi
 mkdir -p tests/out
@@ -108,6 +108,9 @@ for s in $suites; do
         fi
         run_py "$s-$b" "$s" "$b"
       done
+      ;;
+    scanners) # contrib/'s secret-scanner rules; no store involved: once, on SQLite
+      [ -f tests/scanners/run.py ] && run_py scanners scanners sqlite
       ;;
     browser)
       [ -n "$SANITIZE" ] && continue
