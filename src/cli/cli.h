@@ -39,7 +39,9 @@
 #define LK_CLI_PATH_MAX 1024   /* an API path we build */
 #define LK_CLI_ESC_MAX 512     /* one escaped path segment, or an ID */
 #define LK_CLI_SECRET_MAX 1024 /* a password or a pasted token */
-#define LK_CLI_LIMIT_MIN 1     /* --limit range (spec: list pages) */
+/* a message about the credentials file: up to two paths and the text */
+#define LK_CLI_CRED_MSG_MAX (LK_CRED_PATH_MAX * 2 + 200)
+#define LK_CLI_LIMIT_MIN 1 /* --limit range (spec: list pages) */
 #define LK_CLI_LIMIT_MAX 1000
 
 /* Flags of an option a command may allow (command.allowed/required). */

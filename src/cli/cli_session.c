@@ -186,7 +186,7 @@ static int no_credential(lk_cli_ctx *x)
 /* Load the credentials file into x->cred. 0 or an exit status (reported). */
 static int load_file(lk_cli_ctx *x)
 {
-    char msg[LK_CRED_PATH_MAX * 2 + 200];
+    char msg[LK_CLI_CRED_MSG_MAX];
     if (lk_cred_path(x->cred_path) != 0) {
         x->cred_path[0] = '\0';
         return no_credential(x);

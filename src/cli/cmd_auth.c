@@ -96,7 +96,7 @@ static int login_session(lk_cli_ctx *x, char email[EMAIL_MAX], char who[WHO_MAX]
 /* A previous login from this machine to this server: revoke its key. */
 static void revoke_previous(lk_cli_ctx *x)
 {
-    char msg[LK_CRED_PATH_MAX + 300], stored[LK_CRED_URL_MAX], path[LK_CLI_PATH_MAX];
+    char msg[LK_CLI_CRED_MSG_MAX], stored[LK_CRED_URL_MAX], path[LK_CLI_PATH_MAX];
     lk_cred old = {0};
     lk_client_resp r = {0};
     if (lk_cred_load(x->cred_path, &old, msg, sizeof msg) == 0 && old.key_id[0]) {
@@ -143,7 +143,7 @@ static int make_key(lk_cli_ctx *x, lk_cred *cred, char keyname[KEYNAME_MAX])
 /* Write the file; if that fails, delete the key rather than leave it. */
 static int store_key(lk_cli_ctx *x, const lk_cred *cred)
 {
-    char msg[LK_CRED_PATH_MAX + 300], path[LK_CLI_PATH_MAX];
+    char msg[LK_CLI_CRED_MSG_MAX], path[LK_CLI_PATH_MAX];
     lk_client_resp r = {0};
     if (lk_cred_save(x->cred_path, cred, msg, sizeof msg) == 0) return 0;
     lk_cli_errorf(x, "%s", msg[0] ? msg : "cannot write the credentials file");
@@ -155,7 +155,8 @@ static int store_key(lk_cli_ctx *x, const lk_cred *cred)
 
 int lk_cmd_login(lk_cli_ctx *x)
 {
-    char email[EMAIL_MAX], who[WHO_MAX], keyname[KEYNAME_MAX], safe[WHO_MAX + 100];
+    char email[EMAIL_MAX], who[WHO_MAX], keyname[KEYNAME_MAX];
+    char safe[WHO_MAX]; /* sanitizing never makes a string longer */
     char red[LK_TOKEN_REDACTED_SIZE];
     lk_cred cred = {0};
     lk_client_resp r = {0};

@@ -21,7 +21,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define ANSWER_MAX 16 /* the y/N answer to the delete prompt */
+#define ANSWER_MAX 16   /* the y/N answer to the delete prompt */
+#define PROMPT_TEXT 128 /* the delete prompt's own words */
 
 int lk_cmd_keys_list(lk_cli_ctx *x)
 {
@@ -113,7 +114,7 @@ int lk_cmd_keys_rename(lk_cli_ctx *x)
 /* Ask on the terminal; true only for y/yes. */
 static bool confirm_delete(const char *name, const char *red)
 {
-    char prompt[2 * LK_TABLE_CELL_MAX + 128], answer[ANSWER_MAX];
+    char prompt[2 * LK_TABLE_CELL_MAX + PROMPT_TEXT], answer[ANSWER_MAX];
     snprintf(prompt, sizeof prompt,
              "Delete key %s (%s)? This revokes it immediately and cannot be undone. [y/N] ", name,
              red);
