@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,39 +171,32 @@ static void add_word(lk_cli_opts *o, const char *w)
         o->too_many = true;
 }
 
-/* Store a value option; 0, or -1 for an option getopt does not know. */
+/* Where each value option goes, and its F_* bit (0: a global option). */
+static const struct {
+    int id;
+    size_t off;
+    unsigned bit;
+} value_opts[] = {
+    {O_URL, offsetof(lk_cli_opts, url), 0},
+    {O_TOKEN, offsetof(lk_cli_opts, token), 0},
+    {O_ORG, offsetof(lk_cli_opts, org), F_ORG},
+    {O_PROJECT, offsetof(lk_cli_opts, project), F_PROJECT},
+    {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
+    {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
+    {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
+};
+
+/* Store a value option; 0, or -1 for an option id not in value_opts. */
 static int set_value(lk_cli_opts *o, int ch, const char *v)
 {
-    switch (ch) {
-    case O_URL:
-        o->url = v;
-        return 0;
-    case O_TOKEN:
-        o->token = v;
-        return 0;
-    case O_ORG:
-        o->org = v;
-        o->seen |= F_ORG;
-        return 0;
-    case O_PROJECT:
-        o->project = v;
-        o->seen |= F_PROJECT;
-        return 0;
-    case O_EXPIRES:
-        o->expires = v;
-        o->seen |= F_EXPIRES;
-        return 0;
-    case O_LIMIT:
-        o->limit = v;
-        o->seen |= F_LIMIT;
-        return 0;
-    case O_CURSOR:
-        o->cursor = v;
-        o->seen |= F_CURSOR;
-        return 0;
-    default:
-        return -1;
-    }
+    for (size_t i = 0; i < sizeof value_opts / sizeof value_opts[0]; i++)
+        if (value_opts[i].id == ch) {
+            const char **slot = (const char **)(void *)((char *)o + value_opts[i].off);
+            *slot = v;
+            o->seen |= value_opts[i].bit;
+            return 0;
+        }
+    return -1;
 }
 
 /* The option getopt just refused, as the user wrote it. */
