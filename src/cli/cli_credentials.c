@@ -4,6 +4,7 @@
  */
 #include "cli_credentials.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -46,86 +47,100 @@ static void take(char *dst, size_t size, const char *v, size_t len)
     }
 }
 
-int lk_cred_load(const char *path, lk_cred *cred, char *msg, size_t msgsize)
+/* The open file must be ours, regular, and readable by us alone. */
+static int check_file(int fd, const char *path, char *msg, size_t msgsize)
 {
-    int rc = LK_CRED_EINVALID;
-    char buf[LK_CRED_FILE_MAX + 1];
-    size_t len = 0;
-    memset(cred, 0, sizeof *cred);
-
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return LK_CRED_ENOENT;
-        snprintf(msg, msgsize, "cannot open the credentials file %s: %s", path, strerror(errno));
-        return errno == ELOOP ? LK_CRED_EINSECURE : LK_CRED_EINVALID;
-    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(msg, msgsize, "the credentials file %s is not a regular file", path);
-        goto out;
+        return LK_CRED_EINVALID;
     }
     if (st.st_uid != geteuid()) {
         snprintf(msg, msgsize,
                  "refusing to read the credentials file %s: it belongs to another user; "
                  "remove it and run `latchkey login` again",
                  path);
-        rc = LK_CRED_EINSECURE;
-        goto out;
+        return LK_CRED_EINSECURE;
     }
     if (st.st_mode & 077) {
         snprintf(msg, msgsize,
                  "refusing to read the credentials file %s: others can read it (mode %04o); "
                  "fix it with: chmod 600 %s",
                  path, (unsigned)(st.st_mode & 07777), path);
-        rc = LK_CRED_EINSECURE;
-        goto out;
+        return LK_CRED_EINSECURE;
     }
+    return LK_CRED_OK;
+}
+
+/* Read the whole file into buf (size bytes, NUL-ended); a file that does
+ * not fit in size - 1 bytes is refused. */
+static int read_file(int fd, const char *path, char *buf, size_t size, char *msg, size_t msgsize)
+{
+    size_t len = 0;
+    assert(size > 1);
     for (;;) {
-        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        ssize_t n = read(fd, buf + len, size - 1 - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             snprintf(msg, msgsize, "cannot read the credentials file %s: %s", path,
                      strerror(errno));
-            goto out;
+            return LK_CRED_EINVALID;
         }
         if (n == 0) break;
         len += (size_t)n;
-        if (len == sizeof buf - 1) {
+        if (len == size - 1) {
             snprintf(msg, msgsize, "the credentials file %s is too large", path);
-            goto out;
+            return LK_CRED_EINVALID;
         }
     }
     buf[len] = '\0';
+    return LK_CRED_OK;
+}
 
-    for (char *line = buf; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        size_t ll = strlen(line);
-        while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' '))
-            line[--ll] = '\0';
-        char *eq = strchr(line, '=');
-        if (line[0] != '#' && eq) {
-            size_t klen = (size_t)(eq - line);
-            const char *v = eq + 1;
-            size_t vlen = strlen(v);
-            if (klen == 3 && memcmp(line, "url", 3) == 0)
-                take(cred->url, sizeof cred->url, v, vlen);
-            else if (klen == 5 && memcmp(line, "token", 5) == 0)
-                take(cred->token, sizeof cred->token, v, vlen);
-            else if (klen == 6 && memcmp(line, "key_id", 6) == 0)
-                take(cred->key_id, sizeof cred->key_id, v, vlen);
-            else if (klen == 5 && memcmp(line, "email", 5) == 0)
-                take(cred->email, sizeof cred->email, v, vlen);
-        }
-        line = nl ? nl + 1 : NULL;
+/* One "key=value" line into cred; unknown keys and comments are skipped. */
+static void parse_line(char *line, lk_cred *cred)
+{
+    size_t ll = strlen(line);
+    while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' '))
+        line[--ll] = '\0';
+    char *eq = strchr(line, '=');
+    if (line[0] == '#' || !eq) return;
+    *eq = '\0';
+    const char *v = eq + 1;
+    size_t vlen = strlen(v);
+    if (strcmp(line, "url") == 0)
+        take(cred->url, sizeof cred->url, v, vlen);
+    else if (strcmp(line, "token") == 0)
+        take(cred->token, sizeof cred->token, v, vlen);
+    else if (strcmp(line, "key_id") == 0)
+        take(cred->key_id, sizeof cred->key_id, v, vlen);
+    else if (strcmp(line, "email") == 0)
+        take(cred->email, sizeof cred->email, v, vlen);
+}
+
+int lk_cred_load(const char *path, lk_cred *cred, char *msg, size_t msgsize)
+{
+    char buf[LK_CRED_FILE_MAX + 1];
+    memset(cred, 0, sizeof *cred);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return LK_CRED_ENOENT;
+        snprintf(msg, msgsize, "cannot open the credentials file %s: %s", path, strerror(errno));
+        return errno == ELOOP ? LK_CRED_EINSECURE : LK_CRED_EINVALID;
+    }
+    int rc = check_file(fd, path, msg, msgsize);
+    if (rc == LK_CRED_OK) rc = read_file(fd, path, buf, sizeof buf, msg, msgsize);
+    if (rc != LK_CRED_OK) goto out;
+    for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        if ((nl = strchr(line, '\n'))) *nl = '\0';
+        parse_line(line, cred);
     }
     if (lk_token_parse(cred->token, strlen(cred->token), NULL) != LK_TOKEN_OK) {
         snprintf(msg, msgsize,
                  "the credentials file %s holds no valid token; run `latchkey login` again", path);
         lk_cred_clear(cred);
-        goto out;
+        rc = LK_CRED_EINVALID;
     }
-    rc = LK_CRED_OK;
 out:
     sodium_memzero(buf, sizeof buf);
     close(fd);

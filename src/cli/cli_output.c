@@ -1,22 +1,32 @@
 /*
- * cli_output.c — see cli_output.h. Widths are counted in code points, which
- * is right for the Latin, Cyrillic, Greek... names we expect and close
- * enough for wide CJK characters (they pad by one column less).
+ * cli_output.c — see cli_output.h. Display widths come from libc (mbrtowc,
+ * wcwidth) under the UTF-8 LC_CTYPE lk_output_locale sets; where libc
+ * cannot decode a character (no UTF-8 locale at all) a valid UTF-8
+ * sequence counts one column and an invalid byte one column.
  */
 #include "cli_output.h"
 
 #include "timefmt.h"
 
+#include <assert.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
 #include <stdint.h>
+#include <strings.h>
+#include <wchar.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#define TABLE_ROWS_FIRST 16 /* rows allocated at first; doubled as needed */
+
 struct lk_table {
     size_t ncols;
     bool has_header;
-    char **cells; /* rows * ncols, row 0 the header if has_header */
+    char **cells;                    /* rows * ncols, row 0 the header if has_header */
+    size_t limit[LK_TABLE_COLS_MAX]; /* display-width limit per column, 0 = none */
     size_t rows, cap;
 };
 
@@ -72,11 +82,65 @@ void lk_output_sanitize(const char *s, char *out, size_t size)
     out[o] = '\0';
 }
 
-static size_t width(const char *s)
+static bool utf8_codeset(void)
 {
-    size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p & 0xC0) != 0x80) w++;
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+bool lk_output_locale(void)
+{
+    if (setlocale(LC_CTYPE, "") && utf8_codeset()) return true;
+    return setlocale(LC_CTYPE, "C.UTF-8") && utf8_codeset();
+}
+
+/* The display width of the character at s (not at its NUL); *len gets
+ * its length in bytes (at least 1). */
+static size_t char_width(const char *s, size_t *len)
+{
+    mbstate_t st;
+    wchar_t wc;
+    memset(&st, 0, sizeof st);
+    size_t n = mbrtowc(&wc, s, strnlen(s, MB_LEN_MAX), &st);
+    if (n == 0 || n == (size_t)-1 || n == (size_t)-2) {
+        size_t seq = utf8_seq((const unsigned char *)s); /* no UTF-8 locale: 1 per character */
+        *len = seq ? seq : 1;
+        return 1;
+    }
+    *len = n;
+    int w = wcwidth(wc);
+    return w < 0 ? 1 : (size_t)w; /* unprintable: shown as something one wide */
+}
+
+size_t lk_output_width(const char *s)
+{
+    size_t w = 0, len;
+    for (const char *p = s; *p; p += len)
+        w += char_width(p, &len);
+    return w;
+}
+
+size_t lk_output_fit(const char *s, size_t max_cols, char *out, size_t size)
+{
+    static const char ell[] = LK_OUTPUT_ELLIPSIS;
+    assert(size > 0);
+    bool cut = max_cols > 0 && lk_output_width(s) > max_cols;
+    size_t room = cut ? max_cols - 1 : SIZE_MAX; /* columns for s itself */
+    size_t tail = cut ? sizeof ell : 1;          /* bytes kept back: "…" and NUL */
+    size_t w = 0, o = 0, len;
+    for (const char *p = s; *p; p += len) {
+        size_t cw = char_width(p, &len);
+        if (w + cw > room || o + len + tail > size) break;
+        memcpy(out + o, p, len);
+        o += len;
+        w += cw;
+    }
+    if (cut && o + sizeof ell <= size) {
+        memcpy(out + o, ell, sizeof ell - 1);
+        o += sizeof ell - 1;
+        w++;
+    }
+    out[o] = '\0';
     return w;
 }
 
@@ -99,7 +163,7 @@ lk_table *lk_table_new(size_t ncols, const char *const *headers)
 int lk_table_add(lk_table *t, const char *const *cells)
 {
     if (t->rows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
+        size_t cap = t->cap ? t->cap * 2 : TABLE_ROWS_FIRST;
         char **nc = realloc(t->cells, cap * t->ncols * sizeof *nc);
         if (!nc) return -1;
         t->cells = nc;
@@ -107,9 +171,10 @@ int lk_table_add(lk_table *t, const char *const *cells)
     }
     char **row = t->cells + t->rows * t->ncols;
     for (size_t i = 0; i < t->ncols; i++) {
-        char buf[LK_TABLE_CELL_MAX];
+        char buf[LK_TABLE_CELL_MAX], fit[LK_TABLE_CELL_MAX];
         lk_output_sanitize(cells[i] ? cells[i] : "-", buf, sizeof buf);
-        row[i] = strdup(buf);
+        lk_output_fit(buf, t->limit[i], fit, sizeof fit);
+        row[i] = strdup(fit);
         if (!row[i]) {
             while (i-- > 0)
                 free(row[i]);
@@ -118,6 +183,12 @@ int lk_table_add(lk_table *t, const char *const *cells)
     }
     t->rows++;
     return 0;
+}
+
+void lk_table_limit(lk_table *t, size_t col, size_t max_cols)
+{
+    assert(col < t->ncols);
+    t->limit[col] = max_cols;
 }
 
 size_t lk_table_rows(const lk_table *t)
@@ -130,7 +201,7 @@ void lk_table_print(const lk_table *t, FILE *f, bool color)
     size_t w[LK_TABLE_COLS_MAX] = {0};
     for (size_t r = 0; r < t->rows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
-            size_t cw = width(t->cells[r * t->ncols + c]);
+            size_t cw = lk_output_width(t->cells[r * t->ncols + c]);
             if (cw > w[c]) w[c] = cw;
         }
     for (size_t r = 0; r < t->rows; r++) {
@@ -140,7 +211,7 @@ void lk_table_print(const lk_table *t, FILE *f, bool color)
             const char *cell = t->cells[r * t->ncols + c];
             fputs(cell, f);
             if (c + 1 < t->ncols) {
-                for (size_t pad = width(cell); pad < w[c] + 2; pad++)
+                for (size_t pad = lk_output_width(cell); pad < w[c] + 2; pad++)
                     fputc(' ', f);
             }
         }

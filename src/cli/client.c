@@ -9,6 +9,7 @@
  */
 #include "client.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -322,29 +323,54 @@ static void error_from_body(lk_client *c, const lk_client_resp *resp)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 }
 
-int lk_client_request(lk_client *c, const char *method, const char *path, json_t *body,
-                      lk_client_resp *resp)
+/* The heap copies a request's headers need; wiped and freed by
+ * release_out. payload may hold a password, auth and csrf hold secrets. */
+typedef struct req_out {
+    struct curl_slist *hdrs;
+    char *payload, *auth, *csrf;
+} req_out;
+
+static void wipe_free(char *s)
 {
-    int rc = LK_CLIENT_ENOMEM;
-    struct curl_slist *hdrs = NULL;
-    char *payload = NULL;
-    char *auth = NULL;
-    char *csrf = NULL;
-    char url[LK_CLIENT_URL_MAX];
-    rx r = {.retry_after = -1};
+    if (!s) return;
+    sodium_memzero(s, strlen(s));
+    free(s);
+}
+
+static void release_out(req_out *q)
+{
+    curl_slist_free_all(q->hdrs);
+    wipe_free(q->auth);
+    wipe_free(q->csrf);
+    wipe_free(q->payload);
+    memset(q, 0, sizeof *q);
+}
+
+/* prefix + value appended to the list; *copy (owned by q) keeps the line. */
+static int add_secret_header(req_out *q, char **copy, const char *prefix, const char *value)
+{
+    size_t n = strlen(prefix) + strlen(value) + 1;
+    if (!(*copy = malloc(n))) return -1;
+    snprintf(*copy, n, "%s%s", prefix, value);
+    struct curl_slist *l = curl_slist_append(q->hdrs, *copy);
+    if (!l) return -1;
+    q->hdrs = l;
+    return 0;
+}
+
+static int add_header(req_out *q, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(q->hdrs, line);
+    if (!l) return -1;
+    q->hdrs = l;
+    return 0;
+}
+
+/* Everything curl should know before it sends: URL, limits, callbacks. */
+static void set_options(lk_client *c, const char *url, const char *method, rx *r)
+{
     CURL *h = c->curl;
-
-    memset(resp, 0, sizeof *resp);
-    resp->retry_after = -1;
-    c->msg[0] = '\0';
-
-    if ((size_t)snprintf(url, sizeof url, "%s%s", c->base, path) >= sizeof url) {
-        set_msg(c, "request URL too long");
-        return LK_CLIENT_EUSAGE;
-    }
-
     curl_easy_reset(h); /* keeps the live connection */
-    r.want_cookie = c->cookies;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -354,105 +380,112 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE, (long)LK_CLIENT_BODY_MAX);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "latchkey-cli/" LK_CLIENT_VERSION);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "GET") == 0) curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (c->session) curl_easy_setopt(h, CURLOPT_COOKIE, c->session);
+}
 
-    if (!(hdrs = curl_slist_append(hdrs, "Accept: application/json"))) goto out;
+/* The body and the headers (credential included) into q and curl.
+ * 0, or -1 on out-of-memory. */
+static int set_body_and_headers(lk_client *c, const char *method, json_t *body, req_out *q)
+{
+    CURL *h = c->curl;
+    bool is_get = strcmp(method, "GET") == 0;
+    if (add_header(q, "Accept: application/json") != 0) return -1;
     if (body) {
-        payload = json_dumps(body, JSON_COMPACT);
-        if (!payload) goto out;
-        if (!(hdrs = curl_slist_append(hdrs, "Content-Type: application/json"))) goto out;
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
-    } else if (strcmp(method, "GET") != 0) {
+        if (!(q->payload = json_dumps(body, JSON_COMPACT))) return -1;
+        if (add_header(q, "Content-Type: application/json") != 0) return -1;
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->payload);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(q->payload));
+    } else if (!is_get) {
         /* an empty body, and no "Expect:" or form Content-Type */
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-        if (!(hdrs = curl_slist_append(hdrs, "Content-Type:"))) goto out;
+        if (add_header(q, "Content-Type:") != 0) return -1;
     }
-    if (c->token) {
-        size_t n = strlen(c->token) + sizeof "Authorization: Bearer ";
-        if (!(auth = malloc(n))) goto out;
-        snprintf(auth, n, "Authorization: Bearer %s", c->token);
-        if (!(hdrs = curl_slist_append(hdrs, auth))) goto out;
-    }
-    if (c->csrf && strcmp(method, "GET") != 0) {
-        size_t n = strlen(c->csrf) + sizeof "X-CSRF-Token: ";
-        if (!(csrf = malloc(n))) goto out;
-        snprintf(csrf, n, "X-CSRF-Token: %s", c->csrf);
-        if (!(hdrs = curl_slist_append(hdrs, csrf))) goto out;
-    }
-    if (c->session) curl_easy_setopt(h, CURLOPT_COOKIE, c->session);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    if (c->token && add_secret_header(q, &q->auth, "Authorization: Bearer ", c->token) != 0)
+        return -1;
+    if (c->csrf && !is_get && add_secret_header(q, &q->csrf, "X-CSRF-Token: ", c->csrf) != 0)
+        return -1;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->hdrs);
+    return 0;
+}
 
-    CURLcode cc = curl_easy_perform(h);
-    if (cc != CURLE_OK) {
-        if (r.body_too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-            set_msg(c, "the answer from %s is larger than %u bytes", c->base, LK_CLIENT_BODY_MAX);
-            rc = LK_CLIENT_EPROTOCOL;
-        } else if (r.headers_too_large) {
-            set_msg(c, "the answer from %s has oversized headers", c->base);
-            rc = LK_CLIENT_EPROTOCOL;
-        } else if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_WRITE_ERROR) {
-            set_msg(c, "out of memory");
-            rc = LK_CLIENT_ENOMEM;
-        } else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT) {
-            set_msg(c, "bad server URL %s: %s", c->base, curl_easy_strerror(cc));
-            rc = LK_CLIENT_EUSAGE;
-        } else {
-            /* refused, DNS, timeout, TLS, reset: we could not talk to it */
-            set_msg(c, "could not reach %s: %s", c->base, curl_easy_strerror(cc));
-            rc = LK_CLIENT_EUNREACHABLE;
-        }
-        goto out;
+/* A failed transfer: why, as a result code with its message. */
+static int transport_error(lk_client *c, CURLcode cc, const rx *r)
+{
+    if (r->body_too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+        set_msg(c, "the answer from %s is larger than %u bytes", c->base, LK_CLIENT_BODY_MAX);
+        return LK_CLIENT_EPROTOCOL;
     }
+    if (r->headers_too_large) {
+        set_msg(c, "the answer from %s has oversized headers", c->base);
+        return LK_CLIENT_EPROTOCOL;
+    }
+    if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_WRITE_ERROR) {
+        set_msg(c, "out of memory");
+        return LK_CLIENT_ENOMEM;
+    }
+    if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT) {
+        set_msg(c, "bad server URL %s: %s", c->base, curl_easy_strerror(cc));
+        return LK_CLIENT_EUSAGE;
+    }
+    /* refused, DNS, timeout, TLS, reset: we could not talk to it */
+    set_msg(c, "could not reach %s: %s", c->base, curl_easy_strerror(cc));
+    return LK_CLIENT_EUNREACHABLE;
+}
 
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (r.cookie[0]) {
+/* The answer into resp (which takes r's buffer), sorted into a result. */
+static int take_answer(lk_client *c, rx *r, lk_client_resp *resp)
+{
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (r->cookie[0]) {
         /* an empty value is the server clearing the session */
-        bool cleared = strcmp(r.cookie, "latchkey_session=") == 0;
-        if (set_secret(&c->session, cleared ? NULL : r.cookie) != 0) goto out;
+        bool cleared = strcmp(r->cookie, "latchkey_session=") == 0;
+        if (set_secret(&c->session, cleared ? NULL : r->cookie) != 0) return LK_CLIENT_ENOMEM;
     }
-    resp->retry_after = r.retry_after;
-    if (!r.buf) {
-        r.buf = calloc(1, 1);
-        if (!r.buf) goto out;
-    }
-    resp->raw = r.buf;
-    resp->raw_len = r.len;
-    r.buf = NULL;
+    resp->retry_after = r->retry_after;
+    if (!r->buf && !(r->buf = calloc(1, 1))) return LK_CLIENT_ENOMEM;
+    resp->raw = r->buf;
+    resp->raw_len = r->len;
+    r->buf = NULL;
     if (resp->raw_len > 0) resp->json = json_loadb(resp->raw, resp->raw_len, 0, NULL);
-
-    if (resp->status >= 200 && resp->status < 300) {
-        if (resp->raw_len > 0 && !resp->json) {
-            set_msg(c, "the answer from %s is not JSON (HTTP %ld)", c->base, resp->status);
-            rc = LK_CLIENT_EPROTOCOL;
-        } else {
-            rc = LK_CLIENT_OK;
-        }
-    } else {
+    if (resp->status < 200 || resp->status >= 300) {
         error_from_body(c, resp);
-        rc = resp->status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED;
+        return resp->status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED;
     }
+    if (resp->raw_len > 0 && !resp->json) {
+        set_msg(c, "the answer from %s is not JSON (HTTP %ld)", c->base, resp->status);
+        return LK_CLIENT_EPROTOCOL;
+    }
+    return LK_CLIENT_OK;
+}
 
+int lk_client_request(lk_client *c, const char *method, const char *path, json_t *body,
+                      lk_client_resp *resp)
+{
+    int rc = LK_CLIENT_ENOMEM;
+    char url[LK_CLIENT_URL_MAX];
+    rx r = {.retry_after = -1, .want_cookie = c->cookies};
+    req_out q = {0};
+    assert(path[0] == '/');
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after = -1;
+    c->msg[0] = '\0';
+    if ((size_t)snprintf(url, sizeof url, "%s%s", c->base, path) >= sizeof url) {
+        set_msg(c, "request URL too long");
+        return LK_CLIENT_EUSAGE;
+    }
+    set_options(c, url, method, &r);
+    if (set_body_and_headers(c, method, body, &q) != 0) goto out;
+    CURLcode cc = curl_easy_perform(c->curl);
+    rc = cc == CURLE_OK ? take_answer(c, &r, resp) : transport_error(c, cc, &r);
 out:
     if (rc == LK_CLIENT_ENOMEM && !c->msg[0]) set_msg(c, "out of memory");
-    curl_slist_free_all(hdrs);
-    if (auth) {
-        sodium_memzero(auth, strlen(auth));
-        free(auth);
-    }
-    if (csrf) {
-        sodium_memzero(csrf, strlen(csrf));
-        free(csrf);
-    }
-    if (payload) {
-        sodium_memzero(payload, strlen(payload)); /* may hold a password */
-        free(payload);
-    }
+    release_out(&q);
     free(r.buf);
     sodium_memzero(r.cookie, sizeof r.cookie);
     return rc;

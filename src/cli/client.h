@@ -25,7 +25,8 @@
  *  - Connect timeout LK_CLIENT_CONNECT_TIMEOUT, whole-request timeout
  *    LK_CLIENT_TIMEOUT (seconds), overridable with LATCHKEY_TIMEOUT.
  *
- * Who calls it: src/latchkey.c only. It never prints anything itself.
+ * Who calls it: the CLI (src/cli/cli_request.c, cmd_auth.c). It never
+ * prints anything itself.
  */
 #ifndef LK_CLIENT_H
 #define LK_CLIENT_H

@@ -1,7 +1,9 @@
 /*
  * test_cli.c — the CLI's offline pieces: the client's message scrubbing,
  * path escaping and exit-code table; terminal-safe output, tables and dates;
- * the credentials file (place, modes, refusals) on a real temporary folder.
+ * display widths and truncation of CJK, emoji, combining marks and invalid
+ * bytes (libc's wcwidth under the UTF-8 locale lk_output_locale picks); the
+ * credentials file (place, modes, refusals) on a real temporary folder.
  * Everything that talks to a server is tested black-box in tests/cli.
  */
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include "client.h"
 #include "token.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +237,136 @@ static void relative_xdg_falls_back_to_home(void **state)
     assert_string_equal(path, "/home/someone/.config/latchkey/credentials");
 }
 
+/* ---- display width and truncation (issue 17): libc's wcwidth under a
+ * UTF-8 LC_CTYPE, whatever locale the environment names */
+
+#define JA "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"             /* 日本語, 3 x 2 columns */
+#define TE "\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88" /* テキスト, 4 x 2 */
+#define GRIN "\xF0\x9F\x98\x80"                               /* U+1F600, 2 columns */
+#define E_ACUTE "e\xCC\x81"                                   /* e + U+0301 (0 columns) */
+#define ELL "\xE2\x80\xA6"
+
+static int utf8_locale(void **state)
+{
+    (void)state;
+    setenv("LC_ALL", "C", 1); /* not UTF-8: lk_output_locale must fall back */
+    bool ok = lk_output_locale();
+    unsetenv("LC_ALL");
+    return ok ? 0 : -1;
+}
+
+static void width_counts_columns(void **state)
+{
+    (void)state;
+    assert_int_equal(lk_output_width(""), 0);
+    assert_int_equal(lk_output_width("abc"), 3);
+    assert_int_equal(lk_output_width(JA), 6);
+    assert_int_equal(lk_output_width(JA TE), 14);
+    assert_int_equal(lk_output_width(GRIN), 2);
+    assert_int_equal(lk_output_width(GRIN "x"), 3);
+    assert_int_equal(lk_output_width(E_ACUTE), 1);
+    assert_int_equal(lk_output_width(E_ACUTE E_ACUTE "\xC3\xA9"), 3);
+    /* invalid bytes: one column each, never a crash */
+    assert_int_equal(lk_output_width("\xFF\xFE"), 2);
+    assert_int_equal(lk_output_width("a\xE3\x81"), 3); /* a cut-off sequence */
+    assert_int_equal(lk_output_width("\xC0\xAF"
+                                     "b"),
+                     3); /* overlong */
+}
+
+static void fit_cuts_by_width(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(lk_output_fit("abc", 3, out, sizeof out), 3);
+    assert_string_equal(out, "abc");
+    assert_int_equal(lk_output_fit(JA TE, 0, out, sizeof out), 14); /* no limit */
+    assert_string_equal(out, JA TE);
+    assert_int_equal(lk_output_fit("abcdef", 4, out, sizeof out), 4);
+    assert_string_equal(out, "abc" ELL);
+    assert_int_equal(lk_output_fit(JA TE, 7, out, sizeof out), 7);
+    assert_string_equal(out, JA ELL);
+    /* a wide character that would overhang the limit is left out whole */
+    assert_int_equal(lk_output_fit(JA TE, 6, out, sizeof out), 5);
+    assert_string_equal(out, "\xE6\x97\xA5\xE6\x9C\xAC" ELL);
+    assert_int_equal(lk_output_fit(GRIN GRIN GRIN, 4, out, sizeof out), 3);
+    assert_string_equal(out, GRIN ELL);
+    /* combining marks stay with their letter */
+    assert_int_equal(lk_output_fit(E_ACUTE E_ACUTE E_ACUTE, 2, out, sizeof out), 2);
+    assert_string_equal(out, E_ACUTE ELL);
+    assert_int_equal(lk_output_fit(E_ACUTE E_ACUTE E_ACUTE, 3, out, sizeof out), 3);
+    assert_string_equal(out, E_ACUTE E_ACUTE E_ACUTE);
+    assert_int_equal(lk_output_fit("abc", 1, out, sizeof out), 1);
+    assert_string_equal(out, ELL);
+    /* invalid bytes are cut like one-column characters */
+    assert_int_equal(lk_output_fit("\xFF\xFF\xFF\xFF", 3, out, sizeof out), 3);
+    assert_string_equal(out, "\xFF\xFF" ELL);
+    /* a small buffer never gets half a character */
+    char small[5];
+    lk_output_fit(JA, 0, small, sizeof small);
+    assert_string_equal(small, "\xE6\x97\xA5");
+    lk_output_fit(JA TE, 5, small, sizeof small);
+    assert_string_equal(small, ELL);
+}
+
+/* The display column where each line's third cell starts. */
+static size_t third_column(const char *line)
+{
+    char buf[256];
+    const char *p = line;
+    for (int spaces = 0; *p && spaces < 2; p++) /* two gaps of two or more spaces */
+        if (p[0] != ' ' && p[1] == ' ' && p[2] == ' ') {
+            spaces++;
+            p += 2;
+            while (p[1] == ' ')
+                p++;
+        }
+    snprintf(buf, sizeof buf, "%.*s", (int)(p - line), line);
+    return lk_output_width(buf);
+}
+
+static void table_aligns_wide_names(void **state)
+{
+    (void)state;
+    const char *h[] = {"ID", "NAME", "CREATED"};
+    const char *rows[][3] = {
+        {"k1", JA, "d1"},
+        {"k2", GRIN " ok", "d2"},
+        {"k3", E_ACUTE "t" E_ACUTE, "d3"},
+        {"k4",
+         "bad\xFF"
+         "byte",
+         "d4"},
+        {"k5", JA TE JA TE, "d5"},
+    };
+    lk_table *t = lk_table_new(3, h);
+    assert_non_null(t);
+    lk_table_limit(t, 1, 10);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        assert_int_equal(lk_table_add(t, rows[i]), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lk_table_print(t, f, false);
+    fclose(f);
+    assert_non_null(strstr(buf, "bad?byte")); /* sanitized, then measured */
+    /* cut to 10 columns: 日本語テ is 8, キ would make 10 and leave no room for … */
+    assert_non_null(strstr(buf, JA "\xE3\x83\x86" ELL "  "));
+    size_t want = 0, lines = 0;
+    for (char *line = buf, *nl; *line; line = nl + 1, lines++) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        size_t col = third_column(line);
+        if (!want) want = col;
+        assert_int_equal(col, want);
+    }
+    assert_int_equal(lines, 6);
+    assert_int_equal(want, 4 + 9 + 2); /* "k1  " + the widest name + the gap */
+    free(buf);
+    lk_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +379,9 @@ int main(void)
         cmocka_unit_test(dates_in_local_time),
         cmocka_unit_test_setup_teardown(credentials_round_trip_and_modes, make_tmp, remove_tmp),
         cmocka_unit_test(relative_xdg_falls_back_to_home),
+        cmocka_unit_test_setup(width_counts_columns, utf8_locale),
+        cmocka_unit_test_setup(fit_cuts_by_width, utf8_locale),
+        cmocka_unit_test_setup(table_aligns_wide_names, utf8_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
