@@ -6,11 +6,12 @@ implementation.
 
     python3 tests/blackbox/run.py --backend sqlite|pg [-k PATTERN]... [-v]
 
-Discovers tests/blackbox/test_*.py, runs them with unittest, prints every
-failure, and ends with the line `RESULT <passed> <failed>` (errors count as
-failures; skipped tests count as neither). Exit 0 only if nothing failed and
-something passed. -k keeps tests whose id ("module.Class.test_name")
-contains PATTERN, or matches it as a shell glob; several -k are OR-ed.
+Discovers tests/blackbox/test_*.py and runs them through tests/lib/lktestrun.py
+(the one runner of every Python suite): prints every failure and skip, and
+ends with the line `RESULT <passed> <failed>` (errors count as failures;
+skipped tests count as neither). Exit 0 only if nothing failed and something
+passed. -k keeps tests whose id ("module.Class.test_name") contains PATTERN,
+or matches it as a shell glob; several -k are OR-ed.
 
 Modules (each opens with what it covers):
   test_authz        the "Who may do what" table, generated: every operation x
@@ -35,96 +36,12 @@ Server bugs found so far: tests/blackbox/KNOWN_FAILURES.md.
 With --backend pg, tests/pg.sh must have exported LK_PG_HOST/LK_PG_PORT/
 LK_PG_USER; tests/lib/lkserver.py creates a fresh database per server.
 """
-import argparse
-import fnmatch
 import os
 import sys
-import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-
-
-def iter_tests(suite):
-    for t in suite:
-        if isinstance(t, unittest.TestSuite):
-            yield from iter_tests(t)
-        else:
-            yield t
-
-
-class Result(unittest.TextTestResult):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed = 0
-        self.started = {}
-
-    def startTest(self, test):
-        self.started[test.id()] = time.time()
-        super().startTest(test)
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed += 1
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
-    ap.add_argument("-k", action="append", default=[], help="substring or glob of test ids")
-    ap.add_argument("-v", action="store_true", help="one line per test")
-    ap.add_argument("--failfast", action="store_true")
-    args = ap.parse_args()
-
-    os.environ["LK_BACKEND"] = args.backend
-    if args.backend == "pg" and not os.environ.get("LK_PG_PORT"):
-        print("--backend pg needs LK_PG_HOST/LK_PG_PORT/LK_PG_USER (eval \"$(tests/pg.sh start)\")")
-        print("RESULT 0 1")
-        return 1
-
-    import lkserver
-    if not os.access(lkserver.LATCHKEYD, os.X_OK):
-        print("no server binary at %s (build it first: make)" % lkserver.LATCHKEYD)
-        print("RESULT 0 1")
-        return 1
-
-    loader = unittest.TestLoader()
-    discovered = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
-    chosen = unittest.TestSuite()
-    n = 0
-    load_errors = 0
-    for t in iter_tests(discovered):
-        tid = t.id()
-        if tid.startswith("unittest.loader._FailedTest"):
-            load_errors += 1
-            chosen.addTest(t)
-            continue
-        if args.k and not any(k in tid or fnmatch.fnmatch(tid, k) for k in args.k):
-            continue
-        chosen.addTest(t)
-        n += 1
-    if n == 0 and not load_errors:
-        print("no tests match %r" % args.k)
-        print("RESULT 0 1")
-        return 1
-
-    t0 = time.time()
-    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2 if args.v else 1,
-                                     resultclass=Result, failfast=args.failfast)
-    res = runner.run(chosen)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    print()
-    if failed:
-        print("FAILED (%s backend):" % args.backend)
-        for t, _ in res.failures + res.errors:
-            print("  " + t.id() if hasattr(t, "id") else "  " + str(t))
-    print("%d passed, %d failed, %d skipped in %.1fs (%s)" %
-          (res.passed, failed, len(res.skipped), time.time() - t0, args.backend))
-    print("RESULT %d %d" % (res.passed, failed))
-    return 0 if failed == 0 and res.passed > 0 else 1
-
+import lktestrun  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lktestrun.main(HERE, __doc__))

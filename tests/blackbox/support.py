@@ -95,6 +95,12 @@ class ServerCase(unittest.TestCase):
     # ---- scenario builders (assert what they need) -----------------------
     def ok(self, r, status=200):
         self.assertEqual(r.status, status, "expected %d, got %r" % (status, r))
+        if status == 204:
+            self.assertEqual(r.body, "", "a 204 with a body: %r" % r)
+            return None
+        if (r.header("Content-Type") or "").startswith("application/json"):
+            # a JSON body that does not parse must fail here, not pass unchecked
+            self.assertIsNotNone(r.json, "the body is not JSON: %r" % r)
         if r.json is not None:
             self.assert_conventions(r.json)
         return r.json

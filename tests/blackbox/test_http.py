@@ -226,8 +226,8 @@ class RawProtocol(ServerCase):
         r = lkserver.raw_http(self.url, self.req("POST", "/v1/organizations", body=chunks, headers=(
             ("Content-Type", "application/json"), ("Transfer-Encoding", "chunked"), ("Connection", "close"))),
             timeout=20)
-        if r is not None:
-            self.assert_error(r, 413, "payload_too_large")
+        self.assertIsNotNone(r, "the connection was dropped: no 413 for an 80 KiB chunked body")
+        self.assert_error(r, 413, "payload_too_large")
         self.healthy()
 
     def test_lying_content_length_413_without_waiting(self):

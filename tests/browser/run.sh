@@ -3,8 +3,9 @@
 # latchkeyd. Installs the pinned playwright-core if node_modules is missing,
 # starts build/latchkeyd (or $LK_BUILD/latchkeyd) on a free loopback port with
 # a fresh SQLite database in a temporary directory (and a second one with
-# --signup closed), runs dashboard.test.mjs, stops the servers, and prints
-# "RESULT <passed> <failed>" as its last line.
+# --signup closed), runs dashboard.test.mjs (which prints
+# "RESULT <passed> <failed>" as its last line), stops the servers, and exits
+# non-zero if a test failed or a server died.
 #
 #   tests/browser/run.sh                 everything
 #   LK_BROWSER_ONLY=regex tests/browser/run.sh   only tests whose name matches
@@ -70,16 +71,17 @@ if [ -z "$main_url" ]; then start_server main --signup open; main_url=$url; fi
 if [ -z "$closed_url" ]; then start_server closed --signup closed; closed_url=$url; fi
 
 mkdir -p "$here/screenshots"
-out="$tmp/node.out"
-LK_URL="$main_url" LK_CLOSED_URL="$closed_url" LK_SCREENSHOTS="$here/screenshots" node "$here/dashboard.test.mjs" 2>&1 | tee "$out"
-res=$(sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$out" | tail -1)
+# dashboard.test.mjs prints the RESULT line itself; tests/run.sh is the only
+# parser of it. A server that died during the run makes the exit status
+# non-zero, which tests/run.sh counts as a failure.
+LK_URL="$main_url" LK_CLOSED_URL="$closed_url" LK_SCREENSHOTS="$here/screenshots" node "$here/dashboard.test.mjs" 2>&1
+rc=$?
 for p in "${pids[@]}"; do
   if ! kill -0 "$p" 2>/dev/null; then
     echo "browser: a latchkeyd died during the run:" >&2
     tail -20 "$tmp"/*/server.log >&2
-    res="${res:-0 0}"; set -- $res; res="$1 $(($2 + 1))"
+    rc=1
     break
   fi
 done
-[ -n "$res" ] || res="0 1"
-echo "RESULT $res"
+exit $rc

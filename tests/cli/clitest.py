@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import lkserver  # noqa: E402
 
 LATCHKEY = lkserver.LATCHKEY
-BACKEND = os.environ.get("LK_TEST_BACKEND", "sqlite")
+BACKEND = os.environ.get("LK_BACKEND", "sqlite")  # set by run.py --backend (lktestrun)
 PASSWORD = "correct horse battery"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_RE = re.compile(r"lk[op]_[0-9A-Za-z]{38}")
@@ -192,17 +192,4 @@ class CliTestCase(unittest.TestCase):
     def cred_path(self, xdg=None):
         base = xdg or os.path.join(self.home, ".config")
         return os.path.join(base, "latchkey", "credentials")
-
-
-def run_suite(backend):
-    os.environ["LK_TEST_BACKEND"] = backend
-    global BACKEND
-    BACKEND = backend
-    here = os.path.dirname(os.path.abspath(__file__))
-    suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py", top_level_dir=here)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    return passed, failed
-
 

@@ -32,7 +32,6 @@ A round passes when every check of it holds. The last line is
 Bearer-failure throttling is set high (LATCHKEY_BEARER_FAIL_LIMIT): refused
 tokens are the point here, not brute force (tests/hostile covers that).
 """
-import argparse
 import os
 import random
 import signal
@@ -44,6 +43,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import lkserver  # noqa: E402
+import lktestrun  # noqa: E402
 
 WRITERS = 6
 PASSWORD = "crash test password"
@@ -206,16 +206,16 @@ def verify(srv, sess, org_id, keys, sample, rnd):
     return bad, len(chosen)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
+def crash_args(ap):
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("LK_CRASH_ROUNDS", "20")))
     ap.add_argument("--seed", type=int, default=None)
-    args = ap.parse_args()
-    if args.backend == "pg" and not lkserver.pg_available():
-        print("--backend pg needs LK_PG_PORT (eval \"$(tests/pg.sh start)\")")
-        print("RESULT 0 1")
-        return 1
+
+
+def main():
+    args = lktestrun.parse_args(__doc__, crash_args)
+    problems = lktestrun.preflight(args.backend)
+    if problems:
+        return lktestrun.refuse("crash", problems)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rnd = random.Random(seed)
     print("crash: backend %s, %d rounds, %d writers, seed %d" % (args.backend, args.rounds, WRITERS, seed))
@@ -314,9 +314,7 @@ def main():
         failed += 1
     finally:
         srv.cleanup()
-    sys.stdout.flush()
-    print("RESULT %d %d" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return lktestrun.report(passed, failed)
 
 
 if __name__ == "__main__":

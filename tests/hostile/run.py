@@ -20,4 +20,5 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import lktestrun  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(lktestrun.main(HERE, __doc__))
+    # test_tls makes its certificate with openssl and checks HTTP/2 with curl
+    sys.exit(lktestrun.main(HERE, __doc__, tools=("openssl", "curl")))

@@ -23,6 +23,7 @@ import http.client
 import json as _json
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -385,34 +386,49 @@ class Client:
 def raw_http(base_url, data, timeout=10, half_close=False):
     """Send raw bytes to the server and return the first Response (or None
     if the server closed without answering). For requests http.client
-    cannot express. Reads until the response is complete or the connection
-    closes."""
+    cannot express. Sending and reading interleave: a server that answers
+    early (a 413 before the whole body arrived) and closes is read before
+    the rest of the body is pushed into a connection it has reset, so a
+    None here really means "closed without an answer"."""
     u = urllib.parse.urlparse(base_url)
     with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        if half_close:
-            try:
-                s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        buf = b""
+        s.setblocking(False)
+        buf, sent, sending = b"", 0, True
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
+        while True:
+            if sending and sent >= len(data):
+                sending = False
+                if half_close:
+                    try:
+                        s.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+            left = deadline - time.time()
+            if left <= 0:
                 break
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            r = _parse_raw_response(buf)
-            if r is not None:
-                return r
+            readable, writable, _ = select.select([s], [s] if sending else [], [], left)
+            if readable:
+                try:
+                    chunk = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+                r = _parse_raw_response(buf)
+                if r is not None:
+                    return r
+            elif writable:
+                try:
+                    sent += s.send(data[sent:sent + 65536])
+                except BlockingIOError:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    sending = False
+            else:
+                break  # nothing more within the timeout
     return _parse_raw_response(buf, final=True)
 
 

@@ -12,9 +12,9 @@ tests/routes/run.py — the HTTP layer of latchkeyd, against the real binary.
    access log (no secrets), clients hanging up during a deferred login, and
    a graceful SIGTERM that still answers a request already sent.
 
-Usage: run.py [--backend sqlite|pg]. Last line: RESULT <passed> <failed>.
+Usage: run.py [--backend sqlite|pg] [-k SUBSTRING]... (tests/lib/lktestrun.py's
+flags). Needs the Python module yaml. Last line: RESULT <passed> <failed>.
 """
-import argparse
 import http.client
 import json
 import os
@@ -28,6 +28,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import lkserver  # noqa: E402
+import lktestrun  # noqa: E402
 
 ROOT = lkserver.ROOT
 FAKE = {"org_id": "org_" + "A" * 20, "user_id": "usr_" + "A" * 20, "project_id": "prj_" + "A" * 20,
@@ -404,9 +405,10 @@ class Ctx:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--backend", default="sqlite", choices=["sqlite", "pg"])
-    args = ap.parse_args()
+    args = lktestrun.parse_args(__doc__)
+    problems = lktestrun.preflight(args.backend, modules=("yaml",))  # docs/openapi.yaml
+    if problems:
+        return lktestrun.refuse("routes", problems)
     ctx = Ctx()
     ctx.backend = args.backend
     passed = failed = 0
@@ -419,6 +421,8 @@ def main():
         ctx.org = u.post("/v1/organizations", {"name": "Routes"}).json["id"]
         ctx.token = u.post("/v1/organizations/%s/access-keys" % ctx.org, {"name": "t"}).json["token"]
         for fn in results:
+            if args.k and not any(k in fn.__name__ for k in args.k):
+                continue
             try:
                 fn(ctx)
                 passed += 1
@@ -429,8 +433,7 @@ def main():
                 traceback.print_exc(limit=3)
     finally:
         ctx.srv.cleanup()
-    print("RESULT %d %d" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return lktestrun.report(passed, failed)
 
 
 if __name__ == "__main__":
