@@ -277,7 +277,7 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
         client(ctx, rk + 7, sizeof(rk) - 7);
         rk[sizeof(rk) - 1] = '\0';
         /* refused (429) while over the limit, else counted (401) */
-        int wait = lk_ratelimit_check_fail(svc->rl, rk, &r, now);
+        int wait = lk_ratelimit_check_fail(svc->rl, LK_RL_BEARER_CLIENT, rk, &r, now);
         if (wait > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
                        "too many failed authentication attempts; try again later");
@@ -400,8 +400,8 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
     int rc;
 
     if (svc->rl) {
-        int w1 = email_ok ? lk_ratelimit_check(svc->rl, ek, &re, now) : 0;
-        int w2 = client ? lk_ratelimit_check(svc->rl, ck, &rc_rule, now) : 0;
+        int w1 = email_ok ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now) : 0;
+        int w2 = client ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now) : 0;
         int w = w1 > w2 ? w1 : w2;
         if (w > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
@@ -431,8 +431,8 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
     if (!match) {
         memset(out, 0, sizeof(*out));
         if (svc->rl) {
-            if (email_ok) lk_ratelimit_fail(svc->rl, ek, &re, now);
-            if (client) lk_ratelimit_fail(svc->rl, ck, &rc_rule, now);
+            if (email_ok) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now);
+            if (client) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now);
         }
         return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
     }
@@ -453,7 +453,7 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
         return store_err(svc, rc, NULL);
     }
     memcpy(csrf, s.csrf, LK_CSRF_SIZE);
-    if (svc->rl) lk_ratelimit_reset(svc->rl, ek);
+    if (svc->rl) lk_ratelimit_reset(svc->rl, LK_RL_LOGIN_EMAIL, ek);
     return LK_OK;
 }
 
