@@ -1200,6 +1200,126 @@ static void concurrent_writers(void **state)
     lk_store_close(st);
 }
 
+/* member_remove_unless_last: the rule, and its atomicity under a race. */
+static void member_remove_unless_last_rule(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user a, b, stranger;
+    new_user(st, &a);
+    new_user(st, &b);
+    new_user(st, &stranger);
+    lk_org o;
+    new_org(st, a.id, T0, &o);
+    assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 1), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, stranger.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, "org_nosuch", a.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, b.id), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_MEMBER);
+    assert_int_equal(st->ops->member_check(st, o.id, a.id), LK_OK);
+    /* inside the caller's transaction too (a savepoint / no nested BEGIN) */
+    assert_int_equal(st->ops->begin(st), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 2), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);
+    assert_int_equal(st->ops->commit(st), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, a.id), LK_ENOT_FOUND);
+    lk_store_close(st);
+}
+
+enum { RACERS = 4, RACE_ROUNDS = 5 };
+
+typedef struct racer {
+    pthread_barrier_t *go;
+    char org_id[LK_ID_SIZE];
+    char user_id[LK_ID_SIZE];
+    int rc;
+} racer;
+
+static void *racer_thread(void *arg)
+{
+    racer *r = arg;
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    r->rc = -1;
+    if (lk_store_open(g_url, &st, &e) != LK_OK) {
+        pthread_barrier_wait(r->go);
+        return NULL;
+    }
+    pthread_barrier_wait(r->go);
+    r->rc = st->ops->member_remove_unless_last(st, r->org_id, r->user_id);
+    lk_store_close(st);
+    return NULL;
+}
+
+/* Every member of an org removes itself at the same moment, on its own
+ * connection: exactly one must be refused, and one member must remain. */
+static void member_remove_last_race(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        lk_user u[RACERS];
+        for (int i = 0; i < RACERS; i++)
+            new_user(st, &u[i]);
+        lk_org o;
+        new_org(st, u[0].id, T0, &o);
+        for (int i = 1; i < RACERS; i++)
+            assert_int_equal(st->ops->member_add(st, o.id, u[i].id, T0 + i), LK_OK);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        racer r[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            memset(&r[i], 0, sizeof r[i]);
+            r[i].go = &go;
+            memcpy(r[i].org_id, o.id, sizeof r[i].org_id);
+            memcpy(r[i].user_id, u[i].id, sizeof r[i].user_id);
+            assert_int_equal(pthread_create(&th[i], NULL, racer_thread, &r[i]), 0);
+        }
+        int ok = 0, refused = 0;
+        for (int i = 0; i < RACERS; i++) {
+            pthread_join(th[i], NULL);
+            ok += r[i].rc == LK_OK;
+            refused += r[i].rc == LK_ECONFLICT;
+        }
+        pthread_barrier_destroy(&go);
+        assert_int_equal(ok, RACERS - 1);
+        assert_int_equal(refused, 1);
+        int64_t n = 0;
+        assert_int_equal(st->ops->member_count(st, o.id, &n), LK_OK);
+        assert_int_equal(n, 1);
+    }
+    lk_store_close(st);
+}
+
+/* A database migrated by a newer build (a schema version this binary does
+ * not know) is refused at migrate, with a message that says so. */
+static void sqlite_refuses_newer_schema(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_sqlite_url(url, "newer");
+    lk_store *st = open_url(url);
+    lk_store_close(st);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(url + strlen("sqlite:"), &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO schema_migrations(version) VALUES(999)", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    lk_err e;
+    lk_err_clear(&e);
+    assert_int_equal(lk_store_open(url, &st, &e), LK_OK);
+    assert_int_equal(st->ops->migrate(st), LK_EINTERNAL);
+    assert_non_null(strstr(lk_err_message(&st->err), "newer"));
+    lk_store_close(st);
+}
+
 /* -- dump / load ---------------------------------------------------------------- */
 
 typedef struct recs {
@@ -1552,12 +1672,15 @@ int main(void)
         cmocka_unit_test(survives_reopen),
         cmocka_unit_test(two_connections_see_each_other),
         cmocka_unit_test(concurrent_writers),
+        cmocka_unit_test(member_remove_unless_last_rule),
+        cmocka_unit_test(member_remove_last_race),
         cmocka_unit_test(sigkill_keeps_acknowledged_writes),
         cmocka_unit_test(is_empty_generic),
         cmocka_unit_test(dump_load_roundtrip),
         cmocka_unit_test(load_billing_replaces_and_rollback),
         cmocka_unit_test(sqlite_fresh_concurrent_migrate),
         cmocka_unit_test(sqlite_open_errors),
+        cmocka_unit_test(sqlite_refuses_newer_schema),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

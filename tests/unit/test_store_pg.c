@@ -252,6 +252,24 @@ static void migrations_recorded_once(void **state)
     lk_store_close(b);
 }
 
+/* A database migrated by a newer build is refused at migrate. */
+static void refuses_newer_schema(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    PGconn *c = admin();
+    admin_exec(c, "INSERT INTO lk_schema_version (version) VALUES (999)");
+    int rc = st->ops->migrate(st);
+    char msg[LK_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", lk_err_message(&st->err));
+    admin_exec(c, "DELETE FROM lk_schema_version WHERE version = 999");
+    PQfinish(c);
+    assert_int_equal(rc, LK_EINTERNAL);
+    assert_non_null(strstr(msg, "newer"));
+    assert_int_equal(st->ops->migrate(st), LK_OK); /* and fine again without it */
+    lk_store_close(st);
+}
+
 static void unreachable_server_is_unavailable(void **state)
 {
     NEED_PG();
@@ -278,6 +296,7 @@ int main(void)
         cmocka_unit_test(dropped_connection_inside_transaction),
         cmocka_unit_test(blocked_statement_times_out),
         cmocka_unit_test(migrations_recorded_once),
+        cmocka_unit_test(refuses_newer_schema),
         cmocka_unit_test(unreachable_server_is_unavailable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

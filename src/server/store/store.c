@@ -27,3 +27,11 @@ void lk_store_close(lk_store *st)
 {
     if (st) st->ops->close(st);
 }
+
+int lk_store_err_schema_newer(lk_err *e, long long have, int known)
+{
+    return lk_err_setf(e, LK_EINTERNAL,
+                       "database schema is newer than this latchkeyd (version %lld, this build "
+                       "knows up to %d)",
+                       have, known);
+}

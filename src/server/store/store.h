@@ -44,6 +44,9 @@
 #define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
 #define LK_PLAN_SIZE 16
 
+/* st->err's message when member_remove_unless_last refuses. */
+#define LK_STORE_LAST_MEMBER "the last member of an organization cannot be removed"
+
 typedef struct lk_user {
     char id[LK_ID_SIZE];
     char email[LK_EMAIL_SIZE]; /* as given at signup */
@@ -185,15 +188,13 @@ typedef struct lk_store_ops {
 
     /* -- users and sessions -------------------------------------------- */
     /* LK_ECONFLICT if email_lower is taken. */
-    int (*user_create)(lk_store *st, const lk_user *u, const char *email_lower,
-                       const char *pwhash);
+    int (*user_create)(lk_store *st, const lk_user *u, const char *email_lower, const char *pwhash);
     int (*user_get)(lk_store *st, const char *id, lk_user *out);
     /* pwhash (LK_PWHASH_SIZE) may be NULL. */
     int (*user_get_by_email)(lk_store *st, const char *email_lower, lk_user *out, char *pwhash);
     int (*user_rename)(lk_store *st, const char *id, const char *name);
 
-    int (*session_create)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                          const lk_session *s);
+    int (*session_create)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], const lk_session *s);
     int (*session_get)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out);
     int (*session_delete)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN]);
 
@@ -217,6 +218,13 @@ typedef struct lk_store_ops {
     /* LK_ECONFLICT if already a member. */
     int (*member_add)(lk_store *st, const char *org_id, const char *user_id, int64_t joined_at);
     int (*member_remove)(lk_store *st, const char *org_id, const char *user_id);
+    /* member_remove, unless user_id is the org's last member: one atomic
+     * decision (the count and the delete cannot interleave with another
+     * removal from the same org). LK_ENOT_FOUND if user_id is not a member,
+     * LK_ECONFLICT if it is the last one. Rules of the same shape ("the
+     * last owner" once members have roles) belong here, not above the
+     * store. */
+    int (*member_remove_unless_last)(lk_store *st, const char *org_id, const char *user_id);
     int (*member_count)(lk_store *st, const char *org_id, int64_t *out);
     /* Newest membership first; fills email and name from users. */
     int (*member_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
@@ -257,8 +265,8 @@ typedef struct lk_store_ops {
      * and an owner row that no longer exists, come back zeroed (id ""). For
      * requests that need the owner anyway (GET /v1/whoami): one read
      * instead of two. LK_ENOT_FOUND if no key has this hash. */
-    int (*key_get_by_hash_owner)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                                 lk_key *key, lk_user *user, lk_org *org);
+    int (*key_get_by_hash_owner)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *key,
+                                 lk_user *user, lk_org *org);
     int (*key_rename)(lk_store *st, const char *id, const char *name);
     int (*key_delete)(lk_store *st, const char *id);
     /* Keys of an org / personal keys of a user, newest first, leaving out
@@ -303,5 +311,10 @@ const lk_store_ops *lk_store_backend(const char *url, lk_err *e);
 /* lk_store_backend + open. *out is owned by the caller (lk_store_close). */
 int lk_store_open(const char *url, lk_store **out, lk_err *e);
 void lk_store_close(lk_store *st);
+
+/* The newer-schema guard's error, worded once for every backend: the
+ * database records schema version `have`, this build knows up to `known`.
+ * Returns LK_EINTERNAL. */
+int lk_store_err_schema_newer(lk_err *e, long long have, int known);
 
 #endif

@@ -99,6 +99,9 @@
     X(MEMBER_ADD, false, "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")   \
     X(MEMBER_REMOVE, false, "DELETE FROM members WHERE org_id = $1 AND user_id = $2")              \
     X(MEMBER_COUNT, true, "SELECT count(*) FROM members WHERE org_id = $1")                        \
+    X(ORG_LOCK, true, "SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE")                               \
+    X(MEMBER_STATE, true,                                                                          \
+      "SELECT count(*), coalesce(bool_or(user_id = $2), false) FROM members WHERE org_id = $1")    \
     X(MEMBER_LIST, true,                                                                           \
       "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "                           \
       "FROM members m JOIN users u ON u.id = m.user_id "                                           \
@@ -660,11 +663,7 @@ static int pg_migrate(lk_store *st)
     int have = (int)col_i64(res, 0, 0);
     PQclear(res);
     if (have > PG_SCHEMA_VERSION) {
-        fprintf(stderr,
-                "latchkeyd: postgresql: the database has schema version %d, this build knows "
-                "up to %d\n",
-                have, PG_SCHEMA_VERSION);
-        rc = lk_err_set(&st->err, LK_EINTERNAL, "database schema is newer than this latchkeyd");
+        rc = lk_store_err_schema_newer(&st->err, have, PG_SCHEMA_VERSION);
         goto fail;
     }
     for (int v = have + 1; v <= PG_SCHEMA_VERSION; v++) {
@@ -866,6 +865,47 @@ static int pg_member_remove(lk_store *st, const char *org_id, const char *user_i
     p_text(&p, org_id);
     p_text(&p, user_id);
     return pg_cmd((pg_store *)st, S_MEMBER_REMOVE, &p, true);
+}
+
+static int pg_begin(lk_store *st);
+static int pg_commit(lk_store *st);
+static int pg_rollback(lk_store *st);
+
+/* Count and delete under the org row's lock (SELECT … FOR UPDATE), held to
+ * the end of the transaction: a second removal from the same org waits for
+ * it, and since READ COMMITTED takes a new snapshot per statement, then
+ * counts what the first one left. Runs in a transaction of its own unless
+ * the caller's begin() has one open. */
+static int pg_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
+{
+    pg_store *s = (pg_store *)st;
+    bool own_tx = !s->in_tx;
+    int rc = own_tx ? pg_begin(st) : LK_OK;
+    if (rc) return rc;
+    pg_params p = {0};
+    p_text(&p, org_id);
+    PGresult *r = NULL;
+    if ((rc = pg_one(s, S_ORG_LOCK, &p, "member", &r)) != LK_OK) goto out;
+    PQclear(r);
+    p_text(&p, user_id);
+    if ((rc = pg_one(s, S_MEMBER_STATE, &p, "member", &r)) != LK_OK) goto out;
+    int64_t members = col_i64(r, 0, 0);
+    bool is_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    PQclear(r);
+    if (!is_member)
+        rc = lk_err_set(&st->err, LK_ENOT_FOUND, "member not found");
+    else if (members <= 1)
+        rc = lk_err_set(&st->err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
+    else
+        rc = pg_cmd(s, S_MEMBER_REMOVE, &p, true);
+out:
+    if (own_tx && rc == LK_OK) return pg_commit(st);
+    if (own_tx) {
+        lk_err saved = st->err;
+        (void)pg_rollback(st);
+        st->err = saved;
+    }
+    return rc;
 }
 
 static int pg_member_count(lk_store *st, const char *org_id, int64_t *out)
@@ -1506,6 +1546,7 @@ const lk_store_ops lk_store_pg_ops = {
     .member_check = pg_member_check,
     .member_add = pg_member_add,
     .member_remove = pg_member_remove,
+    .member_remove_unless_last = pg_member_remove_unless_last,
     .member_count = pg_member_count,
     .member_list = pg_member_list,
     .project_create = pg_project_create,

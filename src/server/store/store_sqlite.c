@@ -85,6 +85,8 @@
     X(MEMBER_INSERT, "INSERT INTO members(org_id, user_id, joined_at) VALUES(?1, ?2, ?3)")         \
     X(MEMBER_DELETE, "DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")                     \
     X(MEMBER_COUNT, "SELECT count(*) FROM members WHERE org_id = ?1")                              \
+    X(MEMBER_STATE, "SELECT count(*), coalesce(max(user_id = ?2), 0) FROM members "                \
+                    "WHERE org_id = ?1")                                                           \
     X(MEMBER_LIST, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "              \
                    "FROM members m JOIN users u ON u.id = m.user_id "                              \
                    "WHERE m.org_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3")              \
@@ -228,8 +230,8 @@ static const char *const migrations[] = {
 typedef struct sqlite_store {
     lk_store base;
     sqlite3 *db;
-    int tx_depth; /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
-    bool opening; /* inside sqlite_open: errors carry SQLite's text and are not logged */
+    int tx_depth;          /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
+    bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
 } sqlite_store;
@@ -579,6 +581,22 @@ out:
     return LK_OK;
 }
 
+/* A file migrated by a newer latchkeyd (a version this build does not know)
+ * is refused rather than used with a schema this code was not written for. */
+static int refuse_newer_schema(sqlite_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK) return fail(s, rc, "migrate");
+    rc = sqlite3_step(q);
+    int64_t have = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW) return fail(s, rc, "migrate");
+    if (have <= N_MIGRATIONS) return LK_OK;
+    return lk_store_err_schema_newer(&s->base.err, (long long)have, N_MIGRATIONS);
+}
+
 static int sqlite_migrate(lk_store *st)
 {
     sqlite_store *s = S(st);
@@ -588,6 +606,7 @@ static int sqlite_migrate(lk_store *st)
                    " applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
                    "migrate");
     if (ret != LK_OK) return ret;
+    if ((ret = refuse_newer_schema(s)) != LK_OK) return ret;
     for (int v = 1; v <= N_MIGRATIONS; v++) {
         sqlite3_stmt *q = NULL;
         if ((ret = tx_begin(s)) != LK_OK) return ret;
@@ -897,6 +916,32 @@ static int sqlite_member_remove(lk_store *st, const char *org_id, const char *us
     bind_text(q, 1, org_id);
     bind_text(q, 2, user_id);
     return run_write(s, q, "member", true);
+}
+
+/* BEGIN IMMEDIATE (or a savepoint inside the caller's begin(), which holds
+ * the write lock already): no other connection writes between the count and
+ * the delete, so two removals cannot both see "2". */
+static int sqlite_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_MEMBER_STATE);
+    if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    bind_text(q, 1, org_id);
+    bind_text(q, 2, user_id);
+    if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
+    int64_t members = sqlite3_column_int64(q, 0);
+    bool is_member = sqlite3_column_int(q, 1) != 0;
+    sqlite3_reset(q);
+    if (!is_member)
+        ret = not_found(s, "member");
+    else if (members <= 1)
+        ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
+    else
+        ret = sqlite_member_remove(st, org_id, user_id);
+out:
+    return tx_end(s, ret);
 }
 
 static int sqlite_member_count(lk_store *st, const char *org_id, int64_t *out)
@@ -1418,6 +1463,7 @@ const lk_store_ops lk_store_sqlite_ops = {
     .member_check = sqlite_member_check,
     .member_add = sqlite_member_add,
     .member_remove = sqlite_member_remove,
+    .member_remove_unless_last = sqlite_member_remove_unless_last,
     .member_count = sqlite_member_count,
     .member_list = sqlite_member_list,
     .project_create = sqlite_project_create,
