@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "schema.h"
 #include "store.h"
 #include "token.h"
 
@@ -1200,6 +1201,85 @@ static void concurrent_writers(void **state)
     lk_store_close(st);
 }
 
+/* Both backends enforce the same constraints (schema.c) and word a
+ * missing row alike. */
+static void same_constraints_both_backends(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user u;
+    new_user(st, &u);
+    lk_org o;
+    new_org(st, u.id, T0, &o);
+    lk_billing b = {.updated_at = T0};
+    memcpy(b.org_id, o.id, sizeof b.org_id);
+    snprintf(b.plan, sizeof b.plan, "gold");
+    assert_int_equal(st->ops->billing_set(st, &b), LK_EINTERNAL); /* CHECK (plan IN …) */
+    snprintf(b.plan, sizeof b.plan, "pro");
+    assert_int_equal(st->ops->billing_set(st, &b), LK_OK);
+
+    lk_record *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->kind = LK_REC_KEY;
+    lk_key *k = &r->as.k.key;
+    lk_id_new("key_", k->id);
+    k->type = LK_KEY_ORG; /* an org key without its org, owned by a user */
+    memcpy(k->user_id, u.id, sizeof k->user_id);
+    memcpy(k->created_by, u.id, sizeof k->created_by);
+    snprintf(k->name, sizeof k->name, "bad");
+    snprintf(k->redacted, sizeof k->redacted, "lko_...");
+    randombytes_buf(r->as.k.hash, sizeof r->as.k.hash);
+    assert_int_equal(st->ops->load(st, r), LK_EINTERNAL); /* CHECK on type/owner */
+    k->type = LK_KEY_PERSONAL; /* a personal key that also names an org */
+    memcpy(k->org_id, o.id, sizeof k->org_id);
+    assert_int_equal(st->ops->load(st, r), LK_EINTERNAL);
+    memset(k->org_id, 0, sizeof k->org_id);
+    assert_int_equal(st->ops->load(st, r), LK_OK);
+    free(r);
+
+    assert_int_equal(st->ops->member_remove(st, o.id, "usr_nosuch"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "member not found");
+    assert_int_equal(st->ops->key_delete(st, "key_nosuch"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "access key not found");
+    assert_int_equal(st->ops->org_rename(st, "org_nosuch", "x"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "organization not found");
+    lk_store_close(st);
+}
+
+/* The generators of schema.c: column lists per view, INSERTs per dialect,
+ * DDL with the same constraints in both dialects. */
+static void schema_text(void **state)
+{
+    (void)state;
+    char sql[LK_SCHEMA_SQL_MAX];
+    assert_int_equal(
+        lk_schema_sql("SELECT {k.access_keys} FROM access_keys k", '?', sql, sizeof sql), 0);
+    assert_non_null(strstr(sql, "SELECT k.seq, k.id, k.type,"));
+    assert_null(strstr(sql, "hash")); /* not in the record */
+    assert_int_equal(lk_schema_sql("{access_keys*}", '?', sql, sizeof sql), 0);
+    assert_non_null(strstr(sql, "hash"));
+    assert_int_equal(lk_schema_sql("SELECT {m.members}", '$', sql, sizeof sql), 0);
+    assert_string_equal(sql, "SELECT m.seq, m.org_id, m.user_id, m.joined_at, u.email, u.name");
+    assert_int_equal(lk_schema_sql("INSERT INTO {orgs:insert}", '$', sql, sizeof sql), 0);
+    assert_string_equal(sql, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)");
+    assert_int_equal(lk_schema_sql("{nosuch}", '?', sql, sizeof sql), -1);
+    assert_int_equal(lk_schema_sql("{orgs", '?', sql, sizeof sql), -1);
+    assert_int_equal(lk_schema_sql("{orgs}", '?', sql, 8), -1); /* too small */
+    assert_int_equal(lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD), 4);
+    char lite[LK_SCHEMA_SQL_MAX], pg[LK_SCHEMA_SQL_MAX];
+    for (int i = 0; lk_schema_tables[i]; i++) {
+        assert_int_equal(
+            lk_schema_table_ddl(lk_schema_tables[i], &lk_dialect_sqlite, lite, sizeof lite), 0);
+        assert_int_equal(lk_schema_table_ddl(lk_schema_tables[i], &lk_dialect_pg, pg, sizeof pg),
+                         0);
+        assert_int_equal(strstr(lite, "CHECK") != NULL, strstr(pg, "CHECK") != NULL);
+    }
+    assert_int_equal(lk_schema_table_ddl(&lk_schema_billing, &lk_dialect_sqlite, lite, sizeof lite),
+                     0);
+    assert_non_null(strstr(lite, "CHECK (plan IN ('free', 'pro', 'enterprise'))"));
+    assert_non_null(strstr(lite, "seq INTEGER PRIMARY KEY AUTOINCREMENT"));
+}
+
 /* member_remove_unless_last: the rule, and its atomicity under a race. */
 static void member_remove_unless_last_rule(void **state)
 {
@@ -1562,6 +1642,33 @@ static int64_t raw_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* The SQLite file's tables have exactly the columns of schema.c, in its
+ * order (test_store_pg.c checks the same for PostgreSQL). */
+static void sqlite_schema_is_the_description(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_sqlite_url(url, "schema");
+    lk_store_close(open_url(url));
+    sqlite3 *db = raw_open(url);
+    for (int t = 0; lk_schema_tables[t]; t++) {
+        const lk_table *tb = lk_schema_tables[t];
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s') ORDER BY cid",
+                 tb->name);
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+        for (int c = 0; c < tb->ncols; c++) {
+            if (tb->cols[c].ddl == NULL) continue; /* joined from another table */
+            assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+            assert_string_equal((const char *)sqlite3_column_text(q, 0), tb->cols[c].name);
+        }
+        assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+}
+
 static void sqlite_fresh_concurrent_migrate(void **state)
 {
     (void)state;
@@ -1672,6 +1779,8 @@ int main(void)
         cmocka_unit_test(survives_reopen),
         cmocka_unit_test(two_connections_see_each_other),
         cmocka_unit_test(concurrent_writers),
+        cmocka_unit_test(same_constraints_both_backends),
+        cmocka_unit_test(schema_text),
         cmocka_unit_test(member_remove_unless_last_rule),
         cmocka_unit_test(member_remove_last_race),
         cmocka_unit_test(sigkill_keeps_acknowledged_writes),
@@ -1681,6 +1790,7 @@ int main(void)
         cmocka_unit_test(sqlite_fresh_concurrent_migrate),
         cmocka_unit_test(sqlite_open_errors),
         cmocka_unit_test(sqlite_refuses_newer_schema),
+        cmocka_unit_test(sqlite_schema_is_the_description),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

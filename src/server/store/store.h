@@ -43,6 +43,7 @@
 #define LK_PWHASH_SIZE 128 /* crypto_pwhash_STRBYTES */
 #define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
 #define LK_PLAN_SIZE 16
+#define LK_PLAN_DEFAULT "free" /* a new org's plan */
 
 /* st->err's message when member_remove_unless_last refuses. */
 #define LK_STORE_LAST_MEMBER "the last member of an organization cannot be removed"
@@ -125,9 +126,16 @@ typedef struct lk_key_touch {
     int64_t at;
 } lk_key_touch;
 
+/* The API's `limit` is 1..LK_LIST_MAX_LIMIT (the service checks it); a
+ * store page holds at most one row more (the service reads one extra row
+ * to learn whether there is a next page); the backends assert it. */
+#define LK_LIST_DEFAULT_LIMIT 100
+#define LK_LIST_MAX_LIMIT 1000
+#define LK_STORE_PAGE_MAX (LK_LIST_MAX_LIMIT + 1)
+
 typedef struct lk_page {
     int64_t before_seq; /* 0: start at the newest */
-    int limit;          /* rows to return at most, >= 1 */
+    int limit;          /* rows to return at most, 1..LK_STORE_PAGE_MAX */
 } lk_page;
 
 /* A whole row of any table, for migrate-data (dump from one store, load
@@ -143,23 +151,29 @@ typedef enum lk_record_kind {
     LK_REC_KEY,
 } lk_record_kind;
 
+/* A user with the columns its record leaves out. */
+typedef struct lk_user_row {
+    lk_user user; /* first: the record view (schema.h) */
+    char email_lower[LK_EMAIL_SIZE];
+    char pwhash[LK_PWHASH_SIZE];
+} lk_user_row;
+
+/* An access key with its token's hash. */
+typedef struct lk_key_row {
+    lk_key key; /* first: the record view (schema.h) */
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+} lk_key_row;
+
 typedef struct lk_record {
     lk_record_kind kind;
     union {
-        struct {
-            lk_user user;
-            char email_lower[LK_EMAIL_SIZE];
-            char pwhash[LK_PWHASH_SIZE];
-        } u;
+        lk_user_row u;
         lk_org org;
         lk_member member;
         lk_project project;
         lk_env env;
         lk_billing billing;
-        struct {
-            lk_key key;
-            uint8_t hash[LK_TOKEN_HASH_LEN];
-        } k;
+        lk_key_row k;
     } as;
 } lk_record;
 
