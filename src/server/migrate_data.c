@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 
 #define MD_KINDS (LK_REC_KEY + 1) /* count[] is indexed by lk_record_kind, 1..LK_REC_KEY */
-#define MD_SQLITE_SCHEME "sqlite:"
 
 typedef struct md_copy {
     lk_store *to;
@@ -183,10 +182,10 @@ static int md_check_args(const md_args *a)
     /* A mistyped SQLite source path must not silently become a new, empty
      * database. */
     struct stat sb;
-    if (strncmp(a->from, MD_SQLITE_SCHEME, strlen(MD_SQLITE_SCHEME)) == 0 &&
-        stat(a->from + strlen(MD_SQLITE_SCHEME), &sb) != 0) {
+    if (lk_store_url_is(a->from, LK_STORE_SQLITE_SCHEME) &&
+        stat(a->from + strlen(LK_STORE_SQLITE_SCHEME), &sb) != 0) {
         fprintf(stderr, "latchkeyd migrate-data: source database file %s does not exist\n",
-                a->from + strlen(MD_SQLITE_SCHEME));
+                a->from + strlen(LK_STORE_SQLITE_SCHEME));
         return 1;
     }
     return -1;

@@ -1278,6 +1278,12 @@ static void schema_text(void **state)
                      0);
     assert_non_null(strstr(lite, "CHECK (plan IN ('free', 'pro', 'enterprise'))"));
     assert_non_null(strstr(lite, "seq INTEGER PRIMARY KEY AUTOINCREMENT"));
+    assert_int_equal(
+        lk_schema_column_ddl(&lk_schema_keys, "last_used_at", &lk_dialect_pg, pg, sizeof pg), 0);
+    assert_string_equal(pg, "ALTER TABLE access_keys ADD COLUMN last_used_at bigint NOT NULL "
+                            "DEFAULT 0");
+    assert_int_equal(lk_schema_column_ddl(&lk_schema_keys, "nosuch", &lk_dialect_pg, pg, sizeof pg),
+                     -1);
 }
 
 /* member_remove_unless_last: the rule, and its atomicity under a race. */

@@ -356,6 +356,34 @@ static const char *type_name(const lk_dialect *d, lk_col_type type)
     return d->text;
 }
 
+/* "name type constraints" of column c. */
+static void put_column_def(sbuf *b, const lk_col *c, const lk_dialect *d)
+{
+    puts_(b, c->name);
+    puts_(b, " ");
+    puts_(b, type_name(d, c->type));
+    if (c->ddl[0]) puts_(b, " ");
+    puts_(b, c->ddl);
+}
+
+int lk_schema_column_ddl(const lk_table *t, const char *column, const lk_dialect *d, char *out,
+                         size_t cap)
+{
+    assert(cap > 0);
+    sbuf b = {out, 0, cap, false};
+    out[0] = '\0';
+    for (int i = 0; i < t->ncols; i++) {
+        const lk_col *c = &t->cols[i];
+        if (c->ddl == NULL || strcmp(c->name, column) != 0) continue;
+        puts_(&b, "ALTER TABLE ");
+        puts_(&b, t->name);
+        puts_(&b, " ADD COLUMN ");
+        put_column_def(&b, c, d);
+        return b.over ? -1 : 0;
+    }
+    return -1;
+}
+
 int lk_schema_table_ddl(const lk_table *t, const lk_dialect *d, char *out, size_t cap)
 {
     assert(cap > 0);
@@ -370,11 +398,7 @@ int lk_schema_table_ddl(const lk_table *t, const lk_dialect *d, char *out, size_
         if (c->ddl == NULL) continue; /* joined from another table */
         if (!first) puts_(&b, ", ");
         first = false;
-        puts_(&b, c->name);
-        puts_(&b, " ");
-        puts_(&b, type_name(d, c->type));
-        if (c->ddl[0]) puts_(&b, " ");
-        puts_(&b, c->ddl);
+        put_column_def(&b, c, d);
     }
     if (t->constraints) {
         puts_(&b, ", ");
@@ -383,9 +407,10 @@ int lk_schema_table_ddl(const lk_table *t, const lk_dialect *d, char *out, size_
     puts_(&b, ");");
     for (int i = 0; t->indexes[i]; i++) {
         const char *ix = t->indexes[i];
-        bool unique = strncmp(ix, "UNIQUE ", 7) == 0;
-        puts_(&b, unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
-        puts_(&b, unique ? ix + 7 : ix);
+        static const char unique[] = "UNIQUE ";
+        bool is_unique = strncmp(ix, unique, strlen(unique)) == 0;
+        puts_(&b, is_unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+        puts_(&b, is_unique ? ix + strlen(unique) : ix);
         puts_(&b, ";");
     }
     return b.over ? -1 : 0;

@@ -137,6 +137,12 @@ extern const lk_dialect lk_dialect_sqlite, lk_dialect_pg;
  * out[cap]. Returns 0, or -1 if out is too small. */
 int lk_schema_table_ddl(const lk_table *t, const lk_dialect *d, char *out, size_t cap);
 
+/* "ALTER TABLE t ADD COLUMN c type constraints" for the column named
+ * `column` of t in dialect d (a migration that adds a column), into
+ * out[cap]. Returns 0, or -1 if t has no such column or out is too small. */
+int lk_schema_column_ddl(const lk_table *t, const char *column, const lk_dialect *d, char *out,
+                         size_t cap);
+
 /* Callbacks of every record kind behind one call (a list or dump loop in
  * a backend reads into a row buffer and hands it here). */
 typedef struct lk_row_sink {

@@ -8,8 +8,8 @@
 
 const lk_store_ops *lk_store_backend(const char *url, lk_err *e)
 {
-    if (strncmp(url, "sqlite:", 7) == 0) return &lk_store_sqlite_ops;
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+    if (lk_store_url_is(url, LK_STORE_SQLITE_SCHEME)) return &lk_store_sqlite_ops;
+    if (lk_store_url_is(url, LK_STORE_PG_SCHEME) || lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))
         return &lk_store_pg_ops;
     lk_err_set(e, LK_EINTERNAL,
                "unsupported database URL (expected sqlite:PATH or postgresql://...)");

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LK_PWHASH_SIZE 128 /* crypto_pwhash_STRBYTES */
 #define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
@@ -317,6 +318,17 @@ struct lk_store {
 /* Backends. */
 extern const lk_store_ops lk_store_sqlite_ops;
 extern const lk_store_ops lk_store_pg_ops;
+
+/* The --database URL schemes. */
+#define LK_STORE_SQLITE_SCHEME "sqlite:"
+#define LK_STORE_PG_SCHEME "postgresql://"
+#define LK_STORE_PG_SCHEME_SHORT "postgres://"
+
+/* Does url start with scheme? */
+static inline bool lk_store_url_is(const char *url, const char *scheme)
+{
+    return strncmp(url, scheme, strlen(scheme)) == 0;
+}
 
 /* Pick the backend for a --database URL: "sqlite:PATH" or
  * "postgresql://..." / "postgres://...". NULL (and a message on e) if none. */

@@ -68,6 +68,7 @@
 #define PG_MAX_PARAMS 12
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
+#define PG_BYTEA_HEX "\\x" /* a bytea's text form starts so with bytea_output=hex */
 
 /* -- statements ---------------------------------------------------------- */
 
@@ -524,7 +525,9 @@ static int read_cols(const PGresult *r, int i, int col, const lk_table *t, lk_vi
         case LK_COL_HASH: {
             /* text result of a bytea: "\x" and hex (bytea_output=hex, set at connect) */
             const char *h = PQgetvalue(r, i, col);
-            if (strncmp(h, "\\x", 2) == 0) (void)hex_decode(h + 2, (uint8_t *)f, k->size);
+            size_t pre = strlen(PG_BYTEA_HEX);
+            if (strncmp(h, PG_BYTEA_HEX, pre) == 0)
+                (void)hex_decode(h + pre, (uint8_t *)f, k->size);
             break;
         }
         }

@@ -545,7 +545,7 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
     pthread_once(&config_once, config_process);
-    if (strncmp(url, "sqlite:", 7) == 0) url += 7;
+    if (lk_store_url_is(url, LK_STORE_SQLITE_SCHEME)) url += strlen(LK_STORE_SQLITE_SCHEME);
     if (url[0] == '\0') return lk_err_set(e, LK_EINTERNAL, "sqlite: empty database path");
 
     sqlite_store *s = calloc(1, sizeof *s);
