@@ -651,49 +651,15 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
 {
     begin(svc);
     static const char *nf = "member not found";
-    int64_t count = 0;
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
     if (rc) return rc;
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
-    if ((rc = svc->st->ops->member_check(svc->st, org_id, user_id)) != LK_OK)
-        return store_err(svc, rc, nf);
-    /* Count, remove and count again in one transaction, and roll back
-     * rather than leave the org without members. Concurrent removals must
-     * not both see "2": SQLite's begin is BEGIN IMMEDIATE (writers are
-     * serialised); for PostgreSQL (READ COMMITTED) the org row is written
-     * first (renamed to its own name), which holds its row lock until commit
-     * so a second removal waits and then counts what the first left. */
-    lk_org org;
-    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
-    if ((rc = svc->st->ops->org_get(svc->st, org_id, &org)) != LK_OK ||
-        (rc = svc->st->ops->org_rename(svc->st, org_id, org.name)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if (count <= 1) {
-        rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_remove(svc->st, org_id, user_id)) != LK_OK) {
-        store_err(svc, rc, nf);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if (count < 1) rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
-out:
-    if (rc == LK_OK) {
-        if ((rc = svc->st->ops->commit(svc->st)) != LK_OK) store_err(svc, rc, NULL);
-    } else {
-        (void)svc->st->ops->rollback(svc->st);
-    }
-    return rc;
+    /* One atomic store operation: the count and the delete cannot
+     * interleave with a concurrent removal (store.h). */
+    rc = svc->st->ops->member_remove_unless_last(svc->st, org_id, user_id);
+    if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, LAST_MEMBER);
+    if (rc != LK_OK) return store_err(svc, rc, nf);
+    return LK_OK;
 }
 
 /* --- projects ------------------------------------------------------------- */

@@ -36,8 +36,6 @@
 
 #define LK_SESSION_TOKEN_SIZE 48 /* cookie value: 43 base64url chars + NUL */
 #define LK_SESSION_TTL (14 * 24 * 3600)
-#define LK_LIST_DEFAULT_LIMIT 100
-#define LK_LIST_MAX_LIMIT 1000
 #define LK_CURSOR_SIZE 24
 
 typedef enum lk_principal_kind {
