@@ -8,6 +8,7 @@
  * header callback against LK_CLIENT_HEADERS_MAX the same way.
  */
 #include "client.h"
+#include "client_rx.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,17 +31,7 @@ struct lk_client {
     char msg[LK_CLIENT_MSG_MAX];
 };
 
-/* What the callbacks fill while one request runs. */
-typedef struct rx {
-    char *buf;
-    size_t len, cap;
-    size_t header_bytes;
-    long retry_after;
-    bool want_cookie;
-    char cookie[LK_CLIENT_COOKIE_MAX]; /* "latchkey_session=value", or "" */
-    bool body_too_large;
-    bool headers_too_large;
-} rx;
+typedef lk_client_rx rx; /* client_rx.h */
 
 static bool curl_ready;
 
@@ -115,7 +106,7 @@ int lk_client_escape(const char *s, char *out, size_t size)
     return 0;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
+size_t lk_client_rx_body(char *data, size_t size, size_t n, void *ud)
 {
     rx *r = ud;
     size_t len = size * n;
@@ -139,7 +130,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *ud)
+size_t lk_client_rx_header(char *data, size_t size, size_t n, void *ud)
 {
     rx *r = ud;
     size_t len = size * n;
@@ -301,7 +292,7 @@ int lk_client_exit_code(int result)
 }
 
 /* Build "message (code)" from an API error body, or a generic line. */
-static void error_from_body(lk_client *c, const lk_client_resp *resp)
+void lk_client_error_from_body(lk_client *c, const lk_client_resp *resp)
 {
     json_t *err = resp->json ? json_object_get(resp->json, "error") : NULL;
     const char *code = json_string_value(json_object_get(err, "code"));
@@ -353,9 +344,9 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE, (long)LK_CLIENT_BODY_MAX);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "latchkey-cli/" LK_CLIENT_VERSION);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, lk_client_rx_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, lk_client_rx_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "GET") == 0) curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -434,7 +425,7 @@ int lk_client_request(lk_client *c, const char *method, const char *path, json_t
             rc = LK_CLIENT_OK;
         }
     } else {
-        error_from_body(c, resp);
+        lk_client_error_from_body(c, resp);
         rc = resp->status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED;
     }
 
