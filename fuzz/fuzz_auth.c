@@ -93,7 +93,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     lk_user u;
     static const char em[] = "fuzz@example.com", pw[] = "fuzz password 1";
     if (lk_svc_signup(&fz_svc, em, strlen(em), pw, strlen(pw), "Fuzz", 4, &u) != 0) die("signup");
-    if (lk_svc_login(&fz_svc, em, strlen(em), pw, strlen(pw), "127.0.0.1", &u, fz_cookie, fz_csrf) != 0)
+    if (lk_svc_login(&fz_svc, em, strlen(em), pw, strlen(pw), "127.0.0.1", &u, fz_cookie,
+                     fz_csrf) != 0)
         die("login");
     lk_principal p;
     if (lk_svc_auth_session(&fz_svc, fz_cookie, strlen(fz_cookie), &p) != 0) die("session");
@@ -110,9 +111,12 @@ static uint8_t *expand(fz_req *f, const uint8_t *data, size_t size, size_t *outn
     for (size_t i = 0; i < size; i++) {
         const char *sub = NULL;
         if (data[i] == 0x01 && i + 1 < size) {
-            if (data[i + 1] == 'T') sub = fz_token;
-            else if (data[i + 1] == 'C') sub = fz_cookie;
-            else if (data[i + 1] == 'X') sub = fz_csrf;
+            if (data[i + 1] == 'T')
+                sub = fz_token;
+            else if (data[i + 1] == 'C')
+                sub = fz_cookie;
+            else if (data[i + 1] == 'X')
+                sub = fz_csrf;
         }
         if (sub) {
             size_t n = strlen(sub);
@@ -156,7 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* authentication runs after a route matched (it may look at which):
      * the route comes from a "path:" pseudo-header, default /v1/whoami */
     ssize_t pi = h2o_find_header_by_str(&f.req.headers, H2O_STRLIT("path"), -1);
-    h2o_iovec_t path = pi != -1 ? f.req.headers.entries[pi].value : h2o_iovec_init(H2O_STRLIT("/v1/whoami"));
+    h2o_iovec_t path =
+        pi != -1 ? f.req.headers.entries[pi].value : h2o_iovec_init(H2O_STRLIT("/v1/whoami"));
     if (lk_router_match(f.req.method.base, f.req.method.len, path.base, path.len, &r.m) !=
         LK_ROUTE_FOUND) {
         fz_req_free(&f);

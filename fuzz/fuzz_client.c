@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i = 0;
     long status = 200;
     /* status line */
-    while (i < size && data[i] != '\n') i++;
+    while (i < size && data[i] != '\n')
+        i++;
     if (i >= 3) status = (data[0] % 6 + 1) * 100 + (data[1] % 10) * 10 + data[2] % 10;
     size_t chunk = i > 3 ? 1 + data[3] : 4096;
     if (i < size) i++;
@@ -53,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok = true;
     while (i < size && ok) {
         size_t s = i;
-        while (i < size && data[i] != '\n') i++;
+        while (i < size && data[i] != '\n')
+            i++;
         if (i < size) i++;
         char *line = malloc(i - s + 1);
         if (!line) return 0;

@@ -59,6 +59,7 @@ static int is_write_method(h2o_iovec_t m)
 /* Fill r->principal from the Bearer header or else the session cookie. */
 int lk_http_authenticate(lk_req *r)
 {
+    assert(r->req != NULL && r->svc != NULL);
     h2o_req_t *req = r->req;
     size_t na;
     h2o_iovec_t a = lk_req_header(req, H2O_TOKEN_AUTHORIZATION, &na);
@@ -98,4 +99,3 @@ int lk_http_authenticate(lk_req *r)
     }
     return 0;
 }
-

@@ -2,6 +2,8 @@
  * authz.h — "who may do what", the table of the contract, in one function.
  *
  *   action                     session / personal key   org key of org   else
+ *   LK_ACT_NONE (public)       yes                      yes              yes
+ *   LK_ACT_ANY (whoami, orgs)  yes                      yes              401
  *   LK_ACT_SELF (/v1/me…)      own only                 403              401
  *   LK_ACT_ORG_CREATE          yes                      403              401
  *   LK_ACT_ORG_READ_WRITE      member: yes              yes              404
@@ -28,8 +30,8 @@
 #include "store.h"
 
 typedef enum lk_action {
-    LK_ACT_NONE = 0,     /* public: no principal needed */
-    LK_ACT_ANY,          /* any authenticated principal (whoami, logout) */
+    LK_ACT_NONE = 0, /* public: no principal needed */
+    LK_ACT_ANY,      /* any authenticated principal (whoami, logout) */
     LK_ACT_SELF,
     LK_ACT_ORG_CREATE,
     LK_ACT_ORG_READ_WRITE,
@@ -47,7 +49,7 @@ int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action 
 
 /* The service's spelling: svc is an lk_svc * (service.h), which authz
  * need not know. */
-#define lk_authz_check(svc, p, action, org_id) \
+#define lk_authz_check(svc, p, action, org_id)                                                     \
     lk_authz_decide((svc)->st, &(svc)->err, (p), (action), (org_id))
 
 #endif

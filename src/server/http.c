@@ -57,7 +57,7 @@ static int ambiguous_framing(h2o_req_t *req)
     while (i < n) {
         const char *nl = memchr(p + i, '\n', n - i);
         if (nl == NULL) break;
-        size_t ls = (size_t)(nl - p) + 1; /* start of the next line */
+        size_t ls = (size_t)(nl - p) + 1;                     /* start of the next line */
         if (ls >= n || p[ls] == '\r' || p[ls] == '\n') break; /* end of the header block */
         size_t rest = n - ls;
         if (rest > 15 && strncasecmp(p + ls, "content-length:", 15) == 0) ncl++;
@@ -108,6 +108,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         lk_reply_error(req, LK_ENOT_FOUND, NULL);
         return 0;
     }
+    assert(r.m.route != NULL);
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = lk_http_authenticate(&r);
     if (rc == 0) {

@@ -44,9 +44,9 @@ struct lk_job_anchor;
 
 /* The loop side of the queue (embed one per loop; lk_jobs_port_init). */
 typedef struct lk_jobs_port {
-    lk_jobs *q;                   /* not owned */
+    lk_jobs *q;                    /* not owned */
     h2o_multithread_receiver_t rx; /* jobs come back here */
-    size_t pending;               /* deferred jobs not yet back (loop thread only) */
+    size_t pending;                /* deferred jobs not yet back (loop thread only) */
 } lk_jobs_port;
 
 struct lk_job {

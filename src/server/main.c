@@ -46,8 +46,8 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_DATABASE "sqlite:latchkey.db"
 #define LK_THREADS_MAX 256
-#define LK_MAX_CONNECTIONS_LIMIT 1000000   /* LATCHKEY_MAX_CONNECTIONS at most */
-#define LK_REQUEST_TIMEOUT_LIMIT 3600000   /* LATCHKEY_REQUEST_TIMEOUT_MS at most */
+#define LK_MAX_CONNECTIONS_LIMIT 1000000 /* LATCHKEY_MAX_CONNECTIONS at most */
+#define LK_REQUEST_TIMEOUT_LIMIT 3600000 /* LATCHKEY_REQUEST_TIMEOUT_MS at most */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* h2o 2.2 keeps per-thread free lists of socket buffers
@@ -144,8 +144,17 @@ static void opts_from_env(opts *o)
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
 }
 
-enum { OPT_LISTEN = 256, OPT_DATABASE, OPT_SIGNUP, OPT_THREADS, OPT_BEARER, OPT_CERT, OPT_KEY,
-       OPT_VERSION, OPT_ROUTES };
+enum {
+    OPT_LISTEN = 256,
+    OPT_DATABASE,
+    OPT_SIGNUP,
+    OPT_THREADS,
+    OPT_BEARER,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_VERSION,
+    OPT_ROUTES
+};
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -178,7 +187,7 @@ static bool abbreviated(const char *a, int li)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen, &o->db, &o->signup, &o->threads,
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup, &o->threads,
                            &o->bearer_limit, &o->tls_cert, &o->tls_key};
     assert(c >= OPT_LISTEN && c <= OPT_KEY);
     *slot[c - OPT_LISTEN] = v;
@@ -225,8 +234,11 @@ static int config_fill(opts *o, lk_server_config *cfg)
     if (o->tls_key != NULL && o->tls_key[0] == '\0') o->tls_key = NULL;
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
         return USAGE_ERROR("--tls-cert and --tls-key go together\n");
-    *cfg = (lk_server_config){.listen = o->listen, .tls_cert = o->tls_cert, .tls_key = o->tls_key,
-                              .open_store = open_store, .store_ctx = o->db};
+    *cfg = (lk_server_config){.listen = o->listen,
+                              .tls_cert = o->tls_cert,
+                              .tls_key = o->tls_key,
+                              .open_store = open_store,
+                              .store_ctx = o->db};
     lk_svc_config_init(&cfg->svc);
     if (parse_signup(o->signup, &cfg->svc.signup_open) != 0)
         return USAGE_ERROR("--signup must be 'open' or 'closed', not '%s'\n", o->signup);
@@ -299,7 +311,6 @@ static int migrate_schema(const char *url)
     lk_store_close(st);
     return rc == 0 ? 0 : -1;
 }
-
 
 int main(int argc, char **argv)
 {

@@ -69,8 +69,8 @@ typedef struct lk_route {
     const char *method;
     const char *pattern;
     lk_handler_fn fn;
-    unsigned flags;  /* LK_ROUTE_* */
-    lk_action op;    /* what it does, for authz; LK_ACT_NONE iff LK_ROUTE_PUBLIC */
+    unsigned flags; /* LK_ROUTE_* */
+    lk_action op;   /* what it does, for authz; LK_ACT_NONE iff LK_ROUTE_PUBLIC */
 } lk_route;
 
 /* The table (routes.c): lk_routes[0 .. lk_routes_count - 1]. */
@@ -86,9 +86,9 @@ typedef enum lk_route_status {
 
 typedef struct lk_route_match {
     const lk_route *route;
-    unsigned have;                            /* bit (1 << lk_param) per param present */
-    char params[LK_PARAM_COUNT][LK_ID_SIZE];  /* NUL-terminated, validated */
-    char allow[LK_ROUTER_ALLOW_SIZE];         /* for LK_ROUTE_METHOD: "GET, PATCH" */
+    unsigned have;                           /* bit (1 << lk_param) per param present */
+    char params[LK_PARAM_COUNT][LK_ID_SIZE]; /* NUL-terminated, validated */
+    char allow[LK_ROUTER_ALLOW_SIZE];        /* for LK_ROUTE_METHOD: "GET, PATCH" */
 } lk_route_match;
 
 /* Match method + path (no query string). Writes only into *m. */

@@ -49,13 +49,13 @@
 #define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
-#define LK_DRAIN_ROUND_MS 10     /* one draining round's event-loop wait */
-#define LK_ACCEPT_BATCH 16       /* connections accepted per wake-up */
-#define LK_FD_RESERVE 64         /* descriptors kept for stores, listeners, logs */
-#define LK_LISTEN_HOST_MAX 256   /* the host part of --listen */
+#define LK_DRAIN_ROUND_MS 10   /* one draining round's event-loop wait */
+#define LK_ACCEPT_BATCH 16     /* connections accepted per wake-up */
+#define LK_FD_RESERVE 64       /* descriptors kept for stores, listeners, logs */
+#define LK_LISTEN_HOST_MAX 256 /* the host part of --listen */
 #define LK_PORT_DIGITS_MAX 5
 #define LK_PORT_MAX 65535
-#define LK_HOST_PORT_ANY 65535   /* h2o's "any port" for the default host */
+#define LK_HOST_PORT_ANY 65535 /* h2o's "any port" for the default host */
 
 typedef struct lk_loop {
     lk_server *srv;
@@ -115,8 +115,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *
         host[c - s] = '\0';
         port = c + 1;
     }
-    if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) || strlen(port) > LK_PORT_DIGITS_MAX ||
-        atoi(port) > LK_PORT_MAX)
+    if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
+        strlen(port) > LK_PORT_DIGITS_MAX || atoi(port) > LK_PORT_MAX)
         goto bad;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
@@ -405,8 +405,7 @@ static int open_all(lk_server *srv)
      * latchkeyd included) is reported instead of silently shared. */
     int probe = open_listener(srv, 0);
     if (probe < 0) {
-        fprintf(stderr, "latchkeyd: cannot listen on %s: %s\n", srv->cfg->listen,
-                strerror(errno));
+        fprintf(stderr, "latchkeyd: cannot listen on %s: %s\n", srv->cfg->listen, strerror(errno));
         return -1;
     }
     close(probe);
