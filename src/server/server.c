@@ -244,25 +244,12 @@ static size_t drain_conns(lk_loop *lp)
     return busy;
 }
 
-static void loop_drain(lk_loop *lp);
-
-static void *loop_main(void *arg)
-{
-    lk_loop *lp = arg;
-    lk_server *srv = lp->srv;
-    h2o_loop_t *loop = lp->http.h2o.loop;
-    while (!atomic_load(&srv->stopping)) {
-        h2o_evloop_run(loop, INT32_MAX);
-        lk_accesslog_flush();
-    }
-    loop_drain(lp);
-    return NULL;
-}
-
-/* Stop accepting; connections already accepted keep being served. */
+/* One loop's shutdown, on its thread: stop accepting (connections already
+ * accepted keep being served), drain, flush usage. */
 static void loop_drain(lk_loop *lp)
 {
     h2o_loop_t *loop = lp->http.h2o.loop;
+    assert(lp->listener != NULL);
     h2o_socket_read_stop(lp->listener);
     h2o_socket_close(lp->listener);
     lp->listener = NULL;
@@ -281,6 +268,19 @@ static void loop_drain(lk_loop *lp)
     }
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
+}
+
+static void *loop_main(void *arg)
+{
+    lk_loop *lp = arg;
+    lk_server *srv = lp->srv;
+    h2o_loop_t *loop = lp->http.h2o.loop;
+    while (!atomic_load(&srv->stopping)) {
+        h2o_evloop_run(loop, INT32_MAX);
+        lk_accesslog_flush();
+    }
+    loop_drain(lp);
+    return NULL;
 }
 
 /* --- TLS ---------------------------------------------------------------------- */
