@@ -4,9 +4,9 @@
  *
  * A type of its own so that authz.h (below the service) and service.h
  * (which fills it) both use it without including each other. Plain data:
- * fixed-size, nothing to free; the key and session records it carries
- * hold no secret (the store keeps only hashes), but callers wipe it after
- * use all the same.
+ * fixed-size, nothing to free. It holds no token (the store keeps only
+ * hashes), but a session principal carries the session's CSRF token, so
+ * one is never logged; it lives on the dispatcher's stack for one request.
  */
 #ifndef LK_PRINCIPAL_H
 #define LK_PRINCIPAL_H
