@@ -11,6 +11,11 @@ tests/routes/run.py — the HTTP layer of latchkeyd, against the real binary.
    the dashboard's security headers, h2o's own 413 in the JSON shape, the
    access log (no secrets), clients hanging up during a deferred login, and
    a graceful SIGTERM that still answers a request already sent.
+3. main.c's flags are exact (no getopt_long abbreviations, stray words
+   refused, each usage error one line and exit 2).
+4. scripts/include_graph.py: src/'s #include graph is acyclic and rooms
+   point one way — and the check fails on a copy with a cycle or a lower
+   room including a higher one.
 
 Usage: run.py [--backend sqlite|pg]. Last line: RESULT <passed> <failed>.
 """
