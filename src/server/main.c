@@ -176,12 +176,17 @@ static const char *typed(char **argv, int had_value)
     return had_value && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
 }
 
-/* getopt_long accepts unique abbreviations; latchkeyd never has. */
-static bool abbreviated(const char *a, int li)
+/* Whether a names a flag exactly: getopt_long also takes unique
+ * abbreviations (--lis), which latchkeyd never has. */
+static bool exact_flag(const char *a)
 {
-    size_t n = strlen(long_opts[li].name);
-    return !(a[0] == '-' && a[1] == '-' && strncmp(a + 2, long_opts[li].name, n) == 0 &&
-             (a[2 + n] == '\0' || a[2 + n] == '='));
+    if (a[0] != '-' || a[1] != '-') return true; /* -h */
+    for (size_t i = 0; long_opts[i].name != NULL; i++) {
+        size_t n = strlen(long_opts[i].name);
+        if (strncmp(a + 2, long_opts[i].name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '='))
+            return true;
+    }
+    return false;
 }
 
 /* Store a flag's value in o. */
@@ -197,15 +202,16 @@ static void opts_set(opts *o, int c, const char *v)
  * --version, --print-routes: 0; a usage error: 2, one line on stderr). */
 static int opts_from_argv(opts *o, int argc, char **argv)
 {
-    int c, li = -1;
+    int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", long_opts, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:h", long_opts, NULL)) != -1) {
         const char *a = typed(argv, c == ':' ? 0 : optarg != NULL);
-        if (c == '?' || (li >= 0 && abbreviated(a, li))) {
+        char shortopt[] = {'-', (char)optopt, '\0'};
+        if (c == '?' && optopt != 0) a = shortopt; /* -x, also inside -xh */
+        if (c == '?' || !exact_flag(a)) {
             fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
             return 2;
         }
-        li = -1;
         if (c == ':') {
             fprintf(stderr, "latchkeyd: %s needs a value (see --help)\n", a);
             return 2;

@@ -409,6 +409,8 @@ def t_flags_exact(ctx):
     """getopt_long's extras are not accepted: abbreviations and stray words
     are unknown options, a missing value is named; all exit 2."""
     cases = [(["--lis", "127.0.0.1:1"], "unknown option '--lis'"),
+             (["--lis"], "unknown option '--lis'"),
+             (["-xh"], "unknown option '-x'"),
              (["--threads=1", "stray"], "unknown option 'stray'"),
              (["--listen"], "--listen needs a value"),
              (["--listen="], "must not be empty"),
