@@ -7,6 +7,8 @@
  */
 #include "api.h"
 
+#include "service_scopes.h"
+
 #include <string.h>
 
 #define ORG_ID(r) ((r)->m.params[0])
@@ -120,15 +122,42 @@ int lk_api_org_get(lk_req *r)
     REPLY_ONE(r, 200, lk_json_org, &org);
 }
 
+/* --- scopes: PATCH takes name and/or access_key_max_lifetime_days ------------ */
+
+#define LIFETIME_FIELD "access_key_max_lifetime_days"
+
+/* body's access_key_max_lifetime_days: absent → *has = false; null → 0;
+ * an integer → itself (the service checks the range; 0 and below are
+ * refused there, as -1). Anything else → 400. */
+static int body_lifetime(lk_req *r, json_t *body, bool *has, int64_t *days)
+{
+    json_t *v = json_object_get(body, LIFETIME_FIELD);
+    *has = v != NULL;
+    *days = 0;
+    if (v == NULL || json_is_null(v)) return 0;
+    if (!json_is_integer(v))
+        return lk_err_field(&r->err, LIFETIME_FIELD, LIFETIME_FIELD " must be an integer or null");
+    json_int_t d = json_integer_value(v);
+    *days = d >= 1 && d <= LK_KEY_LIFETIME_DAYS_MAX ? (int64_t)d : -1;
+    return 0;
+}
+
 int lk_api_org_patch(lk_req *r)
 {
     json_t *body;
     const char *name;
     size_t n;
+    bool has_days;
+    int64_t days;
     lk_org org;
-    int rc = body_name(r, &body, &name, &n);
+    int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_svc_org_rename(r->svc, &r->principal, ORG_ID(r), name, n, &org);
+    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    if (rc == 0) rc = body_lifetime(r, body, &has_days, &days);
+    if (rc == 0 && name == NULL && !has_days) rc = lk_err_field(&r->err, "name", "name is required");
+    if (rc == 0)
+        rc = lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n,
+                               has_days ? &days : NULL, &org);
     json_decref(body);
     if (rc != 0) return rc;
     REPLY_ONE(r, 200, lk_json_org, &org);

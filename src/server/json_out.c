@@ -197,6 +197,47 @@ void lk_json_user(lk_buf *b, const lk_user *u)
     lk_buf_putc(b, '}');
 }
 
+/* --- scopes: the key's scopes and allowed_cidrs as JSON arrays -------------- */
+
+/* ["*"] or the names of s in canonical order. */
+static void put_scopes(lk_buf *b, lk_scopes s)
+{
+    const char *names[LK_SCOPE_COUNT];
+    size_t n = lk_scope_format(s, names, LK_SCOPE_COUNT);
+    lk_buf_putc(b, '[');
+    for (size_t i = 0; i < n && i < LK_SCOPE_COUNT; i++) {
+        if (i > 0) lk_buf_putc(b, ',');
+        put_cstr(b, names[i]);
+    }
+    lk_buf_putc(b, ']');
+}
+
+/* "a,b" (stored canonical text, store.h) as ["a","b"]. */
+static void put_csv(lk_buf *b, const char *csv)
+{
+    lk_buf_putc(b, '[');
+    for (const char *p = csv; *p != '\0';) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (p != csv) lk_buf_putc(b, ',');
+        lk_buf_put_str(b, p, n);
+        p += n + (e != NULL);
+    }
+    lk_buf_putc(b, ']');
+}
+
+static void put_key_scopes(lk_buf *b, const lk_key *k)
+{
+    LIT(b, ",\"scopes\":");
+    put_scopes(b, k->scopes);
+    LIT(b, ",\"allowed_cidrs\":");
+    put_csv(b, k->allowed_cidrs);
+    LIT(b, ",\"created_by_key\":");
+    put_cstr_or_null(b, k->created_by_key);
+    LIT(b, ",\"last_used_ip\":");
+    put_cstr_or_null(b, k->last_used_ip);
+}
+
 void lk_json_org(lk_buf *b, const lk_org *o)
 {
     LIT(b, "{\"id\":");
@@ -205,6 +246,13 @@ void lk_json_org(lk_buf *b, const lk_org *o)
     put_cstr(b, o->name);
     LIT(b, ",\"created_at\":");
     lk_buf_put_time(b, o->created_at);
+    /* --- scopes --- */
+    LIT(b, ",\"access_key_max_lifetime_days\":");
+    if (o->key_max_lifetime_days > 0) {
+        lk_buf_put_int(b, o->key_max_lifetime_days);
+    } else {
+        LIT(b, "null");
+    }
     lk_buf_putc(b, '}');
 }
 
@@ -281,6 +329,7 @@ void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
         LIT(b, ",\"organization_id\":");
         put_cstr(b, k->org_id);
     }
+    put_key_scopes(b, k); /* --- scopes --- */
     if (token != NULL) {
         LIT(b, ",\"token\":");
         put_cstr(b, token);
