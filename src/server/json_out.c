@@ -199,15 +199,36 @@ void lk_json_user(lk_buf *b, const lk_user *u)
 
 /* --- scopes: the key's scopes and allowed_cidrs as JSON arrays -------------- */
 
-/* ["*"] or the names of s in canonical order. */
+/* The shortest list that means s (a closed mask): every bit of s but the
+ * implied ones (org:read; a :read whose :write is in s). */
+static lk_scopes scopes_minimal(lk_scopes s)
+{
+    lk_scopes implied = LK_SCOPE_ORG_READ;
+    for (unsigned i = 0; i < LK_SCOPE_COUNT; i++) {
+        lk_scopes bit = (lk_scopes)1u << i;
+        if ((s & bit) && lk_scope_close(bit) != (bit | LK_SCOPE_ORG_READ))
+            implied |= lk_scope_close(bit) & ~bit; /* a :write bit: its :read */
+    }
+    lk_scopes m = s & ~implied;
+    return m != 0 ? m : LK_SCOPE_ORG_READ;
+}
+
+/* ["*"], or the names of the minimal list in canonical (table) order. */
 static void put_scopes(lk_buf *b, lk_scopes s)
 {
-    const char *names[LK_SCOPE_COUNT];
-    size_t n = lk_scope_format(s, names, LK_SCOPE_COUNT);
     lk_buf_putc(b, '[');
-    for (size_t i = 0; i < n && i < LK_SCOPE_COUNT; i++) {
-        if (i > 0) lk_buf_putc(b, ',');
-        put_cstr(b, names[i]);
+    if ((s & LK_SCOPE_ALL) == LK_SCOPE_ALL) {
+        LIT(b, "\"*\"]");
+        return;
+    }
+    lk_scopes m = scopes_minimal(s);
+    bool first = true;
+    for (unsigned i = 0; i < LK_SCOPE_COUNT; i++) {
+        const char *name = (m >> i) & 1u ? lk_scope_name((lk_scopes)1u << i) : NULL;
+        if (name == NULL) continue;
+        if (!first) lk_buf_putc(b, ',');
+        put_cstr(b, name);
+        first = false;
     }
     lk_buf_putc(b, ']');
 }
