@@ -264,46 +264,57 @@ static const lk_ratelimit_rule *rule_in_force(const lk_ratelimit *rl, lk_rl_id i
     return r;
 }
 
+/* What check and fail operate on: the rule in force, its table, the key's
+ * digest and home bucket. NULL rule: the rule is off (nothing to do). */
+typedef struct lookup {
+    const lk_ratelimit_rule *rule;
+    table *t;
+    size_t h;
+    uint8_t d[DIGEST];
+} lookup;
+
+static bool lookup_of(lk_ratelimit *rl, lk_rl_id id, const char *key,
+                      const lk_ratelimit_rule *rule, lookup *l)
+{
+    l->rule = rule_in_force(rl, id, rule);
+    if (l->rule == NULL) return false;
+    l->t = &rl->t[id];
+    l->h = digest_of(l->t, key, l->d);
+    return true;
+}
+
+/* The three entry points differ only in what they do under the table's lock. */
+enum { DO_CHECK = 1, DO_FAIL = 2 };
+
+static int locked_op(lk_ratelimit *rl, lk_rl_id id, const char *key,
+                     const lk_ratelimit_rule *rule, int64_t now, unsigned what)
+{
+    lookup l;
+    if (!lookup_of(rl, id, key, rule, &l)) return 0;
+    int wait = 0;
+    pthread_mutex_lock(&l.t->mu);
+    if (what & DO_CHECK) wait = check_locked(l.t, l.h, l.d, l.rule, now);
+    if ((what & DO_FAIL) && wait == 0) fail_locked(l.t, l.h, l.d, l.rule, now);
+    pthread_mutex_unlock(&l.t->mu);
+    return wait;
+}
+
 int lk_ratelimit_check(lk_ratelimit *rl, lk_rl_id id, const char *key,
                        const lk_ratelimit_rule *rule, int64_t now)
 {
-    const lk_ratelimit_rule *r = rule_in_force(rl, id, rule);
-    if (r == NULL) return 0;
-    table *t = &rl->t[id];
-    uint8_t d[DIGEST];
-    size_t h = digest_of(t, key, d);
-    pthread_mutex_lock(&t->mu);
-    int wait = check_locked(t, h, d, r, now);
-    pthread_mutex_unlock(&t->mu);
-    return wait;
+    return locked_op(rl, id, key, rule, now, DO_CHECK);
 }
 
 void lk_ratelimit_fail(lk_ratelimit *rl, lk_rl_id id, const char *key,
                        const lk_ratelimit_rule *rule, int64_t now)
 {
-    const lk_ratelimit_rule *r = rule_in_force(rl, id, rule);
-    if (r == NULL) return;
-    table *t = &rl->t[id];
-    uint8_t d[DIGEST];
-    size_t h = digest_of(t, key, d);
-    pthread_mutex_lock(&t->mu);
-    fail_locked(t, h, d, r, now);
-    pthread_mutex_unlock(&t->mu);
+    (void)locked_op(rl, id, key, rule, now, DO_FAIL);
 }
 
 int lk_ratelimit_check_fail(lk_ratelimit *rl, lk_rl_id id, const char *key,
                             const lk_ratelimit_rule *rule, int64_t now)
 {
-    const lk_ratelimit_rule *r = rule_in_force(rl, id, rule);
-    if (r == NULL) return 0;
-    table *t = &rl->t[id];
-    uint8_t d[DIGEST];
-    size_t h = digest_of(t, key, d);
-    pthread_mutex_lock(&t->mu);
-    int wait = check_locked(t, h, d, r, now);
-    if (wait == 0) fail_locked(t, h, d, r, now);
-    pthread_mutex_unlock(&t->mu);
-    return wait;
+    return locked_op(rl, id, key, rule, now, DO_CHECK | DO_FAIL);
 }
 
 void lk_ratelimit_reset(lk_ratelimit *rl, lk_rl_id id, const char *key)
