@@ -25,6 +25,7 @@
 #ifndef LK_SERVICE_H
 #define LK_SERVICE_H
 
+#include "cidr.h"
 #include "err.h"
 #include "principal.h"
 #include "ratelimit.h"
@@ -65,6 +66,9 @@ typedef struct lk_svc_config {
     lk_ratelimit_rule login_per_client; /* failed logins from one address */
     lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
     int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
+    /* --- scopes: --trusted-proxies. Not used by the service itself: the
+     * HTTP layer resolves the client address with it (clientaddr.h). */
+    lk_cidr_list trusted_proxies;
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.
