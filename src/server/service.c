@@ -20,7 +20,6 @@
  * a smaller seq).
  */
 #include "service.h"
-#include "service_scopes.h"
 
 #include "authz.h"
 #include "password.h"
@@ -902,14 +901,6 @@ int lk_svc_key_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_l
     else
         rc = svc->st->ops->key_list_user(svc->st, p->user_id, now, &page, key_tramp, &pg);
     return pager_done(svc, &pg, l, rc);
-}
-
-int lk_svc_key_create(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
-                      size_t len, int64_t expires_at, lk_key *out, char token[LK_TOKEN_SIZE])
-{
-    /* every scope, anywhere: a v1 key (service_scopes.c has the rest) */
-    lk_key_spec spec = {.name = name, .name_len = len, .expires_at = expires_at};
-    return lk_svc_key_create_spec(svc, p, org_id, &spec, out, token);
 }
 
 int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,

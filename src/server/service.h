@@ -218,6 +218,13 @@ int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
 int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *key_id);
 
+/* --- scopes: internals of service.c that service_scopes.c shares (not
+ * for handlers): the key-operation authz check and the load of a key the
+ * caller may manage. lk_svc_key_create itself lives in service_scopes.c. */
+int lk_svc__key_authz(lk_svc *svc, const lk_principal *p, const char *org_id);
+int lk_svc__key_load(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out);
+
 /* Health: LK_OK if the store answers (readyz). */
 int lk_svc_ready(lk_svc *svc);
 

@@ -177,6 +177,14 @@ int lk_svc_key_create_spec(lk_svc *svc, const lk_principal *p, const char *org_i
     return LK_OK;
 }
 
+/* The v1 call: every scope, anywhere. */
+int lk_svc_key_create(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
+                      size_t len, int64_t expires_at, lk_key *out, char token[LK_TOKEN_SIZE])
+{
+    lk_key_spec spec = {.name = name, .name_len = len, .expires_at = expires_at};
+    return lk_svc_key_create_spec(svc, p, org_id, &spec, out, token);
+}
+
 int lk_svc_key_update(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                       const char *name, size_t len, const lk_strv *cidrs, lk_key *out)
 {

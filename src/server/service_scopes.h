@@ -86,9 +86,4 @@ int lk_svc_key_admit(lk_svc *svc, const lk_principal *p, lk_scopes need, const l
 int lk_svc_org_update(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
                       size_t len, const int64_t *days, lk_org *out);
 
-/* Internals of service.c this module shares (not for handlers). */
-int lk_svc__key_authz(lk_svc *svc, const lk_principal *p, const char *org_id);
-int lk_svc__key_load(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
-                     lk_key *out);
-
 #endif

@@ -65,7 +65,7 @@
 
 #define PG_MIGRATE_LOCK 0x6c6b736368656d61LL /* "lkschema" */
 #define PG_RECONNECT_BACKOFF_MS 1000
-#define PG_MAX_PARAMS 12
+#define PG_MAX_PARAMS 20 /* access_keys: 15 inserted columns, + seq on load */
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
 #define PG_BYTEA_HEX "\\x" /* a bytea's text form starts so with bytea_output=hex */
@@ -87,9 +87,9 @@
     X(SESSION_DELETE, false, "DELETE FROM sessions WHERE hash = $1")                               \
     X(ORG_CREATE, false,                                                                           \
       "WITH o AS (INSERT INTO {orgs:insert} RETURNING id, created_at), "                           \
-      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $4, created_at FROM o), " \
+      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $5, created_at FROM o), " \
       "b AS (INSERT INTO billing (org_id, plan, billing_email, updated_at) "                       \
-      "SELECT id, $5, $6, created_at FROM o) SELECT 1")                                            \
+      "SELECT id, $6, $7, created_at FROM o) SELECT 1")                                            \
     X(ORG_CREATE_PLAIN, false, "INSERT INTO {orgs:insert}")                                        \
     X(ORG_GET, true, "SELECT {orgs} FROM orgs WHERE id = $1")                                      \
     X(ORG_RENAME, true, "UPDATE orgs SET name = $2 WHERE id = $1")                                 \
@@ -867,11 +867,16 @@ static int pg_session_delete(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN]
 
 /* One statement (data-modifying CTEs): the org, its creator's membership
  * and its billing row, atomically, in one round trip. */
+#define ORG_INSERT_COLS 4
+
 static int pg_org_create(lk_store *st, const lk_org *o, const char *creator_id,
                          const char *billing_email)
 {
     pg_params p = {0};
     bind_cols(&p, &lk_schema_orgs, o);
+    /* ORG_CREATE numbers the creator $5: after the orgs' inserted columns
+     * (id, name, created_at, access_key_max_lifetime_days) */
+    assert(p.n == ORG_INSERT_COLS);
     p_text(&p, creator_id);
     p_text(&p, LK_PLAN_DEFAULT);
     p_text(&p, billing_email ? billing_email : "");
