@@ -1155,7 +1155,14 @@ try {
   });
 
   // --- scopes: least privilege in the dashboard (issue 12) -------------------
+  // On an organization of its own: the one the tests above used is gone.
+  let scopesOrg = null;
+  await test('scopes: a fresh organization for the least-privilege tests', async () => {
+    scopesOrg = await createOrg(alice, 'Least Privilege');
+    assert.match(scopesOrg, /^org_/);
+  });
   {
+    const orgId = scopesOrg;
     const keysUrl = `/orgs/${orgId}/settings/access-keys`;
     const orgKeys = `/v1/organizations/${orgId}/access-keys`;
     const apiPost = async (pathname, data) => {
@@ -1277,10 +1284,10 @@ try {
       await page.goto(`/orgs/${orgId}/settings/general`);
       const days = page.getByLabel('Maximum lifetime of new access keys (days)');
       await days.fill('0');
-      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save' }).click();
+      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save limit' }).click();
       await page.getByText('Enter a whole number of days from 1 to 3650').waitFor();
       await days.fill('30');
-      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save' }).click();
+      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save limit' }).click();
       await page.getByText('New access keys must now expire within 30 days.').waitFor();
       assert.equal((await alice.api(`/v1/organizations/${orgId}`)).body.access_key_max_lifetime_days, 30);
       await page.reload();

@@ -87,7 +87,7 @@ export function renderGeneral(ctx) {
 function keyLifetimeCard(org) {
   const alert = alertBox();
   const days = field({ label: 'Maximum lifetime of new access keys (days)', name: 'access_key_max_lifetime_days', type: 'number', inputmode: 'numeric', value: org.access_key_max_lifetime_days == null ? '' : String(org.access_key_max_lifetime_days), placeholder: 'No limit', hint: 'New organization keys must expire within this many days (1–3650). Leave empty for no limit. Keys that exist already are not changed.' });
-  const save = button('Save', { kind: 'primary', type: 'submit' });
+  const save = button('Save limit', { kind: 'primary', type: 'submit' });
   const form = h('form', { class: 'card form key-lifetime', novalidate: true, 'aria-labelledby': 'lifetime-title' }, h('h2', { class: 'card-title', id: 'lifetime-title' }, 'Access key lifetime'), alert.el, days.wrap, h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -73,7 +73,7 @@ export function renderKeys(ctx, kind) {
       'table',
       { class: 'table keys-table' },
       h('caption', { class: 'sr-only' }, title),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Access'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col' }, 'Access'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, keys.map(row)),
     );
     content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
@@ -86,10 +86,10 @@ export function renderKeys(ctx, kind) {
       { 'data-key-id': k.id },
       h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, k.name)),
       h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted)),
-      h('td', { 'data-label': 'Access', class: 'cell-access' }, accessCell(k, isOrg)),
       h('td', { 'data-label': 'Created' }, h('span', { class: 'created' }, timeEl(k.created_at), creatorLine(k))),
       h('td', { 'data-label': 'Last used' }, lastUsedCell(k)),
       h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: 'expiry-cell' }, h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)), expired ? null : expiryWarning(k)) : h('span', { class: 'muted' }, 'Never')),
+      h('td', { 'data-label': 'Access', class: 'cell-access' }, accessCell(k, isOrg)),
       h(
         'td',
         { class: 'col-actions' },

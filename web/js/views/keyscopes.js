@@ -58,14 +58,14 @@ export function accessCell(k, isOrg) {
   if (!list) return h('span', { class: 'access access-full' }, text);
   const tipId = nextId('scopes');
   const tip = h('span', { id: tipId, role: 'tooltip', class: 'scope-tip' }, list.join(', '));
-  const cidrs = k.allowed_cidrs && k.allowed_cidrs.length ? h('span', { class: 'muted by' }, `from ${k.allowed_cidrs.join(', ')}`) : null;
+  const cidrs = k.allowed_cidrs && k.allowed_cidrs.length ? h('span', { class: 'cidr-note' }, `from ${k.allowed_cidrs.join(', ')}`) : null;
   return h('span', { class: 'access-wrap' }, h('span', { class: 'access access-limited', tabindex: '0', title: list.join(', '), 'aria-describedby': tipId }, text), tip, cidrs);
 }
 
 // "Last used": time and address.
 export function lastUsedCell(k) {
   if (!k.last_used_at) return h('span', { class: 'muted' }, 'Never used');
-  return h('span', { class: 'last-used' }, timeEl(k.last_used_at, { relative: true }), k.last_used_ip ? h('span', { class: 'by last-ip' }, `from ${k.last_used_ip}`) : null);
+  return h('span', { class: 'last-used' }, timeEl(k.last_used_at, { relative: true }), k.last_used_ip ? h('span', { class: 'last-ip' }, `from ${k.last_used_ip}`) : null);
 }
 
 // "Expires in 3 days" when a live key expires within WARN_DAYS, else null.
