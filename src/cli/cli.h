@@ -43,6 +43,9 @@
 #define LK_CLI_CRED_MSG_MAX (LK_CRED_PATH_MAX * 2 + 200)
 #define LK_CLI_LIMIT_MIN 1 /* --limit range (spec: list pages) */
 #define LK_CLI_LIMIT_MAX 1000
+#define LK_CLI_EXPIRY_WARN_DAYS 7 /* warn when the key in use expires sooner */
+#define LK_CLI_SECS_PER_DAY 86400
+#define LK_CLI_LIST_OPT_MAX 32 /* --scope / --allow-cidr values (the API's maximum) */
 
 /* Flags of an option a command may allow (command.allowed/required). */
 enum {
@@ -52,6 +55,9 @@ enum {
     F_YES = 1u << 3,
     F_LIMIT = 1u << 4,
     F_CURSOR = 1u << 5,
+    F_SCOPE = 1u << 6,      /* --scope S (repeatable, or S,S) */
+    F_READ_ONLY = 1u << 7,  /* --read-only */
+    F_ALLOW_CIDR = 1u << 8, /* --allow-cidr CIDR (repeatable, or C,C) */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -69,6 +75,13 @@ typedef struct lk_cli_opts {
     const char *bad_flag;   /* first unknown option as given, or NULL */
     const char *flag_noval; /* a value option at the end of argv */
     bool too_many;          /* more than LK_CLI_MAX_POS positional words */
+    /* keys create: the values of --scope and --allow-cidr as given */
+    const char *scope[LK_CLI_LIST_OPT_MAX];
+    int nscope;
+    const char *cidr[LK_CLI_LIST_OPT_MAX];
+    int ncidr;
+    bool read_only;
+    bool list_too_long; /* more than LK_CLI_LIST_OPT_MAX of either */
 } lk_cli_opts;
 
 typedef struct lk_cli_ctx lk_cli_ctx;
@@ -98,6 +111,7 @@ struct lk_cli_ctx {
     char org_id[LK_CLI_ESC_MAX];     /* --org resolved to an ID, or "" */
     char project_id[LK_CLI_ESC_MAX]; /* --project resolved to an ID, or "" */
     bool err_color;
+    bool expiry_warned; /* the key-expiry warning was printed this run */
 };
 
 /* ---- report (cli_session.c) */

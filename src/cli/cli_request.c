@@ -6,6 +6,7 @@
  * "next_cursor": ...}) and nothing of any one resource.
  */
 #include "cli.h"
+#include "timefmt.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -66,10 +67,30 @@ int lk_cli_build_path(lk_cli_ctx *x, char *out, size_t size, const char *fmt, ..
     return 0;
 }
 
+/* The server says the key in use expires at `at`: warn once per run on
+ * stderr when that is within LK_CLI_EXPIRY_WARN_DAYS. */
+static void warn_key_expiry(lk_cli_ctx *x, long long at)
+{
+    if (at <= 0 || x->expiry_warned) return;
+    int64_t now = lk_time_now();
+    if (at > now + LK_CLI_EXPIRY_WARN_DAYS * LK_CLI_SECS_PER_DAY) return;
+    char when[LK_TIME_SIZE];
+    lk_time_format(at, when);
+    long long left = (at - now) / LK_CLI_SECS_PER_DAY;
+    x->expiry_warned = true;
+    if (left < 1)
+        lk_cli_notef("warning: the access key in use expires today (%s); create a new one", when);
+    else
+        lk_cli_notef("warning: the access key in use expires in %lld day%s (%s); create a new "
+                     "one before then",
+                     left, left == 1 ? "" : "s", when);
+}
+
 int lk_cli_request(lk_cli_ctx *x, const char *method, const char *path, json_t *body,
                    lk_client_resp *resp)
 {
     int rc = lk_client_request(x->client, method, path, body, resp);
+    warn_key_expiry(x, resp->key_expires_at);
     if (rc != 0) {
         rc = lk_cli_request_failed(x, rc);
         lk_client_resp_release(resp);

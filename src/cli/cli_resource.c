@@ -78,7 +78,9 @@ const lk_resource lk_res_keys = {
      COL_NAME,
      {"KEY", "redacted", 0, 0},
      COL_CREATED,
+     {"SCOPES", "scopes", COL_LIST, LK_RES_SCOPES_WIDTH},
      {"LAST USED", "last_used_at", COL_DATE | COL_IF_ANY, 0},
+     {"LAST IP", "last_used_ip", COL_IF_ANY, 0},
      {"EXPIRES", "expires_at", COL_DATE | COL_IF_ANY, 0}},
 };
 
@@ -183,13 +185,37 @@ static size_t shown_columns(const lk_resource *r, json_t *items, size_t idx[LK_T
     return n;
 }
 
+/* A COL_LIST cell: the strings of array v joined by ","; "…" once full. */
+static const char *join_list(json_t *v, char out[LK_RES_LIST_CELL_MAX])
+{
+    size_t at = 0, i;
+    json_t *e;
+    out[0] = '\0';
+    json_array_foreach(v, i, e)
+    {
+        const char *s = json_string_value(e);
+        size_t n = s ? strlen(s) : 0;
+        if (at + n + 2 >= LK_RES_LIST_CELL_MAX) {
+            snprintf(out + at, LK_RES_LIST_CELL_MAX - at, "…");
+            break;
+        }
+        if (at > 0) out[at++] = ',';
+        memcpy(out + at, s ? s : "", n);
+        at += n;
+        out[at] = '\0';
+    }
+    return out;
+}
+
 static int add_row(lk_table *t, const lk_resource *r, const size_t *idx, size_t n, json_t *it)
 {
     const char *cell[LK_TABLE_COLS_MAX];
     char date[LK_TABLE_COLS_MAX][LK_DATE_SIZE];
+    char list[LK_RES_LIST_CELL_MAX];
     for (size_t i = 0; i < n; i++) {
         const lk_res_column *col = &r->cols[idx[i]];
         cell[i] = lk_cli_jstr(it, col->field);
+        if (col->flags & COL_LIST) cell[i] = join_list(json_object_get(it, col->field), list);
         if (col->flags & COL_DATE) {
             lk_output_date(cell[i], date[i]);
             cell[i] = date[i];

@@ -25,12 +25,16 @@
 enum {
     COL_DATE = 1u << 0,   /* an RFC 3339 time, shown as a local date */
     COL_IF_ANY = 1u << 1, /* the column appears only if some row has the field */
+    COL_LIST = 1u << 2,   /* an array of strings, shown joined by "," */
 };
+
+#define LK_RES_LIST_CELL_MAX 256 /* a COL_LIST cell before it is fitted to its column */
 
 /* Display-width limits (terminal columns) of the free-text columns; IDs,
  * redacted keys and dates are never cut. */
 #define LK_RES_NAME_WIDTH 40
 #define LK_RES_EMAIL_WIDTH 48
+#define LK_RES_SCOPES_WIDTH 48
 
 typedef struct lk_res_column {
     const char *header; /* "LAST USED" */

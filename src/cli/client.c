@@ -10,6 +10,8 @@
 #include "client.h"
 #include "client_rx.h"
 
+#include "timefmt.h"
+
 #include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -132,6 +134,20 @@ size_t lk_client_rx_body(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* Latchkey-Key-Expires-At: <RFC 3339> (the key in use expires then). */
+static void key_expiry_header(rx *r, const char *data, size_t len)
+{
+    static const char kx[] = "latchkey-key-expires-at:";
+    if (len <= sizeof kx - 1 || strncasecmp(data, kx, sizeof kx - 1) != 0) return;
+    size_t i = sizeof kx - 1, e = len;
+    while (i < len && data[i] == ' ')
+        i++;
+    while (e > i && (data[e - 1] == '\r' || data[e - 1] == '\n' || data[e - 1] == ' '))
+        e--;
+    int64_t t;
+    if (lk_time_parse(data + i, e - i, &t) == 0) r->key_expires_at = t;
+}
+
 size_t lk_client_rx_header(char *data, size_t size, size_t n, void *ud)
 {
     rx *r = ud;
@@ -171,6 +187,7 @@ size_t lk_client_rx_header(char *data, size_t size, size_t n, void *ud)
         }
         if (any) r->retry_after = v;
     }
+    key_expiry_header(r, data, len);
     return len;
 }
 
@@ -440,6 +457,7 @@ static int take_answer(lk_client *c, rx *r, lk_client_resp *resp)
         if (set_secret(&c->session, cleared ? NULL : r->cookie) != 0) return LK_CLIENT_ENOMEM;
     }
     resp->retry_after = r->retry_after;
+    resp->key_expires_at = r->key_expires_at;
     if (!r->buf && !(r->buf = calloc(1, 1))) return LK_CLIENT_ENOMEM;
     resp->raw = r->buf;
     resp->raw_len = r->len;

@@ -74,6 +74,7 @@ typedef struct lk_client_resp {
     size_t raw_len;
     json_t *json;
     long retry_after; /* seconds from Retry-After, or -1 */
+    long long key_expires_at; /* Latchkey-Key-Expires-At (Unix seconds), or 0 */
 } lk_client_resp;
 
 /* Make a client for base_url (http:// or https://, no trailing path needed).

@@ -23,6 +23,7 @@ typedef struct lk_client_rx {
     size_t len, cap;
     size_t header_bytes;
     long retry_after;
+    long long key_expires_at; /* Latchkey-Key-Expires-At, Unix seconds, or 0 */
     bool want_cookie;
     char cookie[LK_CLIENT_COOKIE_MAX]; /* "latchkey_session=value", or "" */
     bool body_too_large;

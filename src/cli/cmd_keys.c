@@ -9,7 +9,9 @@
  */
 #include "cli.h"
 #include "cli_output.h"
+#include "cidr.h"
 #include "cli_resource.h"
+#include "scope.h"
 #include "timefmt.h"
 #include "token.h"
 
@@ -29,14 +31,94 @@ int lk_cmd_keys_list(lk_cli_ctx *x)
     return lk_res_list(x, &lk_res_keys);
 }
 
-/* {"name": NAME, "expires_at": --expires}; a new reference, or NULL with
- * *rc set (a bad date is a usage error). */
+/* --- scopes: --scope, --read-only, --allow-cidr ------------------------- */
+
+/* Split each value at ',' and hand every item to add(); an empty item is a
+ * usage error. */
+typedef int (*item_fn)(lk_cli_ctx *x, const char *item, size_t len, json_t *arr);
+
+static int each_item(lk_cli_ctx *x, const char *const *vals, int n, item_fn add, json_t *arr)
+{
+    for (int i = 0; i < n; i++) {
+        const char *p = vals[i];
+        for (;;) {
+            const char *c = strchr(p, ',');
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            if (len == 0) return lk_cli_usage_error(x, "an empty value in '%s'", vals[i]);
+            int rc = add(x, p, len, arr);
+            if (rc != 0) return rc;
+            if (!c) break;
+            p = c + 1;
+        }
+    }
+    return 0;
+}
+
+/* One --scope name: known (scope.h) or "*", else a usage error. */
+static int add_scope(lk_cli_ctx *x, const char *s, size_t len, json_t *arr)
+{
+    if (!(len == 1 && s[0] == '*') && lk_scope_from_name(s, len) == 0)
+        return lk_cli_usage_error(x, "unknown scope '%.*s' (see latchkey keys create --help)",
+                                  (int)(len > LK_SCOPE_NAME_MAX ? LK_SCOPE_NAME_MAX : len), s);
+    return json_array_append_new(arr, json_stringn(s, len)) == 0 ? 0 : LK_EXIT_FAIL;
+}
+
+/* One --allow-cidr range, checked before sending; a range with host bits
+ * set is sent as written and the note says what the server will keep. */
+static int add_cidr(lk_cli_ctx *x, const char *s, size_t len, json_t *arr)
+{
+    lk_cidr c;
+    bool normalised = false;
+    lk_err e;
+    lk_err_clear(&e);
+    if (lk_cidr_parse(s, len, &c, &normalised, "allow-cidr", &e) != LK_OK)
+        return lk_cli_usage_error(x, "--allow-cidr: %s", lk_err_message(&e));
+    if (normalised) {
+        char t[LK_CIDR_TEXT_SIZE];
+        lk_cidr_format(&c, t);
+        lk_cli_notef("note: %.*s has host bits set; it is kept as %s", (int)len, s, t);
+    }
+    return json_array_append_new(arr, json_stringn(s, len)) == 0 ? 0 : LK_EXIT_FAIL;
+}
+
+/* "scopes" and "allowed_cidrs" of the create body from the flags. */
+static int add_scope_fields(lk_cli_ctx *x, json_t *body)
+{
+    const lk_cli_opts *o = &x->o;
+    int rc = 0;
+    if (o->list_too_long) return lk_cli_usage_error(x, "at most 32 --scope / --allow-cidr values");
+    if (o->read_only && o->nscope > 0)
+        return lk_cli_usage_error(x, "--read-only and --scope do not go together");
+    json_t *scopes = json_array(), *cidrs = json_array();
+    if (!scopes || !cidrs) rc = LK_EXIT_FAIL;
+    if (rc == 0 && o->read_only) {
+        const char *names[LK_SCOPE_COUNT];
+        size_t n = lk_scope_format(lk_scope_read_only(o->org ? LK_SCOPE_FOR_ORG_KEY : 0), names,
+                                   LK_SCOPE_COUNT);
+        for (size_t i = 0; i < n && i < LK_SCOPE_COUNT; i++)
+            json_array_append_new(scopes, json_string(names[i]));
+    }
+    if (rc == 0) rc = each_item(x, o->scope, o->nscope, add_scope, scopes);
+    if (rc == 0) rc = each_item(x, o->cidr, o->ncidr, add_cidr, cidrs);
+    if (rc == 0 && json_array_size(scopes) > 0) json_object_set(body, "scopes", scopes);
+    if (rc == 0 && json_array_size(cidrs) > 0) json_object_set(body, "allowed_cidrs", cidrs);
+    json_decref(scopes);
+    json_decref(cidrs);
+    return rc;
+}
+
+/* {"name": NAME, "expires_at": --expires, "scopes": …, "allowed_cidrs": …};
+ * a new reference, or NULL with *rc set (bad input is a usage error). */
 static json_t *create_body(lk_cli_ctx *x, int *rc)
 {
     char when[LK_TIME_SIZE];
     int64_t t;
     json_t *body = lk_cli_name_body(x->args[0]);
     *rc = body ? 0 : LK_EXIT_FAIL;
+    if (body && (*rc = add_scope_fields(x, body)) != 0) {
+        json_decref(body);
+        return NULL;
+    }
     if (!body || !x->o.expires) return body;
     if (lk_time_parse(x->o.expires, strlen(x->o.expires), &t) != 0) {
         json_decref(body);

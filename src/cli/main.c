@@ -65,8 +65,11 @@ static const lk_cli_command commands[] = {
     {"keys", "list", "keys list [--org ORG]",
      "list your personal keys, or an organization's keys with --org", 0, 0, F_ORG | F_LIST, 0, 0,
      lk_cmd_keys_list},
-    {"keys", "create", "keys create NAME [--org ORG] [--expires DATE]",
-     "create a key and print its token (shown only this once)", 1, 1, F_ORG | F_EXPIRES, 0, 0,
+    {"keys", "create",
+     "keys create NAME [--org ORG] [--expires DATE] [--scope S…|--read-only] "
+     "[--allow-cidr CIDR…]",
+     "create a key and print its token (shown only this once)", 1, 1,
+     F_ORG | F_EXPIRES | F_SCOPE | F_READ_ONLY | F_ALLOW_CIDR, 0, 0,
      lk_cmd_keys_create},
     {"keys", "rename", "keys rename KEY NEW_NAME [--org ORG]", "rename a key", 2, 2, F_ORG, 0, 0,
      lk_cmd_keys_rename},
@@ -81,7 +84,19 @@ static const lk_cli_command commands[] = {
 
 /* The options: getopt_long's table, with each option's F_* bit. The help
  * line of an option a command allows is printed by print_command_help. */
-enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR };
+enum {
+    O_URL = 256,
+    O_TOKEN,
+    O_JSON,
+    O_ORG,
+    O_PROJECT,
+    O_EXPIRES,
+    O_LIMIT,
+    O_CURSOR,
+    O_SCOPE,
+    O_READ_ONLY,
+    O_ALLOW_CIDR,
+};
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -92,6 +107,9 @@ static const struct option long_opts[] = {
     {"expires", required_argument, NULL, O_EXPIRES},
     {"limit", required_argument, NULL, O_LIMIT},
     {"cursor", required_argument, NULL, O_CURSOR},
+    {"scope", required_argument, NULL, O_SCOPE},
+    {"read-only", no_argument, NULL, O_READ_ONLY},
+    {"allow-cidr", required_argument, NULL, O_ALLOW_CIDR},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -111,6 +129,12 @@ static const struct {
     {F_LIMIT, "--limit",
      "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
     {F_CURSOR, "--cursor", NULL},
+    {F_SCOPE, "--scope",
+     "  --scope S        what the key may do, e.g. projects:read (repeat, or S,S;\n"
+     "                   default: everything; see docs/scopes.md)\n"},
+    {F_READ_ONLY, "--read-only", "  --read-only      every :read scope and nothing else\n"},
+    {F_ALLOW_CIDR, "--allow-cidr",
+     "  --allow-cidr C   use only from this IPv4/IPv6 range (repeat, or C,C)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -186,6 +210,19 @@ static const struct {
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
 };
 
+/* A --scope or --allow-cidr value, kept in the order given. */
+static void add_list_value(lk_cli_opts *o, bool scope, const char *v)
+{
+    const char **slot = scope ? o->scope : o->cidr;
+    int *n = scope ? &o->nscope : &o->ncidr;
+    o->seen |= scope ? F_SCOPE : F_ALLOW_CIDR;
+    if (*n >= LK_CLI_LIST_OPT_MAX) {
+        o->list_too_long = true;
+        return;
+    }
+    slot[(*n)++] = v;
+}
+
 /* Store a value option; 0, or -1 for an option id not in value_opts. */
 static int set_value(lk_cli_opts *o, int ch, const char *v)
 {
@@ -233,6 +270,14 @@ static void parse_args(int argc, char **argv, lk_cli_opts *o)
             break;
         case O_JSON:
             o->json = true;
+            break;
+        case O_SCOPE:
+        case O_ALLOW_CIDR:
+            add_list_value(o, ch == O_SCOPE, optarg);
+            break;
+        case O_READ_ONLY:
+            o->read_only = true;
+            o->seen |= F_READ_ONLY;
             break;
         case ':':
             if (!o->flag_noval) o->flag_noval = argv[optind - 1];

@@ -55,6 +55,7 @@ typedef struct lk_err {
     int retry_after;                   /* seconds, for LK_ERATE_LIMITED */
     char field[LK_ERR_FIELD_MAX];      /* offending field for LK_EVALIDATION, or "" */
     char message[LK_ERR_MSG_MAX];      /* safe to show to the caller */
+    const char *required_scope;        /* static scope name for a scope 403, or NULL */
 } lk_err;
 
 /* Reset to "no error". */
@@ -70,6 +71,10 @@ int lk_err_setf(lk_err *e, int code, const char *fmt, ...) __attribute__((format
 
 /* LK_EVALIDATION with the offending field name (and a message). */
 int lk_err_field(lk_err *e, const char *field, const char *msg);
+
+/* LK_EFORBIDDEN for a key used outside its scopes: scope is the static
+ * name of the scope it lacks (scope.h), written as "required_scope". */
+int lk_err_scope(lk_err *e, const char *scope, const char *msg);
 
 /* Table look-ups. Unknown codes map to the INTERNAL row. Static strings. */
 const char *lk_err_name(int code);     /* "NOT_FOUND" */

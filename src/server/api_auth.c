@@ -10,6 +10,7 @@
  * Secure when the request came over TLS.
  */
 #include "api.h"
+#include "auth.h"
 #include "jobs.h"
 
 #include <sodium.h>
@@ -196,25 +197,12 @@ static void login_finish(lk_job *jb, h2o_req_t *req)
     job_free(j);
 }
 
-static void client_of(h2o_req_t *req, char out[LK_CLIENT_SIZE])
-{
-    struct sockaddr_storage ss;
-    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    out[0] = '\0';
-    if (n == 0) return;
-    char buf[NI_MAXHOST];
-    size_t len = h2o_socket_getnumerichost((struct sockaddr *)&ss, n, buf);
-    if (len == SIZE_MAX || len >= LK_CLIENT_SIZE) return;
-    memcpy(out, buf, len);
-    out[len] = '\0';
-}
-
 int lk_api_login(lk_req *r)
 {
     auth_job *j = NULL;
     int rc = auth_job_new(r, false, &j);
     if (rc != 0) return rc;
-    client_of(r->req, j->client);
+    lk_http_client_key(r, j->client); /* scopes: behind --trusted-proxies too */
     j->base.run = login_run;
     j->base.finish = login_finish;
     return defer(r, j);

@@ -8,10 +8,14 @@
  */
 #include "api.h"
 
+#include "service_scopes.h"
+
 #include "timefmt.h"
 
 #include <sodium.h>
 #include <string.h>
+
+#define KEY_JSON_MAX 8192
 
 static int key_cb(void *ctx, const lk_key *k)
 {
@@ -37,48 +41,90 @@ static int key_list(lk_req *r, const char *org_id)
     return 0;
 }
 
+/* --- scopes: list fields of a key body ----------------------------------- */
+
+#define KEY_LIST_MAX 32 /* scopes and allowed_cidrs: LK_SCOPE_LIST_MAX, LK_CIDR_LIST_MAX */
+
+/* Strings borrowed from a JSON array */
+typedef struct str_list {
+    const char *s[KEY_LIST_MAX];
+    size_t len[KEY_LIST_MAX];
+} str_list;
+
+/* body[field]: absent → !out->present; else an array of at most
+ * KEY_LIST_MAX strings (else 400 with field). Strings point into body. */
+static int req_str_list(lk_req *r, json_t *body, const char *field, str_list *buf, lk_strv *out)
+{
+    json_t *v = json_object_get(body, field);
+    *out = (lk_strv){.present = v != NULL, .n = 0, .s = buf->s, .len = buf->len};
+    if (v == NULL) return 0;
+    if (!json_is_array(v)) return lk_err_field(&r->err, field, "must be an array of strings");
+    if (json_array_size(v) > KEY_LIST_MAX)
+        return lk_err_field(&r->err, field, "at most 32 entries");
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_string(e)) return lk_err_field(&r->err, field, "must be an array of strings");
+        buf->s[i] = json_string_value(e);
+        buf->len[i] = json_string_length(e);
+    }
+    out->n = json_array_size(v);
+    return 0;
+}
+
 static int key_create(lk_req *r, const char *org_id)
 {
     json_t *body;
-    const char *name, *exp;
-    size_t n, en;
-    int64_t expires_at = 0;
+    const char *exp;
+    size_t en;
+    lk_key_spec spec = {0};
+    str_list scopes, cidrs;
     lk_key k;
     char token[LK_TOKEN_SIZE];
     int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
+    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &spec.name, &spec.name_len);
     if (rc == 0) rc = lk_req_str(r, body, "expires_at", LK_FIELD_NULLABLE, &exp, &en);
-    if (rc == 0 && exp != NULL && lk_time_parse(exp, en, &expires_at) != 0)
+    if (rc == 0 && exp != NULL && lk_time_parse(exp, en, &spec.expires_at) != 0)
         rc = lk_err_field(&r->err, "expires_at", "expires_at must be an RFC 3339 time");
-    if (rc == 0)
-        rc = lk_svc_key_create(r->svc, &r->principal, org_id, name, n, expires_at, &k, token);
+    if (rc == 0) rc = req_str_list(r, body, "scopes", &scopes, &spec.scopes);
+    if (rc == 0) rc = req_str_list(r, body, "allowed_cidrs", &cidrs, &spec.cidrs);
+    if (rc == 0) rc = lk_svc_key_create_spec(r->svc, &r->principal, org_id, &spec, &k, token);
     json_decref(body);
     if (rc != 0) return rc;
-    /* 4 KiB holds the largest key record (a 100-character name escaped
-     * at 6 bytes a byte is < 2.5 KiB), so the buffer never grows and
-     * leaves no stale copy of the token behind. */
+    /* 8 KiB holds the largest key record (a 100-character name escaped
+     * at 6 bytes a byte, 32 CIDRs and every scope are < 3.5 KiB), so the
+     * buffer never grows and leaves no stale copy of the token behind. */
     lk_buf b;
-    lk_buf_init(&b, &r->req->pool, 4096);
+    lk_buf_init(&b, &r->req->pool, KEY_JSON_MAX);
     lk_json_key(&b, &k, token);
     sodium_memzero(token, sizeof(token));
     lk_reply_json_secret(r->req, 201, &b);
     return 0;
 }
 
+/* PATCH: name and/or allowed_cidrs (scopes are fixed at creation). */
 static int key_rename(lk_req *r, const char *org_id, const char *key_id)
 {
     json_t *body;
     const char *name;
     size_t n;
+    str_list cidrs;
+    lk_strv cv;
     lk_key k;
-    int rc = lk_req_json_str(r, "name", &body, &name, &n);
+    int rc = lk_req_json(r, &body);
     if (rc != 0) return rc;
-    rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
+    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    if (rc == 0) rc = req_str_list(r, body, "allowed_cidrs", &cidrs, &cv);
+    if (rc == 0 && json_object_get(body, "scopes") != NULL)
+        rc = lk_err_field(&r->err, "scopes", "scopes cannot change after creation");
+    if (rc == 0)
+        rc = lk_svc_key_update(r->svc, &r->principal, org_id, key_id, name, n, &cv, &k);
     json_decref(body);
     if (rc != 0) return rc;
     lk_buf b;
-    lk_buf_init(&b, &r->req->pool, 512);
+    lk_buf_init(&b, &r->req->pool, KEY_JSON_MAX);
     lk_json_key(&b, &k, NULL);
     lk_reply_json(r->req, 200, &b);
     return 0;

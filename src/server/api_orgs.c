@@ -8,6 +8,8 @@
  */
 #include "api.h"
 
+#include "service_scopes.h"
+
 #include <string.h>
 
 #define ORG_ID(r) lk_route_param(&(r)->m, LK_PARAM_ORG)
@@ -208,10 +210,52 @@ static int named_delete(lk_req *r, const named *k)
     return rc != 0 ? rc : reply_204(r);
 }
 
+
+/* --- scopes: PATCH takes name and/or access_key_max_lifetime_days ------------ */
+
+#define LIFETIME_FIELD "access_key_max_lifetime_days"
+
+/* body's access_key_max_lifetime_days: absent → *has = false; null → 0;
+ * an integer → itself if 1..LK_KEY_LIFETIME_DAYS_MAX, else -1 (which the
+ * service refuses). Anything else → 400. */
+static int body_lifetime(lk_req *r, json_t *body, bool *has, int64_t *days)
+{
+    json_t *v = json_object_get(body, LIFETIME_FIELD);
+    *has = v != NULL;
+    *days = 0;
+    if (v == NULL || json_is_null(v)) return 0;
+    if (!json_is_integer(v))
+        return lk_err_field(&r->err, LIFETIME_FIELD, LIFETIME_FIELD " must be an integer or null");
+    json_int_t d = json_integer_value(v);
+    *days = d >= 1 && d <= LK_KEY_LIFETIME_DAYS_MAX ? (int64_t)d : -1;
+    return 0;
+}
+
+static int org_patch(lk_req *r)
+{
+    json_t *body;
+    const char *name;
+    size_t n;
+    bool has_days;
+    int64_t days;
+    lk_org org;
+    int rc = lk_req_json(r, &body);
+    if (rc != 0) return rc;
+    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    if (rc == 0) rc = body_lifetime(r, body, &has_days, &days);
+    if (rc == 0 && name == NULL && !has_days) rc = lk_err_field(&r->err, "name", "name is required");
+    if (rc == 0)
+        rc = lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n, has_days ? &days : NULL,
+                               &org);
+    json_decref(body);
+    if (rc != 0) return rc;
+    REPLY_ONE(r, 200, lk_json_org, &org);
+}
+
 int lk_api_org_list(lk_req *r) { return named_list(r, &ORG); }
 int lk_api_org_create(lk_req *r) { return named_write(r, &ORG, true); }
 int lk_api_org_get(lk_req *r) { return named_get(r, &ORG); }
-int lk_api_org_patch(lk_req *r) { return named_write(r, &ORG, false); }
+int lk_api_org_patch(lk_req *r) { return org_patch(r); } /* scopes: name and/or lifetime */
 int lk_api_org_delete(lk_req *r) { return named_delete(r, &ORG); }
 
 int lk_api_project_list(lk_req *r) { return named_list(r, &PROJECT); }

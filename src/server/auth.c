@@ -3,11 +3,15 @@
  */
 #include "auth.h"
 
+#include "clientaddr.h"
 #include "reply.h"
+#include "service_scopes.h"
+#include "timefmt.h"
 
 #include <assert.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -15,38 +19,72 @@
 #define BEARER "Bearer "
 #define BEARER_LEN (sizeof(BEARER) - 1)
 
-/* The peer address of r's connection as text (lk_svc_client_fn). Only
- * failed bearer attempts need it, so it is asked for lazily. */
+/* --- scopes: the client address ---------------------------------------------- */
+
+/* The X-Forwarded-For lines of req, in the order received (at most max). */
+static size_t xff_lines(h2o_req_t *req, const char *v[], size_t len[], size_t max)
+{
+    size_t n = 0;
+    for (ssize_t i = -1; n < max;) {
+        i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i);
+        if (i == -1) break;
+        v[n] = req->headers.entries[i].value.base;
+        len[n++] = req->headers.entries[i].value.len;
+    }
+    return n;
+}
+
+const lk_addr *lk_http_client(lk_req *r)
+{
+    if (r->client_resolved) return &r->client_addr;
+    r->client_resolved = true;
+    memset(&r->client_addr, 0, sizeof r->client_addr);
+    struct sockaddr_storage ss;
+    socklen_t n = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)&ss);
+    lk_addr peer;
+    if (n == 0 || lk_addr_from_sockaddr(&ss, &peer) != LK_OK) return &r->client_addr;
+    const lk_cidr_list *trusted =
+        r->svc != NULL && r->svc->cfg != NULL ? &r->svc->cfg->trusted_proxies : NULL;
+    if (trusted == NULL || trusted->n == 0) {
+        lk_addr_unmap(&peer, &r->client_addr); /* no header to look at */
+        return &r->client_addr;
+    }
+    const char *v[LK_XFF_LINES_MAX];
+    size_t len[LK_XFF_LINES_MAX];
+    size_t lines = xff_lines(r->req, v, len, LK_XFF_LINES_MAX);
+    lk_clientaddr_resolve(&peer, trusted, v, len, lines, &r->client_addr);
+    return &r->client_addr;
+}
+
+void lk_http_client_key(lk_req *r, char out[LK_CLIENT_SIZE])
+{
+    _Static_assert(LK_THROTTLE_KEY_SIZE <= LK_CLIENT_SIZE, "a throttle key fits r->client");
+    lk_clientaddr_throttle_key(lk_http_client(r), out);
+}
+
+/* The client's throttle key (lk_svc_client_fn). Only failed bearer
+ * attempts need it as text, so it is asked for lazily. */
 static void client_addr(void *ctx, char *out, size_t size)
 {
     lk_req *r = ctx;
-    struct sockaddr_storage ss;
-    socklen_t n = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)&ss);
-    r->client[0] = '\0';
-    if (size > 0) out[0] = '\0';
-    if (n == 0) return;
-    if (ss.ss_family == AF_INET && size >= sizeof("255.255.255.255")) {
-        /* dotted quad by hand: getnameinfo + sprintf cost ~1,700
-         * instructions on every failed attempt */
-        const unsigned char *q = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
-        char *o = out;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = q[i];
-            if (v >= 100) *o++ = (char)('0' + v / 100);
-            if (v >= 10) *o++ = (char)('0' + v / 10 % 10);
-            *o++ = (char)('0' + v % 10);
-            *o++ = i < 3 ? '.' : '\0';
-        }
-        memcpy(r->client, out, (size_t)(o - out));
-        return;
+    lk_http_client_key(r, r->client);
+    snprintf(out, size, "%s", r->client);
+}
+
+/* A key-authenticated request: the expiry header, then the route's scope,
+ * the key's allowed_cidrs and its last_used_ip (lk_svc_key_admit). */
+static int admit_key(lk_req *r)
+{
+    const lk_key *k = &r->principal.key;
+    if (k->expires_at != 0) {
+        char *v = h2o_mem_alloc_pool(&r->req->pool, LK_TIME_SIZE);
+        lk_time_format(k->expires_at, v);
+        h2o_add_header_by_str(&r->req->pool, &r->req->res.headers,
+                              H2O_STRLIT(LK_KEY_EXPIRES_HEADER), 0, LK_KEY_EXPIRES_HEADER_CASED, v,
+                              LK_TIME_SIZE - 1);
     }
-    char buf[NI_MAXHOST];
-    size_t len = h2o_socket_getnumerichost((struct sockaddr *)&ss, n, buf);
-    if (len == SIZE_MAX || len >= sizeof(r->client) || len >= size) return;
-    memcpy(r->client, buf, len);
-    r->client[len] = '\0';
-    memcpy(out, buf, len);
-    out[len] = '\0';
+    assert(r->m.route != NULL && r->m.route->scope != 0);
+    return lk_svc_key_admit(r->svc, &r->principal, r->m.route->scope, lk_http_client(r));
 }
 
 static int is_write_method(h2o_iovec_t m)
@@ -80,8 +118,9 @@ int lk_http_authenticate(lk_req *r)
          * two; see docs/performance.md, "Optimisations applied"). */
         unsigned flags =
             r->m.route != NULL && (r->m.route->flags & LK_ROUTE_OWNER) ? LK_AUTH_OWNER : 0;
-        return lk_svc_auth_bearer_lazy(r->svc, a.base + s, e - s, client_addr, r, flags,
-                                       &r->principal);
+        int rc = lk_svc_auth_bearer_lazy(r->svc, a.base + s, e - s, client_addr, r, flags,
+                                         &r->principal);
+        return rc != 0 ? rc : admit_key(r);
     }
     const char *cv;
     size_t cn;

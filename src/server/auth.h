@@ -11,6 +11,10 @@
  * a write method (not GET/HEAD/OPTIONS) the X-CSRF-Token header (at most
  * LK_CSRF_HEADER_MAX bytes) via lk_svc_check_csrf.
  *
+ * A key-authenticated request then passes lk_svc_key_admit (the route's
+ * scope, the key's allowed_cidrs against lk_http_client, last_used_ip),
+ * and its response carries Latchkey-Key-Expires-At when the key expires.
+ *
  * Never logs or copies a credential: header values are only looked at in
  * place.
  */
@@ -27,5 +31,18 @@
  * LK_EUNAUTHENTICATED / LK_EFORBIDDEN / LK_ERATE_LIMITED / a store error,
  * with details on r->err or r->svc->err. */
 int lk_http_authenticate(lk_req *r);
+
+/* --- scopes ---------------------------------------------------------------
+ * The client address of r (clientaddr.h): the TCP peer, or behind a
+ * --trusted-proxies peer the address X-Forwarded-For names; unmapped.
+ * Resolved once per request and kept on r; family 0 if the peer is
+ * unknown. At most LK_XFF_LINES_MAX header lines are read. */
+#define LK_XFF_LINES_MAX 16
+#define LK_KEY_EXPIRES_HEADER "latchkey-key-expires-at"
+#define LK_KEY_EXPIRES_HEADER_CASED "Latchkey-Key-Expires-At" /* HTTP/1.1 spelling */
+const lk_addr *lk_http_client(lk_req *r);
+/* Its throttle key (per address; IPv6 per /64) into out, as the
+ * login and failed-Bearer throttles count it. */
+void lk_http_client_key(lk_req *r, char out[LK_CLIENT_SIZE]);
 
 #endif

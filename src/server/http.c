@@ -90,6 +90,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r.svc = &hc->svc;
     r.by_cookie = false;
     r.client[0] = '\0';
+    r.client_resolved = false; /* scopes: lk_http_client */
     lk_err_clear(&r.err);
     lk_err_clear(&hc->svc.err);
     r.principal.kind = LK_PRINCIPAL_NONE;

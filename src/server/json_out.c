@@ -188,7 +188,7 @@ static void put_cstr_or_null(lk_buf *b, const char *v)
 /* The plain records are written from a description of their fields (JSON
  * name, kind, where the value sits in the struct), in the order the API
  * shows them; adding a field to the API is one line here. */
-typedef enum jkind { J_STR, J_STR_OR_NULL, J_TIME } jkind;
+typedef enum jkind { J_STR, J_STR_OR_NULL, J_TIME, J_INT_OR_NULL /* int64_t, 0 = null */ } jkind;
 
 typedef struct jfield {
     const char *name; /* with its quotes and colon: "\"id\":" */
@@ -217,6 +217,15 @@ static void put_fields(lk_buf *b, const void *rec, const jfield *f)
             lk_buf_put_time(b, t);
             break;
         }
+        case J_INT_OR_NULL: {
+            int64_t v;
+            memcpy(&v, base + x->off, sizeof v);
+            if (v == 0)
+                lk_buf_put_lit(b, "null");
+            else
+                lk_buf_put_int(b, v);
+            break;
+        }
         }
     }
     lk_buf_putc(b, '}');
@@ -233,6 +242,7 @@ static const jfield org_fields[] = {
     JF("id", J_STR, lk_org, id),
     JF("name", J_STR, lk_org, name),
     JF("created_at", J_TIME, lk_org, created_at),
+    JF("access_key_max_lifetime_days", J_INT_OR_NULL, lk_org, key_max_lifetime_days), /* scopes */
     JF_END,
 };
 static const jfield member_fields[] = {
@@ -270,6 +280,68 @@ void lk_json_project(lk_buf *b, const lk_project *p) { put_fields(b, p, project_
 void lk_json_env(lk_buf *b, const lk_env *v) { put_fields(b, v, env_fields); }
 void lk_json_billing(lk_buf *b, const lk_billing *bl) { put_fields(b, bl, billing_fields); }
 
+/* --- scopes: the key's scopes and allowed_cidrs as JSON arrays -------------- */
+
+/* The shortest list that means s (a closed mask): every bit of s but the
+ * implied ones (org:read; a :read whose :write is in s). */
+static lk_scopes scopes_minimal(lk_scopes s)
+{
+    lk_scopes implied = LK_SCOPE_ORG_READ;
+    for (unsigned i = 0; i < LK_SCOPE_COUNT; i++) {
+        lk_scopes bit = (lk_scopes)1u << i;
+        if ((s & bit) && lk_scope_close(bit) != (bit | LK_SCOPE_ORG_READ))
+            implied |= lk_scope_close(bit) & ~bit; /* a :write bit: its :read */
+    }
+    lk_scopes m = s & ~implied;
+    return m != 0 ? m : LK_SCOPE_ORG_READ;
+}
+
+/* ["*"], or the names of the minimal list in canonical (table) order. */
+static void put_scopes(lk_buf *b, lk_scopes s)
+{
+    lk_buf_putc(b, '[');
+    if ((s & LK_SCOPE_ALL) == LK_SCOPE_ALL) {
+        LIT(b, "\"*\"]");
+        return;
+    }
+    lk_scopes m = scopes_minimal(s);
+    bool first = true;
+    for (unsigned i = 0; i < LK_SCOPE_COUNT; i++) {
+        const char *name = (m >> i) & 1u ? lk_scope_name((lk_scopes)1u << i) : NULL;
+        if (name == NULL) continue;
+        if (!first) lk_buf_putc(b, ',');
+        put_cstr(b, name);
+        first = false;
+    }
+    lk_buf_putc(b, ']');
+}
+
+/* "a,b" (stored canonical text, store.h) as ["a","b"]. */
+static void put_csv(lk_buf *b, const char *csv)
+{
+    lk_buf_putc(b, '[');
+    for (const char *p = csv; *p != '\0';) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (p != csv) lk_buf_putc(b, ',');
+        lk_buf_put_str(b, p, n);
+        p += n + (e != NULL);
+    }
+    lk_buf_putc(b, ']');
+}
+
+static void put_key_scopes(lk_buf *b, const lk_key *k)
+{
+    LIT(b, ",\"scopes\":");
+    put_scopes(b, k->scopes);
+    LIT(b, ",\"allowed_cidrs\":");
+    put_csv(b, k->allowed_cidrs);
+    LIT(b, ",\"created_by_key\":");
+    put_cstr_or_null(b, k->created_by_key);
+    LIT(b, ",\"last_used_ip\":");
+    put_cstr_or_null(b, k->last_used_ip);
+}
+
 void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
 {
     LIT(b, "{\"id\":");
@@ -293,6 +365,7 @@ void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
         LIT(b, ",\"organization_id\":");
         put_cstr(b, k->org_id);
     }
+    put_key_scopes(b, k); /* --- scopes --- */
     if (token != NULL) {
         LIT(b, ",\"token\":");
         put_cstr(b, token);

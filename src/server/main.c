@@ -10,6 +10,8 @@
  *   --threads N            LATCHKEY_THREADS        number of CPUs (1..256)
  *   --bearer-fail-limit N  LATCHKEY_BEARER_FAIL_LIMIT  1000 (failed Bearer
  *                          attempts per client address per minute)
+ *   --trusted-proxies CIDR[,CIDR…]  LATCHKEY_TRUSTED_PROXIES  none (whose
+ *                          X-Forwarded-For names the client; clientaddr.h)
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
  *   --print-routes         (hidden) print the route table and exit
@@ -24,6 +26,7 @@
  * lk_server_config / lk_svc_config. Flags are exact: getopt_long's
  * abbreviations (--lis) are refused as unknown, as they always were.
  */
+#include "cidr.h"
 #include "migrate_data.h"
 #include "router.h"
 #include "server.h"
@@ -64,7 +67,7 @@ const char *__lsan_default_suppressions(void)
 static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
-          "                 [--threads N] [--bearer-fail-limit N]\n"
+          "                 [--threads N] [--bearer-fail-limit N] [--trusted-proxies CIDR,...]\n"
           "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
@@ -79,6 +82,10 @@ static void usage(FILE *f)
           "  --bearer-fail-limit N failed Bearer attempts allowed per client address per\n"
           "                        minute before 429 (env LATCHKEY_BEARER_FAIL_LIMIT;\n"
           "                        default 1000)\n"
+          "  --trusted-proxies CIDR[,CIDR...]\n"
+          "                        reverse proxies (at most 32 ranges) whose X-Forwarded-For\n"
+          "                        names the client (env LATCHKEY_TRUSTED_PROXIES; default:\n"
+          "                        none, the client is the TCP peer)\n"
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
@@ -128,6 +135,7 @@ static long env_long(const char *name, long def, long max)
 /* The settings as text: environment first, flags over it. */
 typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
+    const char *trusted; /* --trusted-proxies */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -139,6 +147,7 @@ static void opts_from_env(opts *o)
     o->bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     o->tls_cert = getenv("LATCHKEY_TLS_CERT");
     o->tls_key = getenv("LATCHKEY_TLS_KEY");
+    o->trusted = getenv("LATCHKEY_TRUSTED_PROXIES");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -152,6 +161,7 @@ enum {
     OPT_BEARER,
     OPT_CERT,
     OPT_KEY,
+    OPT_TRUSTED,
     OPT_VERSION,
     OPT_ROUTES
 };
@@ -164,6 +174,7 @@ static const struct option long_opts[] = {
     {"bearer-fail-limit", required_argument, NULL, OPT_BEARER},
     {"tls-cert", required_argument, NULL, OPT_CERT},
     {"tls-key", required_argument, NULL, OPT_KEY},
+    {"trusted-proxies", required_argument, NULL, OPT_TRUSTED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -192,9 +203,9 @@ static bool exact_flag(const char *a)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen,       &o->db,       &o->signup, &o->threads,
-                           &o->bearer_limit, &o->tls_cert, &o->tls_key};
-    assert(c >= OPT_LISTEN && c <= OPT_KEY);
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup,  &o->threads,
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key, &o->trusted};
+    assert(c >= OPT_LISTEN && c <= OPT_TRUSTED);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -232,6 +243,21 @@ static int open_store(const void *ctx, lk_store **st);
 
 #define USAGE_ERROR(...) (fprintf(stderr, "latchkeyd: " __VA_ARGS__), 2)
 
+/* --- scopes: --trusted-proxies into cfg->svc.trusted_proxies (cidr.h's
+ * strict parse; empty or unset: none). 0, or 2 after a usage line. */
+static int trusted_fill(const opts *o, lk_server_config *cfg)
+{
+    lk_err e;
+    lk_err_clear(&e);
+    lk_cidr_list_init(&cfg->svc.trusted_proxies);
+    if (o->trusted == NULL || o->trusted[0] == '\0') return 0;
+    if (lk_cidr_list_parse(o->trusted, strlen(o->trusted), &cfg->svc.trusted_proxies, NULL,
+                           "trusted-proxies", &e) != LK_OK)
+        return USAGE_ERROR("--trusted-proxies (LATCHKEY_TRUSTED_PROXIES): %s\n",
+                           lk_err_message(&e));
+    return 0;
+}
+
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
 static int config_fill(opts *o, lk_server_config *cfg)
@@ -262,6 +288,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
                            INT_MAX);
     if (o->listen[0] == '\0' || o->db[0] == '\0')
         return USAGE_ERROR("--listen and --database must not be empty\n");
+    if (trusted_fill(o, cfg) != 0) return 2;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",

@@ -182,6 +182,10 @@ void lk_reply_error(h2o_req_t *req, int code, const lk_err *e)
         lk_buf_puts(&b, ",\"field\":");
         lk_buf_put_str(&b, e->field, strnlen(e->field, LK_ERR_FIELD_MAX));
     }
+    if (code == LK_EFORBIDDEN && e != NULL && e->code == code && e->required_scope != NULL) {
+        lk_buf_puts(&b, ",\"required_scope\":");
+        lk_buf_put_str(&b, e->required_scope, strlen(e->required_scope));
+    }
     lk_buf_puts(&b, "}}");
     if (status == 401)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,

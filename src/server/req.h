@@ -11,6 +11,7 @@
 #ifndef LK_REQ_H
 #define LK_REQ_H
 
+#include "cidr.h"
 #include "err.h"
 #include "principal.h"
 #include "router.h"
@@ -31,6 +32,10 @@ struct lk_req {
     lk_principal principal;      /* filled unless the route is public */
     bool by_cookie;              /* authenticated by the session cookie */
     char client[LK_CLIENT_SIZE]; /* peer address, for rate limits */
+    /* --- scopes: the client address (auth.h lk_http_client), resolved at
+     * most once per request */
+    bool client_resolved;
+    lk_addr client_addr;
     lk_err err;                  /* errors raised by the HTTP layer itself */
 };
 

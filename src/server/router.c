@@ -39,6 +39,9 @@ static void count_route_slashes(void)
     for (size_t i = 0; i < NROUTES; i++) {
         const lk_route *r = &lk_routes[i];
         assert(((r->flags & LK_ROUTE_PUBLIC) != 0) == (r->op == LK_ACT_NONE));
+        /* scopes: a route needing a credential names exactly one scope */
+        assert(((r->flags & LK_ROUTE_PUBLIC) != 0) == (r->scope == 0));
+        assert(r->scope == 0 || lk_scope_name(r->scope) != NULL);
         slashes[i] = count_slashes(r->pattern, strlen(r->pattern));
     }
 }
@@ -223,5 +226,8 @@ lk_route_status lk_router_match(const char *method, size_t mlen, const char *pat
 void lk_router_print(FILE *f)
 {
     for (size_t i = 0; i < NROUTES; i++)
-        fprintf(f, "%s %s\n", lk_routes[i].method, lk_routes[i].pattern);
+        fprintf(f, "%s %s %s\n", lk_routes[i].method, lk_routes[i].pattern,
+                lk_routes[i].scope                            ? lk_scope_name(lk_routes[i].scope)
+                : (lk_routes[i].flags & LK_ROUTE_PUBLIC) != 0 ? "-"
+                                                              : "?"); /* "?": a bug */
 }

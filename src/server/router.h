@@ -4,8 +4,10 @@
  * A route is a method, a path pattern, a handler, flags and the
  * authorization operation it performs (authz.h's lk_action). The table
  * (routes.c) is the one list of endpoints and the one place that says,
- * per endpoint, what it needs: a later feature adds the key scope a route
- * requires here. `latchkeyd --print-routes` prints it and
+ * per endpoint, what it needs, including the key scope (scope.h) the
+ * dispatcher tests before the handler runs (exactly one scope for every
+ * route that needs a credential, none for a public one: checked at first
+ * use). `latchkeyd --print-routes` prints it and
  * tests/routes/run.py checks it against docs/openapi.yaml.
  *
  * Patterns are literal segments and `{param}` segments. A param's name
@@ -33,6 +35,7 @@
 
 #include "authz.h"
 #include "id.h"
+#include "scope.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -71,6 +74,7 @@ typedef struct lk_route {
     lk_handler_fn fn;
     unsigned flags; /* LK_ROUTE_* */
     lk_action op;   /* what it does, for authz; LK_ACT_NONE iff LK_ROUTE_PUBLIC */
+    lk_scopes scope; /* the one scope a key needs for it; 0 iff LK_ROUTE_PUBLIC */
 } lk_route;
 
 /* The table (routes.c): lk_routes[0 .. lk_routes_count - 1]. */
@@ -107,7 +111,8 @@ static inline const char *lk_route_param(const lk_route_match *m, lk_param p)
  * to the dashboard's static files. */
 int lk_router_is_api(const char *path, size_t plen);
 
-/* Print "METHOD PATTERN" per route, one a line (for --print-routes). */
+/* Print "METHOD PATTERN SCOPE" per route, one a line, SCOPE "-" for a
+ * public route (for --print-routes). */
 void lk_router_print(FILE *f);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * routes.c — the route table (router.h): every endpoint of the API, with
  * its handler (api.h), its flags and the authorization operation it
- * performs (authz.h). The one place a new endpoint is added; the
- * matcher (router.c) checks at first use that public routes, and only
- * they, name LK_ACT_NONE.
+ * performs (authz.h), and the scope an access key needs for it (scope.h;
+ * docs/scopes.md). The one place a new endpoint is added; the matcher
+ * (router.c) checks at first use that public routes, and only they, name
+ * LK_ACT_NONE and no scope, and that every other route names exactly one.
  *
  * The operation named here is the one the service checks for the route
  * (lk_authz_check in service.c); it is not checked twice per request.
@@ -13,8 +14,10 @@
 
 #define ORG "/v1/organizations/{org_id}"
 #define PRJ ORG "/projects/{project_id}"
-#define PUB LK_ROUTE_PUBLIC, LK_ACT_NONE
+#define PUB LK_ROUTE_PUBLIC, LK_ACT_NONE, 0
 #define RW 0, LK_ACT_ORG_READ_WRITE
+/* scopes (scope.h): the one a key needs for the route */
+#define S(name) LK_SCOPE_##name
 
 const lk_route lk_routes[] = {
     {"GET", "/healthz", lk_api_healthz, PUB},
@@ -24,38 +27,38 @@ const lk_route lk_routes[] = {
     {"POST", "/v1/auth/login", lk_api_login, PUB},
     {"POST", "/v1/auth/logout", lk_api_logout, PUB},
     {"GET", "/v1/auth/session", lk_api_session, PUB},
-    {"GET", "/v1/whoami", lk_api_whoami, LK_ROUTE_OWNER, LK_ACT_ANY},
-    {"GET", "/v1/me", lk_api_me_get, 0, LK_ACT_SELF},
-    {"PATCH", "/v1/me", lk_api_me_patch, 0, LK_ACT_SELF},
-    {"GET", "/v1/me/access-keys", lk_api_mykey_list, 0, LK_ACT_SELF},
-    {"POST", "/v1/me/access-keys", lk_api_mykey_create, 0, LK_ACT_SELF},
-    {"PATCH", "/v1/me/access-keys/{key_id}", lk_api_mykey_patch, 0, LK_ACT_SELF},
-    {"DELETE", "/v1/me/access-keys/{key_id}", lk_api_mykey_delete, 0, LK_ACT_SELF},
+    {"GET", "/v1/whoami", lk_api_whoami, LK_ROUTE_OWNER, LK_ACT_ANY, S(ORG_READ)},
+    {"GET", "/v1/me", lk_api_me_get, 0, LK_ACT_SELF, S(USER_READ)},
+    {"PATCH", "/v1/me", lk_api_me_patch, 0, LK_ACT_SELF, S(USER_WRITE)},
+    {"GET", "/v1/me/access-keys", lk_api_mykey_list, 0, LK_ACT_SELF, S(KEYS_READ)},
+    {"POST", "/v1/me/access-keys", lk_api_mykey_create, 0, LK_ACT_SELF, S(KEYS_WRITE)},
+    {"PATCH", "/v1/me/access-keys/{key_id}", lk_api_mykey_patch, 0, LK_ACT_SELF, S(KEYS_WRITE)},
+    {"DELETE", "/v1/me/access-keys/{key_id}", lk_api_mykey_delete, 0, LK_ACT_SELF, S(KEYS_WRITE)},
 
-    {"GET", "/v1/organizations", lk_api_org_list, 0, LK_ACT_ANY},
-    {"POST", "/v1/organizations", lk_api_org_create, 0, LK_ACT_ORG_CREATE},
-    {"GET", ORG, lk_api_org_get, RW},
-    {"PATCH", ORG, lk_api_org_patch, RW},
-    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_ADMIN},
-    {"GET", ORG "/members", lk_api_member_list, RW},
-    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_ADMIN},
-    {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN},
-    {"GET", ORG "/projects", lk_api_project_list, RW},
-    {"POST", ORG "/projects", lk_api_project_create, RW},
-    {"GET", PRJ, lk_api_project_get, RW},
-    {"PATCH", PRJ, lk_api_project_patch, RW},
-    {"DELETE", PRJ, lk_api_project_delete, RW},
-    {"GET", PRJ "/environments", lk_api_env_list, RW},
-    {"POST", PRJ "/environments", lk_api_env_create, RW},
-    {"GET", PRJ "/environments/{environment_id}", lk_api_env_get, RW},
-    {"PATCH", PRJ "/environments/{environment_id}", lk_api_env_patch, RW},
-    {"DELETE", PRJ "/environments/{environment_id}", lk_api_env_delete, RW},
-    {"GET", ORG "/billing", lk_api_billing_get, RW},
-    {"PATCH", ORG "/billing", lk_api_billing_patch, RW},
-    {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS},
-    {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS},
-    {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS},
-    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS},
+    {"GET", "/v1/organizations", lk_api_org_list, 0, LK_ACT_ANY, S(ORG_READ)},
+    {"POST", "/v1/organizations", lk_api_org_create, 0, LK_ACT_ORG_CREATE, S(ORG_WRITE)},
+    {"GET", ORG, lk_api_org_get, RW, S(ORG_READ)},
+    {"PATCH", ORG, lk_api_org_patch, RW, S(ORG_WRITE)},
+    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_ADMIN, S(ORG_WRITE)},
+    {"GET", ORG "/members", lk_api_member_list, RW, S(MEMBERS_READ)},
+    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
+    {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
+    {"GET", ORG "/projects", lk_api_project_list, RW, S(PROJECTS_READ)},
+    {"POST", ORG "/projects", lk_api_project_create, RW, S(PROJECTS_WRITE)},
+    {"GET", PRJ, lk_api_project_get, RW, S(PROJECTS_READ)},
+    {"PATCH", PRJ, lk_api_project_patch, RW, S(PROJECTS_WRITE)},
+    {"DELETE", PRJ, lk_api_project_delete, RW, S(PROJECTS_WRITE)},
+    {"GET", PRJ "/environments", lk_api_env_list, RW, S(PROJECTS_READ)},
+    {"POST", PRJ "/environments", lk_api_env_create, RW, S(PROJECTS_WRITE)},
+    {"GET", PRJ "/environments/{environment_id}", lk_api_env_get, RW, S(PROJECTS_READ)},
+    {"PATCH", PRJ "/environments/{environment_id}", lk_api_env_patch, RW, S(PROJECTS_WRITE)},
+    {"DELETE", PRJ "/environments/{environment_id}", lk_api_env_delete, RW, S(PROJECTS_WRITE)},
+    {"GET", ORG "/billing", lk_api_billing_get, RW, S(BILLING_READ)},
+    {"PATCH", ORG "/billing", lk_api_billing_patch, RW, S(BILLING_WRITE)},
+    {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS, S(KEYS_READ)},
+    {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
+    {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
+    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

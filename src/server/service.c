@@ -903,44 +903,6 @@ int lk_svc_key_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_l
     return pager_done(svc, &pg, l, rc);
 }
 
-int lk_svc_key_create(lk_svc *svc, const lk_principal *p, const char *org_id, const char *name,
-                      size_t len, int64_t expires_at, lk_key *out, char token[LK_TOKEN_SIZE])
-{
-    begin(svc);
-    uint8_t hash[LK_TOKEN_HASH_LEN];
-    int64_t now = now_of(svc);
-    int rc = key_scope(svc, p, org_id);
-    memset(out, 0, sizeof(*out));
-    token[0] = '\0';
-    if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
-    if (expires_at != 0 && expires_at <= now)
-        return lk_err_field(&svc->err, "expires_at", "must be in the future");
-
-    out->type = org_id ? LK_KEY_ORG : LK_KEY_PERSONAL;
-    if (org_id)
-        memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
-    else
-        memcpy(out->user_id, p->user_id, sizeof(out->user_id));
-    memcpy(out->created_by, p->user_id, sizeof(out->created_by));
-    lk_id_new("key_", out->id);
-    out->created_at = now;
-    out->expires_at = expires_at;
-
-    if ((rc = lk_token_generate(org_id ? LK_TOKEN_ORG : LK_TOKEN_PERSONAL, token)) != LK_OK)
-        return lk_err_set(&svc->err, rc, NULL);
-    lk_token_hash(token, LK_TOKEN_LEN, hash);
-    lk_token_redact(token, out->redacted);
-    rc = svc->st->ops->key_create(svc->st, out, hash);
-    sodium_memzero(hash, sizeof(hash));
-    if (rc != LK_OK) {
-        sodium_memzero(token, LK_TOKEN_SIZE);
-        return store_err(svc, rc, org_id ? ORG_NF : NULL);
-    }
-    lk_key stored;
-    if (svc->st->ops->key_get(svc->st, out->id, &stored) == LK_OK) *out = stored;
-    return LK_OK;
-}
-
 int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *key_id, const char *name, size_t len, lk_key *out)
 {
@@ -964,6 +926,19 @@ int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
     if (rc || (rc = key_load(svc, p, org_id, key_id, &k))) return rc;
     rc = svc->st->ops->key_delete(svc->st, key_id);
     return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
+}
+
+/* --- scopes: the key helpers service_scopes.c shares --------------------- */
+
+int lk_svc__key_authz(lk_svc *svc, const lk_principal *p, const char *org_id)
+{
+    return key_scope(svc, p, org_id);
+}
+
+int lk_svc__key_load(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out)
+{
+    return key_load(svc, p, org_id, key_id, out);
 }
 
 int lk_svc_ready(lk_svc *svc)

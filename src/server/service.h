@@ -25,6 +25,7 @@
 #ifndef LK_SERVICE_H
 #define LK_SERVICE_H
 
+#include "cidr.h"
 #include "err.h"
 #include "principal.h"
 #include "ratelimit.h"
@@ -65,6 +66,9 @@ typedef struct lk_svc_config {
     lk_ratelimit_rule login_per_client; /* failed logins from one address */
     lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
     int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
+    /* --- scopes: --trusted-proxies. Not used by the service itself: the
+     * HTTP layer resolves the client address with it (clientaddr.h). */
+    lk_cidr_list trusted_proxies;
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.
@@ -213,6 +217,13 @@ int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *key_id, const char *name, size_t len, lk_key *out);
 int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *key_id);
+
+/* --- scopes: internals of service.c that service_scopes.c shares (not
+ * for handlers): the key-operation authz check and the load of a key the
+ * caller may manage. lk_svc_key_create itself lives in service_scopes.c. */
+int lk_svc__key_authz(lk_svc *svc, const lk_principal *p, const char *org_id);
+int lk_svc__key_load(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out);
 
 /* Health: LK_OK if the store answers (readyz). */
 int lk_svc_ready(lk_svc *svc);

@@ -14,6 +14,7 @@
  */
 #include "usage.h"
 
+#include "cidr.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct lk_usage {
     size_t mask;       /* index size - 1 */
     lk_key_touch *items;
     uint32_t *index;   /* position + 1 in items, 0 = empty */
+    lk_addr *addrs;    /* --- scopes --- addrs[i]: items[i].ip, parsed (family 0: none) */
 };
 
 lk_usage *lk_usage_new(unsigned capacity)
@@ -36,7 +38,8 @@ lk_usage *lk_usage_new(unsigned capacity)
     if (u == NULL) return NULL;
     u->items = calloc(capacity, sizeof(*u->items));
     u->index = calloc(isz, sizeof(*u->index));
-    if (u->items == NULL || u->index == NULL) {
+    u->addrs = calloc(capacity, sizeof(*u->addrs));
+    if (u->items == NULL || u->index == NULL || u->addrs == NULL) {
         lk_usage_free(u);
         return NULL;
     }
@@ -50,6 +53,7 @@ void lk_usage_free(lk_usage *u)
     if (u == NULL) return;
     free(u->items);
     free(u->index);
+    free(u->addrs);
     free(u);
 }
 
@@ -104,6 +108,24 @@ void lk_usage_note(lk_usage *u, lk_store *st, const char *key_id, int64_t at)
     lk_key_touch *t = &u->items[u->n];
     memcpy(t->id, key_id, len + 1);
     t->at = at;
+    t->ip[0] = '\0';
+    memset(&u->addrs[u->n], 0, sizeof(u->addrs[u->n]));
     u->n++;
     u->index[i] = u->n;
+}
+
+/* --- scopes --- */
+
+void lk_usage_note_ip(lk_usage *u, const char *key_id, const lk_addr *ip)
+{
+    if (u == NULL || key_id == NULL || ip == NULL || ip->family == 0) return;
+    size_t i = hash_id(key_id) & u->mask;
+    for (uint32_t pos; (pos = u->index[i]) != 0; i = (i + 1) & u->mask) {
+        if (strcmp(u->items[pos - 1].id, key_id) != 0) continue;
+        /* the same client as last time (the common case): nothing to format */
+        if (lk_addr_equal(&u->addrs[pos - 1], ip)) return;
+        u->addrs[pos - 1] = *ip;
+        lk_addr_format(ip, u->items[pos - 1].ip);
+        return;
+    }
 }

@@ -1154,6 +1154,157 @@ try {
     }
   });
 
+  // --- scopes: least privilege in the dashboard (issue 12) -------------------
+  // On an organization of its own: the one the tests above used is gone.
+  let scopesOrg = null;
+  await test('scopes: a fresh organization for the least-privilege tests', async () => {
+    scopesOrg = await createOrg(alice, 'Least Privilege');
+    assert.match(scopesOrg, /^org_/);
+  });
+  {
+    const orgId = scopesOrg;
+    const keysUrl = `/orgs/${orgId}/settings/access-keys`;
+    const orgKeys = `/v1/organizations/${orgId}/access-keys`;
+    const apiPost = async (pathname, data) => {
+      const r = await alice.context.request.post(pathname, { data, headers: { 'X-CSRF-Token': alice.csrf, Accept: 'application/json' } });
+      return { status: r.status(), body: await r.json().catch(() => null) };
+    };
+    const apiPatch = async (pathname, data) => {
+      const r = await alice.context.request.patch(pathname, { data, headers: { 'X-CSRF-Token': alice.csrf, Accept: 'application/json' } });
+      return { status: r.status(), body: await r.json().catch(() => null) };
+    };
+    const openCreate = async () => {
+      await page.goto(keysUrl);
+      await page.getByRole('heading', { name: 'Org Access Keys', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Create Access Key' }).first().click();
+      const dialog = page.getByRole('dialog', { name: 'Create Access Key' });
+      await dialog.waitFor();
+      return dialog;
+    };
+    const finish = async () => {
+      const saved = page.getByRole('dialog', { name: 'Save your access key' });
+      await saved.waitFor();
+      const token = (await saved.locator('code.token').textContent()).trim();
+      await saved.getByRole('button', { name: 'Done' }).click();
+      await saved.waitFor({ state: 'detached' });
+      return token;
+    };
+
+    await test('scopes: the create dialog offers Full access, Read-only and Custom, and allowed IP ranges', async () => {
+      const dialog = await openCreate();
+      for (const name of [/^Full access/, /^Read-only/, /^Custom/]) await dialog.getByRole('radio', { name }).waitFor();
+      assert.ok(await dialog.getByRole('radio', { name: /^Full access/ }).isChecked(), 'Full access is the default');
+      await dialog.getByLabel('Allowed IP ranges (optional)').waitFor();
+      await dialog.getByRole('radio', { name: /^Custom/ }).check();
+      await dialog.getByRole('checkbox', { name: 'Projects and environments: write' }).waitFor();
+      assert.equal(await dialog.getByRole('checkbox', { name: 'Your profile: read' }).count(), 0, 'an org key is never offered user scopes');
+      await shot(page, 'key-create-scopes-1280');
+      assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) in the scopes dialog');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    });
+
+    await test('scopes: a read-only key limited to an IP range, shown as "Read-only"', async () => {
+      const dialog = await openCreate();
+      await dialog.getByLabel('Name').fill('ro exporter');
+      await dialog.getByRole('radio', { name: /^Read-only/ }).check();
+      await dialog.getByLabel('Allowed IP ranges (optional)').fill('127.0.0.0/8, 2001:db8::/32');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      const token = await finish();
+      const k = (await alice.api(orgKeys)).body.data.find((x) => x.name === 'ro exporter');
+      assert.deepEqual(k.scopes, ['audit:read', 'billing:read', 'keys:read', 'members:read', 'projects:read']);
+      assert.deepEqual(k.allowed_cidrs, ['127.0.0.0/8', '2001:db8::/32']);
+      assert.equal((await keyRow(page, 'ro exporter').locator('.access').textContent()).trim(), 'Read-only');
+      assert.equal((await bearer(token, `/v1/organizations/${orgId}/projects`)).status, 200);
+      const w = await bearer(token, `/v1/organizations/${orgId}/projects`, 'POST');
+      assert.equal(w.status, 403);
+      assert.equal(w.body.error.required_scope, 'projects:write');
+    });
+
+    await test('scopes: a custom key shows "N scopes" with the list on hover and on keyboard focus', async () => {
+      const dialog = await openCreate();
+      await dialog.getByLabel('Name').fill('previews');
+      await dialog.getByRole('radio', { name: /^Custom/ }).check();
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await dialog.getByText('Pick at least one thing this key may do').waitFor(); // nothing ticked: nothing sent
+      await dialog.getByRole('checkbox', { name: 'Projects and environments: write' }).check();
+      assert.ok(await dialog.getByRole('checkbox', { name: 'Projects and environments: read' }).isChecked(), 'write ticks read');
+      await dialog.getByRole('checkbox', { name: 'Access keys: read' }).check();
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await finish();
+      const k = (await alice.api(orgKeys)).body.data.find((x) => x.name === 'previews');
+      assert.deepEqual(k.scopes, ['keys:read', 'projects:write']);
+      const access = keyRow(page, 'previews').locator('.access');
+      assert.equal((await access.textContent()).trim(), '2 scopes');
+      const tip = keyRow(page, 'previews').locator('.scope-tip');
+      assert.ok(!(await tip.isVisible()), 'the list is hidden until asked for');
+      await access.focus();
+      await tip.waitFor({ state: 'visible' });
+      assert.equal((await tip.textContent()).trim(), 'keys:read, projects:write');
+      await assertFocusRing(page, access, 'the scopes label');
+      await shot(page, 'key-scopes-tooltip-1280');
+      await page.locator('h1').click();
+      await tip.waitFor({ state: 'hidden' });
+      await access.hover();
+      await tip.waitFor({ state: 'visible' });
+    });
+
+    await test('scopes: a bad IP range is shown under its field', async () => {
+      const dialog = await openCreate();
+      await dialog.getByLabel('Name').fill('bad range');
+      await dialog.getByLabel('Allowed IP ranges (optional)').fill('10.0.0.0/33');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await dialog.locator('.field-error').filter({ hasText: /10\.0\.0\.0\/33/ }).first().waitFor();
+      assert.ok((await alice.api(orgKeys)).body.data.every((x) => x.name !== 'bad range'));
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    });
+
+    await test('scopes: a key expiring soon says "Expires in 3 days"; last used shows the address', async () => {
+      const when = new Date(Date.now() + 3 * 86400000 + 3600000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const r = await apiPost(orgKeys, { name: 'short lived', expires_at: when });
+      assert.equal(r.status, 201);
+      const used = await bearer(r.body.token, '/v1/whoami');
+      assert.equal(used.status, 200);
+      let k = null;
+      for (let i = 0; i < 60 && !(k && k.last_used_ip); i++) {
+        await page.waitForTimeout(1000); // last use is written in batches (every 15 s)
+        k = (await alice.api(orgKeys)).body.data.find((x) => x.name === 'short lived');
+      }
+      assert.equal(k.last_used_ip, '127.0.0.1');
+      await page.goto(keysUrl);
+      const row = keyRow(page, 'short lived');
+      await row.waitFor();
+      assert.equal((await row.locator('.expiry-warning').textContent()).trim(), 'Expires in 3 days');
+      assert.match(await row.locator('.last-used').textContent(), /from 127\.0\.0\.1/);
+      assert.equal(await keyRow(page, 'previews').locator('.expiry-warning').count(), 0);
+      await shot(page, 'keys-expiry-warning-1280');
+      assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) with the expiry warning');
+    });
+
+    await test('scopes: General sets the maximum key lifetime; the create dialog follows it', async () => {
+      await page.goto(`/orgs/${orgId}/settings/general`);
+      const days = page.getByLabel('Maximum lifetime of new access keys (days)');
+      await days.fill('0');
+      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save limit' }).click();
+      await page.getByText('Enter a whole number of days from 1 to 3650').waitFor();
+      await days.fill('30');
+      await page.locator('form.key-lifetime').getByRole('button', { name: 'Save limit' }).click();
+      await page.getByText('New access keys must now expire within 30 days.').waitFor();
+      assert.equal((await alice.api(`/v1/organizations/${orgId}`)).body.access_key_max_lifetime_days, 30);
+      await page.reload();
+      assert.equal(await page.getByLabel('Maximum lifetime of new access keys (days)').inputValue(), '30');
+      await shot(page, 'general-key-lifetime-1280');
+      const dialog = await openCreate();
+      const options = await dialog.getByLabel('Expiration').locator('option').allTextContents();
+      assert.ok(!options.includes('No expiration'), `options: ${options}`);
+      await dialog.getByLabel('Name').fill('bounded');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await finish();
+      const k = (await alice.api(orgKeys)).body.data.find((x) => x.name === 'bounded');
+      assert.ok(k.expires_at && Date.parse(k.expires_at) <= Date.now() + 30 * 86400000 + 60000, k.expires_at);
+      assert.equal((await apiPatch(`/v1/organizations/${orgId}`, { access_key_max_lifetime_days: null })).status, 200);
+    });
+  }
+
   await test('every state-changing call carried the session’s CSRF token', async () => {
     assert.deepEqual(alice.csrfProblems, []);
     assert.deepEqual(bob.csrfProblems, []);

@@ -60,7 +60,7 @@ class WideNames(CliTestCase):
         for env in (self.e, self.env(LATCHKEY_TOKEN=self.e["LATCHKEY_TOKEN"], LANG="C", LC_ALL="C")):
             r = self.cli("keys", "list", env=env)  # LC_ALL=C: the CLI falls back to C.UTF-8
             self.assertRc(r, 0)
-            lines = self.assertAligned(r.out, 4)   # ID NAME KEY CREATED
+            lines = self.assertAligned(r.out, 5)   # ID NAME KEY CREATED SCOPES
             for n in NAMES:
                 self.assertTrue(any(n in l for l in lines), (n, r.out))
 

@@ -53,7 +53,7 @@ def router_routes():
                          text=True).stdout
     routes = set()
     for line in out.splitlines():
-        m, p = line.split(" ", 1)
+        m, p = line.split()[:2]  # then the route's scope (test_scopes.py checks it)
         routes.add((m, p))
     return routes
 
@@ -82,6 +82,29 @@ def t_routes_match_openapi(ctx):
     o, _ = openapi_routes()
     assert len(r) >= 30, r
     assert r == o, "only in router: %s; only in openapi: %s" % (sorted(r - o), sorted(o - r))
+
+
+@test
+def t_openapi_required_scope_matches_router(ctx):
+    """Each operation's x-required-scope (docs/scopes.md) is the scope the
+    route table names; public routes have none. Where OpenAPI leaves it out
+    the router still has one (test_scopes.py covers every route)."""
+    out = subprocess.run([lkserver.LATCHKEYD, "--print-routes"], check=True, capture_output=True,
+                         text=True).stdout
+    scope = {}
+    for line in out.splitlines():
+        m, p, s = line.split()[:3]
+        assert s != "?", "a route that needs a credential names no scope: " + line
+        scope[(m, p)] = s
+    _, doc = openapi_routes()
+    documented = 0
+    for path, item in doc["paths"].items():
+        for m, op in item.items():
+            if not isinstance(op, dict) or "x-required-scope" not in op:
+                continue
+            documented += 1
+            assert scope.get((m.upper(), path)) == op["x-required-scope"], (m, path, op["x-required-scope"])
+    assert documented >= 30, documented
 
 
 @test

@@ -139,28 +139,42 @@ static void record_bodies(void **state)
                 .redacted = "lko_abcd\xE2\x80\xA6wxyz",
                 .created_at = 1700000000,
                 .last_used_at = 0,
-                .expires_at = 1700000060};
+                .expires_at = 1700000060,
+                .scopes = LK_SCOPE_ALL,
+                .allowed_cidrs = "10.0.0.0/8,2001:db8::/32",
+                .last_used_ip = "203.0.113.9"};
     body_is(&pool, fill_key, &k,
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\"}");
+            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
+            "\"allowed_cidrs\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"created_by_key\":null,"
+            "\"last_used_ip\":\"203.0.113.9\"}");
     body_is(&pool, fill_key_token, &k,
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"token\":\"lko_secret\"}");
+            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
+            "\"allowed_cidrs\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"created_by_key\":null,"
+            "\"last_used_ip\":\"203.0.113.9\",\"token\":\"lko_secret\"}");
     lk_whoami w = {.kind = LK_PRINCIPAL_PERSONAL_KEY, .has_user = true, .has_key = true};
     w.user = u;
     w.key = k;
     w.key.type = LK_KEY_PERSONAL;
     w.key.created_by[0] = '\0';
+    /* scopes: the shortest list (implied :read and org:read left out) */
+    w.key.scopes = lk_scope_close(LK_SCOPE_PROJECTS_WRITE | LK_SCOPE_KEYS_READ);
+    w.key.allowed_cidrs[0] = '\0';
+    w.key.last_used_ip[0] = '\0';
+    snprintf(w.key.created_by_key, sizeof w.key.created_by_key, "key_0");
     body_is(&pool, fill_whoami, &w,
             "{\"principal\":\"personal_key\",\"user\":{\"id\":\"usr_1\",\"email\":\"A@b.test\","
             "\"name\":\"Ann \\\"A\\\"\",\"created_at\":\"2023-11-14T22:13:20Z\"},\"key\":{\"id\":"
             "\"key_1\",\"name\":\"ci\",\"type\":\"personal\",\"redacted\":\"lko_abcd\xE2\x80\xA6"
             "wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\",\"created_by\":null,"
-            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\"}}");
+            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\",\"scopes\":"
+            "[\"keys:read\",\"projects:write\"],\"allowed_cidrs\":[],\"created_by_key\":"
+            "\"key_0\",\"last_used_ip\":null}}");
     lk_billing bl = {.plan = "pro", .billing_email = "", .updated_at = 86400};
     body_is(&pool, fill_billing, &bl,
             "{\"plan\":\"pro\",\"billing_email\":null,\"updated_at\":\"1970-01-02T00:00:00Z\"}");

@@ -12,6 +12,7 @@
 
 #include "store.h"
 #include "token.h"
+#include "cidr.h"
 #include "usage.h"
 
 #include <stdio.h>
@@ -114,6 +115,45 @@ static void flush_writes_latest(void **state)
     lk_usage_free(u);
 }
 
+/* --- scopes: last_used_ip travels with last_used_at in the same batch. */
+static void flush_writes_last_used_ip(void **state)
+{
+    fx *f = *state;
+    lk_key a, b, got;
+    lk_addr v4, v6;
+    make_key(f, &a);
+    make_key(f, &b);
+    assert_int_equal(lk_addr_parse("203.0.113.7", 11, &v4, "ip", NULL), LK_OK);
+    assert_int_equal(lk_addr_parse("2001:DB8::1", 11, &v6, "ip", NULL), LK_OK);
+    lk_usage *u = lk_usage_new(16);
+    assert_non_null(u);
+    lk_usage_note(u, f->st, a.id, 2000);
+    lk_usage_note_ip(u, a.id, &v4);
+    lk_usage_note(u, f->st, a.id, 2500);
+    lk_usage_note_ip(u, a.id, &v6); /* the newest use's address wins, canonical */
+    lk_usage_note(u, f->st, b.id, 3000); /* no address noted */
+    lk_usage_note_ip(u, "key_notnoted", &v4); /* not in the table: ignored */
+    assert_int_equal(lk_usage_flush(u, f->st), LK_OK);
+    assert_int_equal(f->st->ops->key_get(f->st, a.id, &got), LK_OK);
+    assert_string_equal(got.last_used_ip, "2001:db8::1");
+    assert_int_equal(f->st->ops->key_get(f->st, b.id, &got), LK_OK);
+    assert_string_equal(got.last_used_ip, "");
+    /* a later use without an address keeps the one stored */
+    lk_usage_note(u, f->st, a.id, 2600);
+    assert_int_equal(lk_usage_flush(u, f->st), LK_OK);
+    assert_int_equal(f->st->ops->key_get(f->st, a.id, &got), LK_OK);
+    assert_int_equal(got.last_used_at, 2600);
+    assert_string_equal(got.last_used_ip, "2001:db8::1");
+    /* the same address twice, then another: the newest is written */
+    lk_usage_note(u, f->st, a.id, 2700);
+    lk_usage_note_ip(u, a.id, &v4);
+    lk_usage_note_ip(u, a.id, &v4);
+    assert_int_equal(lk_usage_flush(u, f->st), LK_OK);
+    assert_int_equal(f->st->ops->key_get(f->st, a.id, &got), LK_OK);
+    assert_string_equal(got.last_used_ip, "203.0.113.7");
+    lk_usage_free(u);
+}
+
 static void store_keeps_max(void **state)
 {
     fx *f = *state;
@@ -195,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(flush_writes_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(store_keeps_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(flush_writes_last_used_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(full_table_flushes_early, setup, teardown),
         cmocka_unit_test_setup_teardown(deleted_keys_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(many_keys_hash_index, setup, teardown),

@@ -18,6 +18,20 @@
 #include <string.h>
 
 _Static_assert(sizeof(lk_key_type) == sizeof(int), "LK_COL_INT reads an int-sized enum");
+/* --- scopes: access_keys.scopes is an LK_COL_INT; its default is "*" */
+_Static_assert(sizeof(lk_scopes) == sizeof(int), "LK_COL_INT reads an int-sized mask");
+#define LK_SCOPE_ALL_TEXT "8191"
+_Static_assert(LK_SCOPE_ALL == 8191, "LK_SCOPE_ALL_TEXT is LK_SCOPE_ALL");
+
+/* The columns version 3 adds (store backends' migrations). */
+const lk_schema_added_col lk_schema_scopes_cols[] = {
+    {&lk_schema_keys, "scopes"},
+    {&lk_schema_keys, "allowed_cidrs"},
+    {&lk_schema_keys, "created_by_key"},
+    {&lk_schema_keys, "last_used_ip"},
+    {&lk_schema_orgs, "access_key_max_lifetime_days"},
+    {NULL, NULL},
+};
 
 #define FIELD_SIZE(T, f) sizeof(((T *)0)->f)
 /* A column with a field of row struct T. */
@@ -78,6 +92,8 @@ static const lk_col orgs_cols[] = {
     COL(lk_org, id, "id", TEXT, "NOT NULL UNIQUE"),
     COL(lk_org, name, "name", TEXT, "NOT NULL"),
     COL(lk_org, created_at, "created_at", I64, "NOT NULL"),
+    /* --- scopes (version 3): 0 = no limit */
+    COL(lk_org, key_max_lifetime_days, "access_key_max_lifetime_days", I64, "NOT NULL DEFAULT 0"),
 };
 static const char *const no_idx[] = {NULL};
 const lk_table lk_schema_orgs = {
@@ -161,6 +177,11 @@ static const lk_col keys_cols[] = {
     COL(lk_key_row, key.created_at, "created_at", I64, "NOT NULL"),
     COL(lk_key_row, key.last_used_at, "last_used_at", I64, "NOT NULL DEFAULT 0"),
     COL(lk_key_row, key.expires_at, "expires_at", I64, "NOT NULL DEFAULT 0"),
+    /* --- scopes (version 3): every v1 key holds every scope */
+    COL(lk_key_row, key.scopes, "scopes", INT, "NOT NULL DEFAULT " LK_SCOPE_ALL_TEXT),
+    COL(lk_key_row, key.allowed_cidrs, "allowed_cidrs", OPT_TEXT, ""),
+    COL(lk_key_row, key.created_by_key, "created_by_key", OPT_TEXT, ""),
+    COL(lk_key_row, key.last_used_ip, "last_used_ip", OPT_TEXT, ""),
 };
 static const char *const keys_idx[] = {
     "UNIQUE access_keys_hash ON access_keys (hash)",

@@ -143,6 +143,14 @@ int lk_schema_table_ddl(const lk_table *t, const lk_dialect *d, char *out, size_
 int lk_schema_column_ddl(const lk_table *t, const char *column, const lk_dialect *d, char *out,
                          size_t cap);
 
+/* --- scopes: a column a migration adds, by table and name. */
+typedef struct lk_schema_added_col {
+    const lk_table *table;
+    const char *column;
+} lk_schema_added_col;
+/* Version 3's columns (scoped keys, org key lifetime); NULL-ended. */
+extern const lk_schema_added_col lk_schema_scopes_cols[];
+
 /* Callbacks of every record kind behind one call (a list or dump loop in
  * a backend reads into a row buffer and hands it here). */
 typedef struct lk_row_sink {

@@ -31,8 +31,10 @@
 #ifndef LK_STORE_H
 #define LK_STORE_H
 
+#include "cidr.h"
 #include "err.h"
 #include "id.h"
+#include "scope.h"
 #include "token.h"
 #include "validate.h"
 
@@ -48,6 +50,9 @@
 
 /* st->err's message when member_remove_unless_last refuses. */
 #define LK_STORE_LAST_MEMBER "the last member of an organization cannot be removed"
+/* --- scopes --- allowed_cidrs as stored: canonical CIDRs joined by ",",
+ * at most LK_CIDR_LIST_MAX of at most LK_CIDR_TEXT_SIZE - 1 bytes each. */
+#define LK_KEY_CIDRS_SIZE (LK_CIDR_LIST_MAX * LK_CIDR_TEXT_SIZE)
 
 typedef struct lk_user {
     char id[LK_ID_SIZE];
@@ -68,6 +73,8 @@ typedef struct lk_org {
     char name[LK_NAME_SIZE];
     int64_t created_at;
     int64_t seq;
+    /* --- scopes --- */
+    int64_t key_max_lifetime_days; /* access_key_max_lifetime_days; 0 = no limit */
 } lk_org;
 
 typedef struct lk_member {
@@ -119,12 +126,19 @@ typedef struct lk_key {
     int64_t last_used_at; /* 0 = never */
     int64_t expires_at;   /* 0 = never */
     int64_t seq;
+    /* --- scopes --- */
+    lk_scopes scopes;                        /* closed mask (scope.h); LK_SCOPE_ALL = "*" */
+    char allowed_cidrs[LK_KEY_CIDRS_SIZE];   /* canonical "CIDR,CIDR"; "" = anywhere */
+    char created_by_key[LK_ID_SIZE];         /* the minting key, or "" */
+    char last_used_ip[LK_ADDR_TEXT_SIZE];    /* canonical address, or "" */
 } lk_key;
 
 /* One last-used observation, flushed in batches (see usage.h). */
 typedef struct lk_key_touch {
     char id[LK_ID_SIZE];
     int64_t at;
+    /* --- scopes --- */
+    char ip[LK_ADDR_TEXT_SIZE]; /* the client address of that use, or "" */
 } lk_key_touch;
 
 /* The API's `limit` is 1..LK_LIST_MAX_LIMIT (the service checks it); a
@@ -300,9 +314,16 @@ typedef struct lk_store_ops {
                         lk_key_cb cb, void *ctx);
     int (*key_list_user)(lk_store *st, const char *user_id, int64_t now, const lk_page *pg,
                          lk_key_cb cb, void *ctx);
-    /* last_used_at = max(last_used_at, at) for each item; ids that no longer
+    /* last_used_at = max(last_used_at, at) for each item, and last_used_ip
+     * = ip where ip is not "" and at >= last_used_at; ids that no longer
      * exist are skipped. One transaction. */
     int (*key_touch)(lk_store *st, const lk_key_touch *items, size_t n);
+
+    /* --- scopes --------------------------------------------------------- */
+    /* allowed_cidrs = cidrs (canonical text, "" = anywhere). */
+    int (*key_set_cidrs)(lk_store *st, const char *id, const char *cidrs);
+    /* access_key_max_lifetime_days = days (0 stored as NULL: no limit). */
+    int (*org_set_key_lifetime)(lk_store *st, const char *id, int64_t days);
 
     /* -- bulk copy (latchkeyd migrate-data) ------------------------------ */
     /* LK_OK and *empty = true if there are no users and no orgs. */

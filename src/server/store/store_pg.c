@@ -65,7 +65,7 @@
 
 #define PG_MIGRATE_LOCK 0x6c6b736368656d61LL /* "lkschema" */
 #define PG_RECONNECT_BACKOFF_MS 1000
-#define PG_MAX_PARAMS 12
+#define PG_MAX_PARAMS 20 /* access_keys: 15 inserted columns, + seq on load */
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
 #define PG_BYTEA_HEX "\\x" /* a bytea's text form starts so with bytea_output=hex */
@@ -87,9 +87,9 @@
     X(SESSION_DELETE, false, "DELETE FROM sessions WHERE hash = $1")                               \
     X(ORG_CREATE, false,                                                                           \
       "WITH o AS (INSERT INTO {orgs:insert} RETURNING id, created_at), "                           \
-      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $4, created_at FROM o), " \
+      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $5, created_at FROM o), " \
       "b AS (INSERT INTO billing (org_id, plan, billing_email, updated_at) "                       \
-      "SELECT id, $5, $6, created_at FROM o) SELECT 1")                                            \
+      "SELECT id, $6, $7, created_at FROM o) SELECT 1")                                            \
     X(ORG_CREATE_PLAIN, false, "INSERT INTO {orgs:insert}")                                        \
     X(ORG_GET, true, "SELECT {orgs} FROM orgs WHERE id = $1")                                      \
     X(ORG_RENAME, true, "UPDATE orgs SET name = $2 WHERE id = $1")                                 \
@@ -143,9 +143,11 @@
       "SELECT {access_keys} FROM access_keys WHERE user_id = $1 AND seq < $2 "                     \
       "AND NOT (expires_at > 0 AND expires_at <= $4) ORDER BY seq DESC LIMIT $3")                  \
     X(KEY_TOUCH, true,                                                                             \
-      "UPDATE access_keys k SET last_used_at = t.at "                                              \
-      "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
-      "GROUP BY id) t WHERE k.id = t.id AND k.last_used_at < t.at")                                \
+      "UPDATE access_keys k SET last_used_at = t.at, "                                             \
+      "last_used_ip = coalesce(nullif(t.ip, ''), k.last_used_ip) "                                 \
+      "FROM (SELECT DISTINCT ON (id) id, at, ip "                                                  \
+      "FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u (id, at, ip) "                       \
+      "ORDER BY id, at DESC) t WHERE k.id = t.id AND k.last_used_at < t.at")                       \
     X(IS_EMPTY, true,                                                                              \
       "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM orgs)")               \
     X(DUMP_USERS, true, "SELECT seq, {users*} FROM users WHERE seq > $1 ORDER BY seq LIMIT $2")    \
@@ -161,7 +163,11 @@
       "SELECT seq, {billing*} FROM billing WHERE seq > $1 ORDER BY seq LIMIT $2")                  \
     X(DUMP_KEYS, true,                                                                             \
       "SELECT seq, {access_keys*} FROM access_keys WHERE seq > $1 ORDER BY seq LIMIT $2")          \
-    X(PING, true, "SELECT 1")
+    X(PING, true, "SELECT 1")                                                                      \
+    /* --- scopes --- */                                                                           \
+    X(KEY_SET_CIDRS, true, "UPDATE access_keys SET allowed_cidrs = nullif($2, '') WHERE id = $1")  \
+    X(ORG_SET_KEY_LIFETIME, true,                                                                  \
+      "UPDATE orgs SET access_key_max_lifetime_days = $2 WHERE id = $1")
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
@@ -263,6 +269,10 @@ static const char *const pg_migrations[] = {
     "CREATE UNIQUE INDEX access_keys_hash ON access_keys (hash);"
     "CREATE INDEX access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL;"
     "CREATE INDEX access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL;",
+    /* 2: SQLite's table rebuild (its constraints now match these); nothing here */
+    "SELECT 1",
+    /* 3: scopes — NULL: the columns of lk_schema_scopes_cols, from the description */
+    NULL,
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -637,6 +647,19 @@ static void pg_close(lk_store *st)
     free(s);
 }
 
+/* --- scopes: a migration that adds described columns (schema.h). */
+static int pg_add_columns(pg_store *s, const lk_schema_added_col *cols)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    for (const lk_schema_added_col *c = cols; c->table; c++) {
+        if (lk_schema_column_ddl(c->table, c->column, &lk_dialect_pg, ddl, sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
+        int rc = pg_simple(s, "migrate: add column", ddl);
+        if (rc) return rc;
+    }
+    return LK_OK;
+}
+
 static int pg_migrate(lk_store *st)
 {
     pg_store *s = (pg_store *)st;
@@ -670,7 +693,10 @@ static int pg_migrate(lk_store *st)
         goto fail;
     }
     for (int v = have + 1; v <= PG_SCHEMA_VERSION; v++) {
-        rc = pg_simple(s, "migrate: apply", pg_migrations[v - 1]);
+        if (pg_migrations[v - 1] == NULL)
+            rc = pg_add_columns(s, lk_schema_scopes_cols);
+        else
+            rc = pg_simple(s, "migrate: apply", pg_migrations[v - 1]);
         if (rc) goto fail;
         char ins[80];
         snprintf(ins, sizeof(ins), "INSERT INTO lk_schema_version (version) VALUES (%d)", v);
@@ -841,11 +867,16 @@ static int pg_session_delete(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN]
 
 /* One statement (data-modifying CTEs): the org, its creator's membership
  * and its billing row, atomically, in one round trip. */
+#define ORG_INSERT_COLS 4
+
 static int pg_org_create(lk_store *st, const lk_org *o, const char *creator_id,
                          const char *billing_email)
 {
     pg_params p = {0};
     bind_cols(&p, &lk_schema_orgs, o);
+    /* ORG_CREATE numbers the creator $5: after the orgs' inserted columns
+     * (id, name, created_at, access_key_max_lifetime_days) */
+    assert(p.n == ORG_INSERT_COLS);
     p_text(&p, creator_id);
     p_text(&p, LK_PLAN_DEFAULT);
     p_text(&p, billing_email ? billing_email : "");
@@ -1107,45 +1138,76 @@ static int pg_key_list_user(lk_store *st, const char *user_id, int64_t now, cons
 /* One statement for the whole batch: the ids and times go as two array
  * literals ("{"key_a","key_b"}", "{1,2}"). Ids are [A-Za-z0-9_], but each
  * element is quoted and escaped anyway. */
+/* One text[] literal element: "…" with " and \\ escaped. */
+static size_t put_array_text(char *o, const char *v, size_t max)
+{
+    size_t k = 0;
+    o[k++] = '"';
+    for (const char *c = v; *c && c < v + max; c++) {
+        if (*c == '"' || *c == '\\') o[k++] = '\\';
+        o[k++] = *c;
+    }
+    o[k++] = '"';
+    return k;
+}
+
 static int pg_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
 {
     lk_err_clear(&st->err);
     if (n == 0) return LK_OK;
     size_t idcap = n * (2 * LK_ID_SIZE + 3) + 3, atcap = n * 22 + 3;
-    char *ids = malloc(idcap), *ats = malloc(atcap);
+    size_t ipcap = n * (2 * LK_ADDR_TEXT_SIZE + 3) + 3; /* scopes: last_used_ip */
+    char *ids = malloc(idcap), *ats = malloc(atcap), *ips = malloc(ipcap);
     int rc = LK_OK;
-    if (ids == NULL || ats == NULL) {
+    if (ids == NULL || ats == NULL || ips == NULL) {
         rc = lk_err_set(&st->err, LK_ENOMEM, NULL);
         goto out;
     }
-    size_t il = 0, al = 0;
+    size_t il = 0, al = 0, pl = 0;
     ids[il++] = '{';
     ats[al++] = '{';
+    ips[pl++] = '{';
     for (size_t i = 0; i < n; i++) {
         if (i) {
             ids[il++] = ',';
             ats[al++] = ',';
+            ips[pl++] = ',';
         }
-        ids[il++] = '"';
-        for (const char *c = items[i].id; *c && c < items[i].id + LK_ID_SIZE; c++) {
-            if (*c == '"' || *c == '\\') ids[il++] = '\\';
-            ids[il++] = *c;
-        }
-        ids[il++] = '"';
+        il += put_array_text(ids + il, items[i].id, LK_ID_SIZE);
+        pl += put_array_text(ips + pl, items[i].ip, LK_ADDR_TEXT_SIZE);
         al += (size_t)snprintf(ats + al, atcap - al, "%" PRId64, items[i].at);
     }
     ids[il++] = '}';
     ids[il] = '\0';
     ats[al++] = '}';
     ats[al] = '\0';
+    ips[pl++] = '}';
+    ips[pl] = '\0';
     pg_params p = {0};
     p_text(&p, ids);
     p_text(&p, ats);
+    p_text(&p, ips);
     rc = pg_cmd((pg_store *)st, S_KEY_TOUCH, &p, NULL);
 out:
     free(ids);
     free(ats);
+    free(ips);
     return rc;
+}
+
+/* --- scopes ---------------------------------------------------------------- */
+
+static int pg_key_set_cidrs(lk_store *st, const char *id, const char *cidrs)
+{
+    pg_params p = keys3(id, cidrs, NULL);
+    return pg_cmd((pg_store *)st, S_KEY_SET_CIDRS, &p, "access key");
+}
+
+static int pg_org_set_key_lifetime(lk_store *st, const char *id, int64_t days)
+{
+    pg_params p = keys3(id, NULL, NULL);
+    p_i64(&p, days);
+    return pg_cmd((pg_store *)st, S_ORG_SET_KEY_LIFETIME, &p, "organization");
 }
 
 /* -- bulk copy ----------------------------------------------------------- */
@@ -1347,6 +1409,8 @@ const lk_store_ops lk_store_pg_ops = {
     .key_list_org = pg_key_list_org,
     .key_list_user = pg_key_list_user,
     .key_touch = pg_key_touch,
+    .key_set_cidrs = pg_key_set_cidrs,               /* scopes */
+    .org_set_key_lifetime = pg_org_set_key_lifetime, /* scopes */
     .is_empty = pg_is_empty,
     .dump = pg_dump,
     .begin = pg_begin,

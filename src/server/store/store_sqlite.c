@@ -131,7 +131,9 @@
     X(KEY_LIST_USER, "SELECT {access_keys} FROM access_keys WHERE user_id = ?1 AND type = 2 "      \
                      "AND seq < ?2 "                                                               \
                      "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")         \
-    X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2")   \
+    X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2, "                                     \
+                 "last_used_ip = coalesce(nullif(?3, ''), last_used_ip) "                          \
+                 "WHERE id = ?1 AND last_used_at < ?2")                                            \
     X(IS_EMPTY, "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM orgs)")                \
     X(DUMP_USERS, "SELECT {users*} FROM users ORDER BY seq")                                       \
     X(DUMP_ORGS, "SELECT {orgs*} FROM orgs ORDER BY seq")                                          \
@@ -140,7 +142,10 @@
     X(DUMP_PROJECTS, "SELECT {projects*} FROM projects ORDER BY seq")                              \
     X(DUMP_ENVS, "SELECT {environments*} FROM environments ORDER BY seq")                          \
     X(DUMP_BILLING, "SELECT {billing*} FROM billing ORDER BY seq")                                 \
-    X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")
+    X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")                            \
+    /* --- scopes --- */                                                                           \
+    X(KEY_SET_CIDRS, "UPDATE access_keys SET allowed_cidrs = nullif(?2, '') WHERE id = ?1")        \
+    X(ORG_SET_KEY_LIFETIME, "UPDATE orgs SET access_key_max_lifetime_days = ?2 WHERE id = ?1")
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -597,16 +602,36 @@ static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
     return exec(s, sql, what);
 }
 
+/* Does table t have a column named col? (false on any error: the caller's
+ * next statement reports it) */
+static bool column_exists(sqlite_store *s, const char *t, const char *col)
+{
+    sqlite3_stmt *q = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q,
+                           NULL) == SQLITE_OK) {
+        bind_text(q, 1, t);
+        bind_text(q, 2, col);
+        found = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
 /* The copy of one table's rows from <t>_v1 into the new <t>: its inserted
  * columns, and seq from the old rowid (which is the old seq where there
  * was one), so every cursor and every order survives. */
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
-    char cols[LK_SCHEMA_SQL_MAX] = "", *p = cols;
+    char cols[LK_SCHEMA_SQL_MAX] = "", *p = cols, old[LK_NAME_SIZE];
     bool has_seq = false;
+    snprintf(old, sizeof old, "%s_v1", t->name);
     for (int i = 0; i < t->ncols; i++) {
         has_seq |= t->cols[i].type == LK_COL_SEQ;
         if (!lk_col_inserted(&t->cols[i])) continue;
+        /* a column added after version 2 (scopes: version 3) is not in the
+         * old table: it takes its default */
+        if (!column_exists(s, old, t->cols[i].name)) continue;
         p += snprintf(p, sizeof cols - (size_t)(p - cols), "%s%s", p == cols ? "" : ", ",
                       t->cols[i].name);
     }
@@ -660,6 +685,22 @@ static int apply_v1(sqlite_store *s)
     return exec(s, schema_v1, "migrate");
 }
 
+/* --- scopes: version 3, the columns of lk_schema_scopes_cols, each added
+ * from its description unless version 2 (which builds today's tables from
+ * the description) already made it. */
+static int add_scope_columns(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    int ret = LK_OK;
+    for (const lk_schema_added_col *c = lk_schema_scopes_cols; c->table && ret == LK_OK; c++) {
+        if (column_exists(s, c->table->name, c->column)) continue;
+        if (lk_schema_column_ddl(c->table, c->column, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
+        ret = exec(s, ddl, "migrate: add column");
+    }
+    return ret;
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -667,6 +708,7 @@ static const struct {
 } migrations[] = {
     {apply_v1, false},
     {rebuild_tables, true},
+    {add_scope_columns, false}, /* 3: scopes */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1248,9 +1290,28 @@ static int sqlite_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
     for (size_t i = 0; i < n && ret == LK_OK; i++) {
         bind_text(q, 1, items[i].id);
         sqlite3_bind_int64(q, 2, items[i].at);
+        bind_text(q, 3, items[i].ip); /* --- scopes: last_used_ip ("" keeps it) */
         ret = run_write(s, q, "access key", false);
     }
     return tx_end(s, ret);
+}
+
+/* --- scopes ------------------------------------------------------------------ */
+
+static int sqlite_key_set_cidrs(lk_store *st, const char *id, const char *cidrs)
+{
+    return write_by(S(st), S_KEY_SET_CIDRS, &(lookup){.a = id, .b = cidrs}, "access key");
+}
+
+static int sqlite_org_set_key_lifetime(lk_store *st, const char *id, int64_t days)
+{
+    sqlite_store *s = S(st);
+    lk_err_clear(&st->err);
+    sqlite3_stmt *q = stmt_get(s, S_ORG_SET_KEY_LIFETIME);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, id);
+    sqlite3_bind_int64(q, 2, days);
+    return run_write(s, q, "organization", true);
 }
 
 /* -- bulk copy ---------------------------------------------------------------- */
@@ -1395,6 +1456,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .key_list_org = sqlite_key_list_org,
     .key_list_user = sqlite_key_list_user,
     .key_touch = sqlite_key_touch,
+    .key_set_cidrs = sqlite_key_set_cidrs,               /* scopes */
+    .org_set_key_lifetime = sqlite_org_set_key_lifetime, /* scopes */
     .is_empty = sqlite_is_empty,
     .dump = sqlite_dump,
     .begin = sqlite_begin,

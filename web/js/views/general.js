@@ -53,7 +53,7 @@ export function renderGeneral(ctx) {
     h('div', { class: 'form-actions' }, button('Delete organization', { kind: 'danger', onClick: openDelete })),
   );
 
-  ctx.main.replaceChildren(pageHeader('General', ['Settings of ', h('strong', {}, org.name), '.']), form, danger);
+  ctx.main.replaceChildren(pageHeader('General', ['Settings of ', h('strong', {}, org.name), '.']), form, keyLifetimeCard(org), danger);
 
   function openDelete() {
     confirmDialog({
@@ -79,4 +79,38 @@ export function renderGeneral(ctx) {
       },
     });
   }
+}
+
+// --- scopes: access_key_max_lifetime_days ----------------------------------
+// "Maximum access key lifetime": empty = no limit; new org keys must then
+// expire within that many days (the server refuses others with 400).
+function keyLifetimeCard(org) {
+  const alert = alertBox();
+  const days = field({ label: 'Maximum lifetime of new access keys (days)', name: 'access_key_max_lifetime_days', type: 'number', inputmode: 'numeric', value: org.access_key_max_lifetime_days == null ? '' : String(org.access_key_max_lifetime_days), placeholder: 'No limit', hint: 'New organization keys must expire within this many days (1–3650). Leave empty for no limit. Keys that exist already are not changed.' });
+  const save = button('Save limit', { kind: 'primary', type: 'submit' });
+  const form = h('form', { class: 'card form key-lifetime', novalidate: true, 'aria-labelledby': 'lifetime-title' }, h('h2', { class: 'card-title', id: 'lifetime-title' }, 'Access key lifetime'), alert.el, days.wrap, h('div', { class: 'form-actions' }, save));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    alert.clear();
+    const raw = days.input.value.trim();
+    const n = raw === '' ? null : Number(raw);
+    if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 3650)) {
+      days.setError('Enter a whole number of days from 1 to 3650, or leave it empty for no limit.');
+      return days.input.focus();
+    }
+    setButtonBusy(save, true, 'Saving…');
+    try {
+      const updated = await patch(paths.org(org.id), { access_key_max_lifetime_days: n });
+      org.access_key_max_lifetime_days = updated.access_key_max_lifetime_days;
+      setButtonBusy(save, false);
+      toast(n === null ? 'New access keys may now live forever.' : `New access keys must now expire within ${n} ${n === 1 ? 'day' : 'days'}.`);
+    } catch (e) {
+      setButtonBusy(save, false);
+      if (e.status === 400 && e.field === 'access_key_max_lifetime_days') {
+        days.setError(e.human());
+        days.input.focus();
+      } else alert.show(e.human('This organization'));
+    }
+  });
+  return form;
 }

@@ -16,6 +16,7 @@ import { post, patch, del, listAll, paths } from '../api.js';
 import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDialog, menuButton, toast, tableRoles } from '../ui.js';
 import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
+import { accessCell, lastUsedCell, expiryWarning, scopePicker, cidrField } from './keyscopes.js';
 
 const EXPIRY = [
   { id: 'never', label: 'No expiration', days: 0 },
@@ -72,7 +73,7 @@ export function renderKeys(ctx, kind) {
       'table',
       { class: 'table keys-table' },
       h('caption', { class: 'sr-only' }, title),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col' }, 'Access'), h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, keys.map(row)),
     );
     content.replaceChildren(h('div', { class: 'table-card' }, tableRoles(table)), h('p', { class: 'table-foot' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
@@ -86,8 +87,9 @@ export function renderKeys(ctx, kind) {
       h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, k.name)),
       h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted)),
       h('td', { 'data-label': 'Created' }, h('span', { class: 'created' }, timeEl(k.created_at), creatorLine(k))),
-      h('td', { 'data-label': 'Last used' }, k.last_used_at ? timeEl(k.last_used_at, { relative: true }) : h('span', { class: 'muted' }, 'Never used')),
-      h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)) : h('span', { class: 'muted' }, 'Never')),
+      h('td', { 'data-label': 'Last used' }, lastUsedCell(k)),
+      h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: 'expiry-cell' }, h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)), expired ? null : expiryWarning(k)) : h('span', { class: 'muted' }, 'Never')),
+      h('td', { 'data-label': 'Access', class: 'cell-access' }, accessCell(k, isOrg)),
       h(
         'td',
         { class: 'col-actions' },
@@ -129,11 +131,18 @@ export function renderKeys(ctx, kind) {
     const alert = alertBox();
     const name = field({ label: 'Name', name: 'name', placeholder: isOrg ? 'e.g. Production deploys' : 'e.g. My laptop', hint: 'A name that tells you where this key is used.' });
     const expId = 'f-expiry-' + Math.random().toString(36).slice(2, 8);
-    const expiry = h('select', { id: expId, name: 'expiry', class: 'input select' }, EXPIRY.map((o) => h('option', { value: o.id }, o.label)));
+    // The org's maximum key lifetime leaves only the choices within it.
+    const maxDays = isOrg && org.access_key_max_lifetime_days ? org.access_key_max_lifetime_days : 0;
+    const choices = maxDays ? EXPIRY.filter((o) => o.days && o.days <= maxDays) : EXPIRY;
+    if (maxDays && !choices.some((o) => o.days === maxDays)) choices.push({ id: String(maxDays), label: `${maxDays} days (the maximum)`, days: maxDays });
+    const expiry = h('select', { id: expId, name: 'expiry', class: 'input select' }, choices.map((o) => h('option', { value: o.id }, o.label)));
+    if (maxDays) expiry.value = choices[choices.length - 1].id;
     const expWrap = h('div', { class: 'field' }, h('label', { for: expId, class: 'label' }, 'Expiration'), expiry);
     const cancel = button('Cancel', { kind: 'secondary' });
     const create = button('Create', { kind: 'primary', type: 'submit' });
-    const form = h('form', { class: 'form', novalidate: true }, alert.el, name.wrap, expWrap);
+    const access = scopePicker(isOrg);
+    const cidrs = cidrField(field);
+    const form = h('form', { class: 'form', novalidate: true }, alert.el, name.wrap, expWrap, access.el, cidrs.wrap);
     form.id = 'create-key-form-' + Math.random().toString(36).slice(2, 8);
     create.setAttribute('form', form.id);
 
@@ -160,8 +169,16 @@ export function renderKeys(ctx, kind) {
       name.setError(err);
       if (err) return name.input.focus();
       const body = { name: name.input.value.trim() };
-      const choice = EXPIRY.find((o) => o.id === expiry.value);
+      const choice = choices.find((o) => o.id === expiry.value);
       if (choice && choice.days) body.expires_at = new Date(Date.now() + choice.days * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const scopes = access.value();
+      if (scopes === null) {
+        access.setError('Pick at least one thing this key may do, or choose Full access.');
+        return access.focus();
+      }
+      if (scopes) body.scopes = scopes;
+      const allowed = cidrs.value();
+      if (allowed) body.allowed_cidrs = allowed;
       m.setBusy(true);
       setButtonBusy(create, true, 'Creating…');
       cancel.disabled = true;
@@ -175,6 +192,12 @@ export function renderKeys(ctx, kind) {
         if (e.status === 400 && e.field === 'name') {
           name.setError(e.human());
           name.input.focus();
+        } else if (e.status === 400 && e.field === 'allowed_cidrs') {
+          cidrs.setError(e.human());
+          cidrs.input.focus();
+        } else if (e.status === 400 && e.field === 'scopes') {
+          access.setError(e.human());
+          access.focus();
         } else {
           alert.show(e.human(isOrg ? 'This organization' : undefined));
           create.focus();
