@@ -28,6 +28,7 @@
 
 #define HOST_MAX 256
 #define PORT_DIGITS_MAX 5
+#define PORT_MAX 65535
 #define HOST_PORT_ANY 65535
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -146,7 +147,7 @@ static int bind_listen(const char *s)
     host[hlen] = '\0';
     port = sep + (s[0] == '[' ? 2 : 1);
     if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
-        strlen(port) > PORT_DIGITS_MAX)
+        strlen(port) > PORT_DIGITS_MAX || atoi(port) > PORT_MAX)
         goto bad;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
