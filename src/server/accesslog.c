@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -48,7 +49,6 @@ void lk_accesslog_add(const char *line, size_t n)
 /* --- formats ------------------------------------------------------------------ */
 
 #define LK_LOG_TIME_SIZE 25 /* "2026-11-30T05:23:32.123Z" + NUL */
-#define LK_LOG_KEY_MAX 16   /* a field name (ours, literal) */
 /* The longest line lk_accesslog_json can write: every capped string fully
  * escaped (6 bytes a byte), plus field names and punctuation. */
 #define LK_LOG_JSON_WORST                                                                          \
@@ -100,36 +100,46 @@ static void jw_raw(jw *w, const char *s, size_t n)
     w->len += n;
 }
 
-/* A JSON string: quotes, escapes; at most max bytes of s[0..n). */
-static void jw_str(jw *w, const char *s, size_t n, size_t max)
+/* Does byte c go into a JSON string as itself? */
+static inline bool plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The body of a JSON string (no quotes): at most max bytes of s[0..n),
+ * runs of plain bytes copied at once, the rest escaped. */
+static void jw_escaped(jw *w, const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
     if (n > max) n = max;
-    jw_raw(w, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        assert(w->len + 6 + 1 <= w->cap); /* LK_LOG_JSON_WORST */
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && plain((unsigned char)s[run]))
+            run++;
+        jw_raw(w, s + i, run - i);
+        if (run == n) break;
+        unsigned char c = (unsigned char)s[run];
         if (c == '"' || c == '\\') {
-            w->p[w->len++] = '\\';
-            w->p[w->len++] = (char)c;
-        } else if (c < 0x20 || c >= 0x7f) {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char esc[2] = {'\\', (char)c};
             jw_raw(w, esc, sizeof esc);
         } else {
-            w->p[w->len++] = (char)c;
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            jw_raw(w, esc, sizeof esc);
         }
+        i = run + 1;
     }
-    jw_raw(w, "\"", 1);
 }
 
-/* A field: ,"key":"value" (the first without the comma). */
-static void jw_field(jw *w, const char *key, const char *v, size_t n, size_t max)
+/* A string field: `lead` is the literal before the value (`,"path":"`,
+ * field name and opening quote), then the escaped value and its quote. */
+static void jw_field(jw *w, const char *lead, size_t lead_len, const char *v, size_t n, size_t max)
 {
-    if (w->len > 1) w->p[w->len++] = ',';
-    jw_str(w, key, strlen(key), LK_LOG_KEY_MAX);
-    w->p[w->len++] = ':';
-    jw_str(w, v, n, max);
+    jw_raw(w, lead, lead_len);
+    jw_escaped(w, v, n, max);
+    jw_raw(w, "\"", 1);
 }
+#define FIELD(w, name, v, n, max) jw_field((w), ",\"" name "\":\"", sizeof(name) + 4, (v), (n), (max))
 
 static size_t put_dec(char *p, uint64_t v, int min_digits)
 {
@@ -168,18 +178,16 @@ size_t lk_accesslog_json(const lk_accesslog_entry *e, char *out, size_t cap)
     assert(cap >= LK_LOG_LINE_MAX);
     jw w = {.p = out, .len = 0, .cap = cap - 1}; /* room for the newline */
     char num[LK_LOG_TIME_SIZE + 24];
-    jw_raw(&w, "{", 1);
     size_t n = format_time(e->unix_us, num);
-    jw_raw(&w, "\"time\":\"", 8);
+    jw_raw(&w, "{\"time\":\"", 9);
     jw_raw(&w, num, n);
     jw_raw(&w, "\"", 1);
-    jw_field(&w, "request_id", e->request_id, strlen(e->request_id), LK_LOG_ID_MAX);
-    jw_field(&w, "method", e->method, e->method_len, LK_LOG_METHOD_MAX);
+    FIELD(&w, "request_id", e->request_id, strlen(e->request_id), LK_LOG_ID_MAX);
+    FIELD(&w, "method", e->method, e->method_len, LK_LOG_METHOD_MAX);
     char path[LK_LOG_PATH_MAX + sizeof(LK_LOG_REDACTED)];
     n = lk_accesslog_path(e->path, e->path_len, path);
-    jw_field(&w, "path", path, n, sizeof path);
-    if (e->route != NULL)
-        jw_field(&w, "route", e->route, strlen(e->route), LK_LOG_ROUTE_MAX);
+    FIELD(&w, "path", path, n, sizeof path);
+    if (e->route != NULL) FIELD(&w, "route", e->route, strlen(e->route), LK_LOG_ROUTE_MAX);
     jw_raw(&w, ",\"status\":", 10);
     n = put_dec(num, (uint64_t)(e->status > 0 ? e->status : 0), 1);
     jw_raw(&w, num, n);
@@ -189,9 +197,9 @@ size_t lk_accesslog_json(const lk_accesslog_entry *e, char *out, size_t cap)
     num[n++] = '.';
     n += put_dec(num + n, (uint64_t)us % 1000, 3);
     jw_raw(&w, num, n);
-    jw_field(&w, "client", e->client, strlen(e->client), LK_LOG_ID_MAX);
-    jw_field(&w, "principal", e->principal, strlen(e->principal), LK_LOG_ID_MAX);
-    jw_field(&w, "key_id", e->key_id, strlen(e->key_id), LK_LOG_ID_MAX);
+    FIELD(&w, "client", e->client, strlen(e->client), LK_LOG_ID_MAX);
+    FIELD(&w, "principal", e->principal, strlen(e->principal), LK_LOG_ID_MAX);
+    FIELD(&w, "key_id", e->key_id, strlen(e->key_id), LK_LOG_ID_MAX);
     jw_raw(&w, "}", 1);
     out[w.len++] = '\n';
     return w.len;
