@@ -81,8 +81,12 @@ void lk_observe_route(lk_obs *o, size_t route)
     o->route = route;
 }
 
-void lk_observe_auth(lk_obs *o, int rc, const lk_principal *p, const lk_svc *svc)
+void lk_observe_auth(lk_obs *o, int rc, const lk_principal *p, lk_svc *svc)
 {
+    /* consume the flag: a later rejection by the HTTP layer alone (no
+     * service call) must not see this request's value */
+    bool expired = svc != NULL && svc->expired_credential;
+    if (svc != NULL) svc->expired_credential = false;
     if (rc == 0) {
         o->authn = LK_AUTHN_OK;
         o->principal = p->kind;
@@ -92,7 +96,7 @@ void lk_observe_auth(lk_obs *o, int rc, const lk_principal *p, const lk_svc *svc
     }
     switch (rc) {
     case LK_EUNAUTHENTICATED:
-        o->authn = svc != NULL && svc->expired_credential ? LK_AUTHN_EXPIRED : LK_AUTHN_INVALID;
+        o->authn = expired ? LK_AUTHN_EXPIRED : LK_AUTHN_INVALID;
         break;
     case LK_EFORBIDDEN:
         o->authn = LK_AUTHN_FORBIDDEN; /* a session write without its CSRF token */

@@ -52,8 +52,9 @@ lk_obs *lk_observe_find(h2o_req_t *req);
 void lk_observe_route(lk_obs *o, size_t route);
 
 /* Authentication's result: rc from lk_http_authenticate, the principal it
- * filled and the loop's service handle (its expired_credential flag). */
-void lk_observe_auth(lk_obs *o, int rc, const lk_principal *p, const lk_svc *svc);
+ * filled and the loop's service handle, whose expired_credential flag it
+ * reads and clears. */
+void lk_observe_auth(lk_obs *o, int rc, const lk_principal *p, lk_svc *svc);
 
 /* The reply: status, microseconds since the request began. Adds
  * X-Request-Id if no record exists yet, counts the metrics, and writes the
