@@ -30,6 +30,7 @@ build_pkgs=(gcc make pkg-config meson ninja-build python3
 #   fuzz       clang + libclang-rt-14-dev (libFuzzer, ASan/UBSan runtimes)
 test_pkgs=(libcmocka-dev python3-yaml sqlite3 postgresql curl chromium
            clang libclang-rt-14-dev procps openssl)
+test_pkgs+=(prometheus)  # tests/ops: promtool check metrics
 bench_pkgs=(wrk nginx-light)
 test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
 

@@ -12,6 +12,7 @@
 #   browser    the dashboard in headless Chromium (Playwright)
 #   fuzz       each libFuzzer harness for a short time
 #   multinode, migrate, crash, hostile: see each tests/<suite>/run.py
+#   ops        --metrics-listen (promtool), --log-format json, X-Request-Id (per backend)
 #
 # LK_SUITES="unit blackbox" limits the run; LK_BACKENDS="sqlite pg" picks the
 # store backends for the server suites. With SANITIZE set (make test
@@ -35,7 +36,7 @@ if [ -n "$SANITIZE" ]; then
   suites=${LK_SUITES:-unit routes blackbox cli hostile}
   backends=${LK_BACKENDS:-sqlite}
 else
-  suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile scanners browser fuzz}
+  suites=${LK_SUITES:-unit routes blackbox cli multinode migrate crash hostile ops scanners browser fuzz}
   backends=${LK_BACKENDS:-sqlite pg}
 fi
 mkdir -p tests/out
@@ -152,7 +153,7 @@ run_script() { # suite command...
 for s in $suites; do
   case $s in
     unit) run_unit ;;
-    routes|blackbox|cli|multinode|migrate|crash|hostile)
+    routes|blackbox|cli|multinode|migrate|crash|hostile|ops)
       for b in $backends; do run_py "$s" "$b"; done ;;
     scanners) run_py scanners sqlite ;;  # contrib/'s secret-scanner rules: no store, once
     browser) run_script browser tests/browser/run.sh ;;

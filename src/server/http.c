@@ -9,6 +9,8 @@
 #include "http.h"
 
 #include "auth.h"
+#include "metrics.h"
+#include "observe.h"
 #include "reply.h"
 #include "router.h"
 #include "static.h"
@@ -71,6 +73,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     lk_http_ctx *hc = H2O_STRUCT_FROM_MEMBER(lk_http_ctx, h2o, req->conn->ctx);
+    lk_obs *obs = lk_observe_begin(req); /* X-Request-Id; route and principal for logs, metrics */
     if (ambiguous_framing(req)) {
         /* The API's 400 codes are invalid_json and validation_failed; the
          * body cannot be trusted, so: invalid_json, and close. */
@@ -82,7 +85,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
-    if (!lk_router_is_api(path, plen)) return serve_static(req, path, plen);
+    if (!lk_router_is_api(path, plen)) {
+        lk_observe_route(obs, LK_METRICS_ROUTE_DASHBOARD);
+        return serve_static(req, path, plen);
+    }
 
     lk_req r;
     r.req = req;
@@ -110,8 +116,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     assert(r.m.route != NULL);
+    lk_observe_route(obs, (size_t)(r.m.route - lk_routes));
     int rc = 0;
-    if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = lk_http_authenticate(&r);
+    if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) {
+        rc = lk_http_authenticate(&r);
+        lk_observe_auth(obs, rc, &r.principal, r.svc);
+    }
     if (rc == 0) {
         rc = r.m.route->fn(&r);
         if (rc == LK_HANDLER_DEFERRED) return 0;

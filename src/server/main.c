@@ -14,6 +14,8 @@
  *                          X-Forwarded-For names the client; clientaddr.h)
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
+ *   --metrics-listen ADDR:PORT  LATCHKEY_METRICS_LISTEN  off (GET /metrics there)
+ *   --log-format text|json LATCHKEY_LOG_FORMAT     text (access log on stderr)
  *   --print-routes         (hidden) print the route table and exit
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
@@ -27,10 +29,12 @@
  * abbreviations (--lis) are refused as unknown, as they always were.
  */
 #include "cidr.h"
+#include "metrics.h"
 #include "migrate_data.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "store_metrics.h"
 #include "token.h"
 
 #include <assert.h>
@@ -68,7 +72,8 @@ static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
           "                 [--threads N] [--bearer-fail-limit N] [--trusted-proxies CIDR,...]\n"
-          "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
+          "                 [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR:PORT]\n"
+          "                 [--log-format text|json] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -89,6 +94,11 @@ static void usage(FILE *f)
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
+          "  --metrics-listen ADDR:PORT\n"
+          "                        serve Prometheus metrics at GET /metrics on this address,\n"
+          "                        never on --listen (env LATCHKEY_METRICS_LISTEN; default off)\n"
+          "  --log-format text|json  access log on stderr: text lines or one JSON object a\n"
+          "                        line (env LATCHKEY_LOG_FORMAT; default text)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -136,6 +146,7 @@ static long env_long(const char *name, long def, long max)
 typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
     const char *trusted; /* --trusted-proxies */
+    const char *metrics_listen, *log_format;
 } opts;
 
 static void opts_from_env(opts *o)
@@ -148,6 +159,8 @@ static void opts_from_env(opts *o)
     o->tls_cert = getenv("LATCHKEY_TLS_CERT");
     o->tls_key = getenv("LATCHKEY_TLS_KEY");
     o->trusted = getenv("LATCHKEY_TRUSTED_PROXIES");
+    o->metrics_listen = getenv("LATCHKEY_METRICS_LISTEN");
+    o->log_format = getenv("LATCHKEY_LOG_FORMAT");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -162,6 +175,8 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_TRUSTED,
+    OPT_METRICS,
+    OPT_LOG_FORMAT,
     OPT_VERSION,
     OPT_ROUTES
 };
@@ -175,6 +190,8 @@ static const struct option long_opts[] = {
     {"tls-cert", required_argument, NULL, OPT_CERT},
     {"tls-key", required_argument, NULL, OPT_KEY},
     {"trusted-proxies", required_argument, NULL, OPT_TRUSTED},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -203,9 +220,11 @@ static bool exact_flag(const char *a)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen,       &o->db,       &o->signup,  &o->threads,
-                           &o->bearer_limit, &o->tls_cert, &o->tls_key, &o->trusted};
-    assert(c >= OPT_LISTEN && c <= OPT_TRUSTED);
+    const char **slot[] = {&o->listen,   &o->db,       &o->signup,         &o->threads,
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key,        &o->trusted,
+                           &o->metrics_listen, &o->log_format};
+    _Static_assert(OPT_LOG_FORMAT - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
+    assert(c >= OPT_LISTEN && c <= OPT_LOG_FORMAT);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -258,6 +277,23 @@ static int trusted_fill(const opts *o, lk_server_config *cfg)
     return 0;
 }
 
+/* --metrics-listen and --log-format into cfg: 0, or 2 after a usage line. */
+static int config_ops(const opts *o, lk_server_config *cfg)
+{
+    const char *m = o->metrics_listen, *f = o->log_format;
+    cfg->metrics_listen = m != NULL && m[0] != '\0' ? m : NULL;
+    if (cfg->metrics_listen != NULL && strcmp(cfg->metrics_listen, o->listen) == 0)
+        return USAGE_ERROR("--metrics-listen must not be the --listen address: metrics are "
+                           "not served on the public port\n");
+    if (f == NULL || f[0] == '\0' || strcmp(f, "text") == 0)
+        cfg->log_format = LK_LOG_TEXT;
+    else if (strcmp(f, "json") == 0)
+        cfg->log_format = LK_LOG_JSON;
+    else
+        return USAGE_ERROR("--log-format must be 'text' or 'json', not '%s'\n", f);
+    return 0;
+}
+
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
 static int config_fill(opts *o, lk_server_config *cfg)
@@ -289,6 +325,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
     if (o->listen[0] == '\0' || o->db[0] == '\0')
         return USAGE_ERROR("--listen and --database must not be empty\n");
     if (trusted_fill(o, cfg) != 0) return 2;
+    if (config_ops(o, cfg) != 0) return 2;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
@@ -330,6 +367,7 @@ static int open_store(const void *ctx, lk_store **st)
         fprintf(stderr, "latchkeyd: cannot open database %s: %s\n", url, lk_err_message(&e));
         return -1;
     }
+    if (lk_metrics_on()) lk_store_metrics_wrap(*st); /* store-call latency, errors, keys */
     return 0;
 }
 

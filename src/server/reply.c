@@ -6,7 +6,9 @@
 #include "reply.h"
 
 #include "accesslog.h"
+#include "observe.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,13 +77,17 @@ void lk_reply_log(h2o_req_t *req, int status)
         us = ((int64_t)now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000 +
              (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
     if (us < 0) us = 0;
-    /* method(16) path(200) status duration: fits easily in 300 bytes */
-    char line[320];
+    /* X-Request-Id, metrics; the whole line when the log format is JSON */
+    if (lk_observe_reply(req, status, us)) return;
+    const lk_obs *obs = lk_observe_find(req);
+    /* method(16) path(200 + "{token}") status duration(<= 24) id(64): < 400 bytes */
+    char line[400];
     size_t n = 0;
     h2o_iovec_t method = req->input.method, path = req->input.path;
-    size_t mlen = method.len > 16 ? 16 : method.len;
+    size_t mlen = method.len > LK_LOG_METHOD_MAX ? LK_LOG_METHOD_MAX : method.len;
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : path.len;
-    if (plen > 200) plen = 200; /* a log line has a cap too */
+    char cut[LK_LOG_PATH_MAX + sizeof(LK_LOG_REDACTED)]; /* capped, invitation token cut */
+    plen = lk_accesslog_path(path.base, plen, cut);
     /* Bytes outside printable ASCII become '?': a request cannot forge log
      * lines. The query string is never logged (it could carry anything). */
     for (size_t i = 0; i < mlen; i++) {
@@ -90,7 +96,7 @@ void lk_reply_log(h2o_req_t *req, int status)
     }
     line[n++] = ' ';
     for (size_t i = 0; i < plen; i++) {
-        unsigned char c = (unsigned char)path.base[i];
+        unsigned char c = (unsigned char)cut[i];
         line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
     line[n++] = ' ';
@@ -101,8 +107,15 @@ void lk_reply_log(h2o_req_t *req, int status)
     line[n++] = (char)('0' + (us % 1000) / 100);
     line[n++] = (char)('0' + (us % 100) / 10);
     line[n++] = (char)('0' + us % 10);
-    memcpy(line + n, "ms\n", 3);
-    n += 3;
+    memcpy(line + n, "ms", 2);
+    n += 2;
+    if (obs != NULL) { /* the id is [A-Za-z0-9._-] (reqid.h) */
+        line[n++] = ' ';
+        memcpy(line + n, obs->id, obs->id_len);
+        n += obs->id_len;
+    }
+    line[n++] = '\n';
+    assert(n <= sizeof(line));
     lk_accesslog_add(line, n);
 }
 

@@ -25,6 +25,9 @@
 
 #include "accesslog.h"
 #include "http.h"
+#include "metrics.h"
+#include "metrics_server.h"
+#include "router.h"
 #include "store.h"
 #include "usage.h"
 
@@ -157,6 +160,7 @@ static void on_conn_close(void *data)
 {
     lk_conn *c = data;
     atomic_fetch_sub(&c->srv->nconns, 1);
+    lk_metrics_connection(-1);
     h2o_linklist_unlink(&c->link);
     free(c);
 }
@@ -177,6 +181,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             continue;
         }
         *c = (lk_conn){.sock = sock, .srv = srv};
+        lk_metrics_connection(+1);
         h2o_linklist_insert(&lp->conns, &c->link);
         sock->on_close.cb = on_conn_close;
         sock->on_close.data = c;
@@ -409,6 +414,11 @@ static int open_all(lk_server *srv)
         return -1;
     }
     close(probe);
+    lk_accesslog_set_format(srv->cfg->log_format);
+    if (srv->cfg->metrics_listen != NULL) { /* before any store opens: they get timed */
+        lk_metrics_enable(lk_routes_count);
+        if (lk_metrics_server_start(srv->cfg->metrics_listen) != 0) return -1;
+    }
     srv->rl = lk_ratelimit_new(LK_RATELIMIT_CAPACITY);
     srv->loops = calloc((size_t)srv->nloops, sizeof(lk_loop));
     if (srv->rl == NULL || srv->loops == NULL) {
@@ -456,6 +466,7 @@ static void stop(lk_server *srv)
     for (int i = 0; i < srv->started_loops; i++)
         pthread_join(srv->loops[i].tid, NULL);
     lk_jobs_release(&srv->jobs);
+    lk_metrics_server_stop();
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {
             lk_loop *lp = &srv->loops[i];

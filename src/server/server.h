@@ -29,6 +29,7 @@
 #ifndef LK_SERVER_H
 #define LK_SERVER_H
 
+#include "accesslog.h"
 #include "jobs.h"
 #include "service.h"
 
@@ -47,6 +48,8 @@ typedef struct lk_server_config {
     lk_store_open_fn open_store; /* one connection per loop and worker */
     const void *store_ctx;       /* open_store's argument */
     lk_svc_config svc;
+    const char *metrics_listen; /* "ADDR:PORT" for GET /metrics (metrics_server.h), NULL: off */
+    lk_log_format log_format;   /* the access log's format (accesslog.h) */
 } lk_server_config;
 
 typedef struct lk_server lk_server;

@@ -73,6 +73,7 @@ static bool id_ok(const char *prefix, const char *id)
 
 static void begin(lk_svc *svc)
 {
+    svc->expired_credential = false;
     lk_err_clear(&svc->err);
     lk_err_clear(&svc->st->err);
 }
@@ -267,6 +268,7 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
             memset(out, 0, sizeof(*out));
             return store_err(svc, rc, NULL);
         }
+        svc->expired_credential = rc == LK_OK && expired(out->key.expires_at, now); /* metrics */
         memset(out, 0, sizeof(*out));
     }
 
@@ -320,6 +322,7 @@ int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principa
     if (rc == LK_ENOT_FOUND) return unauthenticated(svc);
     if (rc != LK_OK) return store_err(svc, rc, NULL);
     if (out->session.expires_at <= now_of(svc)) {
+        svc->expired_credential = true; /* metrics */
         (void)svc->st->ops->session_delete(svc->st, hash);
         memset(out, 0, sizeof(*out));
         return unauthenticated(svc);

@@ -81,6 +81,9 @@ typedef struct lk_svc {
     lk_ratelimit *rl;           /* shared, thread-safe, not owned; may be NULL */
     const lk_svc_config *cfg;   /* not owned */
     lk_err err;                 /* details of the last failure */
+    /* metrics: the last failed authentication presented a key or session
+     * that exists but has expired (auth outcome "expired", not "invalid") */
+    bool expired_credential;
 } lk_svc;
 
 /* A list request and its continuation. The HTTP layer fills `page` with

@@ -368,10 +368,10 @@ def t_access_log_has_no_secrets(ctx):
     deadline = time.time() + 10
     while True:
         log = ctx.srv.log_text()
-        if re.search(r"^GET /v1/whoami 200 \d+\.\d{3}ms$", log, re.M) or time.time() > deadline:
+        if re.search(r"^GET /v1/whoami 200 \d+\.\d{3}ms [A-Za-z0-9._-]{1,64}$", log, re.M) or time.time() > deadline:
             break
         time.sleep(0.05)
-    assert re.search(r"^GET /v1/whoami 200 \d+\.\d{3}ms$", log, re.M), log[-500:]
+    assert re.search(r"^GET /v1/whoami 200 \d+\.\d{3}ms [A-Za-z0-9._-]{1,64}$", log, re.M), log[-500:]
     assert ctx.token not in log and PASSWORD not in log and "querystring" not in log
     assert "latchkey_session=" not in log and ctx.csrf not in log
 
