@@ -12,9 +12,16 @@
  *                          attempts per client address per minute)
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
+ *   --signup-limit N       LATCHKEY_SIGNUP_LIMIT   20 (signups per client address
+ *                          an hour; 0: no per-address limit)
  *   --print-routes         (hidden) print the route table and exit
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
+ *   (no flag)              LATCHKEY_RATELIMIT_CAPACITY  slots per throttle
+ *                          table at most (tests: small tables)
+ *   (no flag)              LATCHKEY_LOGIN_EMAIL_PACE    seconds between failed
+ *                          logins per email after the burst, 1..60 (default
+ *                          30; tests: short)
  *
  * Flags win over the environment. Every failure to start is one line on
  * stderr and exit status 2 (usage) or 1 (anything else). This is the only
@@ -64,7 +71,7 @@ const char *__lsan_default_suppressions(void)
 static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
-          "                 [--threads N] [--bearer-fail-limit N]\n"
+          "                 [--threads N] [--bearer-fail-limit N] [--signup-limit N]\n"
           "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
@@ -79,6 +86,9 @@ static void usage(FILE *f)
           "  --bearer-fail-limit N failed Bearer attempts allowed per client address per\n"
           "                        minute before 429 (env LATCHKEY_BEARER_FAIL_LIMIT;\n"
           "                        default 1000)\n"
+          "  --signup-limit N      signups allowed per client address (IPv6: per /64) an\n"
+          "                        hour before 429; 0: no limit (env LATCHKEY_SIGNUP_LIMIT;\n"
+          "                        default 20)\n"
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
@@ -128,6 +138,7 @@ static long env_long(const char *name, long def, long max)
 /* The settings as text: environment first, flags over it. */
 typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
+    const char *signup_limit; /* account */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -139,6 +150,7 @@ static void opts_from_env(opts *o)
     o->bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     o->tls_cert = getenv("LATCHKEY_TLS_CERT");
     o->tls_key = getenv("LATCHKEY_TLS_KEY");
+    o->signup_limit = getenv("LATCHKEY_SIGNUP_LIMIT");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -153,7 +165,8 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_VERSION,
-    OPT_ROUTES
+    OPT_ROUTES,
+    OPT_SIGNUP_LIMIT, /* account */
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +180,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
+    {"signup-limit", required_argument, NULL, OPT_SIGNUP_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -219,6 +233,10 @@ static int opts_from_argv(opts *o, int argc, char **argv)
         if (c == 'h') return usage(stdout), 0;
         if (c == OPT_VERSION) return printf("latchkeyd %s\n", LK_VERSION), 0;
         if (c == OPT_ROUTES) return lk_router_print(stdout), 0;
+        if (c == OPT_SIGNUP_LIMIT) {
+            o->signup_limit = optarg;
+            continue;
+        }
         opts_set(o, c, optarg);
     }
     if (optind < argc) {
@@ -231,6 +249,31 @@ static int opts_from_argv(opts *o, int argc, char **argv)
 static int open_store(const void *ctx, lk_store **st);
 
 #define USAGE_ERROR(...) (fprintf(stderr, "latchkeyd: " __VA_ARGS__), 2)
+
+/* --- account: the throttles. Defaults from ratelimit.h; --signup-limit
+ * sets the per-address signup rule; two hidden variables shrink the tables
+ * and the per-email pace for tests. 0, or 2 after a usage line. */
+#define LK_SIGNUP_LIMIT_MAX 1000000
+#define LK_RATELIMIT_CAPACITY 65536 /* slots per table at most */
+static int throttles_fill(const opts *o, lk_ratelimit_config *rl)
+{
+    lk_ratelimit_config_init(rl);
+    if (o->signup_limit != NULL && o->signup_limit[0] != '\0') {
+        int n;
+        if (parse_int(o->signup_limit, 0, LK_SIGNUP_LIMIT_MAX, &n) != 0)
+            return USAGE_ERROR("--signup-limit (LATCHKEY_SIGNUP_LIMIT) must be a number from 0 "
+                               "to %d\n",
+                               LK_SIGNUP_LIMIT_MAX);
+        rl->rule[LK_RL_SIGNUP_CLIENT].max_failures = n > 0 ? n : -1; /* <= 0: off */
+    }
+    unsigned cap = (unsigned)env_long("LATCHKEY_RATELIMIT_CAPACITY", LK_RATELIMIT_CAPACITY,
+                                      LK_RATELIMIT_CAPACITY);
+    for (int i = 0; i < LK_RL_NRULES; i++)
+        if (rl->capacity[i] > cap) rl->capacity[i] = cap;
+    rl->rule[LK_RL_LOGIN_EMAIL].window_secs = (int)env_long(
+        "LATCHKEY_LOGIN_EMAIL_PACE", rl->rule[LK_RL_LOGIN_EMAIL].window_secs, LK_RL_PACE_MAX);
+    return 0;
+}
 
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
@@ -262,6 +305,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
                            INT_MAX);
     if (o->listen[0] == '\0' || o->db[0] == '\0')
         return USAGE_ERROR("--listen and --database must not be empty\n");
+    if (throttles_fill(o, &cfg->rl) != 0) return 2;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",

@@ -47,6 +47,8 @@ typedef struct lk_server_config {
     lk_store_open_fn open_store; /* one connection per loop and worker */
     const void *store_ctx;       /* open_store's argument */
     lk_svc_config svc;
+    /* --- account: the throttles' rules and table sizes (ratelimit.h) --- */
+    lk_ratelimit_config rl;
 } lk_server_config;
 
 typedef struct lk_server lk_server;

@@ -22,7 +22,9 @@ typedef struct lk_usage lk_usage;
 lk_usage *lk_usage_new(unsigned capacity);
 void lk_usage_free(lk_usage *u);
 
-/* Record a use; if the table is full, flushes to st first. */
+/* Record a use; if the table is full, flushes to st first. key_id may also
+ * be a session id ("ses_…"): its last_seen_at is written the same way
+ * (store session_touch). */
 void lk_usage_note(lk_usage *u, lk_store *st, const char *key_id, int64_t at);
 /* Write everything noted so far; returns an lk_err code. */
 int lk_usage_flush(lk_usage *u, lk_store *st);
