@@ -45,10 +45,15 @@
  *  - Bearer: only failures are counted and only failures are refused (429
  *    instead of 401 once an address is past the limit); a valid token is
  *    never refused, so the hot path never takes the limiter's lock.
- *  - Login: checked before the password is verified, so a throttled email
- *    or address gets 429 even with the right password. A successful login
- *    resets the email's count; the address's count only expires (so one
- *    valid account cannot be used to reset an attacker's counter). */
+ *  - Login: checked before the password is verified, so a throttled
+ *    (email, address) pair or address gets 429 even with the right
+ *    password; the per-email rule is paced (ratelimit.h's LOGIN_EMAIL, see
+ *    "account security" below) and never refuses for longer than a minute.
+ *    A successful login forgets the email's and the pair's count; the
+ *    address's count only expires (so one valid account cannot be used to
+ *    reset an attacker's counter). login_per_email below is kept for
+ *    configuration compatibility only: the limiter's LK_RL_LOGIN_EMAIL
+ *    rule applies. */
 #define LK_LOGIN_EMAIL_MAX_FAILURES 10  /* per email ... */
 #define LK_LOGIN_EMAIL_WINDOW 900       /* ... in 15 minutes */
 #define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
