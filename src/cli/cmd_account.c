@@ -62,7 +62,8 @@ int lk_cmd_sessions_list(lk_cli_ctx *x)
     json_array_foreach(items, i, it)
     {
         bool cur = json_is_true(json_object_get(it, "current"));
-        if (json_is_object(it)) json_object_set_new(it, THIS_FIELD, json_string(cur ? THIS_MARK : ""));
+        if (json_is_object(it))
+            json_object_set_new(it, THIS_FIELD, json_string(cur ? THIS_MARK : ""));
     }
     if (json_array_size(items) == 0)
         lk_cli_notef("No sessions: nobody is signed in to this account in a browser.");

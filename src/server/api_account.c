@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define PASSWORD_COPY_MAX (LK_PASSWORD_MAX * 4) /* bytes: 4 per character at most */
-#define SESSIONS_BUF_HINT 8192 /* 50 sessions of ~400 bytes fit without growing */
+#define SESSIONS_BUF_HINT 8192                  /* 50 sessions of ~400 bytes fit without growing */
 
 typedef struct password_job {
     lk_job base;

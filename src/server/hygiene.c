@@ -35,10 +35,11 @@ const char *lk_hygiene_check(h2o_req_t *req)
     int hosts = 0;
     const char *nl = memchr(p, '\n', n); /* end of the request line */
     while (nl != NULL) {
-        size_t ls = (size_t)(nl - p) + 1; /* start of the next line */
+        size_t ls = (size_t)(nl - p) + 1;                     /* start of the next line */
         if (ls >= n || p[ls] == '\r' || p[ls] == '\n') break; /* end of the head */
         if (p[ls] == ' ' || p[ls] == '\t') return "obsolete line folding in a header";
-        if (n - ls > strlen(HOST_PREFIX) && strncasecmp(p + ls, HOST_PREFIX, strlen(HOST_PREFIX)) == 0)
+        if (n - ls > strlen(HOST_PREFIX) &&
+            strncasecmp(p + ls, HOST_PREFIX, strlen(HOST_PREFIX)) == 0)
             hosts++;
         nl = memchr(p + ls, '\n', n - ls);
     }

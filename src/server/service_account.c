@@ -232,8 +232,10 @@ static int session_open(lk_svc *svc, const lk_user *u, const lk_svc_origin *from
     if (from) agent_copy(from->user_agent, from->user_agent_len, s.user_agent);
     crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
     int rc = svc->st->ops->session_create_capped(svc->st, hash, &s, LK_SESSIONS_PER_USER_MAX, now);
-    if (rc == LK_OK) memcpy(csrf, s.csrf, LK_CSRF_SIZE);
-    else sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
+    if (rc == LK_OK)
+        memcpy(csrf, s.csrf, LK_CSRF_SIZE);
+    else
+        sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
     sodium_memzero(&s, sizeof s);
     return rc == LK_OK ? LK_OK : store_err(svc, rc, "user not found");
 }
@@ -309,8 +311,8 @@ int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *curre
     login_keys k;
     login_keys_init(&k, lower, client);
     bool match;
-    if ((rc = login_check(svc, &k, now)) || (rc = verify(svc, lower, current, current_len, &u,
-                                                         &match)))
+    if ((rc = login_check(svc, &k, now)) ||
+        (rc = verify(svc, lower, current, current_len, &u, &match)))
         return rc;
     if (!match) {
         login_failed(svc, &k, now);
@@ -351,8 +353,7 @@ static int session_tramp(void *c, const lk_session *s)
     return pg->cb(pg->ctx, s);
 }
 
-int lk_svc_session_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_session_cb cb,
-                        void *ctx)
+int lk_svc_session_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_session_cb cb, void *ctx)
 {
     begin(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
