@@ -21,12 +21,19 @@ modes, and Strict-Transport-Security never over plain HTTP.
 - Signups per client address (--signup-limit): past the limit 429 with
   Retry-After, while another address still signs up and logins from the
   flooding address and others keep answering. A flood of parallel signups
-  from one address never makes a login wait behind it.
+  from one address never makes a login wait behind it; nor does one from
+  200 addresses of one IPv6 /64 (a private network namespace, root only),
+  which gets the limit of one client.
 - The SQLite database, -wal and -shm are created mode 0600 (pg: n/a).
 """
 import concurrent.futures
+import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import time
 import unittest
 
@@ -243,6 +250,38 @@ class SignupThrottle(ServerCase):
                                         timeout=10)
             self.assertEqual(p.returncode, 2, (bad, p))
             self.assertIn(b"--signup-limit", p.stderr)
+
+
+@unittest.skipUnless(BACKEND == "sqlite" and os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"),
+                     "needs root, unshare and ip for a private network namespace (its own IPv6 /64); "
+                     "the rule is the same on both backends (tests/unit/test_service.c covers it on pg)")
+class SignupFloodIPv6(unittest.TestCase):
+    """A signup flood from 200 distinct addresses of one IPv6 /64 (a private
+    network namespace: tests/blackbox/v6flood.py) gets LIMIT signups in all,
+    while logins from inside and outside that /64 answer at once and another
+    /64 still signs up."""
+    LIMIT = 5
+    FLOOD = 200
+
+    def test_one_64_is_one_client(self):
+        tmp = tempfile.mkdtemp(prefix="lk-v6-")
+        try:
+            p = subprocess.run(["unshare", "-n", sys.executable, os.path.join(os.path.dirname(__file__), "v6flood.py"),
+                                lkserver.LATCHKEYD, os.path.join(tmp, "latchkey.db"), str(self.LIMIT), str(self.FLOOD)],
+                               capture_output=True, timeout=300)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace")[-2000:])
+        out = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(out["setup"], 201, out)
+        flood = out["flood"]
+        self.assertEqual(flood.count(201), self.LIMIT, "one /64 got more than its signups: %r" % sorted(set(flood)))
+        self.assertEqual(flood.count(429), self.FLOOD - self.LIMIT, sorted(set(flood)))
+        for where in ("login_inside", "login_outside"):
+            status, secs = out[where]
+            self.assertEqual(status, 200, (where, out[where]))
+            self.assertLess(secs, 10, "%s waited behind the flood" % where)
+        self.assertEqual(out["other_64"], 201, "another /64 was refused")
 
 
 class Transport(ServerCase):
