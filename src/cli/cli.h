@@ -173,5 +173,9 @@ int lk_cmd_keys_create(lk_cli_ctx *x);
 int lk_cmd_keys_rename(lk_cli_ctx *x);
 int lk_cmd_keys_delete(lk_cli_ctx *x);
 int lk_cmd_keys_check(lk_cli_ctx *x);
+/* cmd_account.c */
+int lk_cmd_sessions_list(lk_cli_ctx *x);
+int lk_cmd_sessions_revoke(lk_cli_ctx *x);
+int lk_cmd_password(lk_cli_ctx *x);
 
 #endif

@@ -79,6 +79,14 @@ static const lk_cli_command commands[] = {
     {"keys", "check", "keys check TOKEN|-",
      "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0, 0,
      CMD_NO_CREDENTIAL, lk_cmd_keys_check},
+    /* --- account (cmd_account.c) --- */
+    {"sessions", "list", "sessions list", "list the browser sessions of your account", 0, 0, F_LIST,
+     0, 0, lk_cmd_sessions_list},
+    {"sessions", "revoke", "sessions revoke ID", "sign one session out at once", 1, 1, 0, 0, 0,
+     lk_cmd_sessions_revoke},
+    {"password", NULL, "password",
+     "change your password on a terminal (other sessions end)", 0, 0, 0, 0, 0,
+     lk_cmd_password},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -58,4 +58,9 @@ int lk_api_mykey_create(lk_req *r);
 int lk_api_mykey_patch(lk_req *r);
 int lk_api_mykey_delete(lk_req *r);
 
+/* --- account (api_account.c) --- */
+int lk_api_me_password(lk_req *r);
+int lk_api_me_sessions(lk_req *r);
+int lk_api_me_session_delete(lk_req *r);
+
 #endif

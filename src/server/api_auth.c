@@ -32,6 +32,7 @@ typedef struct auth_job {
     char name[NAME_COPY_MAX + 1];
     size_t email_len, password_len, name_len;
     char client[LK_CLIENT_SIZE];
+    char user_agent[LK_SESSION_UA_SIZE]; /* login: the session's device (capped) */
     lk_user user;
     char session[LK_SESSION_TOKEN_SIZE];
     char csrf[LK_CSRF_SIZE];
@@ -155,8 +156,13 @@ static int defer(lk_req *r, auth_job *j)
 int lk_api_signup(lk_req *r)
 {
     auth_job *j = NULL;
-    int rc = auth_job_new(r, true, &j);
+    char client[LK_CLIENT_SIZE];
+    lk_http_client_key(r, client); /* behind --trusted-proxies too */
+    /* counted before any work is queued: a flood of signups cannot fill
+     * the worker queue that logins share */
+    int rc = lk_svc_signup_admit(r->svc, client);
     if (rc != 0) return rc;
+    if ((rc = auth_job_new(r, true, &j)) != 0) return rc;
     j->base.run = signup_run;
     j->base.finish = signup_finish;
     return defer(r, j);
@@ -167,8 +173,9 @@ int lk_api_signup(lk_req *r)
 static void login_run(lk_job *jb, lk_svc *svc)
 {
     auth_job *j = (auth_job *)jb;
-    j->rc = lk_svc_login(svc, j->email, j->email_len, j->password, j->password_len, j->client,
-                         &j->user, j->session, j->csrf);
+    lk_svc_origin from = {j->client, j->user_agent, strlen(j->user_agent)};
+    j->rc = lk_svc_login_from(svc, j->email, j->email_len, j->password, j->password_len, &from,
+                              &j->user, j->session, j->csrf);
     j->err = svc->err;
 }
 
@@ -203,6 +210,13 @@ int lk_api_login(lk_req *r)
     int rc = auth_job_new(r, false, &j);
     if (rc != 0) return rc;
     lk_http_client_key(r, j->client); /* scopes: behind --trusted-proxies too */
+    size_t ua_n = 0;
+    h2o_iovec_t ua = lk_req_header(r->req, H2O_TOKEN_USER_AGENT, &ua_n);
+    if (ua_n == 1) {
+        size_t n = ua.len < sizeof(j->user_agent) - 1 ? ua.len : sizeof(j->user_agent) - 1;
+        memcpy(j->user_agent, ua.base, n);
+        j->user_agent[n] = '\0';
+    }
     j->base.run = login_run;
     j->base.finish = login_finish;
     return defer(r, j);

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "metrics.h"
 #include "observe.h"
+#include "hygiene.h"
 #include "reply.h"
 #include "router.h"
 #include "static.h"
@@ -74,11 +75,20 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     lk_http_ctx *hc = H2O_STRUCT_FROM_MEMBER(lk_http_ctx, h2o, req->conn->ctx);
     lk_obs *obs = lk_observe_begin(req); /* X-Request-Id; route and principal for logs, metrics */
+    lk_reply_hsts(req); /* every answer over TLS, errors included */
     if (ambiguous_framing(req)) {
         /* The API's 400 codes are invalid_json and validation_failed; the
          * body cannot be trusted, so: invalid_json, and close. */
         lk_err e;
         lk_err_set(&e, LK_EINVALID_JSON, "malformed HTTP request body framing");
+        req->http1_is_persistent = 0;
+        lk_reply_error(req, LK_EINVALID_JSON, &e);
+        return 0;
+    }
+    const char *bad_head = lk_hygiene_check(req); /* Host, line folding */
+    if (bad_head != NULL) {
+        lk_err e;
+        lk_err_set(&e, LK_EINVALID_JSON, bad_head);
         req->http1_is_persistent = 0;
         lk_reply_error(req, LK_EINVALID_JSON, &e);
         return 0;

@@ -16,9 +16,16 @@
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
  *   --metrics-listen ADDR:PORT  LATCHKEY_METRICS_LISTEN  off (GET /metrics there)
  *   --log-format text|json LATCHKEY_LOG_FORMAT     text (access log on stderr)
+ *   --signup-limit N       LATCHKEY_SIGNUP_LIMIT   20 (signups per client address
+ *                          an hour; 0: no per-address limit)
  *   --print-routes         (hidden) print the route table and exit
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
+ *   (no flag)              LATCHKEY_RATELIMIT_CAPACITY  slots per throttle
+ *                          table at most (tests: small tables)
+ *   (no flag)              LATCHKEY_LOGIN_EMAIL_PACE    seconds between failed
+ *                          logins per email after the burst, 1..60 (default
+ *                          30; tests: short)
  *
  * Flags win over the environment. Every failure to start is one line on
  * stderr and exit status 2 (usage) or 1 (anything else). This is the only
@@ -71,9 +78,9 @@ const char *__lsan_default_suppressions(void)
 static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
-          "                 [--threads N] [--bearer-fail-limit N] [--trusted-proxies CIDR,...]\n"
-          "                 [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR:PORT]\n"
-          "                 [--log-format text|json] [--help] [--version]\n"
+          "                 [--threads N] [--bearer-fail-limit N] [--signup-limit N]\n"
+          "                 [--trusted-proxies CIDR,...] [--tls-cert FILE --tls-key FILE]\n"
+          "                 [--metrics-listen ADDR:PORT] [--log-format text|json] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -91,6 +98,9 @@ static void usage(FILE *f)
           "                        reverse proxies (at most 32 ranges) whose X-Forwarded-For\n"
           "                        names the client (env LATCHKEY_TRUSTED_PROXIES; default:\n"
           "                        none, the client is the TCP peer)\n"
+          "  --signup-limit N      signups allowed per client address (IPv6: per /64) an\n"
+          "                        hour before 429; 0: no limit (env LATCHKEY_SIGNUP_LIMIT;\n"
+          "                        default 20)\n"
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
@@ -147,6 +157,7 @@ typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
     const char *trusted; /* --trusted-proxies */
     const char *metrics_listen, *log_format;
+    const char *signup_limit; /* account */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -161,6 +172,7 @@ static void opts_from_env(opts *o)
     o->trusted = getenv("LATCHKEY_TRUSTED_PROXIES");
     o->metrics_listen = getenv("LATCHKEY_METRICS_LISTEN");
     o->log_format = getenv("LATCHKEY_LOG_FORMAT");
+    o->signup_limit = getenv("LATCHKEY_SIGNUP_LIMIT");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -178,7 +190,8 @@ enum {
     OPT_METRICS,
     OPT_LOG_FORMAT,
     OPT_VERSION,
-    OPT_ROUTES
+    OPT_ROUTES,
+    OPT_SIGNUP_LIMIT, /* account */
 };
 
 static const struct option long_opts[] = {
@@ -195,6 +208,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
+    {"signup-limit", required_argument, NULL, OPT_SIGNUP_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -249,6 +263,10 @@ static int opts_from_argv(opts *o, int argc, char **argv)
         if (c == 'h') return usage(stdout), 0;
         if (c == OPT_VERSION) return printf("latchkeyd %s\n", LK_VERSION), 0;
         if (c == OPT_ROUTES) return lk_router_print(stdout), 0;
+        if (c == OPT_SIGNUP_LIMIT) {
+            o->signup_limit = optarg;
+            continue;
+        }
         opts_set(o, c, optarg);
     }
     if (optind < argc) {
@@ -294,6 +312,31 @@ static int config_ops(const opts *o, lk_server_config *cfg)
     return 0;
 }
 
+/* --- account: the throttles. Defaults from ratelimit.h; --signup-limit
+ * sets the per-address signup rule; two hidden variables shrink the tables
+ * and the per-email pace for tests. 0, or 2 after a usage line. */
+#define LK_SIGNUP_LIMIT_MAX 1000000
+#define LK_RATELIMIT_CAPACITY 65536 /* slots per table at most */
+static int throttles_fill(const opts *o, lk_ratelimit_config *rl)
+{
+    lk_ratelimit_config_init(rl);
+    if (o->signup_limit != NULL && o->signup_limit[0] != '\0') {
+        int n;
+        if (parse_int(o->signup_limit, 0, LK_SIGNUP_LIMIT_MAX, &n) != 0)
+            return USAGE_ERROR("--signup-limit (LATCHKEY_SIGNUP_LIMIT) must be a number from 0 "
+                               "to %d\n",
+                               LK_SIGNUP_LIMIT_MAX);
+        rl->rule[LK_RL_SIGNUP_CLIENT].max_failures = n > 0 ? n : -1; /* <= 0: off */
+    }
+    unsigned cap = (unsigned)env_long("LATCHKEY_RATELIMIT_CAPACITY", LK_RATELIMIT_CAPACITY,
+                                      LK_RATELIMIT_CAPACITY);
+    for (int i = 0; i < LK_RL_NRULES; i++)
+        if (rl->capacity[i] > cap) rl->capacity[i] = cap;
+    rl->rule[LK_RL_LOGIN_EMAIL].window_secs = (int)env_long(
+        "LATCHKEY_LOGIN_EMAIL_PACE", rl->rule[LK_RL_LOGIN_EMAIL].window_secs, LK_RL_PACE_MAX);
+    return 0;
+}
+
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
 static int config_fill(opts *o, lk_server_config *cfg)
@@ -326,6 +369,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
         return USAGE_ERROR("--listen and --database must not be empty\n");
     if (trusted_fill(o, cfg) != 0) return 2;
     if (config_ops(o, cfg) != 0) return 2;
+    if (throttles_fill(o, &cfg->rl) != 0) return 2;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",

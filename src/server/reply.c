@@ -460,20 +460,35 @@ static void fallback_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *b
     }
 }
 
+void lk_reply_hsts(h2o_req_t *req)
+{
+    if (req->scheme == &H2O_URL_SCHEME_HTTPS)
+        h2o_add_header_by_str(&req->pool, &req->res.headers,
+                              H2O_STRLIT("strict-transport-security"), 0, NULL,
+                              H2O_STRLIT(LK_HSTS_VALUE));
+}
+
 static void fallback_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
     (void)self;
-    int code = req->res.status == 413 ? LK_ETOO_LARGE : 0;
+    /* 413: Content-Length over h2o's cap; 400: a request h2o could not
+     * frame (Content-Length: -1, a broken chunked body, ...) */
+    int code = req->res.status == 413 ? LK_ETOO_LARGE
+               : req->res.status == 400 ? LK_EINVALID_JSON
+                                        : 0;
     if (code != 0) {
         lk_buf b;
         lk_buf_init(&b, &req->pool, 128);
         lk_buf_puts(&b, "{\"error\":{\"code\":\"");
         lk_buf_puts(&b, lk_err_api_code(code));
-        lk_buf_puts(&b, "\",\"message\":\"request body exceeds 64 KiB\"}}");
+        lk_buf_puts(&b, code == LK_ETOO_LARGE
+                            ? "\",\"message\":\"request body exceeds 64 KiB\"}}"
+                            : "\",\"message\":\"malformed HTTP request framing\"}}");
         req->res.headers = (h2o_headers_t){NULL, 0, 0};
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        H2O_STRLIT("application/json"));
         add_api_headers(req);
+        lk_reply_hsts(req);
         req->res.content_length = b.len;
         lk_reply_log(req, req->res.status);
         fallback_ostream *o = (fallback_ostream *)h2o_add_ostream(req, sizeof(*o), slot);

@@ -95,6 +95,12 @@ void lk_reply_fail(lk_req *r, int code);
  * for the host. */
 void lk_reply_install_fallback(h2o_hostconf_t *host);
 
+/* --- account: transport. Over TLS, adds Strict-Transport-Security
+ * (LK_HSTS_VALUE) to req's response headers; over plain HTTP nothing
+ * (RFC 6797 7.2: never over plain HTTP). */
+#define LK_HSTS_VALUE "max-age=63072000"
+void lk_reply_hsts(h2o_req_t *req);
+
 /* One access-log line (accesslog.h: buffered, then stderr). */
 void lk_reply_log(h2o_req_t *req, int status);
 

@@ -54,7 +54,8 @@ static const struct {
                  {"user_id", "usr_", LK_PARAM_USER},
                  {"project_id", "prj_", LK_PARAM_PROJECT},
                  {"environment_id", "env_", LK_PARAM_ENVIRONMENT},
-                 {"key_id", "key_", LK_PARAM_KEY}};
+                 {"key_id", "key_", LK_PARAM_KEY},
+                 {"session_id", "ses_", LK_PARAM_SESSION}};
 #define NPARAM_NAMES (sizeof(param_map) / sizeof(param_map[0]))
 
 /* The param_map entry of a {param} name, or -1 for an unknown name. */

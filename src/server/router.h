@@ -14,7 +14,8 @@
  * says which ID it holds and which named slot it fills ({org_id} →
  * LK_PARAM_ORG, "org_"; {user_id} → LK_PARAM_USER, "usr_"; {project_id}
  * → LK_PARAM_PROJECT, "prj_"; {environment_id} → LK_PARAM_ENVIRONMENT,
- * "env_"; {key_id} → LK_PARAM_KEY, "key_"). The matcher validates each
+ * "env_"; {key_id} → LK_PARAM_KEY, "key_"; {session_id} →
+ * LK_PARAM_SESSION, "ses_"). The matcher validates each
  * with lk_id_valid, so a malformed ID is a clean 404 and never reaches a
  * store; handlers fetch them by name (lk_route_param), never by position.
  *
@@ -65,6 +66,7 @@ typedef enum lk_param {
     LK_PARAM_PROJECT,
     LK_PARAM_ENVIRONMENT,
     LK_PARAM_KEY,
+    LK_PARAM_SESSION, /* {session_id}, "ses_" (account) */
     LK_PARAM_COUNT
 } lk_param;
 

@@ -29,6 +29,7 @@
 #include "metrics_server.h"
 #include "router.h"
 #include "store.h"
+#include "timefmt.h"
 #include "usage.h"
 
 #include <assert.h>
@@ -49,7 +50,6 @@
 
 #define LK_H2O_ENTITY_MAX (256 * 1024) /* h2o's own cap; ours (64 KiB) answers 413 in JSON */
 #define LK_USAGE_CAPACITY 4096
-#define LK_RATELIMIT_CAPACITY 65536
 #define LK_SHUTDOWN_WAIT_MS 10000
 #define LK_SHUTDOWN_QUIET_ROUNDS 3
 #define LK_DRAIN_ROUND_MS 10   /* one draining round's event-loop wait */
@@ -208,11 +208,28 @@ static int connection_cap(int wanted)
     return cap < 1 ? 1 : (int)cap;
 }
 
+/* --- account: expired sessions are purged by whichever loop's flush
+ * first finds the purge due (once per LK_SESSION_PURGE_SECS over all
+ * loops; the first soon after start). */
+static _Atomic int64_t next_session_purge;
+
+static void purge_sessions_if_due(lk_loop *lp)
+{
+    int64_t now = lk_time_now(), due = atomic_load(&next_session_purge);
+    if (now < due ||
+        !atomic_compare_exchange_strong(&next_session_purge, &due, now + LK_SESSION_PURGE_SECS))
+        return;
+    if (lk_svc_session_purge(&lp->http.svc) != 0)
+        fprintf(stderr, "latchkeyd: session purge failed: %s\n",
+                lk_err_message(&lp->http.svc.err));
+}
+
 static void on_flush(h2o_timeout_entry_t *entry)
 {
     lk_loop *lp = H2O_STRUCT_FROM_MEMBER(lk_loop, flush_entry, entry);
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
+    purge_sessions_if_due(lp);
     h2o_timeout_link(lp->http.h2o.loop, &lp->flush_timeout, &lp->flush_entry);
 }
 
@@ -288,6 +305,12 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+#define LK_TLS12_CIPHERS                                                                           \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define LK_TLS_GROUPS "X25519:P-256:P-384"
+
 /* --- TLS ---------------------------------------------------------------------- */
 
 /* With --tls-cert/--tls-key: one SSL_CTX for every loop, TLS 1.2 or newer,
@@ -305,6 +328,14 @@ static int setup_tls(lk_server *srv)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* --- account: Mozilla "intermediate" — TLS 1.2 offers only ECDHE with
+     * AEAD (no static RSA, no CBC, no DHE), in this order; TLS 1.3 keeps
+     * OpenSSL's defaults (all AEAD with forward secrecy). */
+    if (SSL_CTX_set_cipher_list(ctx, LK_TLS12_CIPHERS) != 1 ||
+        SSL_CTX_set1_groups_list(ctx, LK_TLS_GROUPS) != 1) {
+        what = "cannot set the TLS cipher list";
+        goto fail;
+    }
     what = "cannot load the certificate";
     file = cert;
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) goto fail;
@@ -419,7 +450,7 @@ static int open_all(lk_server *srv)
         lk_metrics_enable(lk_routes_count);
         if (lk_metrics_server_start(srv->cfg->metrics_listen) != 0) return -1;
     }
-    srv->rl = lk_ratelimit_new(LK_RATELIMIT_CAPACITY);
+    srv->rl = lk_ratelimit_new_config(&srv->cfg->rl);
     srv->loops = calloc((size_t)srv->nloops, sizeof(lk_loop));
     if (srv->rl == NULL || srv->loops == NULL) {
         fprintf(stderr, "latchkeyd: out of memory\n");

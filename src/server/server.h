@@ -50,6 +50,8 @@ typedef struct lk_server_config {
     lk_svc_config svc;
     const char *metrics_listen; /* "ADDR:PORT" for GET /metrics (metrics_server.h), NULL: off */
     lk_log_format log_format;   /* the access log's format (accesslog.h) */
+    /* --- account: the throttles' rules and table sizes (ratelimit.h) --- */
+    lk_ratelimit_config rl;
 } lk_server_config;
 
 typedef struct lk_server lk_server;

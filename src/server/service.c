@@ -274,14 +274,14 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
 
     /* A failure: count it against the client address. */
     if (svc->rl && client) {
-        /* "bearer:" + the address: the limiter's key for this client */
-        char rk[7 + LK_SVC_CLIENT_MAX];
+        /* the client's throttle key (IPv6: its /64) in the Bearer table */
+        char addr[LK_SVC_CLIENT_MAX], rk[LK_SVC_CLIENT_MAX];
         lk_ratelimit_rule r = rule_of(svc->cfg ? &svc->cfg->bearer_per_client : NULL,
                                       LK_BEARER_MAX_FAILURES, LK_BEARER_WINDOW);
-        memcpy(rk, "bearer:", 7);
-        rk[7] = '\0';
-        client(ctx, rk + 7, sizeof(rk) - 7);
-        rk[sizeof(rk) - 1] = '\0';
+        addr[0] = '\0';
+        client(ctx, addr, sizeof(addr));
+        addr[sizeof(addr) - 1] = '\0';
+        lk_svc_throttle_key(addr, rk, sizeof(rk));
         /* refused (429) while over the limit, else counted (401) */
         int wait = lk_ratelimit_check_fail(svc->rl, LK_RL_BEARER_CLIENT, rk, &r, now);
         if (wait > 0) {
@@ -329,6 +329,7 @@ int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principa
     }
     out->kind = LK_PRINCIPAL_SESSION;
     memcpy(out->user_id, out->session.user_id, sizeof(out->user_id));
+    if (out->session.id[0]) lk_usage_note(svc->usage, svc->st, out->session.id, now_of(svc));
     return LK_OK;
 }
 
@@ -375,93 +376,14 @@ int lk_svc_signup(lk_svc *svc, const char *email, size_t email_len, const char *
     return LK_OK;
 }
 
-/* Random bytes as unpadded base64url into out (size >= 44). */
-static void random_b64(char *out, size_t out_size)
-{
-    unsigned char rnd[32];
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2base64(out, out_size, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(rnd, sizeof(rnd));
-}
-
 int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *password,
                  size_t password_len, const char *client, lk_user *out,
                  char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE])
 {
-    begin(svc);
-    memset(out, 0, sizeof(*out));
-    session_token[0] = '\0';
-    csrf[0] = '\0';
-    int64_t now = now_of(svc);
-    char lower[LK_EMAIL_SIZE];
-    char pwhash[LK_PWHASH_SIZE];
-    char ek[LK_EMAIL_SIZE + 16], ck[160];
-    lk_err ignored;
-    bool email_ok = lk_validate_email(email, email_len, NULL, lower, "email", &ignored) == LK_OK;
-    lk_ratelimit_rule re = rule_of(svc->cfg ? &svc->cfg->login_per_email : NULL,
-                                   LK_LOGIN_EMAIL_MAX_FAILURES, LK_LOGIN_EMAIL_WINDOW);
-    lk_ratelimit_rule rc_rule = rule_of(svc->cfg ? &svc->cfg->login_per_client : NULL,
-                                        LK_LOGIN_CLIENT_MAX_FAILURES, LK_LOGIN_CLIENT_WINDOW);
-    snprintf(ek, sizeof(ek), "login-email:%s", email_ok ? lower : "");
-    snprintf(ck, sizeof(ck), "login-client:%.140s", client ? client : "");
-    int rc;
-
-    if (svc->rl) {
-        int w1 = email_ok ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now) : 0;
-        int w2 = client ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now) : 0;
-        int w = w1 > w2 ? w1 : w2;
-        if (w > 0) {
-            lk_err_set(&svc->err, LK_ERATE_LIMITED,
-                       "too many failed sign-in attempts; try again later");
-            svc->err.retry_after = w;
-            return LK_ERATE_LIMITED;
-        }
-    }
-
-    /* Passwords longer than the signup limit can never match; bound the
-     * argon2 input anyway (4 bytes per character at most). */
-    bool pw_ok = password != NULL && password_len <= LK_PASSWORD_MAX * 4;
-    bool match = false;
-    pwhash[0] = '\0';
-    if (email_ok) {
-        rc = svc->st->ops->user_get_by_email(svc->st, lower, out, pwhash);
-        if (rc != LK_OK && rc != LK_ENOT_FOUND) return store_err(svc, rc, NULL);
-        if (rc == LK_OK && pw_ok)
-            match = lk_password_verify(pwhash, password, password_len);
-        else if (pw_ok)
-            (void)lk_password_verify_dummy(password, password_len);
-    } else if (pw_ok) {
-        (void)lk_password_verify_dummy(password, password_len);
-    }
-    sodium_memzero(pwhash, sizeof(pwhash));
-
-    if (!match) {
-        memset(out, 0, sizeof(*out));
-        if (svc->rl) {
-            if (email_ok) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now);
-            if (client) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now);
-        }
-        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
-    }
-
-    lk_session s;
-    uint8_t hash[LK_TOKEN_HASH_LEN];
-    memset(&s, 0, sizeof(s));
-    memcpy(s.user_id, out->id, sizeof(s.user_id));
-    random_b64(s.csrf, sizeof(s.csrf));
-    s.created_at = now;
-    s.expires_at = now + LK_SESSION_TTL;
-    random_b64(session_token, LK_SESSION_TOKEN_SIZE);
-    crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
-    rc = svc->st->ops->session_create(svc->st, hash, &s);
-    if (rc != LK_OK) {
-        sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
-        memset(out, 0, sizeof(*out));
-        return store_err(svc, rc, NULL);
-    }
-    memcpy(csrf, s.csrf, LK_CSRF_SIZE);
-    if (svc->rl) lk_ratelimit_reset(svc->rl, LK_RL_LOGIN_EMAIL, ek);
-    return LK_OK;
+    /* the throttles, the session's origin and the cap: service_account.c */
+    lk_svc_origin from = {.client = client};
+    return lk_svc_login_from(svc, email, email_len, password, password_len, &from, out,
+                             session_token, csrf);
 }
 
 int lk_svc_logout(lk_svc *svc, const char *cookie, size_t len)

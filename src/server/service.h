@@ -46,10 +46,15 @@
  *  - Bearer: only failures are counted and only failures are refused (429
  *    instead of 401 once an address is past the limit); a valid token is
  *    never refused, so the hot path never takes the limiter's lock.
- *  - Login: checked before the password is verified, so a throttled email
- *    or address gets 429 even with the right password. A successful login
- *    resets the email's count; the address's count only expires (so one
- *    valid account cannot be used to reset an attacker's counter). */
+ *  - Login: checked before the password is verified, so a throttled
+ *    (email, address) pair or address gets 429 even with the right
+ *    password; the per-email rule is paced (ratelimit.h's LOGIN_EMAIL, see
+ *    "account security" below) and never refuses for longer than a minute.
+ *    A successful login forgets the email's and the pair's count; the
+ *    address's count only expires (so one valid account cannot be used to
+ *    reset an attacker's counter). login_per_email below is kept for
+ *    configuration compatibility only: the limiter's LK_RL_LOGIN_EMAIL
+ *    rule applies. */
 #define LK_LOGIN_EMAIL_MAX_FAILURES 10  /* per email ... */
 #define LK_LOGIN_EMAIL_WINDOW 900       /* ... in 15 minutes */
 #define LK_LOGIN_CLIENT_MAX_FAILURES 50 /* per client address ... */
@@ -230,5 +235,59 @@ int lk_svc__key_load(lk_svc *svc, const lk_principal *p, const char *org_id, con
 
 /* Health: LK_OK if the store answers (readyz). */
 int lk_svc_ready(lk_svc *svc);
+
+/* --- account security (service_account.c) ------------------------------
+ * Throttles (ratelimit.h's tables; the rules come from the limiter's
+ * configuration, set by main.c): signups per client and overall, failed
+ * logins per (email, client), per email (paced: never refuses the right
+ * password for longer than LK_RL_PACE_MAX) and per client. A client is
+ * counted by its throttle key: the IPv4 address, or the IPv6 /64. A
+ * wrong current password in a password change counts as a failed login.
+ * Sessions: at most LK_SESSIONS_PER_USER_MAX per user (a login ends the
+ * oldest, atomically in the store); expired ones are deleted at each login
+ * of their user and, for everyone, by lk_svc_session_purge (the HTTP
+ * layer's timer, every LK_SESSION_PURGE_SECS). */
+#define LK_SESSIONS_PER_USER_MAX 50
+#define LK_SESSION_PURGE_SECS 3600
+
+/* Where a login comes from: the client address (text, may be NULL) and
+ * its User-Agent (any bytes; kept capped, printable ASCII only). */
+typedef struct lk_svc_origin {
+    const char *client;
+    const char *user_agent;
+    size_t user_agent_len;
+} lk_svc_origin;
+
+/* lk_svc_login, with the session's address and user agent recorded. */
+int lk_svc_login_from(lk_svc *svc, const char *email, size_t email_len, const char *password,
+                      size_t password_len, const lk_svc_origin *from, lk_user *out,
+                      char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE]);
+/* Count a signup attempt from client before any work is queued for it:
+ * LK_OK, or LK_ERATE_LIMITED (err.retry_after) past the per-client or the
+ * global rule. Cheap: no store, no hashing. */
+int lk_svc_signup_admit(lk_svc *svc, const char *client);
+/* PATCH /v1/me/password (slow: argon2id twice; call it off the loop).
+ * Wrong current password: LK_EVALIDATION, field "current_password" (and
+ * counted as a failed login); a new password that breaks the signup rules:
+ * LK_EVALIDATION, field "new_password". On success every session of the
+ * user but the caller's own (a session principal) ends. */
+int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *current,
+                           size_t current_len, const char *next, size_t next_len,
+                           const char *client);
+/* GET /v1/me/sessions: the caller's live sessions, newest first, as a list
+ * page (the cursor is an offset; a user has at most 50). */
+int lk_svc_session_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_session_cb cb,
+                        void *ctx);
+/* Is s the session p is authenticated by? */
+bool lk_svc_session_is_current(const lk_principal *p, const lk_session *s);
+/* DELETE /v1/me/sessions/{id}: ends it at once; LK_ENOT_FOUND if the caller
+ * has no such session. */
+int lk_svc_session_revoke(lk_svc *svc, const lk_principal *p, const char *session_id);
+/* The key a client address (text) is throttled under: the IPv4 address,
+ * or the IPv6 /64 ("2001:db8:1:2::/64"); text that is not an address is
+ * its own key. NUL-terminated, cut to size. */
+void lk_svc_throttle_key(const char *client, char *out, size_t size);
+/* Delete every expired session (all users). LK_OK or a store error. */
+int lk_svc_session_purge(lk_svc *svc);
 
 #endif

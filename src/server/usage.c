@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,11 +75,55 @@ static void clear(lk_usage *u)
     u->n = 0;
 }
 
+/* --- account: sessions' last_seen_at rides in the same table. An id
+ * starting "ses_" is a session; the rest are keys. A flush moves the
+ * sessions to the end (order inside a batch does not matter: each id is
+ * there once) and writes each kind with its own store op. */
+#define SESSION_PREFIX "ses_"
+
+static bool is_session(const lk_key_touch *t)
+{
+    return strncmp(t->id, SESSION_PREFIX, sizeof(SESSION_PREFIX) - 1) == 0;
+}
+
+/* Sessions last; returns the number of keys before them. */
+static unsigned partition(lk_usage *u)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < u->n; i++) {
+        if (is_session(&u->items[i])) continue;
+        if (i != k) {
+            lk_key_touch t = u->items[k];
+            u->items[k] = u->items[i];
+            u->items[i] = t;
+        }
+        k++;
+    }
+    return k;
+}
+
+/* The index again after items moved (a failed flush keeps its batch). */
+static void reindex(lk_usage *u)
+{
+    memset(u->index, 0, (u->mask + 1) * sizeof(*u->index));
+    for (unsigned p = 0; p < u->n; p++) {
+        size_t i = hash_id(u->items[p].id) & u->mask;
+        while (u->index[i] != 0) i = (i + 1) & u->mask;
+        u->index[i] = p + 1;
+    }
+}
+
 int lk_usage_flush(lk_usage *u, lk_store *st)
 {
     if (u == NULL || u->n == 0) return LK_OK;
-    int rc = st->ops->key_touch(st, u->items, u->n);
-    if (rc == LK_OK) clear(u);
+    unsigned keys = partition(u);
+    int rc = keys ? st->ops->key_touch(st, u->items, keys) : LK_OK;
+    if (rc == LK_OK && keys < u->n)
+        rc = st->ops->session_touch(st, u->items + keys, u->n - keys);
+    if (rc == LK_OK)
+        clear(u);
+    else
+        reindex(u);
     return rc;
 }
 

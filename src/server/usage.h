@@ -24,7 +24,9 @@ typedef struct lk_usage lk_usage;
 lk_usage *lk_usage_new(unsigned capacity);
 void lk_usage_free(lk_usage *u);
 
-/* Record a use; if the table is full, flushes to st first. */
+/* Record a use; if the table is full, flushes to st first. key_id may also
+ * be a session id ("ses_…"): its last_seen_at is written the same way
+ * (store session_touch). */
 void lk_usage_note(lk_usage *u, lk_store *st, const char *key_id, int64_t at);
 /* --- scopes --- The client address of the use just noted for key_id
  * (lk_usage_note first): flushed with it as last_used_ip. A key not in

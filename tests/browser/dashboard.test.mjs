@@ -1305,6 +1305,108 @@ try {
     });
   }
 
+  // --- account security (issue 13 B): the Account page -----------------------
+  // dana: her own browser; her other "devices" are API logins with their own cookies.
+  const dana = new Person(browser, 'dana');
+  const FIREFOX_WIN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
+  async function apiLogin(email, password, ua = FIREFOX_WIN) {
+    const r = await fetch(`${BASE}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': ua },
+      body: JSON.stringify({ email, password }),
+    });
+    assert.equal(r.status, 200, 'API login');
+    const cookie = (r.headers.get('set-cookie') || '').split(';')[0];
+    return cookie;
+  }
+  async function meWith(cookie) {
+    return (await fetch(`${BASE}/v1/me`, { headers: { Cookie: cookie, Accept: 'application/json' } })).status;
+  }
+  function sessionRows(pg) {
+    return pg.locator('[data-section="sessions"] tbody tr');
+  }
+
+  await test('the Account page is reached from the account menu and lists the sessions', async () => {
+    await dana.open();
+    await signUp(dana);
+    const pg = dana.page;
+    const other = await apiLogin(dana.email, dana.password);
+    dana.otherCookie = other;
+    await pg.getByRole('button', { name: /^Account: / }).click();
+    await pg.getByRole('menuitem', { name: 'Account' }).click();
+    await pg.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    assert.equal(new URL(pg.url()).pathname, '/account');
+    await sessionRows(pg).nth(1).waitFor();
+    assert.equal(await sessionRows(pg).count(), 2);
+    const mine = sessionRows(pg).filter({ hasText: 'This session' });
+    assert.equal(await mine.count(), 1, 'exactly one row is this session');
+    const firefox = sessionRows(pg).filter({ hasText: 'Firefox on Windows' });
+    assert.equal(await firefox.count(), 1, 'the other device is described in words');
+    assert.match(await firefox.textContent(), /127\.0\.0\.1/);
+    assert.equal(await firefox.locator('[title]').first().getAttribute('title'), FIREFOX_WIN, 'raw User-Agent in the tooltip');
+    await pg.locator('[data-slot="security-log"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await contrastFailures(pg), [], 'text contrast (WCAG AA) on the Account page');
+    await shot(pg, 'account-1280');
+  });
+
+  await test('changing the password: errors in words, then the other sessions end', async () => {
+    const pg = dana.page;
+    const form = pg.locator('form[data-section="password"]');
+    const save = form.getByRole('button', { name: 'Change password' });
+    await save.click();
+    await form.getByText('Enter your current password.').waitFor();
+    await form.getByLabel('Current password').fill(dana.password);
+    await form.getByLabel('New password', { exact: true }).fill('a new passphrase 1');
+    await form.getByLabel('Confirm new password').fill('a new passphrase 2');
+    await save.click();
+    await form.getByText('The two new passwords don’t match.').waitFor();
+    await form.getByLabel('Current password').fill('not my password at all');
+    await form.getByLabel('Confirm new password').fill('a new passphrase 1');
+    await save.click();
+    await form.getByText('That is not your current password.').waitFor();
+    assert.equal(await meWith(dana.otherCookie), 200, 'a refused change ended nothing');
+    await form.getByLabel('Current password').fill(dana.password);
+    await save.click();
+    await pg.getByText('Password changed. Your other sessions were signed out.').waitFor();
+    dana.password = 'a new passphrase 1';
+    await pg.waitForFunction(() => document.querySelectorAll('[data-section="sessions"] tbody tr').length === 1);
+    assert.equal(await sessionRows(pg).filter({ hasText: 'This session' }).count(), 1);
+    assert.equal(await meWith(dana.otherCookie), 401, 'the other session still works after the change');
+    assert.equal(await form.getByLabel('Current password').inputValue(), '', 'the form was cleared');
+    assert.equal((await dana.api('/v1/me')).status, 200, 'this session ended');
+  });
+
+  await test('signing another session out asks first, then ends it at once', async () => {
+    const pg = dana.page;
+    const cookie = await apiLogin(dana.email, dana.password, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15');
+    await pg.reload();
+    const row = sessionRows(pg).filter({ hasText: 'Safari on macOS' });
+    await row.waitFor();
+    await row.getByRole('button', { name: /^Sign out/ }).click();
+    let dialog = pg.getByRole('alertdialog', { name: 'Sign out this session?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await meWith(cookie), 200, 'Cancel signed the session out');
+    await row.getByRole('button', { name: /^Sign out/ }).click();
+    dialog = pg.getByRole('alertdialog', { name: 'Sign out this session?' });
+    await dialog.getByRole('button', { name: 'Sign out' }).click();
+    await pg.getByText('Session signed out.').waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await meWith(cookie), 401, 'the signed-out session still works');
+    await pg.setViewportSize(PHONE);
+    await shot(pg, 'account-390');
+    await pg.setViewportSize(DESKTOP);
+    await pg.emulateMedia({ colorScheme: 'dark' });
+    assert.deepEqual(await contrastFailures(pg), [], 'text contrast (WCAG AA) on the Account page, dark');
+    await shot(pg, 'account-dark-1280');
+    await pg.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(dana.errors, []);
+    assert.deepEqual(dana.dialogs, []);
+    assert.deepEqual(dana.csrfProblems, []);
+    await dana.close();
+  });
+
   await test('every state-changing call carried the session’s CSRF token', async () => {
     assert.deepEqual(alice.csrfProblems, []);
     assert.deepEqual(bob.csrfProblems, []);

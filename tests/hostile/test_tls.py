@@ -11,6 +11,10 @@ run without them), never skipped.
 - Hostile TLS clients: plain HTTP to the TLS port, garbage instead of a
   ClientHello, a handshake that never finishes, a TLS 1.0-only client —
   each refused or closed while other clients are served.
+- Account security (issue 13): Strict-Transport-Security on every answer
+  (errors included); TLS 1.2 offers only ECDHE with AEAD (Mozilla
+  "intermediate": no static RSA, no CBC, no DHE), the server's order wins;
+  TLS 1.3 works.
 - Start-up: a missing or mismatched certificate/key, or only one of the two
   flags: one line on stderr and a non-zero exit.
 """
@@ -243,6 +247,57 @@ class TLS(unittest.TestCase):
             s.close()
         raw.close()
         self.assert_serving()
+
+
+    # --- account (issue 13): HSTS and the cipher list ---------------------------
+
+    def test_hsts_on_every_answer(self):
+        c = self.client()
+        for path in ("/healthz", "/v1/whoami", "/", "/orgs/new", "/v1/nothing"):
+            r = c.get(path)
+            self.assertEqual(r.header("Strict-Transport-Security"), "max-age=63072000", "%s: %r" % (path, r))
+        # an error h2o answers itself (a broken Content-Length) carries it too
+        s = self.tls_socket()
+        s.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: -1\r\n\r\n{}")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        self.assertTrue(buf.startswith(b"HTTP/1.1 400"), buf[:200])
+        self.assertIn(b"\r\nstrict-transport-security: max-age=63072000\r\n", buf.lower(), buf[:600])
+
+    def s_client(self, *args):
+        p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.srv.port,
+                            "-servername", "127.0.0.1"] + list(args),
+                           input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        out = p.stdout.decode("utf-8", "replace")
+        m = [l for l in out.splitlines() if "Cipher is" in l]
+        return m[0].split("Cipher is", 1)[1].strip() if m else "(NONE)", out
+
+    def test_tls12_ciphers_modern_only(self):
+        # no static RSA, no CBC, no DHE: each offered alone, the handshake fails
+        for bad in ("AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
+                    "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "DHE-RSA-AES128-GCM-SHA256"):
+            got, out = self.s_client("-tls1_2", "-cipher", bad)
+            self.assertEqual(got, "(NONE)", "%s was accepted:\n%s" % (bad, out[-800:]))
+        for good in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                     "ECDHE-ECDSA-CHACHA20-POLY1305"):
+            got, out = self.s_client("-tls1_2", "-cipher", good)
+            self.assertEqual(got, good, out[-800:])
+        # TLS 1.3 keeps working
+        got, out = self.s_client("-tls1_3")
+        self.assertTrue(got.startswith("TLS_"), out[-800:])
+        self.assert_serving()
+
+    def test_server_order_preferred(self):
+        # the client lists CHACHA20 first; the server's order (AES-128-GCM first) wins
+        got, out = self.s_client("-tls1_2", "-cipher",
+                                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256")
+        self.assertEqual(got, "ECDHE-ECDSA-AES128-GCM-SHA256", out[-800:])
 
 
 class TLSStartup(unittest.TestCase):

@@ -137,6 +137,10 @@ class Server:
         self.db_url = db_url or fresh_database_url(backend, self.tmpdir)
         self.args = list(args)
         self.env = dict(os.environ)
+        # the suites sign up hundreds of users from one loopback address:
+        # no per-address signup limit unless a test sets one (--signup-limit
+        # wins over this; tests/blackbox/test_account.py does)
+        self.env.setdefault("LATCHKEY_SIGNUP_LIMIT", "0")
         self.env.update(env or {})
         self.port = port or free_port()
         self.tls = tls  # (cert_file, key_file): serve HTTPS with --tls-cert/--tls-key

@@ -112,8 +112,11 @@ class V1OnSqlite(V1Base, unittest.TestCase):
         srv = self.serve()
         srv.stop()
         db = sqlite3.connect(self.sqlite_path)
-        self.assertEqual([v for (v,) in db.execute(
-            "SELECT version FROM schema_migrations ORDER BY version")], [1, 2, 3])
+        # every version applied once, in order: 1 (the fixture's), 2 (the
+        # rebuild) and whatever later features added
+        versions = [v for (v,) in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        self.assertEqual(versions, list(range(1, len(versions) + 1)))
+        self.assertGreaterEqual(len(versions), 2)
         self.assertEqual(db.execute("SELECT seq, id, hash FROM access_keys ORDER BY seq")
                          .fetchall(), keys_before)
         self.assertEqual(db.execute("SELECT seq, id, pwhash FROM users ORDER BY seq").fetchall(),
@@ -126,6 +129,30 @@ class V1OnSqlite(V1Base, unittest.TestCase):
             db.execute("UPDATE access_keys SET user_id = created_by WHERE type = 1")
         self.assertEqual(db.execute("PRAGMA foreign_key_check").fetchall(), [])
         db.close()
+
+    def test_v1_sessions_get_ids(self):
+        """Account security (issue 13 B): the v1 file's sessions survive the
+        upgrade with their hashes and CSRF tokens, each with a fresh unique
+        `ses_` id, last_seen_at = created_at and created_us from created_at."""
+        old = sqlite3.connect(FIXTURE)
+        before = old.execute("SELECT hash, user_id, csrf, created_at, expires_at FROM sessions "
+                             "ORDER BY hash").fetchall()
+        old.close()
+        self.assertTrue(before, "the fixture has no sessions to upgrade")
+        srv = self.serve()
+        srv.stop()
+        db = sqlite3.connect(self.sqlite_path)
+        after = db.execute("SELECT hash, user_id, csrf, created_at, expires_at, id, last_seen_at, "
+                           "created_us, ip, user_agent FROM sessions ORDER BY hash").fetchall()
+        db.close()
+        self.assertEqual([r[:5] for r in after], before)
+        ids = [r[5] for r in after]
+        self.assertEqual(len(set(ids)), len(ids), ids)
+        for (h, u, c, created, exp, sid, seen, us, ip, ua) in after:
+            self.assertRegex(sid, r"^ses_[0-9A-Za-z]{20}$")
+            self.assertEqual(seen, created)
+            self.assertEqual(us, created * 1000000)
+            self.assertEqual((ip, ua), ("", ""))
 
 
 @unittest.skipUnless(lkserver.pg_available(), "PostgreSQL not running (tests/pg.sh)")
@@ -153,6 +180,28 @@ class V1OnPostgres(V1Base, unittest.TestCase):
                         os.path.join(HERE, "fixtures", "v1-pg.sql"), name],
                        env=lkserver.pg_env(), check=True, capture_output=True)
         return url
+
+    def test_v1_sessions_get_ids(self):
+        """Account security (issue 13 B): the v1 database's sessions keep
+        their hashes and get unique ses_ ids."""
+        import subprocess
+        def rows(sql):
+            return subprocess.run([lkserver.pg_bin("psql"), "-Atc", sql, self.url.rsplit("/", 1)[1]],
+                                  env=lkserver.pg_env(), check=True, capture_output=True,
+                                  text=True).stdout.splitlines()
+        before = rows("SELECT encode(hash, 'hex'), user_id, csrf, created_at FROM sessions ORDER BY 1")
+        srv = self.serve()
+        srv.stop()
+        after = rows("SELECT encode(hash, 'hex'), user_id, csrf, created_at, id, last_seen_at, created_us "
+                     "FROM sessions ORDER BY 1")
+        self.assertEqual(["|".join(r.split("|")[:4]) for r in after], before)
+        ids = [r.split("|")[4] for r in after]
+        self.assertEqual(len(set(ids)), len(ids), ids)
+        for r in after:
+            f = r.split("|")
+            self.assertRegex(f[4], r"^ses_[0-9A-Za-z]{20}$")
+            self.assertEqual(f[5], f[3])
+            self.assertEqual(int(f[6]), int(f[3]) * 1000000)
 
     def test_passwords_hashes_and_seq_kept(self):
         import subprocess

@@ -947,8 +947,7 @@ static void login_uniform_and_throttled(void **state)
     char cookie[LK_SESSION_TOKEN_SIZE], csrf[LK_CSRF_SIZE];
     lk_user u;
     char msg[LK_ERR_MSG_MAX];
-    f->cfg.login_per_email = (lk_ratelimit_rule){3, 900};
-    f->cfg.login_per_client = (lk_ratelimit_rule){6, 900};
+    f->cfg.login_per_client = (lk_ratelimit_rule){LK_RL_LOGIN_PAIR_MAX + 2, 900};
 
     /* wrong password and unknown email: the same answer */
     assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S("wrong password"), "9.9.9.1",
@@ -964,33 +963,49 @@ static void login_uniform_and_throttled(void **state)
     assert_int_equal(lk_svc_login(&f->svc, S("garbage"), S(PW), "9.9.9.2", &u, cookie, csrf),
                      E401);
 
-    /* success resets the per-email count */
+    /* success forgets alice's failures */
     assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S("wrong"), "9.9.9.1", &u,
                                   cookie, csrf),
-                     E401); /* 2 failures for alice */
+                     E401);
     assert_int_equal(
         lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.1", &u, cookie, csrf), LK_OK);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(lk_svc_login(&f->svc, S("Alice@example.com"), S("wrong"),
-                                      i % 2 ? "9.9.9.3" : "9.9.9.4", &u, cookie, csrf),
+    /* per (email, address): LK_RL_LOGIN_PAIR_MAX failures, then even the
+     * right password waits there — but not from another address */
+    for (int i = 0; i < LK_RL_LOGIN_PAIR_MAX; i++)
+        assert_int_equal(lk_svc_login(&f->svc, S("Alice@example.com"), S("wrong"), "9.9.9.3", &u,
+                                      cookie, csrf),
                          E401);
-    /* 3 failures in the window: even the right password is refused now,
-     * from any address, with a Retry-After */
     assert_int_equal(
-        lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.5", &u, cookie, csrf),
+        lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.3", &u, cookie, csrf),
         LK_ERATE_LIMITED);
-    assert_true(f->svc.err.retry_after > 0 && f->svc.err.retry_after <= 900);
-    /* other accounts are unaffected */
-    assert_int_equal(
-        lk_svc_login(&f->svc, S("bob@example.com"), S(PW), "9.9.9.5", &u, cookie, csrf), LK_OK);
-    /* the window passes */
-    fake_now += 900;
+    assert_true(f->svc.err.retry_after > 0 && f->svc.err.retry_after <= LK_RL_LOGIN_PAIR_WINDOW);
     assert_int_equal(
         lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.5", &u, cookie, csrf), LK_OK);
+    /* per email, from many addresses (a stranger's burst): then one
+     * attempt per pace, and the owner's right password waits at most
+     * LK_RL_PACE_MAX — never locked out */
+    char from[32];
+    for (int i = 0; i < LK_RL_LOGIN_EMAIL_BURST; i++) {
+        snprintf(from, sizeof from, "9.8.%d.1", i);
+        assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S("wrong"), from, &u,
+                                      cookie, csrf),
+                         E401);
+    }
+    assert_int_equal(
+        lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.6", &u, cookie, csrf),
+        LK_ERATE_LIMITED);
+    int wait = f->svc.err.retry_after;
+    assert_true(wait > 0 && wait <= LK_RL_PACE_MAX);
+    /* other accounts are unaffected */
+    assert_int_equal(
+        lk_svc_login(&f->svc, S("bob@example.com"), S(PW), "9.9.9.6", &u, cookie, csrf), LK_OK);
+    fake_now += wait;
+    assert_int_equal(
+        lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.6", &u, cookie, csrf), LK_OK);
 
-    /* per client: 6 failures from one address across many emails */
+    /* per client: failures from one address across many emails */
     char em[64];
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < LK_RL_LOGIN_PAIR_MAX + 2; i++) {
         snprintf(em, sizeof(em), "nobody%d@example.com", i);
         assert_int_equal(
             lk_svc_login(&f->svc, em, strlen(em), S(PW), "6.6.6.6", &u, cookie, csrf), E401);
@@ -1087,6 +1102,164 @@ static void ready(void **state)
     assert_int_equal(lk_svc_ready(&f->svc), LK_OK);
 }
 
+/* --- account security (service_account.c) ----------------------------------- */
+
+/* Signups counted per throttle key: a flood from one IPv4 address and one
+ * from many addresses of one IPv6 /64 are each refused past the limit,
+ * while another /64, another address and every login keep working. */
+static void account_signup_flood_ipv4_and_v6_64(void **state)
+{
+    fx *f = *state;
+    char email[64], cookie[LK_SESSION_TOKEN_SIZE], csrf[LK_CSRF_SIZE], who[64];
+    lk_user u;
+    for (int i = 0; i < LK_RL_SIGNUP_CLIENT_MAX; i++)
+        assert_int_equal(lk_svc_signup_admit(&f->svc, "203.0.113.7"), LK_OK);
+    assert_int_equal(lk_svc_signup_admit(&f->svc, "203.0.113.7"), LK_ERATE_LIMITED);
+    assert_true(f->svc.err.retry_after > 0 &&
+                f->svc.err.retry_after <= LK_RL_SIGNUP_CLIENT_WINDOW);
+    assert_int_equal(lk_svc_signup_admit(&f->svc, "203.0.113.8"), LK_OK);
+    /* fresh addresses of one /64 share one budget */
+    for (int i = 0; i < LK_RL_SIGNUP_CLIENT_MAX; i++) {
+        snprintf(who, sizeof who, "2001:db8:1:2:%x::%x", i, i + 1);
+        assert_int_equal(lk_svc_signup_admit(&f->svc, who), LK_OK);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(who, sizeof who, "2001:db8:1:2:ffff:%x::1", i);
+        assert_int_equal(lk_svc_signup_admit(&f->svc, who), LK_ERATE_LIMITED);
+    }
+    assert_int_equal(lk_svc_signup_admit(&f->svc, "2001:db8:1:3::1"), LK_OK);
+    /* logins answer, from the flooding /64 too */
+    assert_int_equal(lk_svc_login(&f->svc, S("bob@example.com"), S(PW), "2001:db8:1:2::99", &u,
+                                  cookie, csrf),
+                     LK_OK);
+    snprintf(email, sizeof email, "new@example.com");
+    assert_int_equal(lk_svc_signup(&f->svc, email, strlen(email), S(PW), S("New"), &u), LK_OK);
+    char key[LK_SESSION_IP_SIZE];
+    lk_svc_throttle_key("2001:db8:1:2:3:4:5:6", key, sizeof key);
+    assert_string_equal(key, "2001:db8:1:2::/64");
+    lk_svc_throttle_key("::ffff:198.51.100.4", key, sizeof key);
+    assert_string_equal(key, "198.51.100.4");
+}
+
+typedef struct seen {
+    int n;
+    lk_session s[LK_SESSIONS_PER_USER_MAX + 8];
+} seen;
+
+static int collect_session(void *ctx, const lk_session *s)
+{
+    seen *v = ctx;
+    if (v->n < (int)(sizeof v->s / sizeof v->s[0])) v->s[v->n++] = *s;
+    return 0;
+}
+
+static void list_sessions(fx *f, const lk_principal *p, seen *out)
+{
+    lk_list l;
+    memset(out, 0, sizeof *out);
+    assert_int_equal(lk_svc_parse_page(NULL, 0, NULL, 0, &l, &f->svc.err), LK_OK);
+    assert_int_equal(lk_svc_session_list(&f->svc, p, &l, collect_session, out), LK_OK);
+    assert_int_equal(l.next, 0);
+}
+
+static void account_sessions_cap_list_revoke(void **state)
+{
+    fx *f = *state;
+    char cookie[LK_SESSION_TOKEN_SIZE], csrf[LK_CSRF_SIZE];
+    char first[LK_SESSION_TOKEN_SIZE] = "";
+    lk_user u;
+    lk_principal p;
+    lk_svc_origin from = {"192.0.2.1", "Agent\x01/1", 8};
+    for (int i = 0; i < LK_SESSIONS_PER_USER_MAX + 3; i++) {
+        assert_int_equal(lk_svc_login_from(&f->svc, S("carol@example.com"), S(PW), &from, &u,
+                                           cookie, csrf),
+                         LK_OK);
+        if (i == 0) memcpy(first, cookie, sizeof first);
+    }
+    assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &p), LK_OK);
+    seen v;
+    list_sessions(f, &p, &v);
+    assert_int_equal(v.n, LK_SESSIONS_PER_USER_MAX);
+    assert_true(lk_svc_session_is_current(&p, &v.s[0])); /* newest first */
+    assert_false(lk_svc_session_is_current(&p, &v.s[1]));
+    assert_string_equal(v.s[0].ip, "192.0.2.1");
+    assert_string_equal(v.s[0].user_agent, "Agent?/1");
+    assert_true(lk_id_valid("ses_", v.s[0].id, strlen(v.s[0].id)));
+    /* the oldest ended (carol's setup session and the first three here) */
+    lk_principal old;
+    assert_int_equal(lk_svc_auth_session(&f->svc, first, strlen(first), &old), E401);
+    /* revoke: only one's own, at once */
+    assert_int_equal(lk_svc_session_revoke(&f->svc, &f->s_alice, v.s[1].id), LK_ENOT_FOUND);
+    assert_int_equal(lk_svc_session_revoke(&f->svc, &p, "ses_nonsense"), LK_ENOT_FOUND);
+    assert_int_equal(lk_svc_session_revoke(&f->svc, &p, v.s[0].id), LK_OK);
+    assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &p), E401);
+    assert_int_equal(lk_svc_session_revoke(&f->svc, &f->s_carol, v.s[0].id), LK_ENOT_FOUND);
+}
+
+static void account_password_change(void **state)
+{
+    fx *f = *state;
+    char cookie[LK_SESSION_TOKEN_SIZE], csrf[LK_CSRF_SIZE];
+    lk_user u;
+    lk_principal other;
+    lk_key k;
+    char tok[LK_TOKEN_SIZE];
+    lk_principal pk, ok;
+    key_principal(f, &f->s_alice, NULL, &k, tok, &pk);
+    key_principal(f, &f->s_alice, f->a.id, &k, tok, &ok);
+    assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "192.0.2.9", &u, cookie,
+                                  csrf),
+                     LK_OK);
+    assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &other), LK_OK);
+    assert_int_equal(lk_svc_password_change(&f->svc, &f->s_alice, S("nope nope"),
+                                            S("a new passphrase"), "192.0.2.9"),
+                     LK_EVALIDATION);
+    assert_string_equal(f->svc.err.field, "current_password");
+    assert_int_equal(lk_svc_password_change(&f->svc, &f->s_alice, S(PW), S("short"), "192.0.2.9"),
+                     LK_EVALIDATION);
+    assert_string_equal(f->svc.err.field, "new_password");
+    assert_int_equal(lk_svc_password_change(&f->svc, &ok, S(PW), S("a new passphrase"), "x"),
+                     LK_EFORBIDDEN);
+    assert_int_equal(lk_svc_password_change(&f->svc, &f->s_alice, S(PW), S("a new passphrase"),
+                                            "192.0.2.9"),
+                     LK_OK);
+    /* this session stays, the other ends; the old password no longer works */
+    lk_principal again;
+    assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &again), E401);
+    seen v;
+    list_sessions(f, &f->s_alice, &v);
+    assert_int_equal(v.n, 1);
+    assert_true(lk_svc_session_is_current(&f->s_alice, &v.s[0]));
+    assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "192.0.2.9", &u, cookie,
+                                  csrf),
+                     E401);
+    assert_int_equal(lk_svc_login(&f->svc, S("alice@example.com"), S("a new passphrase"),
+                                  "192.0.2.9", &u, cookie, csrf),
+                     LK_OK);
+    /* by a personal key: every session ends */
+    assert_int_equal(lk_svc_password_change(&f->svc, &pk, S("a new passphrase"), S(PW), "x"),
+                     LK_OK);
+    list_sessions(f, &pk, &v);
+    assert_int_equal(v.n, 0);
+}
+
+static void account_purge_expired(void **state)
+{
+    fx *f = *state;
+    char cookie[LK_SESSION_TOKEN_SIZE], csrf[LK_CSRF_SIZE];
+    lk_user u;
+    lk_principal p;
+    assert_int_equal(lk_svc_login(&f->svc, S("bob@example.com"), S(PW), "192.0.2.3", &u, cookie,
+                                  csrf),
+                     LK_OK);
+    fake_now += LK_SESSION_TTL + 1;
+    assert_int_equal(lk_svc_session_purge(&f->svc), LK_OK);
+    seen v;
+    list_sessions(f, &f->s_alice, &v); /* (an expired principal still names its user) */
+    assert_int_equal(v.n, 0);
+    assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &p), E401);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1116,6 +1289,10 @@ int main(void)
         T(bearer_default_rule_and_env),
         cmocka_unit_test(password_hashing),
         T(ready),
+        T(account_signup_flood_ipv4_and_v6_64),
+        T(account_sessions_cap_list_revoke),
+        T(account_password_change),
+        T(account_purge_expired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

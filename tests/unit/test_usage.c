@@ -15,6 +15,7 @@
 #include "cidr.h"
 #include "usage.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,51 @@ static void many_keys_hash_index(void **state)
     free(k);
 }
 
+/* --- account: sessions' last_seen_at rides in the same buffer --- */
+
+static void make_session(fx *f, lk_session *s, uint8_t h[LK_TOKEN_HASH_LEN])
+{
+    memset(s, 0, sizeof(*s));
+    memcpy(s->user_id, f->user.id, LK_ID_SIZE);
+    lk_id_new("ses_", s->id);
+    snprintf(s->csrf, sizeof(s->csrf), "c");
+    s->created_at = s->last_seen_at = 1000;
+    s->expires_at = 9000000000;
+    randombytes_buf(h, LK_TOKEN_HASH_LEN);
+    assert_int_equal(f->st->ops->session_create_capped(f->st, h, s, 50, 1000), LK_OK);
+}
+
+static void sessions_and_keys_in_one_buffer(void **state)
+{
+    fx *f = *state;
+    lk_key a, b;
+    lk_session s1, s2, got;
+    uint8_t h1[LK_TOKEN_HASH_LEN], h2[LK_TOKEN_HASH_LEN];
+    make_key(f, &a);
+    make_session(f, &s1, h1);
+    make_key(f, &b);
+    make_session(f, &s2, h2);
+    lk_usage *u = lk_usage_new(16);
+    lk_usage_note(u, f->st, s1.id, 2000);
+    lk_usage_note(u, f->st, a.id, 2100);
+    lk_usage_note(u, f->st, s2.id, 2200);
+    lk_usage_note(u, f->st, b.id, 2300);
+    lk_usage_note(u, f->st, s1.id, 2400); /* the index still finds s1 */
+    assert_int_equal(lk_usage_flush(u, f->st), LK_OK);
+    assert_int_equal(last_used(f, a.id), 2100);
+    assert_int_equal(last_used(f, b.id), 2300);
+    assert_int_equal(f->st->ops->session_get(f->st, h1, &got), LK_OK);
+    assert_int_equal(got.last_seen_at, 2400);
+    assert_int_equal(f->st->ops->session_get(f->st, h2, &got), LK_OK);
+    assert_int_equal(got.last_seen_at, 2200);
+    /* after a flush the buffer is empty and usable again */
+    lk_usage_note(u, f->st, s2.id, 1500); /* older: the store keeps the max */
+    assert_int_equal(lk_usage_flush(u, f->st), LK_OK);
+    assert_int_equal(f->st->ops->session_get(f->st, h2, &got), LK_OK);
+    assert_int_equal(got.last_seen_at, 2200);
+    lk_usage_free(u);
+}
+
 int main(void)
 {
     if (lk_token_init() != 0) return 1;
@@ -239,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_table_flushes_early, setup, teardown),
         cmocka_unit_test_setup_teardown(deleted_keys_are_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(many_keys_hash_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(sessions_and_keys_in_one_buffer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
 //                                         general, projects, members, billing
 //   /orgs/{org}/settings/projects/{prj}   a project's environments
+//   /account                              password, sessions (account menu)
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -23,6 +24,7 @@ import { renderEnvironments } from './views/environments.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
+import { renderAccount } from './views/account.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -81,6 +83,11 @@ async function render({ focus = false } = {}) {
       const last = lastOrg();
       const org = orgs.find((o) => o.id === last) || orgs[0];
       return navigate(`/orgs/${encodeURIComponent(org.id)}/settings/access-keys`, { replace: true, focus });
+    }
+    if (path === '/account') {
+      title(['Account']);
+      renderAccount({ root, live, main: plainShell(root), user: state.user });
+      return finish(focus);
     }
     if (path === '/orgs/new') {
       title(['Create organization']);

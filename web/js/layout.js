@@ -64,7 +64,10 @@ function userMenu() {
     label: `Account: ${u.name || u.email || ''}`,
     content: h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(u.name, u.email)),
     className: 'avatar-btn',
-    items: [{ label: 'Log out', icon: 'logout', onSelect: logout }],
+    items: [
+      { label: 'Account', icon: 'user', onSelect: () => navigate('/account') },
+      { label: 'Log out', icon: 'logout', onSelect: logout },
+    ],
     header: [h('span', { class: 'menu-header-name' }, u.name || ''), h('span', { class: 'menu-header-email' }, u.email || '')],
   });
 }

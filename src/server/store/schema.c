@@ -78,8 +78,15 @@ static const lk_col sessions_cols[] = {
     COL(lk_session_row, session.csrf, "csrf", TEXT, "NOT NULL"),
     COL(lk_session_row, session.created_at, "created_at", I64, "NOT NULL"),
     COL(lk_session_row, session.expires_at, "expires_at", I64, "NOT NULL"),
+    /* --- account (sessions list) --- */
+    COL(lk_session_row, session.id, "id", TEXT, "NOT NULL DEFAULT ''"),
+    COL(lk_session_row, session.ip, "ip", TEXT, "NOT NULL DEFAULT ''"),
+    COL(lk_session_row, session.user_agent, "user_agent", TEXT, "NOT NULL DEFAULT ''"),
+    COL(lk_session_row, session.last_seen_at, "last_seen_at", I64, "NOT NULL DEFAULT 0"),
+    COL(lk_session_row, session.created_us, "created_us", I64, "NOT NULL DEFAULT 0"),
 };
-static const char *const sessions_idx[] = {"sessions_user ON sessions (user_id)", NULL};
+static const char *const sessions_idx[] = {"sessions_user ON sessions (user_id)",
+                                           LK_SCHEMA_SESSIONS_ID_INDEX, NULL};
 const lk_table lk_schema_sessions = {
     "sessions", sessions_cols, NCOLS(sessions_cols), sizeof(lk_session), sizeof(lk_session_row),
     NULL,       sessions_idx,

@@ -91,6 +91,11 @@ typedef struct lk_session_row {
     uint8_t hash[LK_TOKEN_HASH_LEN];
 } lk_session_row;
 
+/* The index that finds a session by its id. Partial, so rows copied from a
+ * database that predates session ids (id '' until the account migration
+ * gives each one) never collide; that migration creates it for them. */
+#define LK_SCHEMA_SESSIONS_ID_INDEX "UNIQUE sessions_id ON sessions (id) WHERE id <> ''"
+
 extern const lk_table lk_schema_users, lk_schema_sessions, lk_schema_orgs, lk_schema_members,
     lk_schema_projects, lk_schema_environments, lk_schema_billing, lk_schema_keys;
 

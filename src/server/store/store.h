@@ -47,6 +47,8 @@
 #define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
 #define LK_PLAN_SIZE 16
 #define LK_PLAN_DEFAULT "free" /* a new org's plan */
+#define LK_SESSION_IP_SIZE 64  /* a client address as text ("2001:db8::1") */
+#define LK_SESSION_UA_SIZE 256 /* a User-Agent as kept: 255 bytes at most */
 
 /* st->err's message when member_remove_unless_last refuses. */
 #define LK_STORE_LAST_MEMBER "the last member of an organization cannot be removed"
@@ -66,6 +68,13 @@ typedef struct lk_session {
     char csrf[LK_CSRF_SIZE];
     int64_t created_at;
     int64_t expires_at;
+    /* --- account: what the person sees of a session (GET /v1/me/sessions) --- */
+    char id[LK_ID_SIZE];                   /* "ses_…"; the cookie's hash is the key */
+    char ip[LK_SESSION_IP_SIZE];           /* client address at login */
+    char user_agent[LK_SESSION_UA_SIZE];   /* capped, control bytes removed */
+    int64_t last_seen_at;                  /* batched like keys' last_used_at */
+    int64_t created_us; /* login order: microseconds, strictly increasing per
+                         * process (created_at is whole seconds) */
 } lk_session;
 
 typedef struct lk_org {
@@ -198,6 +207,7 @@ typedef int (*lk_project_cb)(void *ctx, const lk_project *p);
 typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
 typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
 typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
+typedef int (*lk_session_cb)(void *ctx, const lk_session *s);
 
 /* A row callback of any record kind (the caller knows which member is set). */
 typedef union lk_row_cb {
@@ -337,6 +347,32 @@ typedef struct lk_store_ops {
     /* Insert one record exactly as given (ids, times, hashes); a billing row
      * replaces the one org_create made. */
     int (*load)(lk_store *st, const lk_record *r);
+
+    /* --- account: sessions and passwords ------------------------------- */
+    /* session_create with the per-user cap, in one transaction: the user's
+     * expired sessions (expires_at <= now) are deleted and, of its live
+     * ones, only the newest max - 1 (by created_us) are kept before s is
+     * inserted, so the
+     * user never has more than max (two logins at once cannot both see
+     * room: SQLite BEGIN IMMEDIATE, PostgreSQL the user row FOR UPDATE).
+     * LK_ENOT_FOUND if the user no longer exists. */
+    int (*session_create_capped)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                 const lk_session *s, int max, int64_t now);
+    /* The user's live sessions (expires_at > now), newest first (by
+     * created_us), at most max rows. */
+    int (*session_list)(lk_store *st, const char *user_id, int64_t now, int max, lk_session_cb cb,
+                        void *ctx);
+    /* Delete the user's session with this id; LK_ENOT_FOUND if it has none. */
+    int (*session_delete_id)(lk_store *st, const char *user_id, const char *id);
+    /* Set the user's password hash and delete every session of the user but
+     * keep_id ("" deletes them all), in one transaction. */
+    int (*user_set_password)(lk_store *st, const char *user_id, const char *pwhash,
+                             const char *keep_id);
+    /* last_seen_at = max(last_seen_at, at) per session id (lk_key_touch
+     * items carrying "ses_" ids); ids that no longer exist are skipped. */
+    int (*session_touch)(lk_store *st, const lk_key_touch *items, size_t n);
+    /* Delete every session with expires_at <= now; *purged gets the count. */
+    int (*session_purge)(lk_store *st, int64_t now, int64_t *purged);
 } lk_store_ops;
 
 /* The common head of every backend's connection struct: a backend defines

@@ -167,7 +167,26 @@
     /* --- scopes --- */                                                                           \
     X(KEY_SET_CIDRS, true, "UPDATE access_keys SET allowed_cidrs = nullif($2, '') WHERE id = $1")  \
     X(ORG_SET_KEY_LIFETIME, true,                                                                  \
-      "UPDATE orgs SET access_key_max_lifetime_days = $2 WHERE id = $1")
+      "UPDATE orgs SET access_key_max_lifetime_days = $2 WHERE id = $1")                           \
+    /* --- account: sessions and passwords --- */                                                 \
+    X(USER_LOCK, true, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE")                             \
+    X(SESSION_TRIM, false,                                                                         \
+      "DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR hash NOT IN "              \
+      "(SELECT hash FROM sessions WHERE user_id = $1 AND expires_at > $2 "                         \
+      "ORDER BY created_us DESC LIMIT $3))")                                              \
+    X(SESSION_LIST, true,                                                                          \
+      "SELECT {sessions} FROM sessions WHERE user_id = $1 AND expires_at > $2 "                    \
+      "ORDER BY created_us DESC LIMIT $3")                                                \
+    X(SESSION_DELETE_ID, false, "DELETE FROM sessions WHERE user_id = $1 AND id = $2")             \
+    X(USER_SET_PASSWORD, false,                                                                    \
+      "WITH u AS (UPDATE users SET pwhash = $2 WHERE id = $1 RETURNING id), "                      \
+      "d AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u) AND id <> $3) "              \
+      "SELECT count(*) FROM u")                                                                    \
+    X(SESSION_TOUCH, true,                                                                         \
+      "UPDATE sessions s SET last_seen_at = t.at "                                                 \
+      "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
+      "GROUP BY id) t WHERE s.id = t.id AND s.id <> '' AND s.last_seen_at < t.at")                 \
+    X(SESSION_PURGE, false, "DELETE FROM sessions WHERE expires_at <= $1")
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
@@ -273,6 +292,18 @@ static const char *const pg_migrations[] = {
     "SELECT 1",
     /* 3: scopes — NULL: the columns of lk_schema_scopes_cols, from the description */
     NULL,
+    /* 4: account (issue 13 B) — sessions get an id, an address, a user
+     * agent, last_seen_at and created_us (schema.c's columns); existing
+     * sessions an id of 20 hex digits (base62), last_seen_at = created_at
+     * and created_us from created_at. */
+    "ALTER TABLE sessions ADD COLUMN id text NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN last_seen_at bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN created_us bigint NOT NULL DEFAULT 0;"
+    "UPDATE sessions SET id = 'ses_' || substr(md5(random()::text || encode(hash, 'hex')), 1, 20),"
+    " last_seen_at = created_at, created_us = created_at * 1000000;"
+    "CREATE UNIQUE INDEX sessions_id ON sessions (id) WHERE id <> '';",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -1151,7 +1182,15 @@ static size_t put_array_text(char *o, const char *v, size_t max)
     return k;
 }
 
+static int pg_touch(lk_store *st, int id, const lk_key_touch *items, size_t n);
+
 static int pg_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
+{
+    return pg_touch(st, S_KEY_TOUCH, items, n);
+}
+
+/* Statement id (KEY_TOUCH, SESSION_TOUCH) with the items as two arrays. */
+static int pg_touch(lk_store *st, int id, const lk_key_touch *items, size_t n)
 {
     lk_err_clear(&st->err);
     if (n == 0) return LK_OK;
@@ -1187,7 +1226,7 @@ static int pg_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
     p_text(&p, ids);
     p_text(&p, ats);
     p_text(&p, ips);
-    rc = pg_cmd((pg_store *)st, S_KEY_TOUCH, &p, NULL);
+    rc = pg_cmd((pg_store *)st, id, &p, NULL);
 out:
     free(ids);
     free(ats);
@@ -1208,6 +1247,95 @@ static int pg_org_set_key_lifetime(lk_store *st, const char *id, int64_t days)
     pg_params p = keys3(id, NULL, NULL);
     p_i64(&p, days);
     return pg_cmd((pg_store *)st, S_ORG_SET_KEY_LIFETIME, &p, "organization");
+}
+
+/* --- account: sessions and passwords ----------------------------------- */
+
+/* In one transaction holding the user row's lock (so two logins of one
+ * user are serialised): trim to max - 1 live sessions, insert. */
+static int pg_session_create_capped(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                    const lk_session *se, int max, int64_t now)
+{
+    pg_store *s = (pg_store *)st;
+    assert(max >= 1);
+    bool own_tx = !s->in_tx;
+    int rc = own_tx ? pg_begin(st) : LK_OK;
+    if (rc) return rc;
+    lk_session_row row = {.session = *se};
+    memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
+    pg_params p = keys3(se->user_id, NULL, NULL);
+    PGresult *r = NULL;
+    if ((rc = pg_one(s, S_USER_LOCK, &p, "user", &r)) != LK_OK) goto out;
+    PQclear(r);
+    p_i64(&p, now);
+    p_i64(&p, max - 1);
+    if ((rc = pg_cmd(s, S_SESSION_TRIM, &p, NULL)) != LK_OK) goto out;
+    rc = insert_row(st, S_SESSION_CREATE, &lk_schema_sessions, &row);
+out:
+    memset(&row, 0, sizeof row);
+    if (own_tx && rc == LK_OK) return pg_commit(st);
+    if (own_tx) {
+        lk_err saved = st->err;
+        (void)pg_rollback(st);
+        st->err = saved;
+    }
+    return rc;
+}
+
+static int pg_session_list(lk_store *st, const char *user_id, int64_t now, int max,
+                           lk_session_cb cb, void *ctx)
+{
+    pg_params p = keys3(user_id, NULL, NULL);
+    p_i64(&p, now);
+    p_i64(&p, max);
+    PGresult *r;
+    int rc = pg_run((pg_store *)st, S_SESSION_LIST, &p, &r);
+    if (rc) return rc;
+    lk_session row;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        memset(&row, 0, sizeof row);
+        read_cols(r, i, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
+        rc = cb(ctx, &row);
+    }
+    memset(&row, 0, sizeof row); /* held a CSRF token */
+    PQclear(r);
+    return rc;
+}
+
+static int pg_session_delete_id(lk_store *st, const char *user_id, const char *id)
+{
+    pg_params p = keys3(user_id, id, NULL);
+    return pg_cmd((pg_store *)st, S_SESSION_DELETE_ID, &p, "session");
+}
+
+static int pg_user_set_password(lk_store *st, const char *user_id, const char *pwhash,
+                                const char *keep_id)
+{
+    pg_params p = keys3(user_id, pwhash, keep_id);
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, S_USER_SET_PASSWORD, &p, "user", &r);
+    if (rc) return rc;
+    if (col_i64(r, 0, 0) == 0) rc = lk_err_set(&st->err, LK_ENOT_FOUND, "user not found");
+    PQclear(r);
+    return rc;
+}
+
+static int pg_session_touch(lk_store *st, const lk_key_touch *items, size_t n)
+{
+    return pg_touch(st, S_SESSION_TOUCH, items, n);
+}
+
+static int pg_session_purge(lk_store *st, int64_t now, int64_t *purged)
+{
+    pg_params p = {0};
+    p_i64(&p, now);
+    PGresult *r;
+    *purged = 0;
+    int rc = pg_run((pg_store *)st, S_SESSION_PURGE, &p, &r);
+    if (rc) return rc;
+    *purged = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return LK_OK;
 }
 
 /* -- bulk copy ----------------------------------------------------------- */
@@ -1417,4 +1545,11 @@ const lk_store_ops lk_store_pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .load = pg_load,
+    /* --- account --- */
+    .session_create_capped = pg_session_create_capped,
+    .session_list = pg_session_list,
+    .session_delete_id = pg_session_delete_id,
+    .user_set_password = pg_user_set_password,
+    .session_touch = pg_session_touch,
+    .session_purge = pg_session_purge,
 };

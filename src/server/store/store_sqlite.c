@@ -68,9 +68,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define LK_SQLITE_BUSY_TIMEOUT_MS 10000
+#define LK_SQLITE_UMASK 077 /* files created: owner read/write only */
 
 /* X(NAME, SQL): every statement this backend runs more than once. Column
  * lists and INSERTs are written {…} and expanded from schema.c's
@@ -145,7 +147,19 @@
     X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")                            \
     /* --- scopes --- */                                                                           \
     X(KEY_SET_CIDRS, "UPDATE access_keys SET allowed_cidrs = nullif(?2, '') WHERE id = ?1")        \
-    X(ORG_SET_KEY_LIFETIME, "UPDATE orgs SET access_key_max_lifetime_days = ?2 WHERE id = ?1")
+    X(ORG_SET_KEY_LIFETIME, "UPDATE orgs SET access_key_max_lifetime_days = ?2 WHERE id = ?1")     \
+    /* --- account: sessions and passwords --- */                                                 \
+    X(SESSION_TRIM, "DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR hash NOT IN "\
+                    "(SELECT hash FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "           \
+                    "ORDER BY created_us DESC LIMIT ?3))")                                \
+    X(SESSION_LIST, "SELECT {sessions} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "      \
+                    "ORDER BY created_us DESC LIMIT ?3")                                  \
+    X(SESSION_DELETE_ID, "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2")                    \
+    X(SESSION_DELETE_OTHERS, "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2")               \
+    X(USER_SET_PWHASH, "UPDATE users SET pwhash = ?2 WHERE id = ?1")                               \
+    X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 "                                      \
+                     "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
+    X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -560,16 +574,25 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
     s->opening = true;
 
     int ret;
+    /* --- account: files this connection creates (the database, -wal,
+     * -shm) are the owner's only. umask is per process: latchkeyd opens
+     * every connection before it starts a thread, and creates no other
+     * files, so nothing else is created under the narrowed mask. SQLite
+     * gives -wal and -shm the database file's mode in any case. */
+    mode_t mask = umask(LK_SQLITE_UMASK);
     int rc = sqlite3_open_v2(
         url, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
+        umask(mask);
         ret = fail(s, rc, NULL);
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_handler(s->db, busy_wait, s);
     /* journal_mode=WAL is persistent in the file; the others per connection. */
-    if ((ret = set_wal(s)) != LK_OK) goto out;
+    ret = set_wal(s); /* creates -wal and -shm */
+    umask(mask);
+    if (ret != LK_OK) goto out;
     if ((ret = exec(s, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL")) != LK_OK) goto out;
     if ((ret = pragma_expect(s, "PRAGMA synchronous", "2")) != LK_OK) goto out;
     if ((ret = exec(s, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON")) != LK_OK) goto out;
@@ -621,6 +644,8 @@ static bool column_exists(sqlite_store *s, const char *t, const char *col)
 /* The copy of one table's rows from <t>_v1 into the new <t>: its inserted
  * columns, and seq from the old rowid (which is the old seq where there
  * was one), so every cursor and every order survives. */
+static int has_column(sqlite_store *s, const char *t, const char *col);
+
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
     char cols[LK_SCHEMA_SQL_MAX] = "", *p = cols, old[LK_NAME_SIZE];
@@ -632,6 +657,11 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
         /* a column added after version 2 (scopes: version 3) is not in the
          * old table: it takes its default */
         if (!column_exists(s, old, t->cols[i].name)) continue;
+        /* A column a later version adds is not in the v1 table: it takes
+         * its DEFAULT here, and that version finds it already there. */
+        int have = has_column(s, old, t->cols[i].name);
+        if (have < 0) return have;
+        if (!have) continue;
         p += snprintf(p, sizeof cols - (size_t)(p - cols), "%s%s", p == cols ? "" : ", ",
                       t->cols[i].name);
     }
@@ -701,6 +731,56 @@ static int add_scope_columns(sqlite_store *s)
     return ret;
 }
 
+/* --- account: the migration that gives sessions an id, an address, a
+ * user agent and last_seen_at --- */
+
+/* Does table t have a column named col? 1 yes, 0 no, or an lk_err code. */
+static int has_column(sqlite_store *s, const char *t, const char *col)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                                &q, NULL);
+    if (rc == SQLITE_OK) {
+        bind_text(q, 1, t);
+        bind_text(q, 2, col);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
+    return fail(s, rc, "migrate: table_info");
+}
+
+/* Each session column of the description the table lacks is added (a
+ * database whose version 2 rebuild already created them has them all);
+ * sessions from before get an id (20 hex digits are base62),
+ * last_seen_at = created_at and created_us from created_at; then the id
+ * index. */
+static int apply_account(sqlite_store *s)
+{
+    static const char *const cols[] = {"id", "ip", "user_agent", "last_seen_at", "created_us"};
+    char ddl[LK_SCHEMA_SQL_MAX];
+    int ret = LK_OK;
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && ret == LK_OK; i++) {
+        int have = has_column(s, "sessions", cols[i]);
+        if (have < 0) return have;
+        if (have) continue;
+        if (lk_schema_column_ddl(&lk_schema_sessions, cols[i], &lk_dialect_sqlite, ddl,
+                                 sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+        ret = exec(s, ddl, "migrate: add column");
+    }
+    if (ret == LK_OK)
+        ret = exec(s,
+                   "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
+                   "UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = 0;"
+                   "UPDATE sessions SET created_us = created_at * 1000000 WHERE created_us = 0;"
+                   "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions (id) "
+                   "WHERE id <> '';",
+                   "migrate: session ids");
+    return ret;
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -709,6 +789,7 @@ static const struct {
     {apply_v1, false},
     {rebuild_tables, true},
     {add_scope_columns, false}, /* 3: scopes */
+    {apply_account, false}, /* 4: account (issue 13 B) */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1314,6 +1395,97 @@ static int sqlite_org_set_key_lifetime(lk_store *st, const char *id, int64_t day
     return run_write(s, q, "organization", true);
 }
 
+/* --- account: sessions and passwords ------------------------------------- */
+
+static int sqlite_session_create_capped(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                        const lk_session *ses, int max, int64_t now)
+{
+    sqlite_store *s = S(st);
+    assert(max >= 1);
+    lk_session_row row = {.session = *ses};
+    memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
+    sqlite3_stmt *q = stmt_get(s, S_SESSION_TRIM);
+    if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    bind_text(q, 1, ses->user_id);
+    sqlite3_bind_int64(q, 2, now);
+    sqlite3_bind_int(q, 3, max - 1);
+    ret = run_write(s, q, "session", false);
+    if (ret == LK_OK) ret = insert_row(s, S_SESSION_INSERT, &lk_schema_sessions, &row, "session");
+    sodium_memzero(&row, sizeof row);
+    return tx_end(s, ret);
+}
+
+static int sqlite_session_list(lk_store *st, const char *user_id, int64_t now, int max,
+                               lk_session_cb cb, void *ctx)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_SESSION_LIST);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, user_id);
+    sqlite3_bind_int64(q, 2, now);
+    sqlite3_bind_int(q, 3, max);
+    lk_session row;
+    int rc, ret = LK_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof row);
+        read_cols(q, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
+        if ((ret = cb(ctx, &row)) != 0) break;
+    }
+    sqlite3_reset(q);
+    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "session");
+    sodium_memzero(&row, sizeof row); /* held a CSRF token */
+    return ret;
+}
+
+static int sqlite_session_delete_id(lk_store *st, const char *user_id, const char *id)
+{
+    return write_by(S(st), S_SESSION_DELETE_ID, &(lookup){.a = user_id, .b = id}, "session");
+}
+
+static int sqlite_user_set_password(lk_store *st, const char *user_id, const char *pwhash,
+                                    const char *keep_id)
+{
+    sqlite_store *s = S(st);
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    ret = write_by(s, S_USER_SET_PWHASH, &(lookup){.a = user_id, .b = pwhash}, "user");
+    sqlite3_stmt *q = ret == LK_OK ? stmt_bound(s, S_SESSION_DELETE_OTHERS,
+                                                &(lookup){.a = user_id, .b = keep_id})
+                                   : NULL;
+    if (ret == LK_OK) ret = q ? run_write(s, q, "session", false) : s->base.err.code;
+    return tx_end(s, ret);
+}
+
+static int sqlite_session_touch(lk_store *st, const lk_key_touch *items, size_t n)
+{
+    sqlite_store *s = S(st);
+    if (n == 0) return LK_OK;
+    sqlite3_stmt *q = stmt_get(s, S_SESSION_TOUCH);
+    if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    for (size_t i = 0; i < n && ret == LK_OK; i++) {
+        bind_text(q, 1, items[i].id);
+        sqlite3_bind_int64(q, 2, items[i].at);
+        ret = run_write(s, q, "session", false);
+    }
+    return tx_end(s, ret);
+}
+
+static int sqlite_session_purge(lk_store *st, int64_t now, int64_t *purged)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_SESSION_PURGE);
+    *purged = 0;
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, now);
+    int ret = run_write(s, q, "session", false);
+    if (ret == LK_OK) *purged = sqlite3_changes(s->db);
+    return ret;
+}
+
 /* -- bulk copy ---------------------------------------------------------------- */
 
 static int sqlite_is_empty(lk_store *st, bool *empty)
@@ -1464,4 +1636,11 @@ const lk_store_ops lk_store_sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .load = sqlite_load,
+    /* --- account --- */
+    .session_create_capped = sqlite_session_create_capped,
+    .session_list = sqlite_session_list,
+    .session_delete_id = sqlite_session_delete_id,
+    .user_set_password = sqlite_user_set_password,
+    .session_touch = sqlite_session_touch,
+    .session_purge = sqlite_session_purge,
 };
