@@ -35,9 +35,10 @@ const lk_route lk_routes[] = {
     {"PATCH", "/v1/me/access-keys/{key_id}", lk_api_mykey_patch, 0, LK_ACT_SELF, S(KEYS_WRITE)},
     {"DELETE", "/v1/me/access-keys/{key_id}", lk_api_mykey_delete, 0, LK_ACT_SELF, S(KEYS_WRITE)},
     /* --- account (api_account.c) --- */
-    {"PATCH", "/v1/me/password", lk_api_me_password, 0, LK_ACT_SELF},
-    {"GET", "/v1/me/sessions", lk_api_me_sessions, 0, LK_ACT_SELF},
-    {"DELETE", "/v1/me/sessions/{session_id}", lk_api_me_session_delete, 0, LK_ACT_SELF},
+    {"PATCH", "/v1/me/password", lk_api_me_password, 0, LK_ACT_SELF, S(USER_WRITE)},
+    {"GET", "/v1/me/sessions", lk_api_me_sessions, 0, LK_ACT_SELF, S(USER_READ)},
+    {"DELETE", "/v1/me/sessions/{session_id}", lk_api_me_session_delete, 0, LK_ACT_SELF,
+     S(USER_WRITE)},
 
     {"GET", "/v1/organizations", lk_api_org_list, 0, LK_ACT_ANY, S(ORG_READ)},
     {"POST", "/v1/organizations", lk_api_org_create, 0, LK_ACT_ORG_CREATE, S(ORG_WRITE)},
