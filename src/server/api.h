@@ -58,4 +58,12 @@ int lk_api_mykey_create(lk_req *r);
 int lk_api_mykey_patch(lk_req *r);
 int lk_api_mykey_delete(lk_req *r);
 
+/* --- roles and invitations (api_invitations.c) --- */
+int lk_api_member_patch(lk_req *r);
+int lk_api_invitation_create(lk_req *r);
+int lk_api_invitation_list(lk_req *r);
+int lk_api_invitation_revoke(lk_req *r);
+int lk_api_invitation_preview(lk_req *r);
+int lk_api_invitation_accept(lk_req *r);
+
 #endif

@@ -218,6 +218,8 @@ void lk_json_member(lk_buf *b, const lk_member *m)
     put_cstr(b, m->name);
     LIT(b, ",\"joined_at\":");
     lk_buf_put_time(b, m->joined_at);
+    LIT(b, ",\"role\":"); /* roles and invitations */
+    put_cstr(b, m->role);
     lk_buf_putc(b, '}');
 }
 

@@ -13,6 +13,10 @@
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
  *   --print-routes         (hidden) print the route table and exit
+ *   --public-url URL       LATCHKEY_PUBLIC_URL     http:// (https:// with TLS) +
+ *                                                  the listen address; invitation links
+ *   --smtp-url URL         LATCHKEY_SMTP_URL       none; with --smtp-from, invitation
+ *   --smtp-from ADDR       LATCHKEY_SMTP_FROM      links are emailed (mailer.h)
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
  *
@@ -24,13 +28,16 @@
  * lk_server_config / lk_svc_config. Flags are exact: getopt_long's
  * abbreviations (--lis) are refused as unknown, as they always were.
  */
+#include "mailer.h"
 #include "migrate_data.h"
 #include "router.h"
 #include "server.h"
+#include "service_invitations.h"
 #include "store.h"
 #include "token.h"
 
 #include <assert.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -65,7 +72,8 @@ static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
           "                 [--threads N] [--bearer-fail-limit N]\n"
-          "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
+          "                 [--tls-cert FILE --tls-key FILE] [--public-url URL]\n"
+          "                 [--smtp-url URL --smtp-from ADDR] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -82,6 +90,11 @@ static void usage(FILE *f)
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
+          "  --public-url URL      the dashboard's address in invitation links (env\n"
+          "                        LATCHKEY_PUBLIC_URL; default http://LISTEN)\n"
+          "  --smtp-url URL        smtp://HOST:PORT: email invitation links (env\n"
+          "                        LATCHKEY_SMTP_URL); needs --smtp-from\n"
+          "  --smtp-from ADDR      the sender address (env LATCHKEY_SMTP_FROM)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -128,6 +141,7 @@ static long env_long(const char *name, long def, long max)
 /* The settings as text: environment first, flags over it. */
 typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
+    const char *public_url, *smtp_url, *smtp_from; /* roles and invitations */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -139,6 +153,9 @@ static void opts_from_env(opts *o)
     o->bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     o->tls_cert = getenv("LATCHKEY_TLS_CERT");
     o->tls_key = getenv("LATCHKEY_TLS_KEY");
+    o->public_url = getenv("LATCHKEY_PUBLIC_URL");
+    o->smtp_url = getenv("LATCHKEY_SMTP_URL");
+    o->smtp_from = getenv("LATCHKEY_SMTP_FROM");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -152,6 +169,9 @@ enum {
     OPT_BEARER,
     OPT_CERT,
     OPT_KEY,
+    OPT_PUBLIC_URL,
+    OPT_SMTP_URL,
+    OPT_SMTP_FROM,
     OPT_VERSION,
     OPT_ROUTES
 };
@@ -164,6 +184,9 @@ static const struct option long_opts[] = {
     {"bearer-fail-limit", required_argument, NULL, OPT_BEARER},
     {"tls-cert", required_argument, NULL, OPT_CERT},
     {"tls-key", required_argument, NULL, OPT_KEY},
+    {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+    {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
+    {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -192,9 +215,10 @@ static bool exact_flag(const char *a)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen,       &o->db,       &o->signup, &o->threads,
-                           &o->bearer_limit, &o->tls_cert, &o->tls_key};
-    assert(c >= OPT_LISTEN && c <= OPT_KEY);
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup,     &o->threads,
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key,    &o->public_url,
+                           &o->smtp_url,     &o->smtp_from};
+    assert(c >= OPT_LISTEN && c <= OPT_SMTP_FROM);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -232,10 +256,68 @@ static int open_store(const void *ctx, lk_store **st);
 
 #define USAGE_ERROR(...) (fprintf(stderr, "latchkeyd: " __VA_ARGS__), 2)
 
+/* --- roles and invitations: --public-url, --smtp-url, --smtp-from --- */
+static char public_url[LK_PUBLIC_URL_MAX]; /* cfg->svc.public_url points here */
+
+static bool url_text_ok(const char *u)
+{
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return false;
+    return true;
+}
+
+/* The invitation settings into cfg->svc; the mailer starts in main. */
+static int invite_config(const opts *o, lk_server_config *cfg)
+{
+    const char *u = o->public_url;
+    int n;
+    if (u != NULL && u[0] != '\0') {
+        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+            !url_text_ok(u) || strlen(u) >= sizeof public_url - 1)
+            return USAGE_ERROR("--public-url must be an http:// or https:// URL without spaces, "
+                               "at most %d bytes\n",
+                               LK_PUBLIC_URL_MAX - 2);
+        n = snprintf(public_url, sizeof public_url, "%s", u);
+    } else {
+        n = snprintf(public_url, sizeof public_url, "%s://%s", o->tls_cert ? "https" : "http",
+                     o->listen);
+    }
+    if (n < 0 || (size_t)n >= sizeof public_url)
+        return USAGE_ERROR("--listen is too long for a public URL\n");
+    while (n > 0 && public_url[n - 1] == '/')
+        public_url[--n] = '\0';
+    cfg->svc.public_url = public_url;
+    bool has_url = o->smtp_url && o->smtp_url[0], has_from = o->smtp_from && o->smtp_from[0];
+    if (has_url != has_from) return USAGE_ERROR("--smtp-url and --smtp-from go together\n");
+    if (has_url && !lk_mailer_url_ok(o->smtp_url))
+        return USAGE_ERROR("--smtp-url must be smtp://HOST:PORT or smtps://HOST:PORT\n");
+    return 0;
+}
+
+/* Start the mailer when SMTP is configured: 0, or 1 after a line on stderr. */
+static int mailer_start(const opts *o, lk_server_config *cfg)
+{
+    if (o->smtp_url == NULL || o->smtp_url[0] == '\0') return 0;
+    lk_err e;
+    lk_err_clear(&e);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "latchkeyd: cannot initialise libcurl\n");
+        return 1;
+    }
+    if (lk_mailer_start(o->smtp_url, o->smtp_from, &cfg->svc.mailer, &e) != LK_OK) {
+        fprintf(stderr, "latchkeyd: %s\n", lk_err_message(&e));
+        return e.code == LK_EVALIDATION ? 2 : 1;
+    }
+    return 0;
+}
+/* --- end roles and invitations --- */
+
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
 static int config_fill(opts *o, lk_server_config *cfg)
 {
+    int rc;
     if (o->tls_cert != NULL && o->tls_cert[0] == '\0') o->tls_cert = NULL;
     if (o->tls_key != NULL && o->tls_key[0] == '\0') o->tls_key = NULL;
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -262,6 +344,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
                            INT_MAX);
     if (o->listen[0] == '\0' || o->db[0] == '\0')
         return USAGE_ERROR("--listen and --database must not be empty\n");
+    if ((rc = invite_config(o, cfg)) != 0) return rc;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
@@ -335,5 +418,8 @@ int main(int argc, char **argv)
     }
     lk_server *srv = lk_server_prepare(&cfg);
     if (srv == NULL || migrate_schema(o.db) != 0) return 1;
-    return lk_server_run(srv);
+    if ((rc = mailer_start(&o, &cfg)) != 0) return rc;
+    rc = lk_server_run(srv);
+    lk_mailer_stop(cfg.svc.mailer); /* delivers what is queued */
+    return rc;
 }

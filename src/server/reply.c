@@ -66,6 +66,36 @@ static size_t put_uint(char *p, uint64_t v)
     return n;
 }
 
+/* --- roles and invitations: secrets in paths --- */
+/* Paths whose next segment is a secret (an invitation token): the access
+ * log writes the prefix and LOG_CUT instead of the rest; so does any path
+ * with a segment starting "lki_". */
+static const char *const secret_paths[] = {"/v1/invitations/", "/invite/"};
+#define LOG_CUT "[redacted]"
+
+/* How much of path[0..n) the log may show; *cut tells whether LOG_CUT
+ * follows. POST /v1/invitations/accept names no secret and stays whole. */
+static size_t log_path_visible(const char *path, size_t n, bool *cut)
+{
+    *cut = false;
+    for (size_t i = 0; i < sizeof secret_paths / sizeof secret_paths[0]; i++) {
+        size_t k = strlen(secret_paths[i]);
+        if (n <= k || memcmp(path, secret_paths[i], k) != 0) continue;
+        if (n - k == strlen("accept") && memcmp(path + k, "accept", n - k) == 0) return n;
+        *cut = true;
+        return k;
+    }
+    /* anywhere else (a mistyped path): cut from a segment that looks like
+     * a token */
+    for (size_t i = 0; i + 5 <= n; i++)
+        if (memcmp(path + i, "/lki_", 5) == 0) {
+            *cut = true;
+            return i + 1;
+        }
+    return n;
+}
+/* --- end roles and invitations --- */
+
 void lk_reply_log(h2o_req_t *req, int status)
 {
     struct timeval now;
@@ -81,6 +111,8 @@ void lk_reply_log(h2o_req_t *req, int status)
     h2o_iovec_t method = req->input.method, path = req->input.path;
     size_t mlen = method.len > 16 ? 16 : method.len;
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : path.len;
+    bool cut;
+    plen = log_path_visible(path.base, plen, &cut);
     if (plen > 200) plen = 200; /* a log line has a cap too */
     /* Bytes outside printable ASCII become '?': a request cannot forge log
      * lines. The query string is never logged (it could carry anything). */
@@ -92,6 +124,10 @@ void lk_reply_log(h2o_req_t *req, int status)
     for (size_t i = 0; i < plen; i++) {
         unsigned char c = (unsigned char)path.base[i];
         line[n++] = (c <= 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    if (cut) {
+        memcpy(line + n, LOG_CUT, sizeof LOG_CUT - 1);
+        n += sizeof LOG_CUT - 1;
     }
     line[n++] = ' ';
     n += put_uint(line + n, (uint64_t)(status > 0 ? status : 0));

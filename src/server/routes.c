@@ -36,9 +36,9 @@ const lk_route lk_routes[] = {
     {"POST", "/v1/organizations", lk_api_org_create, 0, LK_ACT_ORG_CREATE},
     {"GET", ORG, lk_api_org_get, RW},
     {"PATCH", ORG, lk_api_org_patch, RW},
-    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_ADMIN},
+    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_OWNER},
     {"GET", ORG "/members", lk_api_member_list, RW},
-    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_ADMIN},
+    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_OWNER},
     {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN},
     {"GET", ORG "/projects", lk_api_project_list, RW},
     {"POST", ORG "/projects", lk_api_project_create, RW},
@@ -51,11 +51,20 @@ const lk_route lk_routes[] = {
     {"PATCH", PRJ "/environments/{environment_id}", lk_api_env_patch, RW},
     {"DELETE", PRJ "/environments/{environment_id}", lk_api_env_delete, RW},
     {"GET", ORG "/billing", lk_api_billing_get, RW},
-    {"PATCH", ORG "/billing", lk_api_billing_patch, RW},
+    {"PATCH", ORG "/billing", lk_api_billing_patch, 0, LK_ACT_ORG_OWNER_WRITE},
     {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS},
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS},
     {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS},
+
+    /* --- roles and invitations (removing another member is an owner's:
+     * the service picks LK_ACT_ORG_OWNER unless the caller leaves) --- */
+    {"PATCH", ORG "/members/{user_id}", lk_api_member_patch, 0, LK_ACT_ORG_OWNER},
+    {"GET", ORG "/invitations", lk_api_invitation_list, RW},
+    {"POST", ORG "/invitations", lk_api_invitation_create, 0, LK_ACT_ORG_ADMIN},
+    {"DELETE", ORG "/invitations/{invitation_id}", lk_api_invitation_revoke, 0, LK_ACT_ORG_ADMIN},
+    {"GET", "/v1/invitations/{invitation_token}", lk_api_invitation_preview, 0, LK_ACT_SELF},
+    {"POST", "/v1/invitations/accept", lk_api_invitation_accept, 0, LK_ACT_SELF},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

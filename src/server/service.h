@@ -65,6 +65,9 @@ typedef struct lk_svc_config {
     lk_ratelimit_rule login_per_client; /* failed logins from one address */
     lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
     int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
+    /* --- roles and invitations --- */
+    const char *public_url; /* invitation links: <public_url>/invite/<token>; no trailing '/' */
+    struct lk_mailer *mailer; /* emails invitation links; NULL = none (not owned) */
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.
