@@ -1259,7 +1259,8 @@ static void schema_text(void **state)
     assert_int_equal(lk_schema_sql("{access_keys*}", '?', sql, sizeof sql), 0);
     assert_non_null(strstr(sql, "hash"));
     assert_int_equal(lk_schema_sql("SELECT {m.members}", '$', sql, sizeof sql), 0);
-    assert_string_equal(sql, "SELECT m.seq, m.org_id, m.user_id, m.joined_at, u.email, u.name");
+    assert_string_equal(sql,
+                        "SELECT m.seq, m.org_id, m.user_id, m.joined_at, m.role, u.email, u.name");
     assert_int_equal(lk_schema_sql("INSERT INTO {orgs:insert}", '$', sql, sizeof sql), 0);
     assert_string_equal(sql, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)");
     assert_int_equal(lk_schema_sql("{nosuch}", '?', sql, sizeof sql), -1);
@@ -1309,6 +1310,10 @@ static void member_remove_unless_last_rule(void **state)
     assert_int_equal(st->ops->begin(st), LK_OK);
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
     assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 2), LK_OK);
+    /* roles: a is the last owner while b is a plain member */
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_OWNER);
+    assert_int_equal(st->ops->member_set_role(st, o.id, b.id, LK_ROLE_OWNER), LK_OK);
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);
     assert_int_equal(st->ops->commit(st), LK_OK);
     assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_OK);
