@@ -52,6 +52,7 @@ enum {
     F_YES = 1u << 3,
     F_LIMIT = 1u << 4,
     F_CURSOR = 1u << 5,
+    F_ROLE = 1u << 6, /* --role owner|member (members invite) */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -62,6 +63,7 @@ enum {
 
 typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
+    const char *role; /* --role */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -149,6 +151,12 @@ int lk_cmd_orgs_create(lk_cli_ctx *x);
 int lk_cmd_members_list(lk_cli_ctx *x);
 int lk_cmd_members_add(lk_cli_ctx *x);
 int lk_cmd_members_remove(lk_cli_ctx *x);
+/* roles and invitations (cmd_members.c, cmd_invitations.c) */
+int lk_cmd_members_invite(lk_cli_ctx *x);
+int lk_cmd_members_role(lk_cli_ctx *x);
+int lk_cmd_invitations_list(lk_cli_ctx *x);
+int lk_cmd_invitations_revoke(lk_cli_ctx *x);
+int lk_cmd_invitations_accept(lk_cli_ctx *x);
 int lk_cmd_projects_list(lk_cli_ctx *x);
 int lk_cmd_projects_create(lk_cli_ctx *x);
 int lk_cmd_projects_delete(lk_cli_ctx *x);

@@ -52,6 +52,20 @@ static const lk_cli_command commands[] = {
     {"members", "remove", "members remove USER --org ORG",
      "remove a member (USER is a user ID or an email)", 1, 1, F_ORG, F_ORG, 0,
      lk_cmd_members_remove},
+    {"members", "invite", "members invite EMAIL --org ORG [--role owner]",
+     "invite someone by email and print the link (shown only this once)", 1, 1, F_ORG | F_ROLE,
+     F_ORG, 0, lk_cmd_members_invite},
+    {"members", "role", "members role USER ROLE --org ORG",
+     "make a member an owner or a member (owners only)", 2, 2, F_ORG, F_ORG, 0,
+     lk_cmd_members_role},
+    {"invitations", "list", "invitations list --org ORG", "list pending invitations", 0, 0,
+     F_ORG | F_LIST, F_ORG, 0, lk_cmd_invitations_list},
+    {"invitations", "revoke", "invitations revoke INV --org ORG",
+     "revoke an invitation (INV is its ID or the invited email)", 1, 1, F_ORG, F_ORG, 0,
+     lk_cmd_invitations_revoke},
+    {"invitations", "accept", "invitations accept URL_OR_TOKEN",
+     "join the organization of an invitation sent to your email", 1, 1, 0, 0, 0,
+     lk_cmd_invitations_accept},
     {"projects", "list", "projects list --org ORG", "list the projects of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, 0, lk_cmd_projects_list},
     {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG, F_ORG,
@@ -81,7 +95,7 @@ static const lk_cli_command commands[] = {
 
 /* The options: getopt_long's table, with each option's F_* bit. The help
  * line of an option a command allows is printed by print_command_help. */
-enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR };
+enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR, O_ROLE };
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -92,6 +106,7 @@ static const struct option long_opts[] = {
     {"expires", required_argument, NULL, O_EXPIRES},
     {"limit", required_argument, NULL, O_LIMIT},
     {"cursor", required_argument, NULL, O_CURSOR},
+    {"role", required_argument, NULL, O_ROLE},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -111,6 +126,7 @@ static const struct {
     {F_LIMIT, "--limit",
      "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
     {F_CURSOR, "--cursor", NULL},
+    {F_ROLE, "--role", "  --role ROLE      owner or member (default member)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -184,6 +200,7 @@ static const struct {
     {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
     {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
+    {O_ROLE, offsetof(lk_cli_opts, role), F_ROLE},
 };
 
 /* Store a value option; 0, or -1 for an option id not in value_opts. */
