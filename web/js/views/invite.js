@@ -52,7 +52,8 @@ export function renderInvite(ctx) {
   function show(inv) {
     const alert = alertBox();
     const mine = (ctx.user.email || '').toLowerCase() === (inv.email || '').toLowerCase();
-    const inviter = inv.inviter ? h('span', {}, h('strong', {}, inv.inviter.name), ` (${inv.inviter.email})`) : 'A member';
+    // (a node lives in one place: one per use)
+    const inviter = () => (inv.inviter ? h('span', {}, h('strong', {}, inv.inviter.name), ` (${inv.inviter.email})`) : 'A member');
     const facts = h(
       'dl',
       { class: 'invite-facts' },
@@ -61,7 +62,7 @@ export function renderInvite(ctx) {
       h('dt', {}, 'Your role'),
       h('dd', {}, h('span', { class: 'badge' }, inv.role === 'owner' ? 'Owner' : 'Member')),
       h('dt', {}, 'Invited by'),
-      h('dd', {}, inviter),
+      h('dd', {}, inviter()),
       h('dt', {}, 'For'),
       h('dd', {}, inv.email),
       h('dt', {}, 'Expires'),
@@ -74,7 +75,7 @@ export function renderInvite(ctx) {
       navigate('/');
     });
     accept.addEventListener('click', () => join(inv, accept, decline, alert));
-    const body = [heading(`Join ${inv.organization.name}`), alert.el, card(h('p', { class: 'card-desc' }, inviter, ' invited you to join this organization on latchkey.'), facts)];
+    const body = [heading(`Join ${inv.organization.name}`), alert.el, card(h('p', { class: 'card-desc' }, inviter(), ' invited you to join this organization on latchkey.'), facts)];
     if (mine) {
       body.push(h('div', { class: 'form-actions' }, accept, decline));
     } else {
