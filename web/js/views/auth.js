@@ -107,8 +107,10 @@ export function renderSignup(ctx) {
     try {
       const r = await login(addr, pw);
       password.input.value = '';
+      // A new account has no organization: create one first, unless it
+      // came from an invitation link (then back to that page to accept).
       const next = safeNext(ctx.params.get('next'));
-      ctx.onSignedIn(r.user, r.csrf_token, next === '/' ? '/orgs/new' : next);
+      ctx.onSignedIn(r.user, r.csrf_token, next.startsWith('/invite/') ? next : '/orgs/new');
     } catch (e) {
       setButtonBusy(submit, false);
       alert.show(`Your account was created, but logging in failed: ${e.human()}`);
