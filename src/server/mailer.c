@@ -15,8 +15,10 @@
 #include <assert.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,8 @@ struct lk_mailer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stopping; /* under mu */
+    bool stopping;                /* under mu */
+    atomic_llong drain_until;     /* 0, or when stopping: start/keep no delivery after this */
     size_t head, count; /* under mu: ring of queue[] */
     mail queue[LK_MAILER_QUEUE_MAX];
 };
@@ -71,6 +74,15 @@ static bool addr_ok(const char *a)
     const char *at = a ? strchr(a, '@') : NULL;
     return at != NULL && at != a && at[1] != '\0' && fits(a, LK_MAILER_ADDR_MAX) &&
            strpbrk(a, "\r\n<> ,") == NULL;
+}
+
+/* libcurl's progress callback: non-zero aborts a delivery that runs past
+ * the drain deadline of a stop. */
+static int progress_cb(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    long long until = atomic_load(&((const lk_mailer *)ctx)->drain_until);
+    return until != 0 && (long long)time(NULL) > until;
 }
 
 static size_t read_cb(char *buf, size_t size, size_t n, void *ctx)
@@ -163,6 +175,9 @@ static void deliver(const lk_mailer *ml, const mail *m)
     curl_easy_setopt(c, CURLOPT_READDATA, &u);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)ml);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)LK_MAILER_TIMEOUT_SECS);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)LK_MAILER_CONNECT_SECS);
     CURLcode cc = curl_easy_perform(c);
@@ -191,8 +206,12 @@ static void *run(void *arg)
         sodium_memzero(slot, sizeof *slot);
         ml->head = (ml->head + 1) % LK_MAILER_QUEUE_MAX;
         ml->count--;
+        bool late = ml->stopping && time(NULL) > (time_t)atomic_load(&ml->drain_until);
         pthread_mutex_unlock(&ml->mu);
-        deliver(ml, &m);
+        if (late)
+            fprintf(stderr, "latchkeyd: mail to %s not sent: shutting down\n", m.to);
+        else
+            deliver(ml, &m);
         sodium_memzero(&m, sizeof m);
         pthread_mutex_lock(&ml->mu);
     }
@@ -251,6 +270,7 @@ void lk_mailer_stop(lk_mailer *ml)
     if (ml == NULL) return;
     pthread_mutex_lock(&ml->mu);
     ml->stopping = true;
+    atomic_store(&ml->drain_until, (long long)(time(NULL) + LK_MAILER_DRAIN_SECS));
     pthread_cond_signal(&ml->cv);
     pthread_mutex_unlock(&ml->mu);
     pthread_join(ml->thread, NULL);

@@ -21,7 +21,11 @@
  *  - Message bodies hold secrets (an invitation link): each queued body is
  *    wiped with sodium_memzero once sent or dropped, and never logged.
  *  - lk_mailer_stop delivers what is queued (each delivery bounded by
- *    LK_MAILER_TIMEOUT_SECS) and then joins the thread.
+ *    LK_MAILER_TIMEOUT_SECS), starting no delivery later than
+ *    LK_MAILER_DRAIN_SECS after the stop and aborting one still running
+ *    then (the rest is dropped and logged),
+ *    and then joins the thread: a dead SMTP server cannot hold a shutdown
+ *    for long.
  *  - Thread-safe: any thread may call lk_mailer_send.
  */
 #ifndef LK_MAILER_H
@@ -38,6 +42,7 @@
 #define LK_MAILER_BODY_MAX 4096     /* bytes of UTF-8 text */
 #define LK_MAILER_TIMEOUT_SECS 30   /* one whole delivery */
 #define LK_MAILER_CONNECT_SECS 10   /* connecting to the SMTP server */
+#define LK_MAILER_DRAIN_SECS 10     /* at stop: start no delivery after this */
 
 typedef struct lk_mailer lk_mailer;
 

@@ -71,11 +71,10 @@ static size_t put_uint(char *p, uint64_t v)
  * log writes the prefix and LOG_CUT instead of the rest; so does any path
  * with a segment starting "lki_". */
 static const char *const secret_paths[] = {"/v1/invitations/", "/invite/"};
-#define LOG_CUT "[redacted]"
+#define LOG_CUT LK_LOG_PATH_CUT
 
-/* How much of path[0..n) the log may show; *cut tells whether LOG_CUT
- * follows. POST /v1/invitations/accept names no secret and stays whole. */
-static size_t log_path_visible(const char *path, size_t n, bool *cut)
+/* reply.h. POST /v1/invitations/accept names no secret and stays whole. */
+size_t lk_log_path_visible(const char *path, size_t n, bool *cut)
 {
     *cut = false;
     for (size_t i = 0; i < sizeof secret_paths / sizeof secret_paths[0]; i++) {
@@ -112,7 +111,7 @@ void lk_reply_log(h2o_req_t *req, int status)
     size_t mlen = method.len > 16 ? 16 : method.len;
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : path.len;
     bool cut;
-    plen = log_path_visible(path.base, plen, &cut);
+    plen = lk_log_path_visible(path.base, plen, &cut);
     if (plen > 200) plen = 200; /* a log line has a cap too */
     /* Bytes outside printable ASCII become '?': a request cannot forge log
      * lines. The query string is never logged (it could carry anything). */

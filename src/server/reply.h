@@ -93,4 +93,13 @@ void lk_reply_install_fallback(h2o_hostconf_t *host);
 /* One access-log line (accesslog.h: buffered, then stderr). */
 void lk_reply_log(h2o_req_t *req, int status);
 
+/* --- roles and invitations: secrets in paths --- */
+/* How much of path[0..n) a log may show: a path under /v1/invitations/ or
+ * /invite/ (other than /v1/invitations/accept), or with a segment starting
+ * "lki_", holds an invitation token; the visible part ends before it and
+ * *cut is set (write LK_LOG_PATH_CUT after it). Any log that writes a
+ * request path goes through this. */
+#define LK_LOG_PATH_CUT "[redacted]"
+size_t lk_log_path_visible(const char *path, size_t n, bool *cut);
+
 #endif
