@@ -41,9 +41,9 @@ struct lk_mailer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stopping;                /* under mu */
-    atomic_llong drain_until;     /* 0, or when stopping: start/keep no delivery after this */
-    size_t head, count; /* under mu: ring of queue[] */
+    bool stopping;            /* under mu */
+    atomic_llong drain_until; /* 0, or when stopping: start/keep no delivery after this */
+    size_t head, count;       /* under mu: ring of queue[] */
     mail queue[LK_MAILER_QUEUE_MAX];
 };
 
@@ -108,8 +108,7 @@ static void subject_encode(const char *s, char out[SUBJECT_ENC_MAX])
     }
     char b64[SUBJECT_B64_MAX];
     size_t n = strnlen(s, LK_MAILER_SUBJECT_MAX - 1);
-    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)s, n,
-                      sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)s, n, sodium_base64_VARIANT_ORIGINAL);
     int k = snprintf(out, SUBJECT_ENC_MAX, "=?UTF-8?B?%s?=", b64);
     assert(k > 0 && k < SUBJECT_ENC_MAX);
 }

@@ -35,14 +35,14 @@
 
 #include <stddef.h>
 
-#define LK_MAILER_QUEUE_MAX 64      /* messages waiting at most */
-#define LK_MAILER_ADDR_MAX 256      /* an address (RFC 5321: 254 + NUL) */
-#define LK_MAILER_URL_MAX 512       /* --smtp-url */
-#define LK_MAILER_SUBJECT_MAX 512   /* bytes of UTF-8 (an org name is up to 400) */
-#define LK_MAILER_BODY_MAX 4096     /* bytes of UTF-8 text */
-#define LK_MAILER_TIMEOUT_SECS 30   /* one whole delivery */
-#define LK_MAILER_CONNECT_SECS 10   /* connecting to the SMTP server */
-#define LK_MAILER_DRAIN_SECS 10     /* at stop: start no delivery after this */
+#define LK_MAILER_QUEUE_MAX 64    /* messages waiting at most */
+#define LK_MAILER_ADDR_MAX 256    /* an address (RFC 5321: 254 + NUL) */
+#define LK_MAILER_URL_MAX 512     /* --smtp-url */
+#define LK_MAILER_SUBJECT_MAX 512 /* bytes of UTF-8 (an org name is up to 400) */
+#define LK_MAILER_BODY_MAX 4096   /* bytes of UTF-8 text */
+#define LK_MAILER_TIMEOUT_SECS 30 /* one whole delivery */
+#define LK_MAILER_CONNECT_SECS 10 /* connecting to the SMTP server */
+#define LK_MAILER_DRAIN_SECS 10   /* at stop: start no delivery after this */
 
 typedef struct lk_mailer lk_mailer;
 

@@ -215,8 +215,8 @@ static bool exact_flag(const char *a)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen,       &o->db,       &o->signup,     &o->threads,
-                           &o->bearer_limit, &o->tls_cert, &o->tls_key,    &o->public_url,
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup,  &o->threads,
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key, &o->public_url,
                            &o->smtp_url,     &o->smtp_from};
     assert(c >= OPT_LISTEN && c <= OPT_SMTP_FROM);
     *slot[c - OPT_LISTEN] = v;
@@ -273,8 +273,8 @@ static int invite_config(const opts *o, lk_server_config *cfg)
     const char *u = o->public_url;
     int n;
     if (u != NULL && u[0] != '\0') {
-        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
-            !url_text_ok(u) || strlen(u) >= sizeof public_url - 1)
+        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || !url_text_ok(u) ||
+            strlen(u) >= sizeof public_url - 1)
             return USAGE_ERROR("--public-url must be an http:// or https:// URL without spaces, "
                                "at most %d bytes\n",
                                LK_PUBLIC_URL_MAX - 2);

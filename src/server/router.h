@@ -91,9 +91,9 @@ typedef enum lk_route_status {
 
 typedef struct lk_route_match {
     const lk_route *route;
-    unsigned have;                           /* bit (1 << lk_param) per param present */
+    unsigned have;                                    /* bit (1 << lk_param) per param present */
     char params[LK_PARAM_COUNT][LK_ROUTE_PARAM_SIZE]; /* NUL-terminated, validated */
-    char allow[LK_ROUTER_ALLOW_SIZE];        /* for LK_ROUTE_METHOD: "GET, PATCH" */
+    char allow[LK_ROUTER_ALLOW_SIZE];                 /* for LK_ROUTE_METHOD: "GET, PATCH" */
 } lk_route_match;
 
 /* Match method + path (no query string). Writes only into *m. */

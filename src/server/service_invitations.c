@@ -96,16 +96,19 @@ static void invite_mail(lk_svc *svc, const lk_invitation *inv, const char *org_n
     char subject[LK_MAILER_SUBJECT_MAX], body[LK_MAILER_BODY_MAX], until[LK_TIME_SIZE];
     lk_time_format(inv->expires_at, until);
     int s = snprintf(subject, sizeof subject, "Join %s on latchkey", org_name);
-    int n = s < 0 || (size_t)s >= sizeof subject ? -1 : snprintf(body, sizeof body,
-                     "%s (%s) invited you to join the organization \"%s\" on latchkey as %s.\n"
-                     "\n"
-                     "Open this link to accept or decline:\n"
-                     "\n"
-                     "%s\n"
-                     "\n"
-                     "The link works once, only for an account with the email address %s,\n"
-                     "until %s. If you did not expect this invitation, ignore this email.\n",
-                     inviter->name, inviter->email, org_name, inv->role, url, inv->email, until);
+    int n =
+        s < 0 || (size_t)s >= sizeof subject
+            ? -1
+            : snprintf(body, sizeof body,
+                       "%s (%s) invited you to join the organization \"%s\" on latchkey as %s.\n"
+                       "\n"
+                       "Open this link to accept or decline:\n"
+                       "\n"
+                       "%s\n"
+                       "\n"
+                       "The link works once, only for an account with the email address %s,\n"
+                       "until %s. If you did not expect this invitation, ignore this email.\n",
+                       inviter->name, inviter->email, org_name, inv->role, url, inv->email, until);
     if (n > 0 && (size_t)n < sizeof body)
         (void)lk_mailer_send(svc->cfg->mailer, inv->email, subject, body);
     sodium_memzero(body, sizeof body);
@@ -121,8 +124,7 @@ static int not_yet_member(lk_svc *svc, const char *org_id, const char *lower)
     if (rc == LK_ENOT_FOUND) return LK_OK;
     if (rc != LK_OK) return store_err(svc, rc, NULL);
     rc = svc->st->ops->member_check(svc->st, org_id, u.id);
-    if (rc == LK_OK)
-        return lk_err_set(&svc->err, LK_ECONFLICT, "this email is already a member's");
+    if (rc == LK_OK) return lk_err_set(&svc->err, LK_ECONFLICT, "this email is already a member's");
     return rc == LK_ENOT_FOUND ? LK_OK : store_err(svc, rc, NULL);
 }
 
@@ -135,8 +137,8 @@ static int invite_url(lk_svc *svc, const char *token, char *url)
 }
 
 int lk_svc_invitation_create(lk_svc *svc, const lk_principal *p, const char *org_id,
-                             const char *email, size_t email_len, const char *role,
-                             size_t role_len, lk_invitation *out, char *url)
+                             const char *email, size_t email_len, const char *role, size_t role_len,
+                             lk_invitation *out, char *url)
 {
     begin(svc);
     char lower[LK_EMAIL_SIZE], token[LK_TOKEN_SIZE] = "";
@@ -251,8 +253,10 @@ int lk_svc_invitation_preview(lk_svc *svc, const lk_principal *p, const char *to
     if ((rc = svc->st->ops->org_get(svc->st, out->inv.org_id, &out->org)) != LK_OK)
         return store_err(svc, rc, INV_NF);
     rc = svc->st->ops->user_get(svc->st, out->inv.invited_by, &out->inviter);
-    if (rc == LK_ENOT_FOUND) memset(&out->inviter, 0, sizeof out->inviter);
-    else if (rc != LK_OK) return store_err(svc, rc, NULL);
+    if (rc == LK_ENOT_FOUND)
+        memset(&out->inviter, 0, sizeof out->inviter);
+    else if (rc != LK_OK)
+        return store_err(svc, rc, NULL);
     return LK_OK;
 }
 
@@ -290,8 +294,7 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
 /* --- roles ----------------------------------------------------------------- */
 
 int lk_svc_member_set_role(lk_svc *svc, const lk_principal *p, const char *org_id,
-                           const char *user_id, const char *role, size_t role_len,
-                           lk_member *out)
+                           const char *user_id, const char *role, size_t role_len, lk_member *out)
 {
     begin(svc);
     char r[LK_ROLE_SIZE];

@@ -44,8 +44,8 @@ bool lk_invite_token_ok(const char *s, size_t len);
  * by the caller, LK_INVITE_URL_MAX) holds the link with its secret: the
  * caller writes it once and wipes it (sodium_memzero). */
 int lk_svc_invitation_create(lk_svc *svc, const lk_principal *p, const char *org_id,
-                             const char *email, size_t email_len, const char *role,
-                             size_t role_len, lk_invitation *out, char *url);
+                             const char *email, size_t email_len, const char *role, size_t role_len,
+                             lk_invitation *out, char *url);
 int lk_svc_invitation_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
                            lk_invitation_cb cb, void *ctx);
 int lk_svc_invitation_revoke(lk_svc *svc, const lk_principal *p, const char *org_id,
@@ -60,7 +60,6 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
 /* PATCH …/members/{usr} {role}: owners only; the last owner cannot be
  * demoted (LK_ECONFLICT). *out is the member afterwards. */
 int lk_svc_member_set_role(lk_svc *svc, const lk_principal *p, const char *org_id,
-                           const char *user_id, const char *role, size_t role_len,
-                           lk_member *out);
+                           const char *user_id, const char *role, size_t role_len, lk_member *out);
 
 #endif

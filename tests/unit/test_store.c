@@ -1437,8 +1437,7 @@ static void roles_last_owner_rule(void **state)
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
     assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_OWNER);
     assert_int_equal(st->ops->member_set_role(st, o.id, a.id, LK_ROLE_OWNER), LK_OK);
-    assert_int_equal(st->ops->member_set_role(st, o.id, stranger.id, LK_ROLE_OWNER),
-                     LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_set_role(st, o.id, stranger.id, LK_ROLE_OWNER), LK_ENOT_FOUND);
     assert_int_equal(st->ops->member_set_role(st, o.id, b.id, LK_ROLE_OWNER), LK_OK);
     assert_int_equal(st->ops->member_set_role(st, o.id, a.id, LK_ROLE_MEMBER), LK_OK);
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);

@@ -189,8 +189,7 @@ static const lk_col invitations_cols[] = {
     COL(lk_invitation_row, inv.id, "id", TEXT, "NOT NULL UNIQUE"),
     COL(lk_invitation_row, inv.org_id, "org_id", TEXT, "NOT NULL" REF("orgs")),
     COL(lk_invitation_row, inv.email, "email", TEXT, "NOT NULL"),
-    COL(lk_invitation_row, inv.role, "role", TEXT,
-        "NOT NULL CHECK (role IN ('owner', 'member'))"),
+    COL(lk_invitation_row, inv.role, "role", TEXT, "NOT NULL CHECK (role IN ('owner', 'member'))"),
     COL(lk_invitation_row, inv.invited_by, "invited_by", TEXT, "NOT NULL" REF("users")),
     COL(lk_invitation_row, inv.created_at, "created_at", I64, "NOT NULL"),
     COL(lk_invitation_row, inv.expires_at, "expires_at", I64, "NOT NULL"),
@@ -202,15 +201,18 @@ static const char *const invitations_idx[] = {
     NULL,
 };
 const lk_table lk_schema_invitations = {
-    "invitations", invitations_cols, NCOLS(invitations_cols), sizeof(lk_invitation),
-    sizeof(lk_invitation_row), NULL, invitations_idx,
+    "invitations",         invitations_cols,          NCOLS(invitations_cols),
+    sizeof(lk_invitation), sizeof(lk_invitation_row), NULL,
+    invitations_idx,
 };
 /* --- end roles and invitations --- */
 
 const lk_table *const lk_schema_tables[] = {
-    &lk_schema_users,   &lk_schema_sessions, &lk_schema_orgs,
-    &lk_schema_members, &lk_schema_projects, &lk_schema_environments,
-    &lk_schema_billing, &lk_schema_keys,     &lk_schema_invitations, NULL,
+    &lk_schema_users,       &lk_schema_sessions,
+    &lk_schema_orgs,        &lk_schema_members,
+    &lk_schema_projects,    &lk_schema_environments,
+    &lk_schema_billing,     &lk_schema_keys,
+    &lk_schema_invitations, NULL,
 };
 
 const lk_table *lk_schema_of_kind(lk_record_kind kind)

@@ -143,7 +143,7 @@ typedef struct lk_key_touch {
  * Used or revoked invitations are deleted, so every stored row is pending
  * until expires_at. */
 typedef struct lk_invitation {
-    char id[LK_ID_SIZE];         /* inv_… */
+    char id[LK_ID_SIZE]; /* inv_… */
     char org_id[LK_ID_SIZE];
     char email[LK_EMAIL_SIZE];   /* as given by the inviter */
     char role[LK_ROLE_SIZE];     /* the role the membership will have */
@@ -340,8 +340,7 @@ typedef struct lk_store_ops {
      * (LK_ECONFLICT, LK_STORE_LAST_OWNER): one atomic operation (SQLite:
      * BEGIN IMMEDIATE; PostgreSQL: the org row FOR UPDATE). LK_ENOT_FOUND
      * if user_id is not a member. */
-    int (*member_set_role)(lk_store *st, const char *org_id, const char *user_id,
-                           const char *role);
+    int (*member_set_role)(lk_store *st, const char *org_id, const char *user_id, const char *role);
     /* Insert a pending invitation with its token's hash (inv->seq ignored). */
     int (*invitation_create)(lk_store *st, const lk_invitation *inv,
                              const uint8_t hash[LK_TOKEN_HASH_LEN]);

@@ -669,8 +669,7 @@ static int rebuild_tables(sqlite_store *s)
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
         char old[LK_SCHEMA_SQL_MAX];
         snprintf(old, sizeof old, "%s_v1", lk_schema_tables[i]->name);
-        if (schema_has(s, old, NULL))
-            ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s", old);
+        if (schema_has(s, old, NULL)) ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s", old);
     }
     if (ret != LK_OK) return ret;
     sqlite3_stmt *q = NULL;
@@ -711,8 +710,8 @@ static int apply_roles(sqlite_store *s)
     char ddl[LK_SCHEMA_SQL_MAX];
     int ret = LK_OK;
     if (!schema_has(s, "members", LK_SCHEMA_ROLE_COLUMN)) {
-        if (lk_schema_column_ddl(&lk_schema_members, LK_SCHEMA_ROLE_COLUMN, &lk_dialect_sqlite,
-                                 ddl, sizeof ddl) != 0)
+        if (lk_schema_column_ddl(&lk_schema_members, LK_SCHEMA_ROLE_COLUMN, &lk_dialect_sqlite, ddl,
+                                 sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec(s, ddl, "migrate: members.role");
     }
@@ -730,9 +729,9 @@ static const struct {
     int (*apply)(sqlite_store *s);
     bool fk_off; /* rebuilds tables: foreign_keys off around the transaction */
 } migrations[] = {
-    {apply_v1, false},
-    {rebuild_tables, true},
-    {apply_roles, false}, /* 3: roles and invitations */
+    {apply_v1, false},      /* 1: as released */
+    {rebuild_tables, true}, /* 2: schema.c's constraints */
+    {apply_roles, false},   /* 3: roles and invitations */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1422,8 +1421,7 @@ static int sqlite_load(lk_store *st, const lk_record *r)
 
 /* --- roles and invitations ------------------------------------------------ */
 
-static int sqlite_member_get(lk_store *st, const char *org_id, const char *user_id,
-                             lk_member *out)
+static int sqlite_member_get(lk_store *st, const char *org_id, const char *user_id, lk_member *out)
 {
     return get_row(S(st), S_MEMBER_GET, &(lookup){.a = org_id, .b = user_id}, &lk_schema_members,
                    LK_VIEW_RECORD, out, "member");
@@ -1470,12 +1468,12 @@ static int sqlite_invitation_create(lk_store *st, const lk_invitation *inv,
 static int sqlite_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                          lk_invitation *out)
 {
-    return get_row(S(st), S_INVITATION_GET_BY_HASH, &(lookup){.hash = hash},
-                   &lk_schema_invitations, LK_VIEW_RECORD, out, "invitation");
+    return get_row(S(st), S_INVITATION_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_invitations,
+                   LK_VIEW_RECORD, out, "invitation");
 }
 
-static int sqlite_invitation_list(lk_store *st, const char *org_id, int64_t now,
-                                  const lk_page *pg, lk_invitation_cb cb, void *ctx)
+static int sqlite_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
+                                  lk_invitation_cb cb, void *ctx)
 {
     sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_get(s, S_INVITATION_LIST);
