@@ -466,3 +466,53 @@ class TestInvitationEmail(ServerCase):
             self.assertNotIn(tok, log)
         finally:
             srv.cleanup()
+
+
+class TestInvitationFlags(unittest.TestCase):
+    """--public-url, --smtp-url, --smtp-from and their environment variables:
+    bad values are one line on stderr and exit 2; the env sets the link."""
+
+    def _fails(self, args, env=None):
+        import tempfile
+        e = dict(os.environ)
+        e.update(env or {})
+        with tempfile.TemporaryDirectory() as d:
+            cmd = [lkserver.LATCHKEYD, "--listen", "127.0.0.1:%d" % lkserver.free_port(),
+                   "--database", "sqlite:" + os.path.join(d, "x.db")] + args
+            p = subprocess.run(cmd, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=20)
+        err = p.stderr.decode().strip()
+        self.assertEqual(p.returncode, 2, (args, env, err))
+        self.assertEqual(len(err.splitlines()), 1, err)
+        return err
+
+    def test_bad_values(self):
+        for args in (["--public-url", "ftp://x.example"], ["--public-url", "keys.example"],
+                     ["--public-url", "https://a b.example"], ["--public-url", "https://" + "x" * 600],
+                     ["--smtp-url", "smtp://127.0.0.1:25"],
+                     ["--smtp-from", "a@b.example"],
+                     ["--smtp-url", "http://127.0.0.1:25", "--smtp-from", "a@b.example"],
+                     ["--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "not-an-address"]):
+            with self.subTest(args=args):
+                self._fails(args)
+        self.assertIn("--smtp-url and --smtp-from go together",
+                      self._fails([], env={"LATCHKEY_SMTP_URL": "smtp://127.0.0.1:25"}))
+
+    def test_help_lists_them(self):
+        p = subprocess.run([lkserver.LATCHKEYD, "--help"], stdout=subprocess.PIPE, timeout=20)
+        for f in (b"--public-url", b"--smtp-url", b"--smtp-from", b"LATCHKEY_PUBLIC_URL"):
+            self.assertIn(f, p.stdout)
+
+    def test_env_public_url_and_default(self):
+        for env, want in (({"LATCHKEY_PUBLIC_URL": "https://env.example/keys/"}, "https://env.example/keys/invite/"),
+                          ({}, None)):
+            srv = lkserver.Server(backend=BACKEND, env=env)
+            try:
+                srv.start()
+                c = lkserver.new_user(srv.url)
+                org = c.post("/v1/organizations", {"name": "o"}).json
+                r = c.post(ORG % org["id"] + "/invitations", {"email": uemail()})
+                self.assertEqual(r.status, 201, r)
+                self.assertTrue(r.json["url"].startswith(want or srv.url + "/invite/"), r.json["url"])
+            finally:
+                srv.cleanup()
