@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!(m.have & (1u << k))) continue;
             got++;
             const char *v = lk_route_param(&m, (lk_param)k);
-            size_t n = strnlen(v, LK_ID_SIZE);
-            if (n == LK_ID_SIZE || n < 4) abort();
+            size_t n = strnlen(v, LK_ROUTE_PARAM_SIZE);
+            if (n == LK_ROUTE_PARAM_SIZE || n < 4) abort();
             if (memmem(target, plen, v, n) == NULL) abort();
         }
         if (got != braces) abort();

@@ -33,6 +33,7 @@ test_pkgs=(libcmocka-dev python3-yaml sqlite3 postgresql curl chromium
 test_pkgs+=(prometheus)  # tests/ops: promtool check metrics
 bench_pkgs=(wrk nginx-light)
 test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
+test_pkgs+=(python3-aiosmtpd)  # tests/blackbox/test_roles.py: a real SMTP server receiving invitation emails
 
 want=("${build_pkgs[@]}")
 case "$mode" in

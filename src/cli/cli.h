@@ -58,6 +58,7 @@ enum {
     F_SCOPE = 1u << 6,      /* --scope S (repeatable, or S,S) */
     F_READ_ONLY = 1u << 7,  /* --read-only */
     F_ALLOW_CIDR = 1u << 8, /* --allow-cidr CIDR (repeatable, or C,C) */
+    F_ROLE = 1u << 6, /* --role owner|member (members invite) */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -68,6 +69,7 @@ enum {
 
 typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
+    const char *role; /* --role */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -163,6 +165,12 @@ int lk_cmd_orgs_create(lk_cli_ctx *x);
 int lk_cmd_members_list(lk_cli_ctx *x);
 int lk_cmd_members_add(lk_cli_ctx *x);
 int lk_cmd_members_remove(lk_cli_ctx *x);
+/* roles and invitations (cmd_members.c, cmd_invitations.c) */
+int lk_cmd_members_invite(lk_cli_ctx *x);
+int lk_cmd_members_role(lk_cli_ctx *x);
+int lk_cmd_invitations_list(lk_cli_ctx *x);
+int lk_cmd_invitations_revoke(lk_cli_ctx *x);
+int lk_cmd_invitations_accept(lk_cli_ctx *x);
 int lk_cmd_projects_list(lk_cli_ctx *x);
 int lk_cmd_projects_create(lk_cli_ctx *x);
 int lk_cmd_projects_delete(lk_cli_ctx *x);

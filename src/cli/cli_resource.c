@@ -47,7 +47,23 @@ const lk_resource lk_res_members = {
     {{"USER ID", "user_id", 0, 0},
      {"EMAIL", "email", 0, LK_RES_EMAIL_WIDTH},
      COL_NAME,
+     {"ROLE", "role", 0, 0},
      {"JOINED", "joined_at", COL_DATE, 0}},
+};
+
+/* --- roles and invitations --- */
+const lk_resource lk_res_invitations = {
+    "invitation",
+    "/v1/organizations/{org}/invitations",
+    NULL,
+    "id",
+    "inv_",
+    "email",
+    {{"ID", "id", 0, 0},
+     {"EMAIL", "email", 0, LK_RES_EMAIL_WIDTH},
+     {"ROLE", "role", 0, 0},
+     {"INVITED BY", "invited_by", 0, 0},
+     {"EXPIRES", "expires_at", COL_DATE, 0}},
 };
 
 const lk_resource lk_res_projects = {

@@ -52,6 +52,20 @@ static const lk_cli_command commands[] = {
     {"members", "remove", "members remove USER --org ORG",
      "remove a member (USER is a user ID or an email)", 1, 1, F_ORG, F_ORG, 0,
      lk_cmd_members_remove},
+    {"members", "invite", "members invite EMAIL --org ORG [--role owner]",
+     "invite someone by email and print the link (shown only this once)", 1, 1, F_ORG | F_ROLE,
+     F_ORG, 0, lk_cmd_members_invite},
+    {"members", "role", "members role USER ROLE --org ORG",
+     "make a member an owner or a member (owners only)", 2, 2, F_ORG, F_ORG, 0,
+     lk_cmd_members_role},
+    {"invitations", "list", "invitations list --org ORG", "list pending invitations", 0, 0,
+     F_ORG | F_LIST, F_ORG, 0, lk_cmd_invitations_list},
+    {"invitations", "revoke", "invitations revoke INV --org ORG",
+     "revoke an invitation (INV is its ID or the invited email)", 1, 1, F_ORG, F_ORG, 0,
+     lk_cmd_invitations_revoke},
+    {"invitations", "accept", "invitations accept URL_OR_TOKEN",
+     "join the organization of an invitation sent to your email", 1, 1, 0, 0, 0,
+     lk_cmd_invitations_accept},
     {"projects", "list", "projects list --org ORG", "list the projects of an organization", 0, 0,
      F_ORG | F_LIST, F_ORG, 0, lk_cmd_projects_list},
     {"projects", "create", "projects create NAME --org ORG", "create a project", 1, 1, F_ORG, F_ORG,
@@ -104,6 +118,7 @@ enum {
     O_SCOPE,
     O_READ_ONLY,
     O_ALLOW_CIDR,
+    O_ROLE,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +133,7 @@ static const struct option long_opts[] = {
     {"scope", required_argument, NULL, O_SCOPE},
     {"read-only", no_argument, NULL, O_READ_ONLY},
     {"allow-cidr", required_argument, NULL, O_ALLOW_CIDR},
+    {"role", required_argument, NULL, O_ROLE},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -143,6 +159,7 @@ static const struct {
     {F_READ_ONLY, "--read-only", "  --read-only      every :read scope and nothing else\n"},
     {F_ALLOW_CIDR, "--allow-cidr",
      "  --allow-cidr C   use only from this IPv4/IPv6 range (repeat, or C,C)\n"},
+    {F_ROLE, "--role", "  --role ROLE      owner or member (default member)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -216,6 +233,7 @@ static const struct {
     {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
     {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
+    {O_ROLE, offsetof(lk_cli_opts, role), F_ROLE},
 };
 
 /* A --scope or --allow-cidr value, kept in the order given. */

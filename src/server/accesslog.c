@@ -68,24 +68,40 @@ lk_log_format lk_accesslog_format(void)
     return log_format;
 }
 
-/* Paths whose next segment is a secret (an invitation token). */
+/* Paths whose next segment is a secret (an invitation token); anywhere
+ * else (a mistyped path) a segment that starts "lki_" is one too. POST
+ * /v1/invitations/accept names no secret and stays whole. */
 static const char *const secret_prefixes[] = {"/v1/invitations/", "/invite/"};
+#define TOKEN_SEGMENT "/lki_"
+
+/* Where the secret segment of p[0..n) starts, or n if there is none. */
+static size_t secret_at(const char *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(secret_prefixes) / sizeof(secret_prefixes[0]); i++) {
+        size_t k = strlen(secret_prefixes[i]);
+        if (n <= k || memcmp(p, secret_prefixes[i], k) != 0) continue;
+        if (n - k == strlen("accept") && memcmp(p + k, "accept", n - k) == 0) return n;
+        return k;
+    }
+    for (size_t i = 0; i + strlen(TOKEN_SEGMENT) <= n; i++)
+        if (memcmp(p + i, TOKEN_SEGMENT, strlen(TOKEN_SEGMENT)) == 0) return i + 1;
+    return n;
+}
 
 size_t lk_accesslog_path(const char *p, size_t n, char *out)
 {
     if (n > LK_LOG_PATH_MAX) n = LK_LOG_PATH_MAX;
-    for (size_t i = 0; i < sizeof(secret_prefixes) / sizeof(secret_prefixes[0]); i++) {
-        size_t k = strlen(secret_prefixes[i]);
-        if (n <= k || memcmp(p, secret_prefixes[i], k) != 0) continue;
-        const char *slash = memchr(p + k, '/', n - k);
-        size_t rest = slash ? (size_t)(p + n - slash) : 0;
-        memcpy(out, p, k);
-        memcpy(out + k, LK_LOG_REDACTED, sizeof(LK_LOG_REDACTED) - 1);
-        if (rest) memcpy(out + k + sizeof(LK_LOG_REDACTED) - 1, slash, rest);
-        return k + sizeof(LK_LOG_REDACTED) - 1 + rest;
+    size_t k = secret_at(p, n);
+    if (k == n) {
+        memcpy(out, p, n);
+        return n;
     }
-    memcpy(out, p, n);
-    return n;
+    const char *slash = memchr(p + k, '/', n - k);
+    size_t rest = slash ? (size_t)(p + n - slash) : 0;
+    memcpy(out, p, k);
+    memcpy(out + k, LK_LOG_REDACTED, sizeof(LK_LOG_REDACTED) - 1);
+    if (rest) memcpy(out + k + sizeof(LK_LOG_REDACTED) - 1, slash, rest);
+    return k + sizeof(LK_LOG_REDACTED) - 1 + rest;
 }
 
 typedef struct jw {

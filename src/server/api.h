@@ -63,4 +63,12 @@ int lk_api_me_password(lk_req *r);
 int lk_api_me_sessions(lk_req *r);
 int lk_api_me_session_delete(lk_req *r);
 
+/* --- roles and invitations (api_invitations.c) --- */
+int lk_api_member_patch(lk_req *r);
+int lk_api_invitation_create(lk_req *r);
+int lk_api_invitation_list(lk_req *r);
+int lk_api_invitation_revoke(lk_req *r);
+int lk_api_invitation_preview(lk_req *r);
+int lk_api_invitation_accept(lk_req *r);
+
 #endif

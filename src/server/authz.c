@@ -11,9 +11,11 @@
  *   3. ORG_*: a malformed org id          → 404 (no store call)
  *      org key: another org               → 404 (may not learn it exists)
  *               this org, READ_WRITE      → allowed
- *               this org, ADMIN / KEYS    → 403
+ *               this org, OWNER_WRITE     → allowed
+ *               this org, ADMIN / KEYS / OWNER → 403
  *      session / personal key: member_check in the store *now*; not a
  *               member (or no such org)   → 404; else allowed.
+ *               OWNER / OWNER_WRITE: member_get, role "member" → 403.
  *
  * Membership is never cached: removing a user from an org cuts off their
  * session and personal keys on the very next request. An org key carries
@@ -26,6 +28,19 @@
 #include <string.h>
 
 static const char *org_nf = "organization not found";
+
+/* --- roles and invitations --- */
+/* The OWNER rows for a user: not a member → 404, a member → 403. */
+static int owner_check(lk_store *st, lk_err *err, const char *org_id, const char *user_id)
+{
+    lk_member m;
+    int rc = st->ops->member_get(st, org_id, user_id, &m);
+    if (rc == LK_ENOT_FOUND) return lk_err_set(err, LK_ENOT_FOUND, org_nf);
+    if (rc != LK_OK) return lk_err_set(err, rc, st->err.message[0] ? st->err.message : NULL);
+    if (strcmp(m.role, LK_ROLE_OWNER) != 0)
+        return lk_err_set(err, LK_EFORBIDDEN, "only an owner of the organization may do this");
+    return LK_OK;
+}
 
 int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action action,
                     const char *org_id)
@@ -50,6 +65,8 @@ int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action 
     case LK_ACT_ORG_READ_WRITE:
     case LK_ACT_ORG_ADMIN:
     case LK_ACT_ORG_KEYS:
+    case LK_ACT_ORG_OWNER:
+    case LK_ACT_ORG_OWNER_WRITE:
         break;
     default:
         return lk_err_set(err, LK_EINTERNAL, NULL);
@@ -60,7 +77,7 @@ int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action 
 
     if (p->kind == LK_PRINCIPAL_ORG_KEY) {
         if (strcmp(p->org_id, org_id) != 0) return lk_err_set(err, LK_ENOT_FOUND, org_nf);
-        if (action != LK_ACT_ORG_READ_WRITE)
+        if (action != LK_ACT_ORG_READ_WRITE && action != LK_ACT_ORG_OWNER_WRITE)
             return lk_err_set(err, LK_EFORBIDDEN,
                               action == LK_ACT_ORG_KEYS
                                   ? "an organization key may not manage access keys"
@@ -69,6 +86,8 @@ int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action 
         return LK_OK;
     }
 
+    if (action == LK_ACT_ORG_OWNER || action == LK_ACT_ORG_OWNER_WRITE)
+        return owner_check(st, err, org_id, p->user_id);
     int rc = st->ops->member_check(st, org_id, p->user_id);
     if (rc == LK_ENOT_FOUND) return lk_err_set(err, LK_ENOT_FOUND, org_nf);
     if (rc != LK_OK) {

@@ -10,6 +10,16 @@
  *   LK_ACT_ORG_ADMIN           member: yes              403              404
  *   (members add/remove, org delete)
  *   LK_ACT_ORG_KEYS            member: yes              403              404
+ *   LK_ACT_ORG_OWNER           owner: yes, member: 403  403              404
+ *   (org delete, add a user directly, remove another member, change a
+ *    role, invite as owner)
+ *   LK_ACT_ORG_OWNER_WRITE     owner: yes, member: 403  yes              404
+ *   (change billing: an org key keeps the right every v1 key had)
+ *
+ * Roles (1.1): every member is "owner" or "member"; the two OWNER rows read
+ * the caller's role from the store at the moment of the request, as
+ * membership is read. Leaving an org (removing oneself) stays
+ * LK_ACT_ORG_ADMIN: anyone may leave (the service picks the row).
  *
  * "member" is checked in the store at the moment of the request, so removing
  * a user from an org takes effect on their very next request, personal keys
@@ -37,6 +47,9 @@ typedef enum lk_action {
     LK_ACT_ORG_READ_WRITE,
     LK_ACT_ORG_ADMIN,
     LK_ACT_ORG_KEYS,
+    /* --- roles and invitations --- */
+    LK_ACT_ORG_OWNER,
+    LK_ACT_ORG_OWNER_WRITE,
 } lk_action;
 
 /* 0 if allowed; else LK_EUNAUTHENTICATED, LK_EFORBIDDEN or LK_ENOT_FOUND

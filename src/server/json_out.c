@@ -250,6 +250,7 @@ static const jfield member_fields[] = {
     JF("email", J_STR, lk_member, email),
     JF("name", J_STR, lk_member, name),
     JF("joined_at", J_TIME, lk_member, joined_at),
+    JF("role", J_STR, lk_member, role), /* roles and invitations */
     JF_END,
 };
 static const jfield project_fields[] = {

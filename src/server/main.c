@@ -19,6 +19,10 @@
  *   --signup-limit N       LATCHKEY_SIGNUP_LIMIT   20 (signups per client address
  *                          an hour; 0: no per-address limit)
  *   --print-routes         (hidden) print the route table and exit
+ *   --public-url URL       LATCHKEY_PUBLIC_URL     http:// (https:// with TLS) +
+ *                                                  the listen address; invitation links
+ *   --smtp-url URL         LATCHKEY_SMTP_URL       none; with --smtp-from, invitation
+ *   --smtp-from ADDR       LATCHKEY_SMTP_FROM      links are emailed (mailer.h)
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
  *   (no flag)              LATCHKEY_RATELIMIT_CAPACITY  slots per throttle
@@ -37,14 +41,17 @@
  */
 #include "cidr.h"
 #include "metrics.h"
+#include "mailer.h"
 #include "migrate_data.h"
 #include "router.h"
 #include "server.h"
+#include "service_invitations.h"
 #include "store.h"
 #include "store_metrics.h"
 #include "token.h"
 
 #include <assert.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -80,7 +87,8 @@ static void usage(FILE *f)
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
           "                 [--threads N] [--bearer-fail-limit N] [--signup-limit N]\n"
           "                 [--trusted-proxies CIDR,...] [--tls-cert FILE --tls-key FILE]\n"
-          "                 [--metrics-listen ADDR:PORT] [--log-format text|json] [--help] [--version]\n"
+          "                 [--metrics-listen ADDR:PORT] [--log-format text|json]\n"
+          "                 [--public-url URL] [--smtp-url URL --smtp-from ADDR] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -109,6 +117,11 @@ static void usage(FILE *f)
           "                        never on --listen (env LATCHKEY_METRICS_LISTEN; default off)\n"
           "  --log-format text|json  access log on stderr: text lines or one JSON object a\n"
           "                        line (env LATCHKEY_LOG_FORMAT; default text)\n"
+          "  --public-url URL      the dashboard's address in invitation links (env\n"
+          "                        LATCHKEY_PUBLIC_URL; default http://LISTEN)\n"
+          "  --smtp-url URL        smtp://HOST:PORT: email invitation links (env\n"
+          "                        LATCHKEY_SMTP_URL); needs --smtp-from\n"
+          "  --smtp-from ADDR      the sender address (env LATCHKEY_SMTP_FROM)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -158,6 +171,7 @@ typedef struct opts {
     const char *trusted; /* --trusted-proxies */
     const char *metrics_listen, *log_format;
     const char *signup_limit; /* account */
+    const char *public_url, *smtp_url, *smtp_from; /* roles and invitations */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -173,6 +187,9 @@ static void opts_from_env(opts *o)
     o->metrics_listen = getenv("LATCHKEY_METRICS_LISTEN");
     o->log_format = getenv("LATCHKEY_LOG_FORMAT");
     o->signup_limit = getenv("LATCHKEY_SIGNUP_LIMIT");
+    o->public_url = getenv("LATCHKEY_PUBLIC_URL");
+    o->smtp_url = getenv("LATCHKEY_SMTP_URL");
+    o->smtp_from = getenv("LATCHKEY_SMTP_FROM");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -189,6 +206,9 @@ enum {
     OPT_TRUSTED,
     OPT_METRICS,
     OPT_LOG_FORMAT,
+    OPT_PUBLIC_URL,
+    OPT_SMTP_URL,
+    OPT_SMTP_FROM,
     OPT_VERSION,
     OPT_ROUTES,
     OPT_SIGNUP_LIMIT, /* account */
@@ -205,6 +225,9 @@ static const struct option long_opts[] = {
     {"trusted-proxies", required_argument, NULL, OPT_TRUSTED},
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+    {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
+    {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -236,9 +259,10 @@ static void opts_set(opts *o, int c, const char *v)
 {
     const char **slot[] = {&o->listen,   &o->db,       &o->signup,         &o->threads,
                            &o->bearer_limit, &o->tls_cert, &o->tls_key,        &o->trusted,
-                           &o->metrics_listen, &o->log_format};
-    _Static_assert(OPT_LOG_FORMAT - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
-    assert(c >= OPT_LISTEN && c <= OPT_LOG_FORMAT);
+                           &o->metrics_listen, &o->log_format, &o->public_url, &o->smtp_url,
+                           &o->smtp_from};
+    _Static_assert(OPT_SMTP_FROM - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
+    assert(c >= OPT_LISTEN && c <= OPT_SMTP_FROM);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -337,10 +361,68 @@ static int throttles_fill(const opts *o, lk_ratelimit_config *rl)
     return 0;
 }
 
+/* --- roles and invitations: --public-url, --smtp-url, --smtp-from --- */
+static char public_url[LK_PUBLIC_URL_MAX]; /* cfg->svc.public_url points here */
+
+static bool url_text_ok(const char *u)
+{
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return false;
+    return true;
+}
+
+/* The invitation settings into cfg->svc; the mailer starts in main. */
+static int invite_config(const opts *o, lk_server_config *cfg)
+{
+    const char *u = o->public_url;
+    int n;
+    if (u != NULL && u[0] != '\0') {
+        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || !url_text_ok(u) ||
+            strlen(u) >= sizeof public_url - 1)
+            return USAGE_ERROR("--public-url must be an http:// or https:// URL without spaces, "
+                               "at most %d bytes\n",
+                               LK_PUBLIC_URL_MAX - 2);
+        n = snprintf(public_url, sizeof public_url, "%s", u);
+    } else {
+        n = snprintf(public_url, sizeof public_url, "%s://%s", o->tls_cert ? "https" : "http",
+                     o->listen);
+    }
+    if (n < 0 || (size_t)n >= sizeof public_url)
+        return USAGE_ERROR("--listen is too long for a public URL\n");
+    while (n > 0 && public_url[n - 1] == '/')
+        public_url[--n] = '\0';
+    cfg->svc.public_url = public_url;
+    bool has_url = o->smtp_url && o->smtp_url[0], has_from = o->smtp_from && o->smtp_from[0];
+    if (has_url != has_from) return USAGE_ERROR("--smtp-url and --smtp-from go together\n");
+    if (has_url && !lk_mailer_url_ok(o->smtp_url))
+        return USAGE_ERROR("--smtp-url must be smtp://HOST:PORT or smtps://HOST:PORT\n");
+    return 0;
+}
+
+/* Start the mailer when SMTP is configured: 0, or 1 after a line on stderr. */
+static int mailer_start(const opts *o, lk_server_config *cfg)
+{
+    if (o->smtp_url == NULL || o->smtp_url[0] == '\0') return 0;
+    lk_err e;
+    lk_err_clear(&e);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "latchkeyd: cannot initialise libcurl\n");
+        return 1;
+    }
+    if (lk_mailer_start(o->smtp_url, o->smtp_from, &cfg->svc.mailer, &e) != LK_OK) {
+        fprintf(stderr, "latchkeyd: %s\n", lk_err_message(&e));
+        return e.code == LK_EVALIDATION ? 2 : 1;
+    }
+    return 0;
+}
+/* --- end roles and invitations --- */
+
 /* The server's configuration from the text settings: 0, or 2 after a
  * usage line on stderr. */
 static int config_fill(opts *o, lk_server_config *cfg)
 {
+    int rc;
     if (o->tls_cert != NULL && o->tls_cert[0] == '\0') o->tls_cert = NULL;
     if (o->tls_key != NULL && o->tls_key[0] == '\0') o->tls_key = NULL;
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -370,6 +452,7 @@ static int config_fill(opts *o, lk_server_config *cfg)
     if (trusted_fill(o, cfg) != 0) return 2;
     if (config_ops(o, cfg) != 0) return 2;
     if (throttles_fill(o, &cfg->rl) != 0) return 2;
+    if ((rc = invite_config(o, cfg)) != 0) return rc;
     cfg->max_connections =
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
@@ -444,5 +527,8 @@ int main(int argc, char **argv)
     }
     lk_server *srv = lk_server_prepare(&cfg);
     if (srv == NULL || migrate_schema(o.db) != 0) return 1;
-    return lk_server_run(srv);
+    if ((rc = mailer_start(&o, &cfg)) != 0) return rc;
+    rc = lk_server_run(srv);
+    lk_mailer_stop(cfg.svc.mailer); /* delivers what is queued */
+    return rc;
 }

@@ -68,6 +68,7 @@ static size_t put_uint(char *p, uint64_t v)
     return n;
 }
 
+
 void lk_reply_log(h2o_req_t *req, int status)
 {
     struct timeval now;

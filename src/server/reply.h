@@ -104,4 +104,6 @@ void lk_reply_hsts(h2o_req_t *req);
 /* One access-log line (accesslog.h: buffered, then stderr). */
 void lk_reply_log(h2o_req_t *req, int status);
 
+/* --- roles and invitations: secrets in paths --- */
+
 #endif

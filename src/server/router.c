@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <string.h>
 
 #define NROUTES lk_routes_count
@@ -46,16 +47,32 @@ static void count_route_slashes(void)
     }
 }
 
-/* {param} names: the slot each fills and the ID prefix it holds. */
+/* {param} names: the slot each fills and the ID prefix it holds; len is
+ * the exact length of a token-shaped value (0: an ID, lk_id_valid). */
 static const struct {
     const char *name, *prefix;
     lk_param slot;
-} param_map[] = {{"org_id", "org_", LK_PARAM_ORG},
-                 {"user_id", "usr_", LK_PARAM_USER},
-                 {"project_id", "prj_", LK_PARAM_PROJECT},
-                 {"environment_id", "env_", LK_PARAM_ENVIRONMENT},
-                 {"key_id", "key_", LK_PARAM_KEY},
-                 {"session_id", "ses_", LK_PARAM_SESSION}};
+    size_t len;
+} param_map[] = {{"org_id", "org_", LK_PARAM_ORG, 0},
+                 {"user_id", "usr_", LK_PARAM_USER, 0},
+                 {"project_id", "prj_", LK_PARAM_PROJECT, 0},
+                 {"environment_id", "env_", LK_PARAM_ENVIRONMENT, 0},
+                 {"key_id", "key_", LK_PARAM_KEY, 0},
+                 {"session_id", "ses_", LK_PARAM_SESSION, 0},
+                 /* --- roles and invitations --- */
+                 {"invitation_id", "inv_", LK_PARAM_INVITATION, 0},
+                 {"invitation_token", "lki_", LK_PARAM_INVITE_TOKEN, LK_TOKEN_LEN}};
+
+/* Is s[0..n) a well-formed value of param_map[k]? (A token's checksum is
+ * the service's to check.) */
+static bool param_valid(int k, const char *s, size_t n)
+{
+    if (param_map[k].len == 0) return lk_id_valid(param_map[k].prefix, s, n);
+    if (n != param_map[k].len || memcmp(s, param_map[k].prefix, 4) != 0) return false;
+    for (size_t i = 4; i < n; i++)
+        if (!isalnum((unsigned char)s[i])) return false;
+    return true;
+}
 #define NPARAM_NAMES (sizeof(param_map) / sizeof(param_map[0]))
 
 /* The param_map entry of a {param} name, or -1 for an unknown name. */
@@ -114,7 +131,7 @@ static enum shape fit(const char *pat, const char *path, size_t plen, lk_route_m
             if (sl == 0) return NO_FIT;
             int k = param_find(pat + 1, pl - 2);
             if (k < 0) return NO_FIT;
-            if (!lk_id_valid(param_map[k].prefix, path + s, sl) || sl >= LK_ID_SIZE) {
+            if (!param_valid(k, path + s, sl) || sl >= LK_ROUTE_PARAM_SIZE) {
                 bad_id = 1;
             } else {
                 char *slot = m->params[param_map[k].slot];

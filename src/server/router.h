@@ -37,6 +37,7 @@
 #include "authz.h"
 #include "id.h"
 #include "scope.h"
+#include "token.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -44,6 +45,8 @@
 
 #define LK_ROUTER_MAX_PATH 1024
 #define LK_ROUTER_ALLOW_SIZE 40
+/* A path param's buffer: an ID (LK_ID_SIZE) or an invitation token. */
+#define LK_ROUTE_PARAM_SIZE (LK_TOKEN_SIZE + 1)
 
 typedef struct lk_req lk_req;
 
@@ -67,6 +70,8 @@ typedef enum lk_param {
     LK_PARAM_ENVIRONMENT,
     LK_PARAM_KEY,
     LK_PARAM_SESSION, /* {session_id}, "ses_" (account) */
+    LK_PARAM_INVITATION,   /* {invitation_id}: inv_… */
+    LK_PARAM_INVITE_TOKEN, /* {invitation_token}: lki_… (a secret: never logged) */
     LK_PARAM_COUNT
 } lk_param;
 
@@ -92,9 +97,9 @@ typedef enum lk_route_status {
 
 typedef struct lk_route_match {
     const lk_route *route;
-    unsigned have;                           /* bit (1 << lk_param) per param present */
-    char params[LK_PARAM_COUNT][LK_ID_SIZE]; /* NUL-terminated, validated */
-    char allow[LK_ROUTER_ALLOW_SIZE];        /* for LK_ROUTE_METHOD: "GET, PATCH" */
+    unsigned have;                                    /* bit (1 << lk_param) per param present */
+    char params[LK_PARAM_COUNT][LK_ROUTE_PARAM_SIZE]; /* NUL-terminated, validated */
+    char allow[LK_ROUTER_ALLOW_SIZE];                 /* for LK_ROUTE_METHOD: "GET, PATCH" */
 } lk_route_match;
 
 /* Match method + path (no query string). Writes only into *m. */

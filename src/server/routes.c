@@ -44,9 +44,9 @@ const lk_route lk_routes[] = {
     {"POST", "/v1/organizations", lk_api_org_create, 0, LK_ACT_ORG_CREATE, S(ORG_WRITE)},
     {"GET", ORG, lk_api_org_get, RW, S(ORG_READ)},
     {"PATCH", ORG, lk_api_org_patch, RW, S(ORG_WRITE)},
-    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_ADMIN, S(ORG_WRITE)},
+    {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_OWNER, S(ORG_WRITE)},
     {"GET", ORG "/members", lk_api_member_list, RW, S(MEMBERS_READ)},
-    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
+    {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_OWNER, S(MEMBERS_WRITE)},
     {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
     {"GET", ORG "/projects", lk_api_project_list, RW, S(PROJECTS_READ)},
     {"POST", ORG "/projects", lk_api_project_create, RW, S(PROJECTS_WRITE)},
@@ -59,11 +59,22 @@ const lk_route lk_routes[] = {
     {"PATCH", PRJ "/environments/{environment_id}", lk_api_env_patch, RW, S(PROJECTS_WRITE)},
     {"DELETE", PRJ "/environments/{environment_id}", lk_api_env_delete, RW, S(PROJECTS_WRITE)},
     {"GET", ORG "/billing", lk_api_billing_get, RW, S(BILLING_READ)},
-    {"PATCH", ORG "/billing", lk_api_billing_patch, RW, S(BILLING_WRITE)},
+    {"PATCH", ORG "/billing", lk_api_billing_patch, 0, LK_ACT_ORG_OWNER_WRITE, S(BILLING_WRITE)},
     {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS, S(KEYS_READ)},
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
     {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
+
+    /* --- roles and invitations (removing another member is an owner's:
+     * the service picks LK_ACT_ORG_OWNER unless the caller leaves) --- */
+    {"PATCH", ORG "/members/{user_id}", lk_api_member_patch, 0, LK_ACT_ORG_OWNER, S(MEMBERS_WRITE)},
+    {"GET", ORG "/invitations", lk_api_invitation_list, RW, S(MEMBERS_READ)},
+    {"POST", ORG "/invitations", lk_api_invitation_create, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
+    {"DELETE", ORG "/invitations/{invitation_id}", lk_api_invitation_revoke, 0, LK_ACT_ORG_ADMIN,
+     S(MEMBERS_WRITE)},
+    {"GET", "/v1/invitations/{invitation_token}", lk_api_invitation_preview, 0, LK_ACT_SELF,
+     S(USER_READ)},
+    {"POST", "/v1/invitations/accept", lk_api_invitation_accept, 0, LK_ACT_SELF, S(USER_WRITE)},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

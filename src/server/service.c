@@ -529,7 +529,7 @@ int lk_svc_org_rename(lk_svc *svc, const lk_principal *p, const char *org_id, co
 int lk_svc_org_delete(lk_svc *svc, const lk_principal *p, const char *org_id)
 {
     begin(svc);
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER, org_id); /* roles: owners only */
     if (rc) return rc;
     rc = svc->st->ops->org_delete(svc->st, org_id);
     return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
@@ -556,7 +556,7 @@ int lk_svc_member_add(lk_svc *svc, const lk_principal *p, const char *org_id, co
     begin(svc);
     char lower[LK_EMAIL_SIZE];
     lk_user u;
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER, org_id); /* roles: owners only */
     memset(out, 0, sizeof(*out));
     if (rc || (rc = lk_validate_email(email, email_len, NULL, lower, "email", &svc->err)))
         return rc;
@@ -572,6 +572,7 @@ int lk_svc_member_add(lk_svc *svc, const lk_principal *p, const char *org_id, co
     memcpy(out->email, u.email, sizeof(out->email));
     memcpy(out->name, u.name, sizeof(out->name));
     out->joined_at = now;
+    snprintf(out->role, sizeof(out->role), "%s", LK_ROLE_MEMBER);
     return LK_OK;
 }
 
@@ -580,13 +581,20 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
 {
     begin(svc);
     static const char *nf = "member not found";
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
+    /* roles: anyone may leave; removing someone else is an owner's */
+    bool self = p && p->kind != LK_PRINCIPAL_ORG_KEY && user_id &&
+                strcmp(user_id, p->user_id) == 0;
+    int rc = lk_authz_check(svc, p, self ? LK_ACT_ORG_ADMIN : LK_ACT_ORG_OWNER, org_id);
     if (rc) return rc;
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
     /* One atomic store operation: the count and the delete cannot
      * interleave with a concurrent removal (store.h). */
     rc = svc->st->ops->member_remove_unless_last(svc->st, org_id, user_id);
-    if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, LAST_MEMBER);
+    if (rc == LK_ECONFLICT)
+        return lk_err_set(&svc->err, rc,
+                          strcmp(svc->st->err.message, LK_STORE_LAST_OWNER) == 0
+                              ? LK_STORE_LAST_OWNER
+                              : LAST_MEMBER);
     if (rc != LK_OK) return store_err(svc, rc, nf);
     return LK_OK;
 }
@@ -762,7 +770,7 @@ int lk_svc_billing_update(lk_svc *svc, const lk_principal *p, const char *org_id
     static const char *plans[] = {"free", "pro", "enterprise"};
     const char *new_plan = NULL;
     char email[LK_EMAIL_SIZE];
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER_WRITE, org_id);
     if (rc) return rc;
     if (plan != NULL) {
         for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++)

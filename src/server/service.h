@@ -74,6 +74,9 @@ typedef struct lk_svc_config {
     /* --- scopes: --trusted-proxies. Not used by the service itself: the
      * HTTP layer resolves the client address with it (clientaddr.h). */
     lk_cidr_list trusted_proxies;
+    /* --- roles and invitations --- */
+    const char *public_url; /* invitation links: <public_url>/invite/<token>; no trailing '/' */
+    struct lk_mailer *mailer; /* emails invitation links; NULL = none (not owned) */
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.

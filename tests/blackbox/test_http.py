@@ -73,7 +73,7 @@ class Routes(ServerCase):
         ("PUT", "/v1/organizations"), ("DELETE", "/v1/organizations"), ("PATCH", "/v1/organizations"),
         ("POST", "/v1/organizations/{org}"), ("PUT", "/v1/organizations/{org}"),
         ("PATCH", "/v1/organizations/{org}/members"), ("DELETE", "/v1/organizations/{org}/members"),
-        ("PATCH", "/v1/organizations/{org}/members/{usr}"), ("POST", "/v1/organizations/{org}/members/{usr}"),
+        ("PUT", "/v1/organizations/{org}/members/{usr}"), ("POST", "/v1/organizations/{org}/members/{usr}"),
         ("PUT", "/v1/organizations/{org}/projects"), ("DELETE", "/v1/organizations/{org}/projects"),
         ("POST", "/v1/organizations/{org}/projects/{prj}"), ("PUT", "/v1/organizations/{org}/projects/{prj}"),
         ("DELETE", "/v1/organizations/{org}/projects/{prj}/environments"),

@@ -233,6 +233,8 @@ class Membership(ServerCase):
         org = self.make_org(creator)["id"]
         self.add_member(creator, org, other.email)
         k = self.make_okey(creator, org)
+        # roles (1.1): the last owner cannot leave, so another owner first
+        self.ok(creator.patch("/v1/organizations/%s/members/%s" % (org, other.user["id"]), {"role": "owner"}))
         # the creator leaves
         self.assertEqual(creator.delete("/v1/organizations/%s/members/%s" % (org, creator.user["id"])).status, 204)
         self.assert_error(creator.get("/v1/organizations/" + org), 404, "not_found")

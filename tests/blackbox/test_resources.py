@@ -150,12 +150,15 @@ class Members(ServerCase):
         self.assert_error(m.get("/v1/organizations/" + org), 404, "not_found")
         self.ok(owner.get("/v1/organizations/" + org))
 
-    def test_any_member_removes_another(self):
-        a, b = self.user(), self.user()
+    def test_owner_removes_another_member_does_not(self):
+        # roles (1.1): removing someone else is an owner's (test_roles.py has the rest)
+        a, b, c = self.user(), self.user(), self.user()
         org = self.make_org(a)["id"]
         self.add_member(a, org, b.email)
-        self.assertEqual(b.delete("/v1/organizations/%s/members/%s" % (org, a.user["id"])).status, 204)
-        self.assert_error(a.get("/v1/organizations/" + org), 404, "not_found")
+        self.add_member(a, org, c.email)
+        self.assert_error(b.delete("/v1/organizations/%s/members/%s" % (org, c.user["id"])), 403, "forbidden")
+        self.assertEqual(a.delete("/v1/organizations/%s/members/%s" % (org, c.user["id"])).status, 204)
+        self.assert_error(c.get("/v1/organizations/" + org), 404, "not_found")
 
     def test_last_member_cannot_leave_409(self):
         c = self.user()

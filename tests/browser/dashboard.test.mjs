@@ -1407,6 +1407,187 @@ try {
     await dana.close();
   });
 
+  // --- roles and invitations (issue 13) -------------------------------------------
+  // Their own people, so these tests do not depend on the state above.
+  const olivia = new Person(browser, 'olivia');
+  const ivan = new Person(browser, 'ivan');
+  const mallory = new Person(browser, 'mallory');
+  const people = [olivia, ivan, mallory];
+  let invOrg = null;
+  let invLink = null;
+  const invOrgName = 'Invite Works';
+  try {
+    await olivia.open();
+    await ivan.open();
+    await mallory.open();
+
+    await test('invitations: an owner invites; the link is shown once with Copy; pending list', async () => {
+      const op = olivia.page;
+      await signUp(olivia);
+      invOrg = await createOrg(olivia, invOrgName, true);
+      await op.getByRole('link', { name: 'Members' }).click();
+      await op.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+      const me = op.locator('tr[data-user-id]', { hasText: olivia.email });
+      assert.equal(await me.getByRole('combobox', { name: `Role of ${olivia.name}` }).inputValue(), 'owner');
+      await op.getByRole('button', { name: 'Invite member' }).click();
+      const d = op.getByRole('dialog', { name: 'Invite member' });
+      await d.getByLabel('Email address').fill(ivan.email);
+      await d.getByRole('button', { name: 'Create invitation' }).click();
+      const shown = op.getByRole('dialog', { name: 'Send this invitation link' });
+      invLink = (await shown.locator('#invite-link').textContent()).trim();
+      assert.match(invLink, /^https?:\/\/[^/]+\/invite\/lki_[0-9A-Za-z]{38}$/);
+      await shown.getByRole('button', { name: 'Copy' }).click();
+      await shown.getByRole('button', { name: 'Copied' }).waitFor();
+      assert.equal(await op.evaluate(() => navigator.clipboard.readText()), invLink);
+      await shot(op, 'invite-link-1280');
+      assert.deepEqual(await contrastFailures(op), [], 'text contrast (WCAG AA) in the invite dialog');
+      await shown.getByRole('button', { name: 'Done' }).click();
+      await shown.waitFor({ state: 'detached' });
+      const row = op.locator('tr[data-invitation-id]', { hasText: ivan.email });
+      await row.waitFor();
+      assert.ok(!(await op.content()).includes(invLink.split('/').pop()), 'the link stays on the page after Done');
+      const api = await olivia.api(`/v1/organizations/${invOrg}/invitations`);
+      assert.equal(api.body.data.length, 1);
+      assert.equal(api.body.data[0].url, undefined);
+    });
+
+    await test('invitations: a signed-out person signs up from the link, comes back and accepts', async () => {
+      const ip = ivan.page;
+      await ip.goto(invLink.replace(/^https?:\/\/[^/]+/, ''));
+      await ip.getByRole('heading', { name: 'You’ve been invited to latchkey' }).waitFor();
+      await ip.getByRole('link', { name: 'Create account' }).click();
+      await ip.getByRole('heading', { name: 'Create your account' }).waitFor();
+      assert.match(new URL(ip.url()).searchParams.get('next'), /^\/invite\/lki_/);
+      await ip.getByLabel('Your name').fill(ivan.name);
+      await ip.getByLabel('Email').fill(ivan.email);
+      await ip.getByLabel('Password').fill(ivan.password);
+      await ip.getByRole('button', { name: 'Create account' }).click();
+      await ip.getByRole('heading', { name: `Join ${invOrgName}` }).waitFor();
+      const facts = await ip.locator('.invite-facts').textContent();
+      assert.ok(facts.includes('Member') && facts.includes(olivia.name) && facts.includes(ivan.email), facts);
+      await shot(ip, 'invite-page-1280');
+      assert.deepEqual(await contrastFailures(ip), [], 'text contrast (WCAG AA) on the invitation page');
+      await ip.getByRole('button', { name: 'Accept' }).click();
+      await ip.waitForURL(new RegExp(`/orgs/${invOrg}/settings/access-keys$`));
+      const members = await olivia.api(`/v1/organizations/${invOrg}/members`);
+      const mine = members.body.data.find((m) => m.email === ivan.email);
+      assert.equal(mine && mine.role, 'member');
+      // used once
+      await ip.goto(invLink.replace(/^https?:\/\/[^/]+/, ''));
+      await ip.getByRole('heading', { name: 'This invitation link doesn’t work' }).waitFor();
+    });
+
+    await test('roles: an owner changes a role; a member sees roles read-only', async () => {
+      const op = olivia.page;
+      await op.goto(`/orgs/${invOrg}/settings/members`);
+      const sel = op.getByRole('combobox', { name: `Role of ${ivan.name}` });
+      await sel.selectOption('owner');
+      await op.getByText(`${ivan.name} is now an owner.`).waitFor();
+      let m = await olivia.api(`/v1/organizations/${invOrg}/members`);
+      assert.equal(m.body.data.find((x) => x.email === ivan.email).role, 'owner');
+      await sel.selectOption('member');
+      await op.getByText(`${ivan.name} is now a member.`).waitFor();
+      m = await olivia.api(`/v1/organizations/${invOrg}/members`);
+      assert.equal(m.body.data.find((x) => x.email === ivan.email).role, 'member');
+      const ip = ivan.page;
+      await ip.goto(`/orgs/${invOrg}/settings/members`);
+      await ip.getByText('Only owners can change roles or remove other members.').waitFor();
+      assert.equal(await ip.getByRole('combobox').count(), 0);
+      assert.equal(await ip.getByRole('heading', { name: 'Add an existing account' }).count(), 0);
+      const oliviaRow = ip.locator('tr[data-user-id]', { hasText: olivia.email });
+      assert.equal((await oliviaRow.locator('td[data-role]').textContent()).trim(), 'Owner');
+      assert.equal(await oliviaRow.getByRole('button', { name: `Actions for ${olivia.name}` }).count(), 0);
+      // a member may invite, but not as an owner
+      await ip.getByRole('button', { name: 'Invite member' }).click();
+      const d = ip.getByRole('dialog', { name: 'Invite member' });
+      assert.ok(await d.locator('option[value="owner"]').isDisabled());
+      await d.getByRole('button', { name: 'Cancel' }).click();
+      await shot(ip, 'members-as-member-1280');
+    });
+
+    await test('the last owner cannot leave: the page says so', async () => {
+      const op = olivia.page;
+      await op.goto(`/orgs/${invOrg}/settings/members`);
+      const row = op.locator('tr[data-user-id]', { hasText: olivia.email });
+      await row.getByRole('button', { name: `Actions for ${olivia.name}` }).click();
+      await op.getByRole('menuitem', { name: 'Leave organization' }).click();
+      const d = op.getByRole('alertdialog', { name: 'Leave organization?' });
+      await d.getByRole('button', { name: 'Leave' }).click();
+      await d.getByRole('alert').filter({ hasText: 'An organization needs at least one owner' }).waitFor();
+      await d.getByRole('button', { name: 'Cancel' }).click();
+      const m = await olivia.api(`/v1/organizations/${invOrg}/members`);
+      assert.ok(m.body.data.some((x) => x.email === olivia.email && x.role === 'owner'));
+    });
+
+    await test('pre-registration attack: an account holding the email first is not let in', async () => {
+      const victim = `victim-${Date.now()}@example.com`;
+      // Mallory registers the victim's address before anyone invites it.
+      const mp = mallory.page;
+      mallory.email = victim;
+      await signUp(mallory);
+      // The owner invites the victim; the link goes to the victim, not to Mallory.
+      const op = olivia.page;
+      await op.goto(`/orgs/${invOrg}/settings/members`);
+      await op.getByRole('button', { name: 'Invite member' }).click();
+      let d = op.getByRole('dialog', { name: 'Invite member' });
+      await d.getByLabel('Email address').fill(victim);
+      await d.getByRole('button', { name: 'Create invitation' }).click();
+      await op.getByRole('dialog', { name: 'Send this invitation link' }).getByRole('button', { name: 'Done' }).click();
+      let orgs = await mallory.api('/v1/organizations');
+      assert.ok(!orgs.body.data.some((o) => o.id === invOrg), 'Mallory became a member without the link');
+      // A link for someone else that Mallory got hold of: she cannot accept it.
+      await op.getByRole('button', { name: 'Invite member' }).click();
+      d = op.getByRole('dialog', { name: 'Invite member' });
+      await d.getByLabel('Email address').fill(`bystander-${Date.now()}@example.com`);
+      await d.getByRole('button', { name: 'Create invitation' }).click();
+      const shown = op.getByRole('dialog', { name: 'Send this invitation link' });
+      const stolen = (await shown.locator('#invite-link').textContent()).trim();
+      await shown.getByRole('button', { name: 'Done' }).click();
+      await mp.goto(stolen.replace(/^https?:\/\/[^/]+/, ''));
+      await mp.getByText('Only the invited person can accept it.').waitFor();
+      assert.equal(await mp.getByRole('button', { name: 'Accept' }).count(), 0);
+      await shot(mp, 'invite-wrong-account-1280');
+      const csrf = (await mallory.api('/v1/auth/session')).body.csrf_token;
+      const r = await mallory.context.request.post('/v1/invitations/accept', {
+        headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+        data: { token: stolen.split('/').pop() },
+      });
+      assert.equal(r.status(), 403);
+      orgs = await mallory.api('/v1/organizations');
+      assert.ok(!orgs.body.data.some((o) => o.id === invOrg));
+      await mp.getByRole('button', { name: 'Decline' }).click();
+      await mp.waitForURL((u) => !u.pathname.startsWith('/invite/'));
+    });
+
+    await test('a revoked invitation link says it does not work', async () => {
+      const op = olivia.page;
+      await op.goto(`/orgs/${invOrg}/settings/members`);
+      await op.getByRole('button', { name: 'Invite member' }).click();
+      const d = op.getByRole('dialog', { name: 'Invite member' });
+      const who = `late-${Date.now()}@example.com`;
+      await d.getByLabel('Email address').fill(who);
+      await d.getByRole('button', { name: 'Create invitation' }).click();
+      const shown = op.getByRole('dialog', { name: 'Send this invitation link' });
+      const link = (await shown.locator('#invite-link').textContent()).trim();
+      await shown.getByRole('button', { name: 'Done' }).click();
+      await op.getByRole('button', { name: `Revoke the invitation for ${who}` }).click();
+      await op.getByRole('alertdialog', { name: 'Revoke invitation?' }).getByRole('button', { name: 'Revoke' }).click();
+      await op.locator('tr[data-invitation-id]', { hasText: who }).waitFor({ state: 'detached' });
+      await ivan.page.goto(link.replace(/^https?:\/\/[^/]+/, ''));
+      await ivan.page.getByRole('heading', { name: 'This invitation link doesn’t work' }).waitFor();
+    });
+
+    await test('invitations: CSRF on every call, no script errors or dialogs', async () => {
+      for (const p of people) {
+        assert.deepEqual(p.csrfProblems, [], p.label);
+        assert.deepEqual(p.errors, [], p.label);
+        assert.deepEqual(p.dialogs, [], p.label);
+      }
+    });
+  } finally {
+    for (const p of people) await p.close().catch(() => {});
+  }
+
   await test('every state-changing call carried the session’s CSRF token', async () => {
     assert.deepEqual(alice.csrfProblems, []);
     assert.deepEqual(bob.csrfProblems, []);

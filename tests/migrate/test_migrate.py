@@ -76,7 +76,7 @@ def populate(url):
                               {"name": env}), 201)
         ok(alice.delete("/v1/organizations/%s/projects/%s/environments/%s" % (org1, p["id"],
                                                                             e["id"])), 204)
-    ok(bob.patch("/v1/organizations/%s/billing" % org1,
+    ok(alice.patch("/v1/organizations/%s/billing" % org1,  # roles (1.1): an owner's
                  {"plan": "pro", "billing_email": "billing@acme.example"}))
 
     def key(client, path, name, **extra):

@@ -51,6 +51,16 @@ def fixture_world(name="v1.json"):
     return d["world"], d["before"]
 
 
+def with_roles(snapshot):
+    """A v1 snapshot as 1.1 shows it: every membership with role "owner"."""
+    snapshot = json.loads(json.dumps(snapshot))
+    for s in snapshot.values():
+        for d in s["org"].values():
+            for m in d["members"]["data"]:
+                m["role"] = "owner"
+    return snapshot
+
+
 class V1Base:
     """Each test gets its own copy of the fixture, as the subclass's backend
     (self.url, made by prepare())."""
@@ -76,7 +86,27 @@ class V1Base:
 
     def test_everyone_sees_the_same_world(self):
         srv = self.serve()
-        self.assertEqual(without_v11(self, everything(srv.url, self.world)), self.before)
+        self.assertEqual(without_v11(self, everything(srv.url, self.world)), with_roles(self.before))
+
+    def test_every_v1_member_is_an_owner(self):
+        """Roles (1.1): nobody loses a right they had — every member of a v1
+        database is an owner, and so may still do what v1 let any member do."""
+        srv = self.serve()
+        seen = 0
+        for who, email in sorted(self.world["users"].items()):
+            c = login(srv.url, email)
+            for o in ok(c.get("/v1/organizations?limit=1000"))["data"]:
+                members = ok(c.get("/v1/organizations/%s/members?limit=1000" % o["id"]))["data"]
+                self.assertEqual({m["role"] for m in members}, {"owner"}, members)
+                seen += len(members)
+                ok(c.patch("/v1/organizations/%s/billing" % o["id"], {"plan": "pro"}))
+        self.assertGreater(seen, 1)
+        # a member added after the upgrade is a plain member
+        alice = login(srv.url, self.world["users"]["alice"])
+        org = ok(alice.post("/v1/organizations", {"name": "after v1"}), 201)
+        bob_email = self.world["users"]["bob"]
+        m = ok(alice.post("/v1/organizations/%s/members" % org["id"], {"email": bob_email}), 201)
+        self.assertEqual(m["role"], "member")
 
     def test_tokens_keep_working_and_revoked_stay_revoked(self):
         srv = self.serve()
@@ -108,6 +138,7 @@ class V1OnSqlite(V1Base, unittest.TestCase):
         keys_before = old.execute("SELECT seq, id, hash FROM access_keys ORDER BY seq").fetchall()
         users_before = old.execute("SELECT rowid, id, pwhash FROM users ORDER BY rowid").fetchall()
         members_before = old.execute("SELECT seq, org_id, user_id FROM members ORDER BY seq").fetchall()
+        members_before = [m + ("owner",) for m in members_before]  # roles (1.1)
         old.close()
         srv = self.serve()
         srv.stop()
@@ -121,8 +152,9 @@ class V1OnSqlite(V1Base, unittest.TestCase):
                          .fetchall(), keys_before)
         self.assertEqual(db.execute("SELECT seq, id, pwhash FROM users ORDER BY seq").fetchall(),
                          users_before)
-        self.assertEqual(db.execute("SELECT seq, org_id, user_id FROM members ORDER BY seq").fetchall(),
-                         members_before)
+        self.assertEqual(db.execute("SELECT seq, org_id, user_id, role FROM members ORDER BY seq")
+                         .fetchall(), members_before)
+        self.assertEqual(db.execute("SELECT count(*) FROM invitations").fetchone(), (0,))
         with self.assertRaises(sqlite3.IntegrityError):
             db.execute("UPDATE billing SET plan = 'gold'")
         with self.assertRaises(sqlite3.IntegrityError):

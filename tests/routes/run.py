@@ -38,7 +38,8 @@ import lktestrun  # noqa: E402
 ROOT = lkserver.ROOT
 FAKE = {"org_id": "org_" + "A" * 20, "user_id": "usr_" + "A" * 20, "project_id": "prj_" + "A" * 20,
         "environment_id": "env_" + "A" * 20, "key_id": "key_" + "A" * 20,
-        "session_id": "ses_" + "A" * 20}
+        "session_id": "ses_" + "A" * 20,
+        "invitation_id": "inv_" + "A" * 20, "invitation_token": "lki_" + "A" * 38}
 PASSWORD = "correct horse battery"
 
 results = []

@@ -787,11 +787,12 @@ static void orgs_and_members(void **state)
     assert_int_equal(lk_svc_org_list(&f->svc, &f->s_bob, &l, org_count, &n), LK_OK);
     assert_int_equal(n, 2);
 
-    /* any member removes any member; unknown member 404 */
-    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_bob, f->a.id, f->carol.id), LK_OK);
-    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_bob, f->a.id, f->carol.id), E404);
+    /* roles: only an owner removes another member; unknown member 404 */
+    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_bob, f->a.id, f->carol.id), E403);
+    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_alice, f->a.id, f->carol.id), LK_OK);
+    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_alice, f->a.id, f->carol.id), E404);
     assert_string_equal(f->svc.err.message, "member not found");
-    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_bob, f->a.id, "usr_x"), E404);
+    assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_alice, f->a.id, "usr_x"), E404);
     /* leaving: bob removes himself */
     assert_int_equal(lk_svc_member_remove(&f->svc, &f->s_bob, f->a.id, f->bob.id), LK_OK);
     assert_int_equal(lk_svc_org_get(&f->svc, &f->s_bob, f->a.id, &o), E404);

@@ -1259,7 +1259,8 @@ static void schema_text(void **state)
     assert_int_equal(lk_schema_sql("{access_keys*}", '?', sql, sizeof sql), 0);
     assert_non_null(strstr(sql, "hash"));
     assert_int_equal(lk_schema_sql("SELECT {m.members}", '$', sql, sizeof sql), 0);
-    assert_string_equal(sql, "SELECT m.seq, m.org_id, m.user_id, m.joined_at, u.email, u.name");
+    assert_string_equal(sql,
+                        "SELECT m.seq, m.org_id, m.user_id, m.joined_at, m.role, u.email, u.name");
     assert_int_equal(lk_schema_sql("INSERT INTO {orgs:insert}", '$', sql, sizeof sql), 0);
     assert_string_equal(sql, "INSERT INTO orgs (id, name, created_at, access_key_max_lifetime_days) "
                              "VALUES ($1, $2, $3, $4)");
@@ -1314,6 +1315,10 @@ static void member_remove_unless_last_rule(void **state)
     assert_int_equal(st->ops->begin(st), LK_OK);
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
     assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 2), LK_OK);
+    /* roles: a is the last owner while b is a plain member */
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_OWNER);
+    assert_int_equal(st->ops->member_set_role(st, o.id, b.id, LK_ROLE_OWNER), LK_OK);
     assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);
     assert_int_equal(st->ops->commit(st), LK_OK);
     assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_OK);
@@ -1387,6 +1392,184 @@ static void member_remove_last_race(void **state)
     }
     lk_store_close(st);
 }
+
+/* --- roles and invitations ------------------------------------------------------ */
+
+static void new_invitation(lk_store *st, const char *org, const char *by, int64_t exp,
+                           lk_invitation *inv, uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    memset(inv, 0, sizeof *inv);
+    lk_id_new("inv_", inv->id);
+    snprintf(inv->org_id, sizeof inv->org_id, "%s", org);
+    snprintf(inv->email, sizeof inv->email, "Invitee.%s@Example.Test", inv->id + 4);
+    snprintf(inv->role, sizeof inv->role, "%s", LK_ROLE_MEMBER);
+    snprintf(inv->invited_by, sizeof inv->invited_by, "%s", by);
+    inv->created_at = T0;
+    inv->expires_at = exp;
+    randombytes_buf(hash, LK_TOKEN_HASH_LEN);
+    assert_int_equal(st->ops->invitation_create(st, inv, hash), LK_OK);
+}
+
+static int count_inv(void *ctx, const lk_invitation *inv)
+{
+    (void)inv;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The creator is an owner, an added user a member; the last owner can be
+ * neither demoted nor removed; set_role needs a member. */
+static void roles_last_owner_rule(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user a, b, stranger;
+    lk_org o;
+    lk_member m;
+    new_user(st, &a);
+    new_user(st, &b);
+    new_user(st, &stranger);
+    new_org(st, a.id, T0, &o);
+    assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 1), LK_OK);
+    assert_int_equal(st->ops->member_get(st, o.id, a.id, &m), LK_OK);
+    assert_string_equal(m.role, LK_ROLE_OWNER);
+    assert_string_equal(m.email, a.email);
+    assert_int_equal(st->ops->member_get(st, o.id, b.id, &m), LK_OK);
+    assert_string_equal(m.role, LK_ROLE_MEMBER);
+    assert_int_equal(st->ops->member_get(st, o.id, stranger.id, &m), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_set_role(st, o.id, a.id, LK_ROLE_MEMBER), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_OWNER);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_OWNER);
+    assert_int_equal(st->ops->member_set_role(st, o.id, a.id, LK_ROLE_OWNER), LK_OK);
+    assert_int_equal(st->ops->member_set_role(st, o.id, stranger.id, LK_ROLE_OWNER), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_set_role(st, o.id, b.id, LK_ROLE_OWNER), LK_OK);
+    assert_int_equal(st->ops->member_set_role(st, o.id, a.id, LK_ROLE_MEMBER), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);
+    assert_int_equal(st->ops->member_get(st, o.id, b.id, &m), LK_OK);
+    assert_string_equal(m.role, LK_ROLE_OWNER);
+    lk_store_close(st);
+}
+
+/* An invitation is used once, only while live; a conflict leaves it. */
+static void invitation_accept_once(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user a, c;
+    lk_org o;
+    lk_member m;
+    lk_invitation inv, got;
+    uint8_t h1[LK_TOKEN_HASH_LEN], h2[LK_TOKEN_HASH_LEN], h3[LK_TOKEN_HASH_LEN];
+    new_user(st, &a);
+    new_user(st, &c);
+    new_org(st, a.id, T0, &o);
+    new_invitation(st, o.id, a.id, T0 + 100, &inv, h1);
+    assert_int_equal(st->ops->invitation_get_by_hash(st, h1, &got), LK_OK);
+    assert_string_equal(got.id, inv.id);
+    assert_string_equal(got.email, inv.email);
+    assert_true(got.seq > 0);
+    int n = 0;
+    lk_page pg = {.limit = 10};
+    assert_int_equal(st->ops->invitation_list(st, o.id, T0 + 99, &pg, count_inv, &n), LK_OK);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(st->ops->invitation_list(st, o.id, T0 + 100, &pg, count_inv, &n), LK_OK);
+    assert_int_equal(n, 0); /* expired ones are not listed */
+    /* expired: not accepted */
+    assert_int_equal(st->ops->invitation_accept(st, h1, c.id, T0 + 100, &m), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->invitation_accept(st, h1, c.id, T0 + 5, &m), LK_OK);
+    assert_string_equal(m.org_id, o.id);
+    assert_string_equal(m.role, LK_ROLE_MEMBER);
+    assert_int_equal(st->ops->member_check(st, o.id, c.id), LK_OK);
+    assert_int_equal(st->ops->invitation_accept(st, h1, c.id, T0 + 6, &m), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->invitation_get_by_hash(st, h1, &got), LK_ENOT_FOUND);
+    /* already a member: 409, and the invitation is still there */
+    new_invitation(st, o.id, a.id, T0 + 100, &inv, h2);
+    assert_int_equal(st->ops->invitation_accept(st, h2, c.id, T0 + 7, &m), LK_ECONFLICT);
+    assert_int_equal(st->ops->invitation_get_by_hash(st, h2, &got), LK_OK);
+    /* revoke: only within its org */
+    assert_int_equal(st->ops->invitation_delete(st, "org_nosuch", inv.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->invitation_delete(st, o.id, inv.id), LK_OK);
+    assert_int_equal(st->ops->invitation_delete(st, o.id, inv.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->invitation_accept(st, h2, a.id, T0 + 8, &m), LK_ENOT_FOUND);
+    /* deleting the org takes its invitations along */
+    new_invitation(st, o.id, a.id, T0 + 100, &inv, h3);
+    assert_int_equal(st->ops->org_delete(st, o.id), LK_OK);
+    assert_int_equal(st->ops->invitation_get_by_hash(st, h3, &got), LK_ENOT_FOUND);
+    lk_store_close(st);
+}
+
+typedef struct role_racer {
+    pthread_barrier_t *go;
+    char org_id[LK_ID_SIZE];
+    char user_id[LK_ID_SIZE];
+    int rc;
+} role_racer;
+
+static void *demote_thread(void *arg)
+{
+    role_racer *r = arg;
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    r->rc = -1;
+    if (lk_store_open(g_url, &st, &e) != LK_OK) {
+        pthread_barrier_wait(r->go);
+        return NULL;
+    }
+    pthread_barrier_wait(r->go);
+    r->rc = st->ops->member_set_role(st, r->org_id, r->user_id, LK_ROLE_MEMBER);
+    lk_store_close(st);
+    return NULL;
+}
+
+/* Every owner is demoted at the same moment, each on its own connection:
+ * exactly one demotion is refused, and one owner remains. */
+static void roles_demote_race(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        lk_user u[RACERS];
+        lk_org o;
+        for (int i = 0; i < RACERS; i++)
+            new_user(st, &u[i]);
+        new_org(st, u[0].id, T0, &o);
+        for (int i = 1; i < RACERS; i++) {
+            assert_int_equal(st->ops->member_add(st, o.id, u[i].id, T0 + i), LK_OK);
+            assert_int_equal(st->ops->member_set_role(st, o.id, u[i].id, LK_ROLE_OWNER), LK_OK);
+        }
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        role_racer r[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            memset(&r[i], 0, sizeof r[i]);
+            r[i].go = &go;
+            memcpy(r[i].org_id, o.id, sizeof r[i].org_id);
+            memcpy(r[i].user_id, u[i].id, sizeof r[i].user_id);
+            assert_int_equal(pthread_create(&th[i], NULL, demote_thread, &r[i]), 0);
+        }
+        int ok = 0, refused = 0, owners = 0;
+        for (int i = 0; i < RACERS; i++) {
+            pthread_join(th[i], NULL);
+            ok += r[i].rc == LK_OK;
+            refused += r[i].rc == LK_ECONFLICT;
+        }
+        pthread_barrier_destroy(&go);
+        assert_int_equal(ok, RACERS - 1);
+        assert_int_equal(refused, 1);
+        for (int i = 0; i < RACERS; i++) {
+            lk_member m;
+            assert_int_equal(st->ops->member_get(st, o.id, u[i].id, &m), LK_OK);
+            owners += strcmp(m.role, LK_ROLE_OWNER) == 0;
+        }
+        assert_int_equal(owners, 1);
+    }
+    lk_store_close(st);
+}
+/* --- end roles and invitations --------------------------------------------------- */
 
 /* A database migrated by a newer build (a schema version this binary does
  * not know) is refused at migrate, with a message that says so. */
@@ -1794,6 +1977,9 @@ int main(void)
         cmocka_unit_test(schema_text),
         cmocka_unit_test(member_remove_unless_last_rule),
         cmocka_unit_test(member_remove_last_race),
+        cmocka_unit_test(roles_last_owner_rule),
+        cmocka_unit_test(invitation_accept_once),
+        cmocka_unit_test(roles_demote_race),
         cmocka_unit_test(sigkill_keeps_acknowledged_writes),
         cmocka_unit_test(is_empty_generic),
         cmocka_unit_test(dump_load_roundtrip),

@@ -10,6 +10,8 @@
 //                                         general, projects, members, billing
 //   /orgs/{org}/settings/projects/{prj}   a project's environments
 //   /account                              password, sessions (account menu)
+//   /invite/{token}                       an invitation: log in or sign up,
+//                                         then Accept / Decline
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -25,6 +27,7 @@ import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
 import { renderAccount } from './views/account.js';
+import { renderInvite } from './views/invite.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -71,6 +74,12 @@ async function render({ focus = false } = {}) {
       const ctx = { root, live, params, flash: msg, onSignedIn };
       if (path === '/login') renderLogin(ctx);
       else renderSignup(ctx);
+      return finish(focus);
+    }
+    const inv = path.match(/^\/invite\/([^/]+)$/);
+    if (inv) {
+      title(['Invitation']);
+      renderInvite({ root, live, main: plainShell(root), token: decodeURIComponent(inv[1]), user: state.user, onAccepted: () => (state.orgs = null) });
       return finish(focus);
     }
     if (!state.user) {

@@ -112,6 +112,9 @@ static const lk_col members_cols[] = {
     COL(lk_member, org_id, "org_id", TEXT, "NOT NULL" REF("orgs")),
     COL(lk_member, user_id, "user_id", TEXT, "NOT NULL" REF("users")),
     COL(lk_member, joined_at, "joined_at", I64, "NOT NULL"),
+    /* roles: a v1 member becomes an owner (the default); inserts say which */
+    COL(lk_member, role, "role", TEXT,
+        "NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'member'))"),
     JOINED(lk_member, email, "u.email"),
     JOINED(lk_member, name, "u.name"),
 };
@@ -207,10 +210,37 @@ const lk_table lk_schema_keys = {
     keys_idx,
 };
 
+/* --- roles and invitations --- */
+/* Pending invitations only: a used or revoked one is deleted. */
+static const lk_col invitations_cols[] = {
+    COL(lk_invitation_row, inv.seq, "seq", SEQ, ""),
+    COL(lk_invitation_row, inv.id, "id", TEXT, "NOT NULL UNIQUE"),
+    COL(lk_invitation_row, inv.org_id, "org_id", TEXT, "NOT NULL" REF("orgs")),
+    COL(lk_invitation_row, inv.email, "email", TEXT, "NOT NULL"),
+    COL(lk_invitation_row, inv.role, "role", TEXT, "NOT NULL CHECK (role IN ('owner', 'member'))"),
+    COL(lk_invitation_row, inv.invited_by, "invited_by", TEXT, "NOT NULL" REF("users")),
+    COL(lk_invitation_row, inv.created_at, "created_at", I64, "NOT NULL"),
+    COL(lk_invitation_row, inv.expires_at, "expires_at", I64, "NOT NULL"),
+    COL(lk_invitation_row, hash, "hash", HASH, "NOT NULL"),
+};
+static const char *const invitations_idx[] = {
+    "UNIQUE invitations_hash ON invitations (hash)",
+    "invitations_org_seq ON invitations (org_id, seq)",
+    NULL,
+};
+const lk_table lk_schema_invitations = {
+    "invitations",         invitations_cols,          NCOLS(invitations_cols),
+    sizeof(lk_invitation), sizeof(lk_invitation_row), NULL,
+    invitations_idx,
+};
+/* --- end roles and invitations --- */
+
 const lk_table *const lk_schema_tables[] = {
-    &lk_schema_users,   &lk_schema_sessions, &lk_schema_orgs,
-    &lk_schema_members, &lk_schema_projects, &lk_schema_environments,
-    &lk_schema_billing, &lk_schema_keys,     NULL,
+    &lk_schema_users,       &lk_schema_sessions,
+    &lk_schema_orgs,        &lk_schema_members,
+    &lk_schema_projects,    &lk_schema_environments,
+    &lk_schema_billing,     &lk_schema_keys,
+    &lk_schema_invitations, NULL,
 };
 
 const lk_table *lk_schema_of_kind(lk_record_kind kind)

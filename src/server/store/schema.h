@@ -102,6 +102,16 @@ extern const lk_table lk_schema_users, lk_schema_sessions, lk_schema_orgs, lk_sc
 /* Every table, in foreign-key order (parents first); NULL-ended. */
 extern const lk_table *const lk_schema_tables[];
 
+/* --- roles and invitations --- */
+typedef struct lk_invitation_row {
+    lk_invitation inv;
+    uint8_t hash[LK_TOKEN_HASH_LEN]; /* of the lki_ token */
+} lk_invitation_row;
+extern const lk_table lk_schema_invitations;
+/* The column schema version 3 adds to members (lk_schema_column_ddl). */
+#define LK_SCHEMA_ROLE_COLUMN "role"
+/* --- end roles and invitations --- */
+
 /* The table of a record kind (dump/load), or NULL. */
 const lk_table *lk_schema_of_kind(lk_record_kind kind);
 

@@ -55,6 +55,9 @@
 /* --- scopes --- allowed_cidrs as stored: canonical CIDRs joined by ",",
  * at most LK_CIDR_LIST_MAX of at most LK_CIDR_TEXT_SIZE - 1 bytes each. */
 #define LK_KEY_CIDRS_SIZE (LK_CIDR_LIST_MAX * LK_CIDR_TEXT_SIZE)
+#define LK_ROLE_SIZE 8 /* "owner" | "member" + NUL */
+#define LK_ROLE_OWNER "owner"
+#define LK_ROLE_MEMBER "member"
 
 typedef struct lk_user {
     char id[LK_ID_SIZE];
@@ -92,6 +95,7 @@ typedef struct lk_member {
     char email[LK_EMAIL_SIZE]; /* filled by member_list; ignored by load */
     char name[LK_NAME_SIZE];   /* filled by member_list; ignored by load */
     int64_t joined_at;
+    char role[LK_ROLE_SIZE]; /* LK_ROLE_OWNER | LK_ROLE_MEMBER */
     int64_t seq;
 } lk_member;
 
@@ -156,6 +160,27 @@ typedef struct lk_key_touch {
 #define LK_LIST_DEFAULT_LIMIT 100
 #define LK_LIST_MAX_LIMIT 1000
 #define LK_STORE_PAGE_MAX (LK_LIST_MAX_LIMIT + 1)
+/* --- roles and invitations --- */
+/* A pending invitation: a membership offered to whoever holds the link
+ * (its token's hash is stored, never the token) and signs in with `email`.
+ * Used or revoked invitations are deleted, so every stored row is pending
+ * until expires_at. */
+typedef struct lk_invitation {
+    char id[LK_ID_SIZE]; /* inv_… */
+    char org_id[LK_ID_SIZE];
+    char email[LK_EMAIL_SIZE];   /* as given by the inviter */
+    char role[LK_ROLE_SIZE];     /* the role the membership will have */
+    char invited_by[LK_ID_SIZE]; /* the inviting user */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t seq;
+} lk_invitation;
+
+typedef int (*lk_invitation_cb)(void *ctx, const lk_invitation *inv);
+
+/* st->err's message when an op refuses to leave an org without an owner. */
+#define LK_STORE_LAST_OWNER "the last owner of an organization cannot leave or be demoted"
+/* --- end roles and invitations --- */
 
 typedef struct lk_page {
     int64_t before_seq; /* 0: start at the newest */
@@ -373,6 +398,36 @@ typedef struct lk_store_ops {
     int (*session_touch)(lk_store *st, const lk_key_touch *items, size_t n);
     /* Delete every session with expires_at <= now; *purged gets the count. */
     int (*session_purge)(lk_store *st, int64_t now, int64_t *purged);
+
+    /* --- roles and invitations --- */
+    /* One membership (with the user's email and name, as member_list
+     * fills them); LK_ENOT_FOUND if user_id is not a member of org_id. */
+    int (*member_get)(lk_store *st, const char *org_id, const char *user_id, lk_member *out);
+    /* Set a member's role, unless that would leave the org without an owner
+     * (LK_ECONFLICT, LK_STORE_LAST_OWNER): one atomic operation (SQLite:
+     * BEGIN IMMEDIATE; PostgreSQL: the org row FOR UPDATE). LK_ENOT_FOUND
+     * if user_id is not a member. */
+    int (*member_set_role)(lk_store *st, const char *org_id, const char *user_id, const char *role);
+    /* Insert a pending invitation with its token's hash (inv->seq ignored). */
+    int (*invitation_create)(lk_store *st, const lk_invitation *inv,
+                             const uint8_t hash[LK_TOKEN_HASH_LEN]);
+    /* The invitation with this hash, expired or not; LK_ENOT_FOUND. */
+    int (*invitation_get_by_hash)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                  lk_invitation *out);
+    /* Pending invitations of an org (expires_at > now), newest first. */
+    int (*invitation_list)(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
+                           lk_invitation_cb cb, void *ctx);
+    /* Revoke (delete) one; LK_ENOT_FOUND unless it belongs to org_id. */
+    int (*invitation_delete)(lk_store *st, const char *org_id, const char *id);
+    /* Use the invitation with this hash, once: in one transaction delete it
+     * (only if expires_at > now) and make user_id a member of its org with
+     * its role at `now`. LK_ENOT_FOUND if there is no such live invitation
+     * (unknown, used, revoked, expired), LK_ECONFLICT if user_id is already
+     * a member (nothing changes then). *out gets the membership (org_id,
+     * user_id, role, joined_at). */
+    int (*invitation_accept)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                             const char *user_id, int64_t now, lk_member *out);
+    /* --- end roles and invitations --- */
 } lk_store_ops;
 
 /* The common head of every backend's connection struct: a backend defines

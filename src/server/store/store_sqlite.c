@@ -97,7 +97,9 @@
     X(MEMBER_INSERT, "INSERT INTO {members:insert}")                                               \
     X(MEMBER_DELETE, "DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")                     \
     X(MEMBER_COUNT, "SELECT count(*) FROM members WHERE org_id = ?1")                              \
-    X(MEMBER_STATE, "SELECT count(*), coalesce(max(user_id = ?2), 0) FROM members "                \
+    X(MEMBER_STATE, "SELECT count(*), coalesce(max(user_id = ?2), 0), "                            \
+                    "coalesce(sum(role = 'owner'), 0), "                                           \
+                    "coalesce(max(user_id = ?2 AND role = 'owner'), 0) FROM members "              \
                     "WHERE org_id = ?1")                                                           \
     X(MEMBER_LIST, "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "           \
                    "WHERE m.org_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3")              \
@@ -159,7 +161,22 @@
     X(USER_SET_PWHASH, "UPDATE users SET pwhash = ?2 WHERE id = ?1")                               \
     X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 "                                      \
                      "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
-    X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")
+    X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                                \
+    LK_SQLITE_STMTS_ROLES(X)
+
+/* --- roles and invitations: statements --- */
+#define LK_SQLITE_STMTS_ROLES(X)                                                                   \
+    X(MEMBER_GET, "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "            \
+                  "WHERE m.org_id = ?1 AND m.user_id = ?2")                                        \
+    X(MEMBER_SET_ROLE, "UPDATE members SET role = ?3 WHERE org_id = ?1 AND user_id = ?2")          \
+    X(INVITATION_INSERT, "INSERT INTO {invitations:insert}")                                       \
+    X(INVITATION_GET_BY_HASH, "SELECT {invitations} FROM invitations WHERE hash = ?1")             \
+    X(INVITATION_LIST, "SELECT {invitations} FROM invitations WHERE org_id = ?1 AND seq < ?2 "     \
+                       "AND expires_at > ?4 ORDER BY seq DESC LIMIT ?3")                           \
+    X(INVITATION_DELETE, "DELETE FROM invitations WHERE org_id = ?1 AND id = ?2")                  \
+    X(INVITATION_TAKE, "DELETE FROM invitations WHERE hash = ?1 AND expires_at > ?2 "              \
+                       "RETURNING org_id, role")
+/* --- end roles and invitations: statements --- */
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -646,6 +663,8 @@ static bool column_exists(sqlite_store *s, const char *t, const char *col)
  * was one), so every cursor and every order survives. */
 static int has_column(sqlite_store *s, const char *t, const char *col);
 
+static bool schema_has(sqlite_store *s, const char *table, const char *column);
+
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
     char cols[LK_SCHEMA_SQL_MAX] = "", *p = cols, old[LK_NAME_SIZE];
@@ -662,6 +681,8 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
         int have = has_column(s, old, t->cols[i].name);
         if (have < 0) return have;
         if (!have) continue;
+        /* a column added by a later version gets its DEFAULT */
+        if (!schema_has(s, old, t->cols[i].name)) continue;
         p += snprintf(p, sizeof cols - (size_t)(p - cols), "%s%s", p == cols ? "" : ", ",
                       t->cols[i].name);
     }
@@ -692,14 +713,18 @@ static int rebuild_tables(sqlite_store *s)
     int ret = LK_OK;
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
         const lk_table *t = lk_schema_tables[i];
+        if (!schema_has(s, t->name, NULL)) continue; /* created by a later version */
         if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
         if (ret == LK_OK) ret = exec(s, ddl, "migrate: create");
         if (ret == LK_OK) ret = copy_rows(s, t);
     }
-    for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++)
-        ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s_v1", lk_schema_tables[i]->name);
+    for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
+        char old[LK_SCHEMA_SQL_MAX];
+        snprintf(old, sizeof old, "%s_v1", lk_schema_tables[i]->name);
+        if (schema_has(s, old, NULL)) ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s", old);
+    }
     if (ret != LK_OK) return ret;
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &q, NULL);
@@ -781,15 +806,54 @@ static int apply_account(sqlite_store *s)
     return ret;
 }
 
+/* --- roles and invitations: schema version 3 --- */
+/* Does the table exist (column NULL), or does it have that column? */
+static bool schema_has(sqlite_store *s, const char *table, const char *column)
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql = column ? "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2"
+                             : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return false;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    if (column) sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
+    bool has = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return has;
+}
+
+/* Version 3: members.role (every existing member becomes an owner, the
+ * column's default) and the invitations table. Version 2 rebuilds tables
+ * from the current description, so on a v1 file it has made both already
+ * (the role column by its DEFAULT): each step runs only if missing. */
+static int apply_roles(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    int ret = LK_OK;
+    if (!schema_has(s, "members", LK_SCHEMA_ROLE_COLUMN)) {
+        if (lk_schema_column_ddl(&lk_schema_members, LK_SCHEMA_ROLE_COLUMN, &lk_dialect_sqlite, ddl,
+                                 sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+        ret = exec(s, ddl, "migrate: members.role");
+    }
+    if (ret == LK_OK && !schema_has(s, lk_schema_invitations.name, NULL)) {
+        if (lk_schema_table_ddl(&lk_schema_invitations, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+        ret = exec(s, ddl, "migrate: invitations");
+    }
+    return ret;
+}
+/* --- end roles and invitations: schema version 3 --- */
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
     bool fk_off; /* rebuilds tables: foreign_keys off around the transaction */
 } migrations[] = {
-    {apply_v1, false},
-    {rebuild_tables, true},
+    {apply_v1, false},      /* 1: as released */
+    {rebuild_tables, true}, /* 2: schema.c's constraints */
     {add_scope_columns, false}, /* 3: scopes */
-    {apply_account, false}, /* 4: account (issue 13 B) */
+    {apply_account, false},     /* 4: account (issue 13 B) */
+    {apply_roles, false},       /* 5: roles and invitations */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1113,7 +1177,7 @@ static int sqlite_org_create(lk_store *st, const lk_org *o, const char *creator_
     snprintf(b.org_id, sizeof b.org_id, "%s", o->id);
     snprintf(b.plan, sizeof b.plan, "%s", LK_PLAN_DEFAULT);
     snprintf(b.billing_email, sizeof b.billing_email, "%s", billing_email ? billing_email : "");
-    lk_member m = {.joined_at = o->created_at};
+    lk_member m = {.joined_at = o->created_at, .role = LK_ROLE_OWNER};
     snprintf(m.org_id, sizeof m.org_id, "%s", o->id);
     snprintf(m.user_id, sizeof m.user_id, "%s", creator_id);
     if ((ret = insert_row(s, S_ORG_INSERT, &lk_schema_orgs, o, "organization")) != LK_OK) goto out;
@@ -1161,7 +1225,7 @@ static int sqlite_member_check(lk_store *st, const char *org_id, const char *use
 static int sqlite_member_add(lk_store *st, const char *org_id, const char *user_id,
                              int64_t joined_at)
 {
-    lk_member m = {.joined_at = joined_at};
+    lk_member m = {.joined_at = joined_at, .role = LK_ROLE_MEMBER};
     snprintf(m.org_id, sizeof m.org_id, "%s", org_id);
     snprintf(m.user_id, sizeof m.user_id, "%s", user_id);
     return insert_member(S(st), &m);
@@ -1187,11 +1251,15 @@ static int sqlite_member_remove_unless_last(lk_store *st, const char *org_id, co
     if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
     int64_t members = sqlite3_column_int64(q, 0);
     bool is_member = sqlite3_column_int(q, 1) != 0;
+    int64_t owners = sqlite3_column_int64(q, 2);
+    bool is_owner = sqlite3_column_int(q, 3) != 0;
     sqlite3_reset(q);
     if (!is_member)
         ret = not_found(s, "member");
     else if (members <= 1)
         ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
+    else if (is_owner && owners <= 1)
+        ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
     else
         ret = sqlite_member_remove(st, org_id, user_id);
 out:
@@ -1583,6 +1651,114 @@ static int sqlite_load(lk_store *st, const lk_record *r)
     return lk_err_set(&s->base.err, LK_EINTERNAL, "load: unknown record kind");
 }
 
+/* --- roles and invitations ------------------------------------------------ */
+
+static int sqlite_member_get(lk_store *st, const char *org_id, const char *user_id, lk_member *out)
+{
+    return get_row(S(st), S_MEMBER_GET, &(lookup){.a = org_id, .b = user_id}, &lk_schema_members,
+                   LK_VIEW_RECORD, out, "member");
+}
+
+/* Same shape as member_remove_unless_last: BEGIN IMMEDIATE (or a savepoint
+ * holding the write lock), read the org's owner count, update. */
+static int sqlite_member_set_role(lk_store *st, const char *org_id, const char *user_id,
+                                  const char *role)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_MEMBER_STATE);
+    if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    bind_text(q, 1, org_id);
+    bind_text(q, 2, user_id);
+    if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
+    bool is_member = sqlite3_column_int(q, 1) != 0;
+    int64_t owners = sqlite3_column_int64(q, 2);
+    bool is_owner = sqlite3_column_int(q, 3) != 0;
+    sqlite3_reset(q);
+    if (!is_member)
+        ret = not_found(s, "member");
+    else if (is_owner && strcmp(role, LK_ROLE_OWNER) != 0 && owners <= 1)
+        ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
+    else
+        ret = write_by(s, S_MEMBER_SET_ROLE, &(lookup){.a = org_id, .b = user_id, .c = role},
+                       "member");
+out:
+    return tx_end(s, ret);
+}
+
+static int sqlite_invitation_create(lk_store *st, const lk_invitation *inv,
+                                    const uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    lk_invitation_row row = {.inv = *inv};
+    memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
+    int ret = insert_row(S(st), S_INVITATION_INSERT, &lk_schema_invitations, &row, "invitation");
+    sodium_memzero(row.hash, sizeof row.hash);
+    return ret;
+}
+
+static int sqlite_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                         lk_invitation *out)
+{
+    return get_row(S(st), S_INVITATION_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_invitations,
+                   LK_VIEW_RECORD, out, "invitation");
+}
+
+static int sqlite_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
+                                  lk_invitation_cb cb, void *ctx)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_INVITATION_LIST);
+    if (q == NULL) return s->base.err.code;
+    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
+    bind_text(q, 1, org_id);
+    sqlite3_bind_int64(q, 2, before_of(pg));
+    sqlite3_bind_int(q, 3, limit_of(pg));
+    sqlite3_bind_int64(q, 4, now);
+    lk_invitation inv;
+    int rc, ret = LK_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&inv, 0, sizeof inv);
+        read_cols(q, 0, &lk_schema_invitations, LK_VIEW_RECORD, &inv);
+        if ((ret = cb(ctx, &inv)) != 0) break;
+    }
+    sqlite3_reset(q);
+    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "invitations");
+    return ret;
+}
+
+static int sqlite_invitation_delete(lk_store *st, const char *org_id, const char *id)
+{
+    return write_by(S(st), S_INVITATION_DELETE, &(lookup){.a = org_id, .b = id}, "invitation");
+}
+
+/* One transaction: take (delete) the live invitation, insert the
+ * membership; a conflict rolls the delete back. */
+static int sqlite_invitation_accept(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                    const char *user_id, int64_t now, lk_member *out)
+{
+    sqlite_store *s = S(st);
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q = stmt_get(s, S_INVITATION_TAKE);
+    if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    bind_hash(q, 1, hash);
+    sqlite3_bind_int64(q, 2, now);
+    if ((ret = run_row(s, q, "invitation")) != LK_OK) goto out;
+    col_text(q, 0, out->org_id, sizeof out->org_id);
+    col_text(q, 1, out->role, sizeof out->role);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+    }
+    sqlite3_reset(q);
+    snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+    out->joined_at = now;
+    ret = insert_member(s, out);
+out:
+    return tx_end(s, ret);
+}
+/* --- end roles and invitations --------------------------------------------- */
+
 const lk_store_ops lk_store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -1643,4 +1819,12 @@ const lk_store_ops lk_store_sqlite_ops = {
     .user_set_password = sqlite_user_set_password,
     .session_touch = sqlite_session_touch,
     .session_purge = sqlite_session_purge,
+    /* --- roles and invitations --- */
+    .member_get = sqlite_member_get,
+    .member_set_role = sqlite_member_set_role,
+    .invitation_create = sqlite_invitation_create,
+    .invitation_get_by_hash = sqlite_invitation_get_by_hash,
+    .invitation_list = sqlite_invitation_list,
+    .invitation_delete = sqlite_invitation_delete,
+    .invitation_accept = sqlite_invitation_accept,
 };

@@ -7,6 +7,12 @@ import { authShell } from '../layout.js';
 import { field, button, alertBox, setButtonBusy, checkName } from '../ui.js';
 import { safeNext } from '../state.js';
 
+// The other sign-in page, keeping where to go afterwards (an invitation link).
+function withNext(page, ctx) {
+  const next = safeNext(ctx.params && ctx.params.get('next'));
+  return next === '/' ? page : `${page}?next=${encodeURIComponent(next)}`;
+}
+
 function checkEmail(v) {
   const s = v.trim();
   if (!s) return 'Enter your email address.';
@@ -50,7 +56,7 @@ export function renderLogin(ctx) {
 
   main.replaceChildren(
     h('div', { class: 'auth-card' }, h('h1', { class: 'auth-title', tabindex: '-1' }, 'Log in to latchkey'), h('p', { class: 'auth-sub' }, 'Manage your organization’s access keys.'), form),
-    h('p', { class: 'auth-switch' }, 'New to latchkey? ', h('a', { href: '/signup' }, 'Create an account')),
+    h('p', { class: 'auth-switch' }, 'New to latchkey? ', h('a', { href: withNext('/signup', ctx) }, 'Create an account')),
   );
 }
 
@@ -101,7 +107,10 @@ export function renderSignup(ctx) {
     try {
       const r = await login(addr, pw);
       password.input.value = '';
-      ctx.onSignedIn(r.user, r.csrf_token, '/orgs/new');
+      // A new account has no organization: create one first, unless it
+      // came from an invitation link (then back to that page to accept).
+      const next = safeNext(ctx.params.get('next'));
+      ctx.onSignedIn(r.user, r.csrf_token, next.startsWith('/invite/') ? next : '/orgs/new');
     } catch (e) {
       setButtonBusy(submit, false);
       alert.show(`Your account was created, but logging in failed: ${e.human()}`);
@@ -110,6 +119,6 @@ export function renderSignup(ctx) {
 
   main.replaceChildren(
     h('div', { class: 'auth-card' }, h('h1', { class: 'auth-title', tabindex: '-1' }, 'Create your account'), h('p', { class: 'auth-sub' }, 'Issue and revoke API access keys for your team.'), form),
-    h('p', { class: 'auth-switch' }, 'Already have an account? ', h('a', { href: '/login' }, 'Log in')),
+    h('p', { class: 'auth-switch' }, 'Already have an account? ', h('a', { href: withNext('/login', ctx) }, 'Log in')),
   );
 }
