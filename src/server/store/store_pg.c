@@ -186,7 +186,8 @@
       "SELECT count(*) FROM u")                                                                    \
     X(SESSION_TOUCH, true,                                                                         \
       "UPDATE sessions s SET last_seen_at = t.at "                                                 \
-      "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
+      "FROM (SELECT id, max(at) AS at "                                                            \
+      "FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u (id, at, ip) "                       \
       "GROUP BY id) t WHERE s.id = t.id AND s.id <> '' AND s.last_seen_at < t.at")                 \
     X(SESSION_PURGE, false, "DELETE FROM sessions WHERE expires_at <= $1")                         \
     PG_STATEMENTS_ROLES(X)
