@@ -42,7 +42,8 @@ const lk_route lk_routes[] = {
     {"DELETE", ORG, lk_api_org_delete, 0, LK_ACT_ORG_ADMIN, S(ORG_WRITE)},
     {"GET", ORG "/members", lk_api_member_list, RW, S(MEMBERS_READ)},
     {"POST", ORG "/members", lk_api_member_add, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
-    {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN, S(MEMBERS_WRITE)},
+    {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0, LK_ACT_ORG_ADMIN,
+     S(MEMBERS_WRITE)},
     {"GET", ORG "/projects", lk_api_project_list, RW, S(PROJECTS_READ)},
     {"POST", ORG "/projects", lk_api_project_create, RW, S(PROJECTS_WRITE)},
     {"GET", PRJ, lk_api_project_get, RW, S(PROJECTS_READ)},
@@ -58,7 +59,8 @@ const lk_route lk_routes[] = {
     {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS, S(KEYS_READ)},
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
-    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
+    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS,
+     S(KEYS_WRITE)},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

@@ -210,8 +210,8 @@ static bool client_allowed(const char *cidrs, const lk_addr *client)
 {
     if (client == NULL || client->family == 0) return false;
     lk_cidr_list l;
-    if (lk_cidr_list_parse(cidrs, strnlen(cidrs, LK_KEY_CIDRS_SIZE), &l, NULL, FIELD_CIDRS,
-                           NULL) != LK_OK)
+    if (lk_cidr_list_parse(cidrs, strnlen(cidrs, LK_KEY_CIDRS_SIZE), &l, NULL, FIELD_CIDRS, NULL) !=
+        LK_OK)
         return false; /* never stored by this module: refuse rather than open up */
     return lk_cidr_list_contains(&l, client);
 }

@@ -166,8 +166,7 @@
     X(PING, true, "SELECT 1")                                                                      \
     /* --- scopes --- */                                                                           \
     X(KEY_SET_CIDRS, true, "UPDATE access_keys SET allowed_cidrs = nullif($2, '') WHERE id = $1")  \
-    X(ORG_SET_KEY_LIFETIME, true,                                                                  \
-      "UPDATE orgs SET access_key_max_lifetime_days = $2 WHERE id = $1")
+    X(ORG_SET_KEY_LIFETIME, true, "UPDATE orgs SET access_key_max_lifetime_days = $2 WHERE id = $1")
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
