@@ -341,6 +341,13 @@ class Cidrs(ServerCase):
         self.ok(there.get("/v1/whoami"))
         self.ok(there.get("/v1/me"))
         self.assert_error(here.get("/v1/me"), 403, "forbidden")
+        # from outside its ranges a key does not tell which scopes it lacks
+        narrow = self.make_pkey(c, scopes=["user:read"], allowed_cidrs=["127.0.0.2/32"])
+        e = self.assert_error(self.bearer(narrow["token"]).get("/v1/me/access-keys"), 403, "forbidden")
+        self.assertNotIn("required_scope", e)
+        e = self.assert_error(lkserver.Client(self.url, token=narrow["token"], source_address=("127.0.0.2", 0))
+                              .get("/v1/me/access-keys"), 403, "forbidden")
+        self.assertEqual(e["required_scope"], "keys:read")
 
     def test_patch_sets_and_clears_allowed_cidrs(self):
         c = self.user()
