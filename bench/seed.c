@@ -194,6 +194,7 @@ static int make_key(seed_tx *tx, seed_keys *ks, lk_token_kind kind, const char *
     if (kind == LK_TOKEN_ORG) snprintf(k->org_id, sizeof k->org_id, "%s", org_id);
     else snprintf(k->user_id, sizeof k->user_id, "%s", user_id);
     snprintf(k->created_by, sizeof k->created_by, "%s", user_id);
+    k->scopes = LK_SCOPE_ALL; /* a v1-style key: every scope, anywhere */
     snprintf(k->name, sizeof k->name, "seed key %ld", n);
     k->created_at = now;
     if (tok_out) memcpy(tok_out, tok, LK_TOKEN_SIZE);

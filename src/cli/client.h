@@ -73,7 +73,7 @@ typedef struct lk_client_resp {
     char *raw;
     size_t raw_len;
     json_t *json;
-    long retry_after; /* seconds from Retry-After, or -1 */
+    long retry_after;         /* seconds from Retry-After, or -1 */
     long long key_expires_at; /* Latchkey-Key-Expires-At (Unix seconds), or 0 */
 } lk_client_resp;
 

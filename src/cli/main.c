@@ -83,8 +83,7 @@ static const lk_cli_command commands[] = {
      "keys create NAME [--org ORG] [--expires DATE] [--scope S…|--read-only] "
      "[--allow-cidr CIDR…]",
      "create a key and print its token (shown only this once)", 1, 1,
-     F_ORG | F_EXPIRES | F_SCOPE | F_READ_ONLY | F_ALLOW_CIDR, 0, 0,
-     lk_cmd_keys_create},
+     F_ORG | F_EXPIRES | F_SCOPE | F_READ_ONLY | F_ALLOW_CIDR, 0, 0, lk_cmd_keys_create},
     {"keys", "rename", "keys rename KEY NEW_NAME [--org ORG]", "rename a key", 2, 2, F_ORG, 0, 0,
      lk_cmd_keys_rename},
     {"keys", "delete", "keys delete KEY [--org ORG] [--yes]",

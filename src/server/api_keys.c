@@ -119,8 +119,7 @@ static int key_rename(lk_req *r, const char *org_id, const char *key_id)
     if (rc == 0) rc = req_str_list(r, body, "allowed_cidrs", &cidrs, &cv);
     if (rc == 0 && json_object_get(body, "scopes") != NULL)
         rc = lk_err_field(&r->err, "scopes", "scopes cannot change after creation");
-    if (rc == 0)
-        rc = lk_svc_key_update(r->svc, &r->principal, org_id, key_id, name, n, &cv, &k);
+    if (rc == 0) rc = lk_svc_key_update(r->svc, &r->principal, org_id, key_id, name, n, &cv, &k);
     json_decref(body);
     if (rc != 0) return rc;
     lk_buf b;

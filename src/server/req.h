@@ -36,7 +36,7 @@ struct lk_req {
      * most once per request */
     bool client_resolved;
     lk_addr client_addr;
-    lk_err err;                  /* errors raised by the HTTP layer itself */
+    lk_err err; /* errors raised by the HTTP layer itself */
 };
 
 #endif

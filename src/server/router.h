@@ -79,8 +79,8 @@ typedef struct lk_route {
     const char *method;
     const char *pattern;
     lk_handler_fn fn;
-    unsigned flags; /* LK_ROUTE_* */
-    lk_action op;   /* what it does, for authz; LK_ACT_NONE iff LK_ROUTE_PUBLIC */
+    unsigned flags;  /* LK_ROUTE_* */
+    lk_action op;    /* what it does, for authz; LK_ACT_NONE iff LK_ROUTE_PUBLIC */
     lk_scopes scope; /* the one scope a key needs for it; 0 iff LK_ROUTE_PUBLIC */
 } lk_route;
 

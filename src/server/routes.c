@@ -63,7 +63,8 @@ const lk_route lk_routes[] = {
     {"GET", ORG "/access-keys", lk_api_orgkey_list, 0, LK_ACT_ORG_KEYS, S(KEYS_READ)},
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
-    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS, S(KEYS_WRITE)},
+    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS,
+     S(KEYS_WRITE)},
 
     /* --- roles and invitations (removing another member is an owner's:
      * the service picks LK_ACT_ORG_OWNER unless the caller leaves) --- */

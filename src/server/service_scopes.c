@@ -210,8 +210,8 @@ static bool client_allowed(const char *cidrs, const lk_addr *client)
 {
     if (client == NULL || client->family == 0) return false;
     lk_cidr_list l;
-    if (lk_cidr_list_parse(cidrs, strnlen(cidrs, LK_KEY_CIDRS_SIZE), &l, NULL, FIELD_CIDRS,
-                           NULL) != LK_OK)
+    if (lk_cidr_list_parse(cidrs, strnlen(cidrs, LK_KEY_CIDRS_SIZE), &l, NULL, FIELD_CIDRS, NULL) !=
+        LK_OK)
         return false; /* never stored by this module: refuse rather than open up */
     return lk_cidr_list_contains(&l, client);
 }
@@ -221,12 +221,14 @@ int lk_svc_key_admit(lk_svc *svc, const lk_principal *p, lk_scopes need, const l
     if (p->kind != LK_PRINCIPAL_ORG_KEY && p->kind != LK_PRINCIPAL_PERSONAL_KEY) return LK_OK;
     assert(need != 0 && (need & (need - 1)) == 0); /* one scope per route */
     if (client != NULL) lk_usage_note_ip(svc->usage, p->key.id, client);
-    if (!lk_scope_allows(p->key.scopes, need))
-        return lk_err_scope(&svc->err, lk_scope_name(need),
-                            "this access key does not have the scope this request needs");
+    /* the address first: from outside its ranges a key says nothing
+     * about itself, not even which scopes it lacks */
     if (p->key.allowed_cidrs[0] != '\0' && !client_allowed(p->key.allowed_cidrs, client))
         return lk_err_set(&svc->err, LK_EFORBIDDEN,
                           "this access key may not be used from this address");
+    if (!lk_scope_allows(p->key.scopes, need))
+        return lk_err_scope(&svc->err, lk_scope_name(need),
+                            "this access key does not have the scope this request needs");
     return LK_OK;
 }
 

@@ -70,9 +70,10 @@ int lk_svc_key_create_spec(lk_svc *svc, const lk_principal *p, const char *org_i
 int lk_svc_key_update(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                       const char *name, size_t len, const lk_strv *cidrs, lk_key *out);
 
-/* Every request with a key (sessions pass): LK_EFORBIDDEN with
- * required_scope when the key lacks `need`; LK_EFORBIDDEN when client is
- * outside the key's allowed_cidrs; and notes client as the key's
+/* Every request with a key (sessions pass): LK_EFORBIDDEN when client is
+ * outside the key's allowed_cidrs (checked first: an outsider learns
+ * nothing about the key's scopes); LK_EFORBIDDEN with required_scope when
+ * the key lacks `need`; and notes client as the key's
  * last_used_ip (batched with last_used_at, usage.h). client may be NULL
  * (unknown: a key with allowed_cidrs is then refused). */
 int lk_svc_key_admit(lk_svc *svc, const lk_principal *p, lk_scopes need, const lk_addr *client);

@@ -341,6 +341,13 @@ class Cidrs(ServerCase):
         self.ok(there.get("/v1/whoami"))
         self.ok(there.get("/v1/me"))
         self.assert_error(here.get("/v1/me"), 403, "forbidden")
+        # from outside its ranges a key does not tell which scopes it lacks
+        narrow = self.make_pkey(c, scopes=["user:read"], allowed_cidrs=["127.0.0.2/32"])
+        e = self.assert_error(self.bearer(narrow["token"]).get("/v1/me/access-keys"), 403, "forbidden")
+        self.assertNotIn("required_scope", e)
+        e = self.assert_error(lkserver.Client(self.url, token=narrow["token"], source_address=("127.0.0.2", 0))
+                              .get("/v1/me/access-keys"), 403, "forbidden")
+        self.assertEqual(e["required_scope"], "keys:read")
 
     def test_patch_sets_and_clears_allowed_cidrs(self):
         c = self.user()
@@ -370,6 +377,45 @@ class Cidrs(ServerCase):
         got = [x for x in self.list_all(c2, "/v1/me/access-keys") if x["id"] == k["id"]][0]
         self.assertIsNotNone(got["last_used_at"])
         self.assertEqual(got["last_used_ip"], "127.0.0.3")
+
+
+class MappedPeers(ServerCase):
+    """A dual-stack socket sees IPv4 clients as IPv4-mapped IPv6 peers
+    (::ffff:127.0.0.1): they match IPv4 ranges, are recorded unmapped, and a
+    trusted IPv4 proxy arriving mapped is still trusted."""
+
+    @classmethod
+    def setUpClass(cls):
+        from support import BACKEND
+        cls.srv = lkserver.Server(backend=BACKEND, args=["--trusted-proxies", "127.0.0.1"])
+        cls.srv.args += ["--listen", "[::ffff:127.0.0.1]:%d" % cls.srv.port]  # the last --listen wins
+        try:
+            cls.srv.start()
+        except Exception:
+            cls.srv.cleanup()
+            raise
+
+    def test_mapped_peer_matches_ipv4_ranges(self):
+        self.assertIn("[::ffff:127.0.0.1]", self.srv.log_text())
+        c = self.user()
+        k = self.bearer(self.make_pkey(c, allowed_cidrs=["127.0.0.0/8"])["token"])
+        self.ok(k.get("/v1/whoami"))
+        k6 = self.bearer(self.make_pkey(c, allowed_cidrs=["::ffff:127.0.0.1"])["token"])
+        self.ok(k6.get("/v1/whoami"))  # unmapped first, then compared: the same address
+        far = self.bearer(self.make_pkey(c, allowed_cidrs=["203.0.113.0/24"])["token"])
+        self.assert_error(far.get("/v1/whoami"), 403, "forbidden")
+        # the mapped peer is the trusted proxy 127.0.0.1: its X-Forwarded-For counts
+        self.ok(far.get("/v1/whoami", headers={"X-Forwarded-For": "203.0.113.50"}))
+
+    def test_mapped_peer_recorded_unmapped(self):
+        c = self.user()
+        k = self.make_pkey(c)
+        self.ok(self.bearer(k["token"]).get("/v1/whoami"))
+        self.srv.restart()
+        c2 = lkserver.Client(self.url)
+        c2.login(c.email, PASSWORD)
+        got = [x for x in self.list_all(c2, "/v1/me/access-keys") if x["id"] == k["id"]][0]
+        self.assertEqual(got["last_used_ip"], "127.0.0.1")
 
 
 class TrustedProxies(ServerCase):

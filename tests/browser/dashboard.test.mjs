@@ -1258,6 +1258,26 @@ try {
       await dialog.getByRole('button', { name: 'Cancel' }).click();
     });
 
+    await test('scopes: the row menu changes a key’s allowed IP ranges (normalised), never its scopes', async () => {
+      await page.goto(keysUrl);
+      await openRowMenu(page, 'ro exporter');
+      await page.getByRole('menuitem', { name: 'Rename' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Rename access key' });
+      await dialog.waitFor();
+      const ranges = dialog.getByLabel('Allowed IP ranges (optional)');
+      assert.equal(await ranges.inputValue(), '127.0.0.0/8, 2001:db8::/32');
+      await ranges.fill('300.1.1.1/8');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.locator('.field-error').filter({ hasText: /300\.1\.1\.1\/8/ }).first().waitFor();
+      await ranges.fill('10.1.2.3/8');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const k = (await alice.api(orgKeys)).body.data.find((x) => x.name === 'ro exporter');
+      assert.deepEqual(k.allowed_cidrs, ['10.0.0.0/8']);
+      assert.equal(k.scopes.length, 5);
+      await page.getByText('Allowed IP ranges saved.').waitFor();
+    });
+
     await test('scopes: a key expiring soon says "Expires in 3 days"; last used shows the address', async () => {
       const when = new Date(Date.now() + 3 * 86400000 + 3600000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       const r = await apiPost(orgKeys, { name: 'short lived', expires_at: when });

@@ -22,6 +22,7 @@
 #include "authz.h"
 #include "password.h"
 #include "service.h"
+#include "service_scopes.h"
 #include "timefmt.h"
 #include "token.h"
 
@@ -1261,6 +1262,110 @@ static void account_purge_expired(void **state)
     assert_int_equal(lk_svc_auth_session(&f->svc, cookie, strlen(cookie), &p), E401);
 }
 
+/* --- scopes (service_scopes.h) ------------------------------------------------ */
+
+/* A key from spec (names NULL-ended) as p, authenticated. */
+static int scoped_key(fx *f, const lk_principal *p, const char *org_id, const char *const *scopes,
+                      int64_t expires_at, lk_key *k, lk_principal *out)
+{
+    char tok[LK_TOKEN_SIZE];
+    size_t n = 0;
+    while (scopes && scopes[n])
+        n++;
+    lk_key_spec spec = {.name = "ci", .name_len = 2, .expires_at = expires_at};
+    spec.scopes = (lk_strv){.present = scopes != NULL, .n = n, .s = scopes, .len = NULL};
+    int rc = lk_svc_key_create_spec(&f->svc, p, org_id, &spec, k, tok);
+    if (rc == LK_OK && out)
+        assert_int_equal(lk_svc_auth_bearer(&f->svc, tok, strlen(tok), "127.0.0.1", out), LK_OK);
+    sodium_memzero(tok, sizeof tok);
+    return rc;
+}
+
+static void minting_limits(void **state)
+{
+    fx *f = *state;
+    lk_key k, child;
+    lk_principal minter;
+    const char *held[] = {"keys:write", "projects:read", NULL};
+    assert_int_equal(scoped_key(f, &f->s_alice, NULL, held, fake_now + 86400, &k, &minter), LK_OK);
+    const char *ok[] = {"projects:read", NULL};
+    assert_int_equal(scoped_key(f, &minter, f->a.id, ok, fake_now + 3600, &child, NULL), LK_OK);
+    assert_string_equal(child.created_by_key, k.id);
+    assert_string_equal(child.created_by, f->alice.id);
+    const char *more[] = {"projects:write", NULL};
+    assert_int_equal(scoped_key(f, &minter, f->a.id, more, fake_now + 3600, &child, NULL),
+                     LK_EFORBIDDEN);
+    assert_string_equal(f->svc.err.required_scope, "projects:write");
+    /* no later than the minter, and an expiring minter never mints "never" */
+    assert_int_equal(scoped_key(f, &minter, f->a.id, ok, fake_now + 2 * 86400, &child, NULL),
+                     LK_EFORBIDDEN);
+    assert_int_equal(scoped_key(f, &minter, f->a.id, ok, 0, &child, NULL), LK_EFORBIDDEN);
+    /* "*" is more than it holds; a session mints anything */
+    assert_int_equal(scoped_key(f, &minter, NULL, NULL, fake_now + 60, &child, NULL), LK_EFORBIDDEN);
+    assert_int_equal(scoped_key(f, &f->s_alice, NULL, NULL, 0, &child, NULL), LK_OK);
+    assert_int_equal(child.scopes, LK_SCOPE_ALL);
+    assert_string_equal(child.created_by_key, "");
+    /* an org key asking for user:* is a 400 */
+    const char *user[] = {"user:read", NULL};
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, user, 0, &child, NULL), LK_EVALIDATION);
+    assert_string_equal(f->svc.err.field, "scopes");
+}
+
+static void admission(void **state)
+{
+    fx *f = *state;
+    lk_key k;
+    lk_principal p;
+    lk_addr in, out;
+    assert_int_equal(lk_addr_parse("10.1.2.3", 8, &in, "ip", NULL), LK_OK);
+    assert_int_equal(lk_addr_parse("::ffff:192.0.2.1", 16, &out, "ip", NULL), LK_OK);
+    const char *ro[] = {"projects:read", NULL};
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, ro, 0, &k, &p), LK_OK);
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_PROJECTS_READ, &in), LK_OK);
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_ORG_READ, &in), LK_OK);
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_PROJECTS_WRITE, &in), LK_EFORBIDDEN);
+    assert_string_equal(f->svc.err.required_scope, "projects:write");
+    /* allowed_cidrs: set by PATCH (normalised), checked before the scope */
+    const char *cidrs[] = {"10.9.9.9/8"};
+    size_t lens[] = {10};
+    lk_strv cv = {.present = true, .n = 1, .s = cidrs, .len = lens};
+    lk_key upd;
+    assert_int_equal(lk_svc_key_update(&f->svc, &f->s_alice, f->a.id, k.id, NULL, 0, &cv, &upd),
+                     LK_OK);
+    assert_string_equal(upd.allowed_cidrs, "10.0.0.0/8");
+    p.key = upd;
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_PROJECTS_READ, &in), LK_OK);
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_PROJECTS_WRITE, &out), LK_EFORBIDDEN);
+    assert_null(f->svc.err.required_scope); /* outside: nothing said about scopes */
+    assert_int_equal(lk_svc_key_admit(&f->svc, &p, LK_SCOPE_PROJECTS_READ, NULL), LK_EFORBIDDEN);
+    /* sessions are not scoped */
+    assert_int_equal(lk_svc_key_admit(&f->svc, &f->s_alice, LK_SCOPE_BILLING_WRITE, &out), LK_OK);
+}
+
+static void key_lifetime(void **state)
+{
+    fx *f = *state;
+    lk_org o;
+    lk_key k;
+    int64_t days = 30, bad = 0, none = 0;
+    assert_int_equal(lk_svc_org_update(&f->svc, &f->s_alice, f->a.id, NULL, 0, &bad, &o), LK_OK);
+    bad = -1;
+    assert_int_equal(lk_svc_org_update(&f->svc, &f->s_alice, f->a.id, NULL, 0, &bad, &o),
+                     LK_EVALIDATION);
+    assert_int_equal(lk_svc_org_update(&f->svc, &f->s_alice, f->a.id, NULL, 0, &days, &o), LK_OK);
+    assert_int_equal(o.key_max_lifetime_days, 30);
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, NULL, 0, &k, NULL), LK_EVALIDATION);
+    assert_string_equal(f->svc.err.field, "expires_at");
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, NULL, fake_now + 31 * 86400, &k, NULL),
+                     LK_EVALIDATION);
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, NULL, fake_now + 29 * 86400, &k, NULL),
+                     LK_OK);
+    assert_int_equal(scoped_key(f, &f->s_alice, NULL, NULL, 0, &k, NULL), LK_OK); /* personal */
+    assert_int_equal(lk_svc_org_update(&f->svc, &f->s_alice, f->a.id, NULL, 0, &none, &o), LK_OK);
+    assert_int_equal(o.key_max_lifetime_days, 0);
+    assert_int_equal(scoped_key(f, &f->s_alice, f->a.id, NULL, 0, &k, NULL), LK_OK);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1294,6 +1399,9 @@ int main(void)
         T(account_sessions_cap_list_revoke),
         T(account_password_change),
         T(account_purge_expired),
+        T(minting_limits),
+        T(admission),
+        T(key_lifetime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1262,8 +1262,9 @@ static void schema_text(void **state)
     assert_string_equal(sql,
                         "SELECT m.seq, m.org_id, m.user_id, m.joined_at, m.role, u.email, u.name");
     assert_int_equal(lk_schema_sql("INSERT INTO {orgs:insert}", '$', sql, sizeof sql), 0);
-    assert_string_equal(sql, "INSERT INTO orgs (id, name, created_at, access_key_max_lifetime_days) "
-                             "VALUES ($1, $2, $3, $4)");
+    assert_string_equal(sql,
+                        "INSERT INTO orgs (id, name, created_at, access_key_max_lifetime_days) "
+                        "VALUES ($1, $2, $3, $4)");
     assert_int_equal(lk_schema_sql("{nosuch}", '?', sql, sizeof sql), -1);
     assert_int_equal(lk_schema_sql("{orgs", '?', sql, sizeof sql), -1);
     assert_int_equal(lk_schema_sql("{orgs}", '?', sql, 8), -1); /* too small */
@@ -1289,7 +1290,8 @@ static void schema_text(void **state)
     /* scopes (version 3): every v1 key gets "*" */
     assert_int_equal(
         lk_schema_column_ddl(&lk_schema_keys, "scopes", &lk_dialect_sqlite, lite, sizeof lite), 0);
-    assert_string_equal(lite, "ALTER TABLE access_keys ADD COLUMN scopes INTEGER NOT NULL DEFAULT 8191");
+    assert_string_equal(lite,
+                        "ALTER TABLE access_keys ADD COLUMN scopes INTEGER NOT NULL DEFAULT 8191");
 }
 
 /* member_remove_unless_last: the rule, and its atomicity under a race. */

@@ -140,10 +140,10 @@ typedef struct lk_key {
     int64_t expires_at;   /* 0 = never */
     int64_t seq;
     /* --- scopes --- */
-    lk_scopes scopes;                        /* closed mask (scope.h); LK_SCOPE_ALL = "*" */
-    char allowed_cidrs[LK_KEY_CIDRS_SIZE];   /* canonical "CIDR,CIDR"; "" = anywhere */
-    char created_by_key[LK_ID_SIZE];         /* the minting key, or "" */
-    char last_used_ip[LK_ADDR_TEXT_SIZE];    /* canonical address, or "" */
+    lk_scopes scopes;                      /* closed mask (scope.h); LK_SCOPE_ALL = "*" */
+    char allowed_cidrs[LK_KEY_CIDRS_SIZE]; /* canonical "CIDR,CIDR"; "" = anywhere */
+    char created_by_key[LK_ID_SIZE];       /* the minting key, or "" */
+    char last_used_ip[LK_ADDR_TEXT_SIZE];  /* canonical address, or "" */
 } lk_key;
 
 /* One last-used observation, flushed in batches (see usage.h). */

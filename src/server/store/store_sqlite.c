@@ -135,7 +135,7 @@
     X(KEY_LIST_USER, "SELECT {access_keys} FROM access_keys WHERE user_id = ?1 AND type = 2 "      \
                      "AND seq < ?2 "                                                               \
                      "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")         \
-    X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2, "                                     \
+    X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2, "                                      \
                  "last_used_ip = coalesce(nullif(?3, ''), last_used_ip) "                          \
                  "WHERE id = ?1 AND last_used_at < ?2")                                            \
     X(IS_EMPTY, "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM orgs)")                \

@@ -282,9 +282,13 @@ export function renderKeys(ctx, kind) {
   function openRename(k) {
     const alert = alertBox();
     const name = field({ label: 'Name', name: 'name', value: k.name });
+    // scopes: the allowed IP ranges change here too (the scopes never do)
+    const ranges = cidrField(field);
+    const oldRanges = (k.allowed_cidrs || []).join(', ');
+    ranges.input.value = oldRanges;
     const cancel = button('Cancel', { kind: 'secondary' });
     const save = button('Save', { kind: 'primary', type: 'submit' });
-    const form = h('form', { class: 'form', novalidate: true, id: 'rename-form-' + Math.random().toString(36).slice(2, 8) }, alert.el, name.wrap);
+    const form = h('form', { class: 'form', novalidate: true, id: 'rename-form-' + Math.random().toString(36).slice(2, 8) }, alert.el, name.wrap, ranges.wrap);
     save.setAttribute('form', form.id);
     const m = openModal({ title: 'Rename access key', body: [form], footer: [cancel, save], initialFocus: name.input, size: 'sm' });
     name.input.select();
@@ -296,17 +300,20 @@ export function renderKeys(ctx, kind) {
       name.setError(err);
       if (err) return name.input.focus();
       const newName = name.input.value.trim();
-      if (newName === k.name) return m.close();
+      const rangesChanged = ranges.input.value.trim() !== oldRanges;
+      if (newName === k.name && !rangesChanged) return m.close();
+      const body = { name: newName };
+      if (rangesChanged) body.allowed_cidrs = ranges.value() || [];
       m.setBusy(true);
       setButtonBusy(save, true, 'Saving…');
       cancel.disabled = true;
       try {
-        const updated = await patch(keyPath(k.id), { name: newName });
+        const updated = await patch(keyPath(k.id), body);
         m.setBusy(false);
         keys = keys.map((x) => (x.id === k.id ? { ...x, ...updated } : x));
         draw();
         m.close();
-        toast('Access key renamed.');
+        toast(newName !== k.name ? 'Access key renamed.' : 'Allowed IP ranges saved.');
       } catch (e) {
         m.setBusy(false);
         setButtonBusy(save, false);
@@ -318,6 +325,9 @@ export function renderKeys(ctx, kind) {
         if (e.status === 400 && e.field === 'name') {
           name.setError(e.human());
           name.input.focus();
+        } else if (e.status === 400 && e.field === 'allowed_cidrs') {
+          ranges.setError(e.human());
+          ranges.input.focus();
         } else alert.show(e.human('This access key'));
       }
     });
