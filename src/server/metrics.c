@@ -77,7 +77,7 @@ static _Thread_local bool no_slot; /* allocation failed or too many threads: dro
 void lk_metrics_enable(size_t n)
 {
     assert(n <= LK_METRICS_ROUTES_MAX);
-    nroutes = n;
+    nroutes = n <= LK_METRICS_ROUTES_MAX ? n : LK_METRICS_ROUTES_MAX; /* the rest: unmatched */
     lk_metrics_enabled = true;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/time.h>
 
 #define REQID_HEADER "x-request-id"
+#define US_PER_S 1000000
 
 /* The record rides on a prefilter that only hands the response on. */
 typedef struct obs_filter {
@@ -151,7 +152,7 @@ static void write_json(h2o_req_t *req, const lk_obs *o, int status, int64_t us)
                         : o->route == LK_METRICS_ROUTE_DASHBOARD ? "dashboard"
                                                                  : "unmatched";
     lk_accesslog_entry e = {
-        .unix_us = (int64_t)now.tv_sec * 1000000 + now.tv_usec,
+        .unix_us = (int64_t)now.tv_sec * US_PER_S + now.tv_usec,
         .request_id = o->id,
         .method = req->input.method.base,
         .method_len = req->input.method.len,
