@@ -148,7 +148,7 @@ static void write_json(h2o_req_t *req, const lk_obs *o, int status, int64_t us)
     struct timeval now;
     gettimeofday(&now, NULL);
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    const char *route = o->route < lk_routes_count ? lk_routes[o->route].pattern
+    const char *route = o->route < lk_routes_count               ? lk_routes[o->route].pattern
                         : o->route == LK_METRICS_ROUTE_DASHBOARD ? "dashboard"
                                                                  : "unmatched";
     lk_accesslog_entry e = {
@@ -180,7 +180,7 @@ bool lk_observe_reply(h2o_req_t *req, int status, int64_t us)
         lk_metrics_request(o->route, status, us > 0 ? (uint64_t)us : 0);
         if (o->authn >= 0)
             lk_metrics_auth(o->authn == LK_AUTHN_OK && status == 403 ? LK_AUTHN_FORBIDDEN
-                                                                      : (lk_authn)o->authn);
+                                                                     : (lk_authn)o->authn);
     }
     if (lk_accesslog_format() != LK_LOG_JSON) return false;
     write_json(req, o, status, us);
