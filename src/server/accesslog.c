@@ -155,7 +155,8 @@ static void jw_field(jw *w, const char *lead, size_t lead_len, const char *v, si
     jw_escaped(w, v, n, max);
     jw_raw(w, "\"", 1);
 }
-#define FIELD(w, name, v, n, max) jw_field((w), ",\"" name "\":\"", sizeof(name) + 4, (v), (n), (max))
+#define FIELD(w, name, v, n, max)                                                                  \
+    jw_field((w), ",\"" name "\":\"", sizeof(name) + 4, (v), (n), (max))
 
 static size_t put_dec(char *p, uint64_t v, int min_digits)
 {

@@ -39,10 +39,10 @@ void lk_accesslog_set_fd(int fd);
 
 /* --- formats (--log-format) ------------------------------------------------ */
 
-#define LK_LOG_METHOD_MAX 16 /* bytes of a method logged */
-#define LK_LOG_PATH_MAX 200  /* bytes of a path logged (before escaping) */
-#define LK_LOG_ID_MAX 64     /* request id, client address, principal, key id */
-#define LK_LOG_ROUTE_MAX 128 /* a route pattern */
+#define LK_LOG_METHOD_MAX 16         /* bytes of a method logged */
+#define LK_LOG_PATH_MAX 200          /* bytes of a path logged (before escaping) */
+#define LK_LOG_ID_MAX 64             /* request id, client address, principal, key id */
+#define LK_LOG_ROUTE_MAX 128         /* a route pattern */
 #define LK_LOG_LINE_MAX LK_LOG_BATCH /* a JSON line fits, whatever the fields hold */
 #define LK_LOG_REDACTED "{token}"
 

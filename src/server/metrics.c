@@ -37,9 +37,9 @@ static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
 #define STATUS_SLOTS (NSTATUS + 1)
 
 /* Histogram upper bounds in microseconds (Prometheus `le`, in seconds). */
-static const uint64_t req_bounds[] = {250,    500,    1000,   2500,    5000,    10000,  25000,
-                                      50000,  100000, 250000, 500000,  1000000, 2500000, 5000000};
-static const uint64_t store_bounds[] = {50,    100,   250,    500,    1000,   2500,  5000,
+static const uint64_t req_bounds[] = {250,   500,    1000,   2500,   5000,    10000,   25000,
+                                      50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
+static const uint64_t store_bounds[] = {50,    100,   250,   500,    1000,   2500,   5000,
                                         10000, 25000, 50000, 100000, 250000, 1000000};
 #define REQ_NB (sizeof(req_bounds) / sizeof(req_bounds[0]))
 #define STORE_NB (sizeof(store_bounds) / sizeof(store_bounds[0]))
@@ -77,7 +77,7 @@ static _Thread_local bool no_slot; /* allocation failed or too many threads: dro
 void lk_metrics_enable(size_t n)
 {
     assert(n <= LK_METRICS_ROUTES_MAX);
-    nroutes = n;
+    nroutes = n <= LK_METRICS_ROUTES_MAX ? n : LK_METRICS_ROUTES_MAX; /* the rest: unmatched */
     lk_metrics_enabled = true;
 }
 
@@ -138,8 +138,7 @@ void lk_metrics_request(size_t route, int status, uint64_t usec)
 {
     slot *s;
     if (!lk_metrics_enabled || (s = my_slot()) == NULL) return;
-    if (route >= nroutes && route != LK_METRICS_ROUTE_DASHBOARD)
-        route = LK_METRICS_ROUTE_UNMATCHED;
+    if (route >= nroutes && route != LK_METRICS_ROUTE_DASHBOARD) route = LK_METRICS_ROUTE_UNMATCHED;
     bump(&s->req[route][status_slot(status)], 1);
     bump(&s->req_bucket[bucket_of(req_bounds, REQ_NB, usec)], 1);
     bump(&s->req_sum_us, usec);
@@ -179,8 +178,7 @@ void lk_metrics_connection(int delta)
 {
     slot *s;
     if (!lk_metrics_enabled || (s = my_slot()) == NULL) return;
-    atomic_store_explicit(&s->conns,
-                          atomic_load_explicit(&s->conns, memory_order_relaxed) + delta,
+    atomic_store_explicit(&s->conns, atomic_load_explicit(&s->conns, memory_order_relaxed) + delta,
                           memory_order_relaxed);
 }
 
@@ -268,8 +266,7 @@ static void put_seconds(lk_metrics_text *t, uint64_t us)
  * pair to put first ("" for none, else e.g. `op="key_get"`). cells: NB+1
  * summed per-bucket counts. */
 static void put_histogram(lk_metrics_text *t, const char *name, const char *sel,
-                          const uint64_t *bounds, size_t nb, const uint64_t *cells,
-                          uint64_t sum_us)
+                          const uint64_t *bounds, size_t nb, const uint64_t *cells, uint64_t sum_us)
 {
     uint64_t cum = 0;
     for (size_t i = 0; i <= nb; i++) {
@@ -282,8 +279,8 @@ static void put_histogram(lk_metrics_text *t, const char *name, const char *sel,
         put(t, "\"} %llu\n", (unsigned long long)cum);
     }
     const char *lb = sel[0] ? "{" : "", *rb = sel[0] ? "}" : "";
-    put(t, "%s_sum%s%s%s %llu.%06llu\n", name, lb, sel, rb,
-        (unsigned long long)(sum_us / US_PER_S), (unsigned long long)(sum_us % US_PER_S));
+    put(t, "%s_sum%s%s%s %llu.%06llu\n", name, lb, sel, rb, (unsigned long long)(sum_us / US_PER_S),
+        (unsigned long long)(sum_us % US_PER_S));
     put(t, "%s_count%s%s%s %llu\n", name, lb, sel, rb, (unsigned long long)cum);
 }
 

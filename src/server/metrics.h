@@ -43,9 +43,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LK_METRICS_ROUTES_MAX 160    /* routes in the table, at most */
-#define LK_METRICS_STORE_OPS_MAX 64  /* timed store operations, at most */
-#define LK_METRICS_THREADS_MAX 1024  /* recording threads, at most */
+#define LK_METRICS_ROUTES_MAX 160      /* routes in the table, at most */
+#define LK_METRICS_STORE_OPS_MAX 64    /* timed store operations, at most */
+#define LK_METRICS_THREADS_MAX 1024    /* recording threads, at most */
 #define LK_METRICS_TEXT_MAX (4u << 20) /* a scrape's text, at most 4 MiB */
 
 /* Route slots beyond the table's routes. */

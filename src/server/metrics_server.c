@@ -65,8 +65,7 @@ static void reply_plain(h2o_req_t *req, int status, const char *reason, const ch
     h2o_start_response(req, &generator);
     h2o_iovec_t buf = h2o_iovec_init(body, len);
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    h2o_send(req, head || len == 0 ? NULL : &buf, head || len == 0 ? 0 : 1,
-             H2O_SEND_STATE_FINAL);
+    h2o_send(req, head || len == 0 ? NULL : &buf, head || len == 0 ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -149,13 +148,11 @@ static int bind_listen(const char *s)
     if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
         strlen(port) > PORT_DIGITS_MAX || atoi(port) > PORT_MAX)
         goto bad;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
                     *res = NULL;
     int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (rc != 0 || res == NULL) {
-        fprintf(stderr, "latchkeyd: cannot resolve --metrics-listen %s: %s\n", s,
-                gai_strerror(rc));
+        fprintf(stderr, "latchkeyd: cannot resolve --metrics-listen %s: %s\n", s, gai_strerror(rc));
         return -1;
     }
     int one = 1, fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -19,6 +19,7 @@
 #include <sys/time.h>
 
 #define REQID_HEADER "x-request-id"
+#define US_PER_S 1000000
 
 /* The record rides on a prefilter that only hands the response on. */
 typedef struct obs_filter {
@@ -147,11 +148,11 @@ static void write_json(h2o_req_t *req, const lk_obs *o, int status, int64_t us)
     struct timeval now;
     gettimeofday(&now, NULL);
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    const char *route = o->route < lk_routes_count ? lk_routes[o->route].pattern
+    const char *route = o->route < lk_routes_count               ? lk_routes[o->route].pattern
                         : o->route == LK_METRICS_ROUTE_DASHBOARD ? "dashboard"
                                                                  : "unmatched";
     lk_accesslog_entry e = {
-        .unix_us = (int64_t)now.tv_sec * 1000000 + now.tv_usec,
+        .unix_us = (int64_t)now.tv_sec * US_PER_S + now.tv_usec,
         .request_id = o->id,
         .method = req->input.method.base,
         .method_len = req->input.method.len,
@@ -179,7 +180,7 @@ bool lk_observe_reply(h2o_req_t *req, int status, int64_t us)
         lk_metrics_request(o->route, status, us > 0 ? (uint64_t)us : 0);
         if (o->authn >= 0)
             lk_metrics_auth(o->authn == LK_AUTHN_OK && status == 403 ? LK_AUTHN_FORBIDDEN
-                                                                      : (lk_authn)o->authn);
+                                                                     : (lk_authn)o->authn);
     }
     if (lk_accesslog_format() != LK_LOG_JSON) return false;
     write_json(req, o, status, us);

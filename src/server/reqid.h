@@ -23,10 +23,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LK_REQID_MAX 64                                      /* longest id accepted */
-#define LK_REQID_SIZE (LK_REQID_MAX + 1)                     /* with its NUL */
-#define LK_REQID_PREFIX_LEN 12                               /* random, per thread */
-#define LK_REQID_COUNTER_LEN 8                               /* per-thread counter */
+#define LK_REQID_MAX 64                                               /* longest id accepted */
+#define LK_REQID_SIZE (LK_REQID_MAX + 1)                              /* with its NUL */
+#define LK_REQID_PREFIX_LEN 12                                        /* random, per thread */
+#define LK_REQID_COUNTER_LEN 8                                        /* per-thread counter */
 #define LK_REQID_GEN_LEN (LK_REQID_PREFIX_LEN + LK_REQID_COUNTER_LEN) /* 20 */
 
 /* Is s[0..n) an id we keep: 1..LK_REQID_MAX bytes of [A-Za-z0-9._-]? */

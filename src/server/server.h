@@ -13,6 +13,9 @@
  *                    flushes lk_usage every LK_USAGE_FLUSH_SECS; requests go
  *                    to http.h's dispatcher; access lines to accesslog.h
  *   worker × M:      jobs.h (signup, login: argon2id off the loops)
+ *   metrics × 0..1:  with metrics_listen, metrics_server.h's own h2o loop
+ *                    serving GET /metrics (started before any store opens, so
+ *                    every loop's and worker's store calls are timed)
  *
  * Hostile clients (docs/security.md): open connections are capped (over
  * the cap a new connection is accepted and closed at once; the cap is

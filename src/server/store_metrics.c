@@ -25,7 +25,7 @@
     X(user_get_by_email, (lk_store * st, const char *el, lk_user *o, char *pw), (st, el, o, pw))   \
     X(user_rename, (lk_store * st, const char *id, const char *n), (st, id, n))                    \
     X(session_create, (lk_store * st, HASH, const lk_session *s), (st, hash, s))                   \
-    X(session_get, (lk_store * st, HASH, lk_session *o), (st, hash, o))                            \
+    X(session_get, (lk_store * st, HASH, lk_session * o), (st, hash, o))                           \
     X(session_delete, (lk_store * st, HASH), (st, hash))                                           \
     X(org_create, (lk_store * st, const lk_org *o, const char *c, const char *b), (st, o, c, b))   \
     X(org_get, (lk_store * st, const char *id, lk_org *o), (st, id, o))                            \
@@ -57,16 +57,16 @@
     X(billing_set, (lk_store * st, const lk_billing *b), (st, b))                                  \
     X(key_create, (lk_store * st, const lk_key *k, HASH), (st, k, hash))                           \
     X(key_get, (lk_store * st, const char *id, lk_key *k), (st, id, k))                            \
-    X(key_get_by_hash, (lk_store * st, HASH, lk_key *k), (st, hash, k))                            \
-    X(key_get_by_hash_owner, (lk_store * st, HASH, lk_key *k, lk_user *u, lk_org *o),              \
+    X(key_get_by_hash, (lk_store * st, HASH, lk_key * k), (st, hash, k))                           \
+    X(key_get_by_hash_owner, (lk_store * st, HASH, lk_key * k, lk_user * u, lk_org * o),           \
       (st, hash, k, u, o))                                                                         \
     X(key_rename, (lk_store * st, const char *id, const char *n), (st, id, n))                     \
     X(key_delete, (lk_store * st, const char *id), (st, id))                                       \
-    X(key_list_org, (lk_store * st, const char *o, int64_t now, const lk_page *pg, lk_key_cb cb,   \
-                     void *c),                                                                     \
+    X(key_list_org,                                                                                \
+      (lk_store * st, const char *o, int64_t now, const lk_page *pg, lk_key_cb cb, void *c),       \
       (st, o, now, pg, cb, c))                                                                     \
-    X(key_list_user, (lk_store * st, const char *u, int64_t now, const lk_page *pg, lk_key_cb cb,  \
-                      void *c),                                                                    \
+    X(key_list_user,                                                                               \
+      (lk_store * st, const char *u, int64_t now, const lk_page *pg, lk_key_cb cb, void *c),       \
       (st, u, now, pg, cb, c))                                                                     \
     X(key_touch, (lk_store * st, const lk_key_touch *items, size_t n), (st, items, n))
 

@@ -206,3 +206,35 @@ class TestRequestId(unittest.TestCase):
         self.assertRegex(self.srv.log_text(), pat)
         for g in got[-5:]:
             self.assertIn(" " + g + "\n", self.srv.log_text())
+
+
+class TestLogFormatSetting(unittest.TestCase):
+    def last_access_line(self, srv):
+        Client(srv.url).get("/v1/whoami", headers={"X-Request-Id": "fmt-check"})
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            hits = [ln for ln in access_lines(srv.log_text()) if "fmt-check" in ln]
+            if hits:
+                return hits[-1]
+            time.sleep(0.05)
+        self.fail("no access line for the request:\n" + srv.log_text())
+
+    def test_env_and_flag(self):
+        cases = [
+            ({"LATCHKEY_LOG_FORMAT": "json"}, [], "json"),
+            ({"LATCHKEY_LOG_FORMAT": "json"}, ["--log-format", "text"], "text"),  # flag wins
+            ({"LATCHKEY_LOG_FORMAT": ""}, [], "text"),
+            ({}, ["--log-format", "json"], "json"),
+        ]
+        for env, args, want in cases:
+            with self.subTest(env=env, args=args):
+                srv = Server(backend=BACKEND, args=args, env=env)
+                try:
+                    srv.start()
+                    line = self.last_access_line(srv)
+                finally:
+                    srv.cleanup()
+                if want == "json":
+                    self.assertEqual(json.loads(line)["request_id"], "fmt-check")
+                else:
+                    self.assertRegex(line, r"^GET /v1/whoami 401 \d+\.\d{3}ms fmt-check$")

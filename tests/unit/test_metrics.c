@@ -91,9 +91,11 @@ static void test_sum_over_threads(void **state)
                                "status=\"other\"}"),
                      NTHREADS);
     assert_int_equal(
-        sample(s, "latchkey_http_requests_total{method=\"\",route=\"dashboard\",status=\"304\"}"), 1);
+        sample(s, "latchkey_http_requests_total{method=\"\",route=\"dashboard\",status=\"304\"}"),
+        1);
     assert_int_equal(
-        sample(s, "latchkey_http_requests_total{method=\"\",route=\"unmatched\",status=\"404\"}"), 2);
+        sample(s, "latchkey_http_requests_total{method=\"\",route=\"unmatched\",status=\"404\"}"),
+        2);
     assert_int_equal(sample(s, "latchkey_auth_total{outcome=\"ok\"}"), NTHREADS * PER_THREAD);
     assert_int_equal(sample(s, "latchkey_auth_total{outcome=\"invalid\"}"), NTHREADS);
     assert_int_equal(sample(s, "latchkey_auth_total{outcome=\"revoked\"}"), 0);
@@ -107,7 +109,8 @@ static void test_sum_over_threads(void **state)
     assert_int_equal(sample(s, "latchkey_http_request_duration_seconds_bucket{le=\"2.5\"}"),
                      NTHREADS * (PER_THREAD + 1) + 3);
     assert_int_equal(sample(s, "latchkey_http_request_duration_seconds_bucket{le=\"5\"}"), total);
-    assert_int_equal(sample(s, "latchkey_http_request_duration_seconds_bucket{le=\"+Inf\"}"), total);
+    assert_int_equal(sample(s, "latchkey_http_request_duration_seconds_bucket{le=\"+Inf\"}"),
+                     total);
     assert_int_equal(sample(s, "latchkey_http_request_duration_seconds_count"), total);
     assert_non_null(strstr(s, "latchkey_build_info{version=\"1.2.3\"} 1\n"));
     /* an escaped label value (no pattern has one; the escaping is still ours) */

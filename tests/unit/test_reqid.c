@@ -25,18 +25,12 @@ static void test_valid_table(void **state)
         const char *s;
         bool ok;
     } cases[] = {
-        {"abc", true},
-        {"0f8fad5b-d9cb-469f-a165-70867728950e", true},
-        {"req_1.2-3", true},
-        {"A", true},
-        {"", false},
-        {"has space", false},
-        {"quote\"", false},
-        {"new\nline", false},
-        {"tab\t", false},
-        {"semi;colon", false},
-        {"slash/", false},
-        {"caf\xc3\xa9", false},
+        {"abc", true},       {"0f8fad5b-d9cb-469f-a165-70867728950e", true},
+        {"req_1.2-3", true}, {"A", true},
+        {"", false},         {"has space", false},
+        {"quote\"", false},  {"new\nline", false},
+        {"tab\t", false},    {"semi;colon", false},
+        {"slash/", false},   {"caf\xc3\xa9", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(lk_reqid_valid(cases[i].s, strlen(cases[i].s)), cases[i].ok);
