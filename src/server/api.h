@@ -57,4 +57,9 @@ int lk_api_mykey_create(lk_req *r);
 int lk_api_mykey_patch(lk_req *r);
 int lk_api_mykey_delete(lk_req *r);
 
+/* --- rotate (api_rotate.c) --- */
+int lk_api_orgkey_rotate(lk_req *r);
+int lk_api_mykey_rotate(lk_req *r);
+int lk_api_leaked_tokens(lk_req *r);
+
 #endif

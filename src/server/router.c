@@ -59,6 +59,11 @@ static const lk_route routes[] = {
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0},
     {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0},
+
+    /* --- rotate --- */
+    {"POST", ORG "/access-keys/{key_id}/rotate", lk_api_orgkey_rotate, 0},
+    {"POST", "/v1/me/access-keys/{key_id}/rotate", lk_api_mykey_rotate, 0},
+    {"POST", "/v1/leaked-tokens", lk_api_leaked_tokens, LK_ROUTE_PUBLIC},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -1002,3 +1002,13 @@ int lk_svc_ready(lk_svc *svc)
     int rc = svc->st->ops->ping(svc->st);
     return rc ? store_err(svc, rc, NULL) : LK_OK;
 }
+
+/* --- rotate: the key look-up rename/delete use, for service_rotate.c --- */
+
+int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out)
+{
+    begin(svc);
+    int rc = key_scope(svc, p, org_id);
+    return rc ? rc : key_load(svc, p, org_id, key_id, out);
+}

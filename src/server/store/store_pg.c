@@ -66,7 +66,28 @@
 /* Columns selected for a key, in the order read_key() expects. */
 #define KEY_COLS                                                                                   \
     "id, type, coalesce(org_id, ''), coalesce(user_id, ''), created_by, name, redacted, "          \
-    "created_at, last_used_at, expires_at, seq"
+    "created_at, last_used_at, expires_at, seq, prev_expires_at"
+
+/* --- rotate --- the database's clock (whole seconds, like SQLite's
+ * unixepoch()), and a key by its current or live previous hash: a
+ * BitmapOr of the two UNIQUE indexes (EXPLAIN shows no Seq Scan). */
+#define DB_NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
+#define KEY_BY_HASH "(hash = $1 OR (prev_hash = $1 AND prev_expires_at > " DB_NOW "))"
+#define KEY_BY_HASH_K "(k.hash = $1 OR (k.prev_hash = $1 AND k.prev_expires_at > " DB_NOW "))"
+#define ROTATE_STATEMENTS(X)                                                                       \
+    X(KEY_ROTATE, false,                                                                           \
+      "UPDATE access_keys SET prev_hash = CASE WHEN $4::bigint > 0 THEN hash ELSE NULL END, "      \
+      "prev_expires_at = CASE WHEN $4::bigint > 0 THEN " DB_NOW " + $4::bigint ELSE 0 END, "       \
+      "hash = $2, redacted = $3 WHERE id = $1 RETURNING " KEY_COLS)                                \
+    X(KEY_REVOKE_TOKEN, false,                                                                     \
+      "WITH cur AS (DELETE FROM access_keys WHERE hash = $1 RETURNING " KEY_COLS ", false), "      \
+      "prv AS (UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                      \
+      "WHERE prev_hash = $1 AND prev_expires_at > " DB_NOW " RETURNING " KEY_COLS ", true) "       \
+      "SELECT * FROM cur UNION ALL SELECT * FROM prv")                                             \
+    X(KEY_PURGE_PREVIOUS, true,                                                                    \
+      "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
+      "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+/* --- end rotate --- */
 
 /* X(NAME, retry, SQL): retry says running it twice leaves the same state
  * (see pg_run). Prepared as "lk_NAME". */
@@ -131,13 +152,13 @@
       "created_at, last_used_at, expires_at) "                                                     \
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
     X(KEY_GET, true, "SELECT " KEY_COLS " FROM access_keys WHERE id = $1")                         \
-    X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE hash = $1")               \
+    X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE " KEY_BY_HASH)           \
     X(KEY_GET_BY_HASH_OWNER, true,                                                                 \
       "SELECT k.id, k.type, coalesce(k.org_id, ''), coalesce(k.user_id, ''), k.created_by, "       \
-      "k.name, k.redacted, k.created_at, k.last_used_at, k.expires_at, k.seq, "                    \
+      "k.name, k.redacted, k.created_at, k.last_used_at, k.expires_at, k.seq, k.prev_expires_at, " \
       "u.id, u.email, u.name, u.created_at, o.id, o.name, o.created_at, o.seq "                    \
       "FROM access_keys k LEFT JOIN users u ON u.id = k.user_id "                                  \
-      "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = $1")                                     \
+      "LEFT JOIN orgs o ON o.id = k.org_id WHERE " KEY_BY_HASH_K)                                  \
     X(KEY_RENAME, true, "UPDATE access_keys SET name = $2 WHERE id = $1")                          \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
@@ -188,7 +209,8 @@
       "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "     \
       "created_at, last_used_at, expires_at) "                                                     \
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
-    X(PING, true, "SELECT 1")
+    X(PING, true, "SELECT 1")                                                                      \
+    ROTATE_STATEMENTS(X)
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
@@ -290,6 +312,12 @@ static const char *const pg_migrations[] = {
     "CREATE UNIQUE INDEX access_keys_hash ON access_keys (hash);"
     "CREATE INDEX access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL;"
     "CREATE INDEX access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL;",
+    /* --- rotate --- 2: a key's previous token hash and its end */
+    "ALTER TABLE access_keys ADD COLUMN prev_hash bytea;"
+    "ALTER TABLE access_keys ADD COLUMN prev_expires_at bigint NOT NULL DEFAULT 0;"
+    "CREATE UNIQUE INDEX access_keys_prev_hash ON access_keys (prev_hash);"
+    "CREATE INDEX access_keys_prev_expiry ON access_keys (prev_expires_at) "
+    "WHERE prev_hash IS NOT NULL;",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -563,6 +591,7 @@ static void read_key(const PGresult *r, int i, lk_key *k)
     k->last_used_at = col_i64(r, i, 8);
     k->expires_at = col_i64(r, i, 9);
     k->seq = col_i64(r, i, 10);
+    k->prev_expires_at = col_i64(r, i, 11);
 }
 
 /* Run a single-row look-up; LK_ENOT_FOUND when there is no row. *out is the
@@ -1049,6 +1078,52 @@ static int pg_billing_set(lk_store *st, const lk_billing *b)
     return pg_cmd((pg_store *)st, S_BILLING_SET, &p, true);
 }
 
+/* --- rotate ------------------------------------------------------------- */
+
+static int pg_key_rotate(lk_store *st, const char *id, const uint8_t new_hash[LK_TOKEN_HASH_LEN],
+                         const char *redacted, int64_t grace_secs, lk_key *out)
+{
+    pg_params p = {0};
+    p_text(&p, id);
+    p_bin(&p, new_hash, LK_TOKEN_HASH_LEN);
+    p_text(&p, redacted);
+    p_i64(&p, grace_secs);
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, S_KEY_ROTATE, &p, "access key", &r);
+    if (rc) return rc;
+    read_key(r, 0, out);
+    PQclear(r);
+    return LK_OK;
+}
+
+/* One statement: the DELETE of a current token and the UPDATE of a live
+ * previous one, as two data-modifying CTEs (column 12: which matched). */
+static int pg_key_revoke_token(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out,
+                               bool *was_previous)
+{
+    pg_params p = {0};
+    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, S_KEY_REVOKE_TOKEN, &p, "access key", &r);
+    if (rc) return rc;
+    read_key(r, 0, out);
+    *was_previous = strcmp(PQgetvalue(r, 0, 12), "t") == 0;
+    PQclear(r);
+    return LK_OK;
+}
+
+static int pg_key_purge_previous(lk_store *st, int64_t *n)
+{
+    PGresult *res;
+    int rc = pg_run((pg_store *)st, S_KEY_PURGE_PREVIOUS, &(pg_params){0}, &res);
+    if (rc) return rc;
+    if (n) *n = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return LK_OK;
+}
+
+/* --- end rotate --------------------------------------------------------- */
+
 /* -- access keys --------------------------------------------------------- */
 
 static void key_params(pg_params *p, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN])
@@ -1097,8 +1172,8 @@ static int pg_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN
     return LK_OK;
 }
 
-/* Columns 0-10 are read_key's (KEY_COLS order); then the user (11-14) and
- * the org (15-18), NULL when the LEFT JOIN found nothing. */
+/* Columns 0-11 are read_key's (KEY_COLS order); then the user (12-15) and
+ * the org (16-19), NULL when the LEFT JOIN found nothing. */
 static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                     lk_key *key, lk_user *user, lk_org *org)
 {
@@ -1110,17 +1185,17 @@ static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HA
     read_key(r, 0, key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
-    if (!PQgetisnull(r, 0, 11)) {
-        COL_STR(r, 0, 11, user->id);
-        COL_STR(r, 0, 12, user->email);
-        COL_STR(r, 0, 13, user->name);
-        user->created_at = col_i64(r, 0, 14);
+    if (!PQgetisnull(r, 0, 12)) {
+        COL_STR(r, 0, 12, user->id);
+        COL_STR(r, 0, 13, user->email);
+        COL_STR(r, 0, 14, user->name);
+        user->created_at = col_i64(r, 0, 15);
     }
-    if (!PQgetisnull(r, 0, 15)) {
-        COL_STR(r, 0, 15, org->id);
-        COL_STR(r, 0, 16, org->name);
-        org->created_at = col_i64(r, 0, 17);
-        org->seq = col_i64(r, 0, 18);
+    if (!PQgetisnull(r, 0, 16)) {
+        COL_STR(r, 0, 16, org->id);
+        COL_STR(r, 0, 17, org->name);
+        org->created_at = col_i64(r, 0, 18);
+        org->seq = col_i64(r, 0, 19);
     }
     PQclear(r);
     return LK_OK;
@@ -1300,7 +1375,7 @@ static int dump_row(pg_store *s, lk_record_kind kind, const PGresult *res, int i
         break;
     case LK_REC_KEY:
         read_key(res, i, &r->as.k.key);
-        if (!hex_decode(PQgetvalue(res, i, 11), r->as.k.hash, LK_TOKEN_HASH_LEN))
+        if (!hex_decode(PQgetvalue(res, i, 12), r->as.k.hash, LK_TOKEN_HASH_LEN))
             return lk_err_set(&s->base.err, LK_EINTERNAL, "malformed key hash in the database");
         break;
     }
@@ -1535,4 +1610,8 @@ const lk_store_ops lk_store_pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .load = pg_load,
+    /* --- rotate --- */
+    .key_rotate = pg_key_rotate,
+    .key_revoke_token = pg_key_revoke_token,
+    .key_purge_previous = pg_key_purge_previous,
 };

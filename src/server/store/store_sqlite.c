@@ -115,13 +115,14 @@
                   "redacted, created_at, last_used_at, expires_at) "                               \
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                          \
     X(KEY_GET, "SELECT " KEY_COLS " FROM access_keys WHERE id = ?1")                               \
-    X(KEY_GET_BY_HASH, "SELECT " KEY_COLS " FROM access_keys WHERE hash = ?1")                     \
+    X(KEY_GET_BY_HASH, "SELECT " KEY_COLS " FROM access_keys WHERE " KEY_BY_HASH)                 \
     X(KEY_GET_BY_HASH_OWNER,                                                                       \
       "SELECT k.id, k.type, k.org_id, k.user_id, k.created_by, k.name, k.redacted, k.created_at, " \
-      "k.last_used_at, k.expires_at, k.seq, u.id, u.email, u.name, u.created_at, "                 \
+      "k.last_used_at, k.expires_at, k.seq, k.prev_expires_at, u.id, u.email, u.name, "           \
+      "u.created_at, "                                                                             \
       "o.id, o.name, o.created_at, o.seq FROM access_keys k "                                      \
       "LEFT JOIN users u ON u.id = k.user_id LEFT JOIN orgs o ON o.id = k.org_id "                 \
-      "WHERE k.hash = ?1")                                                                         \
+      "WHERE k." KEY_BY_HASH_K)                                                                     \
     X(KEY_RENAME, "UPDATE access_keys SET name = ?2 WHERE id = ?1")                                \
     X(KEY_DELETE, "DELETE FROM access_keys WHERE id = ?1")                                         \
     X(KEY_LIST_ORG, "SELECT " KEY_COLS " FROM access_keys WHERE org_id = ?1 AND seq < ?2 "         \
@@ -139,11 +140,30 @@
     X(DUMP_PROJECTS, "SELECT id, org_id, name, created_at, seq FROM projects ORDER BY seq")        \
     X(DUMP_ENVS, "SELECT id, project_id, name, created_at, seq FROM environments ORDER BY seq")    \
     X(DUMP_BILLING, "SELECT org_id, plan, billing_email, updated_at FROM billing ORDER BY rowid")  \
-    X(DUMP_KEYS, "SELECT " KEY_COLS ", hash FROM access_keys ORDER BY seq")
+    X(DUMP_KEYS, "SELECT " KEY_COLS ", hash FROM access_keys ORDER BY seq")                        \
+    ROTATE_STMTS(X)
 
 #define KEY_COLS                                                                                   \
     "id, type, org_id, user_id, created_by, name, redacted, created_at, last_used_at, "            \
-    "expires_at, seq"
+    "expires_at, seq, prev_expires_at"
+/* --- rotate --- the database's clock, and a key by its current or live
+ * previous hash: an OR of two UNIQUE-index probes (SQLite's multi-index
+ * OR; EXPLAIN QUERY PLAN shows two SEARCHes, no SCAN). */
+#define DB_NOW "unixepoch()"
+#define KEY_BY_HASH "(hash = ?1 OR (prev_hash = ?1 AND prev_expires_at > " DB_NOW "))"
+#define KEY_BY_HASH_K "hash = ?1 OR (k.prev_hash = ?1 AND k.prev_expires_at > " DB_NOW ")"
+#define ROTATE_STMTS(X)                                                                            \
+    X(KEY_ROTATE, "UPDATE access_keys SET "                                                       \
+                  "prev_hash = CASE WHEN ?4 > 0 THEN hash ELSE NULL END, "                         \
+                  "prev_expires_at = CASE WHEN ?4 > 0 THEN " DB_NOW " + ?4 ELSE 0 END, "         \
+                  "hash = ?2, redacted = ?3 WHERE id = ?1")                                        \
+    X(KEY_REVOKE_CURRENT, "DELETE FROM access_keys WHERE hash = ?1 RETURNING " KEY_COLS)          \
+    X(KEY_REVOKE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "         \
+                           "WHERE prev_hash = ?1 AND prev_expires_at > " DB_NOW                    \
+                           " RETURNING " KEY_COLS)                                                 \
+    X(KEY_PURGE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "          \
+                          "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+/* --- end rotate --- */
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -222,6 +242,12 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX access_keys_by_org ON access_keys(org_id, seq);"
     "CREATE INDEX access_keys_by_user ON access_keys(user_id, seq);",
+    /* --- rotate --- 2: a key's previous token hash and its end */
+    "ALTER TABLE access_keys ADD COLUMN prev_hash BLOB;"
+    "ALTER TABLE access_keys ADD COLUMN prev_expires_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE UNIQUE INDEX access_keys_prev_hash ON access_keys(prev_hash);"
+    "CREATE INDEX access_keys_prev_expiry ON access_keys(prev_expires_at) "
+    "WHERE prev_hash IS NOT NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1120,6 +1146,7 @@ static void read_key(sqlite3_stmt *q, lk_key *out)
     out->last_used_at = sqlite3_column_int64(q, 8);
     out->expires_at = sqlite3_column_int64(q, 9);
     out->seq = sqlite3_column_int64(q, 10);
+    out->prev_expires_at = sqlite3_column_int64(q, 11);
 }
 
 static int sqlite_key_get(lk_store *st, const char *id, lk_key *out)
@@ -1149,7 +1176,7 @@ static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH
     return LK_OK;
 }
 
-/* Columns 0-10 are read_key's; then the user (11-14) and the org (15-18),
+/* Columns 0-11 are read_key's; then the user (12-15) and the org (16-19),
  * NULL when the LEFT JOIN found nothing. */
 static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                         lk_key *key, lk_user *user, lk_org *org)
@@ -1163,17 +1190,17 @@ static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKE
     read_key(q, key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
-    if (sqlite3_column_type(q, 11) != SQLITE_NULL) {
-        col_text(q, 11, user->id, sizeof user->id);
-        col_text(q, 12, user->email, sizeof user->email);
-        col_text(q, 13, user->name, sizeof user->name);
-        user->created_at = sqlite3_column_int64(q, 14);
+    if (sqlite3_column_type(q, 12) != SQLITE_NULL) {
+        col_text(q, 12, user->id, sizeof user->id);
+        col_text(q, 13, user->email, sizeof user->email);
+        col_text(q, 14, user->name, sizeof user->name);
+        user->created_at = sqlite3_column_int64(q, 15);
     }
-    if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
-        col_text(q, 15, org->id, sizeof org->id);
-        col_text(q, 16, org->name, sizeof org->name);
-        org->created_at = sqlite3_column_int64(q, 17);
-        org->seq = sqlite3_column_int64(q, 18);
+    if (sqlite3_column_type(q, 16) != SQLITE_NULL) {
+        col_text(q, 16, org->id, sizeof org->id);
+        col_text(q, 17, org->name, sizeof org->name);
+        org->created_at = sqlite3_column_int64(q, 18);
+        org->seq = sqlite3_column_int64(q, 19);
     }
     sqlite3_reset(q);
     return LK_OK;
@@ -1236,6 +1263,75 @@ static int sqlite_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
     return tx_end(s, ret);
 }
 
+/* --- rotate ---------------------------------------------------------------- */
+
+static int sqlite_key_rotate(lk_store *st, const char *id,
+                             const uint8_t new_hash[LK_TOKEN_HASH_LEN], const char *redacted,
+                             int64_t grace_secs, lk_key *out)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_KEY_ROTATE);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, id);
+    bind_hash(q, 2, new_hash);
+    bind_text(q, 3, redacted);
+    sqlite3_bind_int64(q, 4, grace_secs);
+    int ret = run_write(s, q, "access key", true);
+    return ret == LK_OK ? sqlite_key_get(st, id, out) : ret;
+}
+
+/* One RETURNING statement (a DELETE or an UPDATE): LK_OK with *out, or
+ * LK_ENOT_FOUND when it touched no row. */
+static int write_returning_key(sqlite_store *s, int id, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                               lk_key *out)
+{
+    sqlite3_stmt *q = stmt_get(s, id);
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, hash);
+    int rc = sqlite3_step(q);
+    bool found = rc == SQLITE_ROW;
+    if (found) {
+        read_key(q, out);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return fail(s, rc, "access key");
+    return found ? LK_OK : LK_ENOT_FOUND;
+}
+
+/* Both statements run for every hash, inside one transaction (the caller's
+ * begin() makes it a savepoint). */
+static int sqlite_key_revoke_token(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out,
+                                   bool *was_previous)
+{
+    sqlite_store *s = S(st);
+    lk_key cur = {0}, prev = {0};
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    int rc1 = write_returning_key(s, S_KEY_REVOKE_CURRENT, hash, &cur);
+    int rc2 = rc1 == LK_OK || rc1 == LK_ENOT_FOUND
+                  ? write_returning_key(s, S_KEY_REVOKE_PREVIOUS, hash, &prev)
+                  : rc1;
+    ret = rc2 == LK_OK || rc2 == LK_ENOT_FOUND ? LK_OK : rc2;
+    if ((ret = tx_end(s, ret)) != LK_OK) return ret;
+    *was_previous = rc1 != LK_OK && rc2 == LK_OK;
+    *out = *was_previous ? prev : cur;
+    if (rc1 == LK_OK || rc2 == LK_OK) return LK_OK;
+    return not_found(s, "access key");
+}
+
+static int sqlite_key_purge_previous(lk_store *st, int64_t *n)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_KEY_PURGE_PREVIOUS);
+    if (q == NULL) return s->base.err.code;
+    int ret = run_write(s, q, "access keys", false);
+    if (n) *n = ret == LK_OK ? sqlite3_changes(s->db) : 0;
+    return ret;
+}
+
+/* --- end rotate ------------------------------------------------------------ */
+
 /* -- bulk copy ---------------------------------------------------------------- */
 
 static int sqlite_is_empty(lk_store *st, bool *empty)
@@ -1292,8 +1388,8 @@ static void read_rec_key(sqlite3_stmt *q, lk_record *r)
 {
     r->kind = LK_REC_KEY;
     read_key(q, &r->as.k.key);
-    const void *h = sqlite3_column_blob(q, 11);
-    if (h && sqlite3_column_bytes(q, 11) == LK_TOKEN_HASH_LEN)
+    const void *h = sqlite3_column_blob(q, 12);
+    if (h && sqlite3_column_bytes(q, 12) == LK_TOKEN_HASH_LEN)
         memcpy(r->as.k.hash, h, LK_TOKEN_HASH_LEN);
 }
 
@@ -1447,4 +1543,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .load = sqlite_load,
+    /* --- rotate --- */
+    .key_rotate = sqlite_key_rotate,
+    .key_revoke_token = sqlite_key_revoke_token,
+    .key_purge_previous = sqlite_key_purge_previous,
 };
