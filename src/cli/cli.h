@@ -52,6 +52,7 @@ enum {
     F_YES = 1u << 3,
     F_LIMIT = 1u << 4,
     F_CURSOR = 1u << 5,
+    F_GRACE = 1u << 6, /* --- rotate: keys rotate --grace */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -62,6 +63,7 @@ enum {
 
 typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
+    const char *grace; /* --- rotate: --grace DURATION */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -159,5 +161,6 @@ int lk_cmd_keys_create(lk_cli_ctx *x);
 int lk_cmd_keys_rename(lk_cli_ctx *x);
 int lk_cmd_keys_delete(lk_cli_ctx *x);
 int lk_cmd_keys_check(lk_cli_ctx *x);
+int lk_cmd_keys_rotate(lk_cli_ctx *x); /* --- rotate */
 
 #endif

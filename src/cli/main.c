@@ -76,12 +76,15 @@ static const lk_cli_command commands[] = {
     {"keys", "check", "keys check TOKEN|-",
      "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0, 0,
      CMD_NO_CREDENTIAL, lk_cmd_keys_check},
+    {"keys", "rotate", "keys rotate KEY [--org ORG] [--grace DURATION]",
+     "give a key a new token; the old one works for --grace (default: ends now)", 1, 1,
+     F_ORG | F_GRACE, 0, 0, lk_cmd_keys_rotate},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 /* The options: getopt_long's table, with each option's F_* bit. The help
  * line of an option a command allows is printed by print_command_help. */
-enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR };
+enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR, O_GRACE };
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -92,6 +95,7 @@ static const struct option long_opts[] = {
     {"expires", required_argument, NULL, O_EXPIRES},
     {"limit", required_argument, NULL, O_LIMIT},
     {"cursor", required_argument, NULL, O_CURSOR},
+    {"grace", required_argument, NULL, O_GRACE},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -111,6 +115,8 @@ static const struct {
     {F_LIMIT, "--limit",
      "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
     {F_CURSOR, "--cursor", NULL},
+    {F_GRACE, "--grace",
+     "  --grace DURATION how long the old token still works: 0 (default), 30m, 1h, 7d\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -184,6 +190,7 @@ static const struct {
     {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
     {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
+    {O_GRACE, offsetof(lk_cli_opts, grace), F_GRACE},
 };
 
 /* Store a value option; 0, or -1 for an option id not in value_opts. */
