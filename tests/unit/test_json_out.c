@@ -144,12 +144,30 @@ static void record_bodies(void **state)
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\"}");
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":null,"
+            "\"organization_id\":\"org_1\"}");
     body_is(&pool, fill_key_token, &k,
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"token\":\"lko_secret\"}");
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":null,"
+            "\"organization_id\":\"org_1\",\"token\":\"lko_secret\"}");
+    /* --- rotate: a previous token still live is shown, a past one is null */
+    k.prev_expires_at = INT64_C(4102444800); /* 2100-01-01 */
+    body_is(&pool, fill_key, &k,
+            "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
+            "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
+            "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":\"2100-01-01T00:00:00Z\","
+            "\"organization_id\":\"org_1\"}");
+    k.prev_expires_at = 1700000100; /* in the past: no live previous token */
+    body_is(&pool, fill_key, &k,
+            "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
+            "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
+            "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":null,"
+            "\"organization_id\":\"org_1\"}");
+    k.prev_expires_at = 0;
     lk_whoami w = {.kind = LK_PRINCIPAL_PERSONAL_KEY, .has_user = true, .has_key = true};
     w.user = u;
     w.key = k;
@@ -160,7 +178,8 @@ static void record_bodies(void **state)
             "\"name\":\"Ann \\\"A\\\"\",\"created_at\":\"2023-11-14T22:13:20Z\"},\"key\":{\"id\":"
             "\"key_1\",\"name\":\"ci\",\"type\":\"personal\",\"redacted\":\"lko_abcd\xE2\x80\xA6"
             "wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\",\"created_by\":null,"
-            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\"}}");
+            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\","
+            "\"previous_token_expires_at\":null}}");
     lk_billing bl = {.plan = "pro", .billing_email = "", .updated_at = 86400};
     body_is(&pool, fill_billing, &bl,
             "{\"plan\":\"pro\",\"billing_email\":null,\"updated_at\":\"1970-01-02T00:00:00Z\"}");
