@@ -61,12 +61,12 @@ static int key_rotate(lk_req *r, const char *org_id, const char *key_id)
 
 int lk_api_orgkey_rotate(lk_req *r)
 {
-    return key_rotate(r, r->m.params[0], r->m.params[1]);
+    return key_rotate(r, lk_route_param(&r->m, LK_PARAM_ORG), lk_route_param(&r->m, LK_PARAM_KEY));
 }
 
 int lk_api_mykey_rotate(lk_req *r)
 {
-    return key_rotate(r, NULL, r->m.params[0]);
+    return key_rotate(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }
 
 /* The TCP peer as text ("" if unknown): the throttle's key. */

@@ -37,11 +37,6 @@
 
 static const char *KEY_NF = "access key not found";
 
-/* Reports per client address: at most LEAK_REPORTS_MAX an hour. Generous
- * for a scanner (100 tokens each), small for a flood. */
-#define LEAK_REPORTS_MAX 60
-#define LEAK_REPORTS_WINDOW 3600
-#define LEAK_RL_PREFIX "leak:"
 
 static int64_t now_of(const lk_svc *svc)
 {
@@ -139,10 +134,9 @@ static void clean_copy(const char *s, size_t len, char *out, size_t cap)
 static int leak_throttle(lk_svc *svc, const char *client, int64_t now)
 {
     if (svc->rl == NULL || client == NULL) return LK_OK;
-    char rk[sizeof(LEAK_RL_PREFIX) + LK_SVC_CLIENT_MAX];
-    snprintf(rk, sizeof(rk), "%s%s", LEAK_RL_PREFIX, client);
-    lk_ratelimit_rule rule = {LEAK_REPORTS_MAX, LEAK_REPORTS_WINDOW};
-    int wait = lk_ratelimit_check_fail(svc->rl, rk, &rule, now);
+    /* ratelimit.h's LEAK_REPORT_CLIENT rule: 60 reports an hour per
+     * address, generous for a scanner (100 tokens each), small for a flood */
+    int wait = lk_ratelimit_check_fail(svc->rl, LK_RL_LEAK_REPORT_CLIENT, client, NULL, now);
     if (wait <= 0) return LK_OK;
     lk_err_set(&svc->err, LK_ERATE_LIMITED, "too many reports from this address; try again later");
     svc->err.retry_after = wait;
