@@ -18,6 +18,7 @@
 #include "token.h"
 
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,47 @@ static void delete_ends_both(void **state)
     lk_store_close(st);
 }
 
+/* SQLite, a file at version 2 (what a build before rotation wrote): version
+ * 3 adds the columns and indexes, and the keys already there keep working. */
+static void sqlite_v2_file_gains_previous_columns(void **state)
+{
+    (void)state;
+    char path[600], url[700];
+    snprintf(path, sizeof path, "%s/v2.db", g_tmpdir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", g_url);
+    snprintf(g_url, sizeof g_url, "%s", url);
+    lk_store *st = open_store();
+    lk_key k, out;
+    uint8_t h0[LK_TOKEN_HASH_LEN];
+    new_pkey(st, &k, h0);
+    lk_store_close(st);
+    /* back to version 2: no previous-token columns, indexes or version 3 */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX access_keys_prev_hash;"
+                                  "DROP INDEX access_keys_prev_expiry;"
+                                  "ALTER TABLE access_keys DROP COLUMN prev_hash;"
+                                  "ALTER TABLE access_keys DROP COLUMN prev_expires_at;"
+                                  "DELETE FROM schema_migrations WHERE version = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    st = open_store(); /* migrates to 3 */
+    assert_true(found(st, h0, k.id));
+    char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
+    uint8_t h1[LK_TOKEN_HASH_LEN];
+    new_token(LK_TOKEN_PERSONAL, tok, h1);
+    lk_token_redact(tok, red);
+    assert_int_equal(st->ops->key_rotate(st, k.id, h1, red, 3600, &out), LK_OK);
+    assert_true(found(st, h0, k.id));
+    assert_true(found(st, h1, k.id));
+    lk_store_close(st);
+    snprintf(g_url, sizeof g_url, "%s", saved);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -254,6 +296,7 @@ int main(void)
         cmocka_unit_test(grace_ends_and_purge_clears),
         cmocka_unit_test(revoke_current_previous_and_nothing),
         cmocka_unit_test(delete_ends_both),
+        cmocka_unit_test(sqlite_v2_file_gains_previous_columns),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -14,7 +14,12 @@
  *      constraints in neutral SQL ("NOT NULL DEFAULT 0");
  *   3. append a migration to each backend's list that adds the column
  *      (ALTER TABLE … ADD COLUMN, generated from the same lk_col by
- *      lk_schema_column_ddl, which maps the type per dialect).
+ *      lk_schema_column_ddl, which maps the type per dialect). On SQLite,
+ *      version 2 rebuilds every table from the description as it is now,
+ *      so a v1 file comes out of it with the new column already: the
+ *      migration adds what is missing only (store_sqlite.c's
+ *      add_key_previous, version 3, is the example), and version 2 copies
+ *      only the columns the old table has.
  *   Reads, inserts, dump and load (migrate-data) pick the column up from
  *   the description; no read_x/bind code changes in either backend.
  *
