@@ -248,12 +248,22 @@ static int64_t grace_parse(const char *s)
     }
     if (i == 0) return -1;
     switch (s[i]) {
-    case '\0': break;
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 24 * 3600; break;
-    default: return -1;
+    case '\0':
+        break;
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 24 * 3600;
+        break;
+    default:
+        return -1;
     }
     if (s[i] != '\0' && s[i + 1] != '\0') return -1;
     v *= unit;

@@ -37,7 +37,6 @@
 
 static const char *KEY_NF = "access key not found";
 
-
 static int64_t now_of(const lk_svc *svc)
 {
     return svc->cfg && svc->cfg->now ? svc->cfg->now() : lk_time_now();
@@ -98,8 +97,8 @@ int lk_svc_purge_previous(lk_svc *svc)
 /* --- leaked-token reports --------------------------------------------------- */
 
 /* The audit hook: one call per revoked key. */
-void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
-                                  const char *source, const char *url)
+void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous, const char *source,
+                                  const char *url)
 {
     /* TODO(audit): record an `access_key.revoked_leaked` event here, in the
      * report's transaction (svc->st is inside begin()): actor anonymous
@@ -144,8 +143,7 @@ static int leak_throttle(lk_svc *svc, const char *client, int64_t now)
 }
 
 /* Hash and revoke one entry; the hook for what was found. */
-static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *source,
-                      const char *url)
+static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *source, const char *url)
 {
     uint8_t hash[LK_TOKEN_HASH_LEN];
     lk_key k;

@@ -167,7 +167,7 @@ static const lk_col keys_cols[] = {
 };
 static const char *const keys_idx[] = {
     "UNIQUE access_keys_hash ON access_keys (hash)",
-    "UNIQUE access_keys_prev_hash ON access_keys (prev_hash)",                     /* --- rotate */
+    "UNIQUE access_keys_prev_hash ON access_keys (prev_hash)", /* --- rotate */
     "access_keys_prev_expiry ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
     "access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL",
     "access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL",

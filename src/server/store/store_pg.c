@@ -130,7 +130,7 @@
       "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
     X(KEY_CREATE, false, "INSERT INTO {access_keys:insert}")                                       \
     X(KEY_GET, true, "SELECT {access_keys} FROM access_keys WHERE id = $1")                        \
-    X(KEY_GET_BY_HASH, true, "SELECT {access_keys} FROM access_keys WHERE " KEY_BY_HASH)          \
+    X(KEY_GET_BY_HASH, true, "SELECT {access_keys} FROM access_keys WHERE " KEY_BY_HASH)           \
     X(KEY_GET_BY_HASH_OWNER, true,                                                                 \
       "SELECT {k.access_keys}, {u.users}, {o.orgs} FROM access_keys k "                            \
       "LEFT JOIN users u ON u.id = k.user_id "                                                     \

@@ -150,14 +150,14 @@
 #define KEY_BY_HASH "(hash = ?1 OR (prev_hash = ?1 AND prev_expires_at > " DB_NOW "))"
 #define KEY_BY_HASH_K "(k.hash = ?1 OR (k.prev_hash = ?1 AND k.prev_expires_at > " DB_NOW "))"
 #define ROTATE_STMTS(X)                                                                            \
-    X(KEY_ROTATE, "UPDATE access_keys SET "                                                       \
+    X(KEY_ROTATE, "UPDATE access_keys SET "                                                        \
                   "prev_hash = CASE WHEN ?4 > 0 THEN hash ELSE NULL END, "                         \
-                  "prev_expires_at = CASE WHEN ?4 > 0 THEN " DB_NOW " + ?4 ELSE 0 END, "         \
+                  "prev_expires_at = CASE WHEN ?4 > 0 THEN " DB_NOW " + ?4 ELSE 0 END, "           \
                   "hash = ?2, redacted = ?3 WHERE id = ?1 RETURNING {access_keys}")                \
-    X(KEY_REVOKE_CURRENT, "DELETE FROM access_keys WHERE hash = ?1 RETURNING {access_keys}")      \
-    X(KEY_REVOKE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "         \
-                           "WHERE prev_hash = ?1 AND prev_expires_at > " DB_NOW                    \
-                           " RETURNING {access_keys}")                                             \
+    X(KEY_REVOKE_CURRENT, "DELETE FROM access_keys WHERE hash = ?1 RETURNING {access_keys}")       \
+    X(KEY_REVOKE_PREVIOUS,                                                                         \
+      "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
+      "WHERE prev_hash = ?1 AND prev_expires_at > " DB_NOW " RETURNING {access_keys}")             \
     X(KEY_PURGE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "          \
                           "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
 /* --- end rotate --- */
@@ -733,7 +733,8 @@ static const struct {
 } migrations[] = {
     {apply_v1, false},
     {rebuild_tables, true},
-    {add_key_previous, false}, /* 3: --- rotate */
+    /* --- rotate */
+    {add_key_previous, false},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
