@@ -979,7 +979,22 @@ int lk_svc_ready(lk_svc *svc)
     return rc ? store_err(svc, rc, NULL) : LK_OK;
 }
 
-/* --- rotate: the key look-up rename/delete use, for service_rotate.c --- */
+/* --- rotate: the helpers service_rotate.c shares with this file --- */
+
+void lk_svc__begin(lk_svc *svc)
+{
+    begin(svc);
+}
+
+int64_t lk_svc__now(const lk_svc *svc)
+{
+    return now_of(svc);
+}
+
+int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found)
+{
+    return store_err(svc, rc, not_found);
+}
 
 int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                      lk_key *out)

@@ -37,23 +37,6 @@
 
 static const char *KEY_NF = "access key not found";
 
-static int64_t now_of(const lk_svc *svc)
-{
-    return svc->cfg && svc->cfg->now ? svc->cfg->now() : lk_time_now();
-}
-
-static void begin(lk_svc *svc)
-{
-    lk_err_clear(&svc->err);
-    lk_err_clear(&svc->st->err);
-}
-
-static int store_err(lk_svc *svc, int rc, const char *not_found)
-{
-    if (rc == LK_ENOT_FOUND && not_found) return lk_err_set(&svc->err, rc, not_found);
-    return lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
-}
-
 /* --- rotation ------------------------------------------------------------- */
 
 int lk_svc_key_rotate(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
@@ -79,7 +62,7 @@ int lk_svc_key_rotate(lk_svc *svc, const lk_principal *p, const char *org_id, co
     if (rc != LK_OK) {
         sodium_memzero(token, LK_TOKEN_SIZE);
         memset(out, 0, sizeof(*out));
-        return store_err(svc, rc, KEY_NF);
+        return lk_svc__store_err(svc, rc, KEY_NF);
     }
     /* Housekeeping on the way: expired previous hashes of any key. A
      * failure here does not undo the rotation. */
@@ -89,9 +72,9 @@ int lk_svc_key_rotate(lk_svc *svc, const lk_principal *p, const char *org_id, co
 
 int lk_svc_purge_previous(lk_svc *svc)
 {
-    begin(svc);
+    lk_svc__begin(svc);
     int rc = svc->st->ops->key_purge_previous(svc->st, NULL);
-    return rc ? store_err(svc, rc, NULL) : LK_OK;
+    return rc ? lk_svc__store_err(svc, rc, NULL) : LK_OK;
 }
 
 /* --- leaked-token reports --------------------------------------------------- */
@@ -157,23 +140,23 @@ static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *sour
 
 int lk_svc_report_leaked(lk_svc *svc, const lk_leak_report *r, const char *client)
 {
-    begin(svc);
+    lk_svc__begin(svc);
     char source[LK_LEAK_SOURCE_MAX + 1], url[LK_LEAK_URL_MAX + 1];
-    int rc = leak_throttle(svc, client, now_of(svc));
+    int rc = leak_throttle(svc, client, lk_svc__now(svc));
     if (rc) return rc;
     if (r->n < 1 || r->n > LK_LEAK_MAX_TOKENS)
         return lk_err_field(&svc->err, "tokens", "must hold 1 to 100 tokens");
     clean_copy(r->source, r->source_len, source, sizeof(source));
     clean_copy(r->url, r->url_len, url, sizeof(url));
 
-    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
+    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return lk_svc__store_err(svc, rc, NULL);
     for (size_t i = 0; i < r->n && rc == LK_OK; i++) {
         if (r->lens[i] > LK_LEAK_TOKEN_MAX) continue; /* cannot be a token */
         rc = revoke_one(svc, r->tokens[i], r->lens[i], source, url);
     }
     if (rc == LK_OK) rc = svc->st->ops->commit(svc->st);
     if (rc != LK_OK) {
-        store_err(svc, rc, NULL);
+        lk_svc__store_err(svc, rc, NULL);
         (void)svc->st->ops->rollback(svc->st);
     }
     return rc;
