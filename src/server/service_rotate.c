@@ -96,20 +96,30 @@ void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous, c
     (void)url;
 }
 
-/* Copy at most cap-1 bytes of s into out, dropping C0 controls and DEL,
- * and cutting at a UTF-8 character boundary. "" for NULL. */
+/* The length of the UTF-8 sequence that starts with lead byte c (the input
+ * is valid UTF-8: jansson checked it); 1 for anything unexpected. */
+static size_t utf8_len(unsigned char c)
+{
+    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* Copy whole characters of s into out (at most cap-1 bytes, so a cut never
+ * splits a character), leaving out control characters: C0, DEL and C1
+ * (U+0080..U+009F, which some terminals take as escapes). "" for NULL. */
 static void clean_copy(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
     assert(cap > 0);
-    for (size_t i = 0; s != NULL && i < len && o + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) continue;
-        out[o++] = (char)c;
+    for (size_t i = 0; s != NULL && i < len;) {
+        const unsigned char *c = (const unsigned char *)s + i;
+        size_t n = utf8_len(c[0]);
+        if (n > len - i) break;
+        i += n;
+        if (c[0] < 0x20 || c[0] == 0x7f || (c[0] == 0xC2 && c[1] < 0xA0)) continue;
+        if (o + n >= cap) break;
+        memcpy(out + o, c, n);
+        o += n;
     }
-    while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
-        o--; /* a continuation byte at the end: drop the cut character */
-    if (o > 0 && ((unsigned char)out[o - 1] & 0x80)) o--; /* its lead byte */
     out[o] = '\0';
 }
 
