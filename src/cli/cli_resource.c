@@ -79,7 +79,9 @@ const lk_resource lk_res_keys = {
      {"KEY", "redacted", 0, 0},
      COL_CREATED,
      {"LAST USED", "last_used_at", COL_DATE | COL_IF_ANY, 0},
-     {"EXPIRES", "expires_at", COL_DATE | COL_IF_ANY, 0}},
+     {"EXPIRES", "expires_at", COL_DATE | COL_IF_ANY, 0},
+     /* --- rotate: the dashboard's "previous token valid until …" */
+     {"PREVIOUS TOKEN UNTIL", "previous_token_expires_at", COL_DATE | COL_IF_ANY, 0}},
 };
 
 /* ---------------------------------------------------------------- paths */

@@ -107,3 +107,14 @@ class Rotate(CliTestCase):
         self.assertIn(row["redacted"], r.out)
         self.assertNotIn(k["redacted"], r.out)
         self.assertIsNone(re.search(r"lk[op]_[0-9A-Za-z]{38}", r.out))
+        # the previous token's end, as the dashboard shows it
+        head = r.out.splitlines()[0]
+        self.assertIn("PREVIOUS TOKEN UNTIL", head)
+        line = [l for l in r.out.splitlines() if l.startswith(k["id"])][0]
+        until = row["previous_token_expires_at"]  # 2026-11-30T13:05:00Z
+        self.assertIn(until[:10] + " " + until[11:16], line)
+        # no live previous token anywhere: no such column
+        r = self.cli("keys", "rotate", k["id"], "--org", self.org, env=self.e)
+        self.assertRc(r, 0)
+        r = self.cli("keys", "list", "--org", self.org, env=self.e)
+        self.assertNotIn("PREVIOUS", r.out)
