@@ -33,89 +33,114 @@ static bool is_base62(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
+/* Feed the header lines (up to and including the blank one) to the header
+ * callback; *i is left at the body. false if the callback refused one. */
+static bool feed_headers(const uint8_t *data, size_t size, size_t *i, lk_client_rx *r)
+{
+    while (*i < size) {
+        size_t s = *i;
+        while (*i < size && data[*i] != '\n')
+            (*i)++;
+        if (*i < size) (*i)++;
+        size_t len = *i - s;
+        char *line = malloc(len + 1);
+        if (!line) return false;
+        memcpy(line, data + s, len);
+        line[len] = '\0';
+        bool blank = (len == 1) || (len == 2 && line[0] == '\r');
+        bool ok = lk_client_rx_header(line, 1, len, r) == len;
+        free(line);
+        if (!ok) return false;
+        if (blank) break;
+    }
+    return true;
+}
+
+/* The body, in chunks (curl hands it over in pieces). */
+static bool feed_body(const uint8_t *data, size_t size, size_t i, size_t chunk, lk_client_rx *r)
+{
+    while (i < size) {
+        size_t n = size - i < chunk ? size - i : chunk;
+        char *piece = malloc(n);
+        if (!piece) return false;
+        memcpy(piece, data + i, n);
+        bool ok = lk_client_rx_body(piece, 1, n, r) == n;
+        free(piece);
+        if (!ok) return false;
+        i += n;
+    }
+    return true;
+}
+
+/* A message shown on a terminal: no control characters, and no token
+ * survives: after every "lko_"/"lkp_" comes a non-base62 byte ("…", "*",
+ * end), or directly the next prefix (tokens pasted together). */
+static void check_message(const char *msg)
+{
+    for (const char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) abort();
+    for (const char *p = msg; (p = strstr(p, "lk")) != NULL; p++)
+        if ((p[2] == 'o' || p[2] == 'p') && p[3] == '_' && is_base62((unsigned char)p[4]) &&
+            !(p[4] == 'l' && p[5] == 'k' && (p[6] == 'o' || p[6] == 'p') && p[7] == '_')) {
+            fprintf(stderr, "token-like text survived the scrub: \"%s\"\n", msg);
+            abort();
+        }
+}
+
+/* What lk_client_request does with a complete answer. Takes r->buf. */
+static void take_answer(lk_client *c, lk_client_rx *r, long status)
+{
+    lk_client_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.status = status;
+    resp.retry_after = r->retry_after;
+    resp.raw = r->buf ? r->buf : calloc(1, 1);
+    resp.raw_len = r->len;
+    r->buf = NULL;
+    if (resp.raw_len > 0) resp.json = json_loadb(resp.raw, resp.raw_len, 0, NULL);
+    if (!(resp.status >= 200 && resp.status < 300)) {
+        lk_client_error_from_body(c, &resp);
+        check_message(lk_client_errmsg(c));
+    }
+    (void)lk_client_exit_code(resp.status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED);
+    lk_client_resp_release(&resp);
+}
+
+/* scrub and escape on the raw bytes as a string */
+static void scrub_and_escape(const uint8_t *data, size_t size)
+{
+    enum { SCRUB_MAX = 1024 };
+    size_t n = size < SCRUB_MAX ? size : SCRUB_MAX;
+    char *s = malloc(n + 1);
+    if (!s) return;
+    memcpy(s, data, n);
+    s[n] = '\0';
+    lk_client_scrub(s);
+    char esc[3 * SCRUB_MAX + 1];
+    (void)lk_client_escape(s, esc, sizeof esc);
+    free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (fz_client == NULL && lk_client_new("http://127.0.0.1:9", &fz_client) != 0) abort();
-    lk_client *c = fz_client;
     lk_client_rx r = {.retry_after = -1, .want_cookie = true};
-    lk_client_resp resp;
-    memset(&resp, 0, sizeof resp);
-    resp.retry_after = -1;
 
+    /* status line: three bytes choose the status, the fourth the chunk size */
     size_t i = 0;
     long status = 200;
-    /* status line */
     while (i < size && data[i] != '\n')
         i++;
     if (i >= 3) status = (data[0] % 6 + 1) * 100 + (data[1] % 10) * 10 + data[2] % 10;
     size_t chunk = i > 3 ? 1 + data[3] : 4096;
     if (i < size) i++;
-    /* header lines */
-    bool ok = true;
-    while (i < size && ok) {
-        size_t s = i;
-        while (i < size && data[i] != '\n')
-            i++;
-        if (i < size) i++;
-        char *line = malloc(i - s + 1);
-        if (!line) return 0;
-        memcpy(line, data + s, i - s);
-        line[i - s] = '\0';
-        bool blank = (i - s == 1) || (i - s == 2 && line[0] == '\r');
-        if (lk_client_rx_header(line, 1, i - s, &r) != i - s) ok = false;
-        free(line);
-        if (blank) break;
-    }
-    /* body, in chunks (curl hands it over in pieces) */
-    while (ok && i < size) {
-        size_t n = size - i < chunk ? size - i : chunk;
-        char *piece = malloc(n);
-        if (!piece) break;
-        memcpy(piece, data + i, n);
-        if (lk_client_rx_body(piece, 1, n, &r) != n) ok = false;
-        free(piece);
-        i += n;
-    }
+
+    bool ok = feed_headers(data, size, &i, &r) && feed_body(data, size, i, chunk, &r);
     if (r.buf && r.buf[r.len] != '\0') abort();
     if (r.len > LK_CLIENT_BODY_MAX || r.header_bytes > LK_CLIENT_HEADERS_MAX) abort();
     if (r.cookie[0] && strncmp(r.cookie, "latchkey_session=", 17) != 0) abort();
-
-    if (ok) {
-        resp.status = status;
-        resp.retry_after = r.retry_after;
-        resp.raw = r.buf ? r.buf : calloc(1, 1);
-        resp.raw_len = r.len;
-        r.buf = NULL;
-        if (resp.raw_len > 0) resp.json = json_loadb(resp.raw, resp.raw_len, 0, NULL);
-        if (!(resp.status >= 200 && resp.status < 300)) {
-            lk_client_error_from_body(c, &resp);
-            const char *msg = lk_client_errmsg(c);
-            for (const char *p = msg; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f) abort();
-            /* no token survives into a message shown on a terminal: after
-             * every "lko_"/"lkp_" comes a non-base62 byte ("…", "*", end),
-             * or directly the next prefix (tokens pasted together) */
-            for (const char *p = msg; (p = strstr(p, "lk")) != NULL; p++)
-                if ((p[2] == 'o' || p[2] == 'p') && p[3] == '_' && is_base62((unsigned char)p[4]) &&
-                    !(p[4] == 'l' && p[5] == 'k' && (p[6] == 'o' || p[6] == 'p') && p[7] == '_')) {
-                    fprintf(stderr, "token-like text survived the scrub: \"%s\"\n", msg);
-                    abort();
-                }
-        }
-        (void)lk_client_exit_code(resp.status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED);
-        lk_client_resp_release(&resp);
-    }
+    if (ok) take_answer(fz_client, &r, status);
     free(r.buf);
-
-    /* scrub and escape on the raw bytes as a string */
-    size_t n = size < 1024 ? size : 1024;
-    char *s = malloc(n + 1);
-    if (!s) return 0;
-    memcpy(s, data, n);
-    s[n] = '\0';
-    lk_client_scrub(s);
-    char esc[3 * 1024 + 1];
-    (void)lk_client_escape(s, esc, sizeof esc);
-    free(s);
+    scrub_and_escape(data, size);
     return 0;
 }

@@ -5,7 +5,7 @@
 #   fuzz/run.sh --test     the whole suite in about $FUZZ_SECONDS (default 20)
 #                          seconds, split over the harnesses — tests/run.sh
 #   fuzz/run.sh --runs N   each harness for exactly N executions (the long run)
-#   fuzz/run.sh [opts] HARNESS...   only these (token json router auth client)
+#   fuzz/run.sh [opts] HARNESS...   only these (token json router auth client cidr)
 #
 # Every mode first replays fuzz/regressions/fuzz_<harness>/* (inputs that once
 # crashed a harness) and then fuzzes from the seeds in fuzz/corpus/fuzz_<harness>/.
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(token json router auth client)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(token json router auth client cidr)
 
 if ! command -v clang >/dev/null; then
   echo "fuzz: clang is not installed (scripts/deps.sh installs it)"

@@ -309,10 +309,9 @@ int lk_api_me_patch(lk_req *r)
     const char *name;
     size_t n;
     lk_user u;
-    int rc = lk_req_json(r, &body);
+    int rc = lk_req_json_str(r, "name", &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
-    if (rc == 0) rc = lk_svc_me_rename(r->svc, &r->principal, name, n, &u);
+    rc = lk_svc_me_rename(r->svc, &r->principal, name, n, &u);
     json_decref(body);
     return rc != 0 ? rc : reply_user(r, &u);
 }

@@ -72,10 +72,9 @@ static int key_rename(lk_req *r, const char *org_id, const char *key_id)
     const char *name;
     size_t n;
     lk_key k;
-    int rc = lk_req_json(r, &body);
+    int rc = lk_req_json_str(r, "name", &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
-    if (rc == 0) rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
+    rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
     json_decref(body);
     if (rc != 0) return rc;
     lk_buf b;

@@ -317,6 +317,21 @@ int lk_req_json(lk_req *r, json_t **out)
     return 0;
 }
 
+int lk_req_json_str(lk_req *r, const char *field, json_t **body, const char **s, size_t *n)
+{
+    int rc = lk_req_json(r, body);
+    if (rc != 0) {
+        *body = NULL;
+        return rc;
+    }
+    rc = lk_req_str(r, *body, field, LK_FIELD_REQUIRED, s, n);
+    if (rc != 0) {
+        json_decref(*body);
+        *body = NULL;
+    }
+    return rc;
+}
+
 int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s, size_t *n)
 {
     *s = NULL;

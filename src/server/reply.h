@@ -48,6 +48,11 @@ int lk_req_json(lk_req *r, json_t **out);
 int lk_req_str(lk_req *r, json_t *obj, const char *field, unsigned flags, const char **s,
                size_t *n);
 
+/* The body as a JSON object holding one required string `field` (the
+ * common shape {"name": …} / {"email": …}). On success the caller owns
+ * *body (json_decref) and *s points into it; on failure *body is NULL. */
+int lk_req_json_str(lk_req *r, const char *field, json_t **body, const char **s, size_t *n);
+
 /* ?limit= and ?cursor= into l (via lk_svc_parse_page). */
 int lk_req_page(lk_req *r, lk_list *l);
 

@@ -142,13 +142,7 @@ typedef struct pager {
     bool more;
     int64_t last_seq;
     void *ctx;
-    union {
-        lk_org_cb org;
-        lk_member_cb member;
-        lk_project_cb project;
-        lk_env_cb env;
-        lk_key_cb key;
-    } cb;
+    lk_row_cb cb;
 } pager;
 
 /* true if this row is beyond the page (and records that there is more). */

@@ -155,14 +155,7 @@ int lk_schema_column_ddl(const lk_table *t, const char *column, const lk_dialect
  * a backend reads into a row buffer and hands it here). */
 typedef struct lk_row_sink {
     lk_record_kind kind; /* which member of cb is set */
-    union {
-        lk_org_cb org;
-        lk_member_cb member;
-        lk_project_cb project;
-        lk_env_cb env;
-        lk_key_cb key;
-        lk_record_cb record; /* row is an lk_record (dump) */
-    } cb;
+    lk_row_cb cb;
     void *ctx;
 } lk_row_sink;
 

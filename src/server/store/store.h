@@ -191,6 +191,16 @@ typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
 typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
 typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
 
+/* A row callback of any record kind (the caller knows which member is set). */
+typedef union lk_row_cb {
+    lk_org_cb org;
+    lk_member_cb member;
+    lk_project_cb project;
+    lk_env_cb env;
+    lk_key_cb key;
+    lk_record_cb record; /* row is an lk_record (dump) */
+} lk_row_cb;
+
 typedef struct lk_store lk_store;
 
 typedef struct lk_store_ops {
