@@ -218,6 +218,50 @@ static void delete_ends_both(void **state)
     lk_store_close(st);
 }
 
+/* dump/load (migrate-data): the previous hash and its end travel with the
+ * key, so a previous token in its grace period works in the copy too. */
+typedef struct copy_ctx {
+    lk_store *dst;
+    int failed;
+} copy_ctx;
+
+static int copy_record(void *ctx, const lk_record *r)
+{
+    copy_ctx *c = ctx;
+    if (c->dst->ops->load(c->dst, r) != LK_OK) c->failed++;
+    return 0;
+}
+
+static void dump_load_keeps_previous(void **state)
+{
+    (void)state;
+    lk_store *src = open_store();
+    lk_key k, out;
+    uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN];
+    char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
+    new_pkey(src, &k, h0);
+    new_token(LK_TOKEN_PERSONAL, tok, h1);
+    lk_token_redact(tok, red);
+    assert_int_equal(src->ops->key_rotate(src, k.id, h1, red, 3600, &out), LK_OK);
+    char saved[1024], path[700];
+    snprintf(saved, sizeof saved, "%s", g_url);
+    snprintf(path, sizeof path, "sqlite:%s/copy-%s.db", g_tmpdir, k.id);
+    snprintf(g_url, sizeof g_url, "%s", path);
+    lk_store *dst = open_store();
+    snprintf(g_url, sizeof g_url, "%s", saved);
+    copy_ctx c = {dst, 0};
+    assert_int_equal(dst->ops->begin(dst), LK_OK);
+    assert_int_equal(src->ops->dump(src, copy_record, &c), LK_OK);
+    assert_int_equal(c.failed, 0);
+    assert_int_equal(dst->ops->commit(dst), LK_OK);
+    assert_true(found(dst, h0, k.id));
+    assert_true(found(dst, h1, k.id));
+    assert_int_equal(dst->ops->key_get(dst, k.id, &out), LK_OK);
+    assert_true(out.prev_expires_at > 0);
+    lk_store_close(dst);
+    lk_store_close(src);
+}
+
 /* SQLite, a file at version 2 (what a build before rotation wrote): version
  * 3 adds the columns and indexes, and the keys already there keep working. */
 static void sqlite_v2_file_gains_previous_columns(void **state)
@@ -296,6 +340,7 @@ int main(void)
         cmocka_unit_test(grace_ends_and_purge_clears),
         cmocka_unit_test(revoke_current_previous_and_nothing),
         cmocka_unit_test(delete_ends_both),
+        cmocka_unit_test(dump_load_keeps_previous),
         cmocka_unit_test(sqlite_v2_file_gains_previous_columns),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
