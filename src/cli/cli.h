@@ -59,6 +59,7 @@ enum {
     F_READ_ONLY = 1u << 7,  /* --read-only */
     F_ALLOW_CIDR = 1u << 8, /* --allow-cidr CIDR (repeatable, or C,C) */
     F_ROLE = 1u << 6, /* --role owner|member (members invite) */
+    F_GRACE = 1u << 6, /* --- rotate: keys rotate --grace */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -70,6 +71,7 @@ enum {
 typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
     const char *role; /* --role */
+    const char *grace; /* --- rotate: --grace DURATION */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -185,5 +187,6 @@ int lk_cmd_keys_check(lk_cli_ctx *x);
 int lk_cmd_sessions_list(lk_cli_ctx *x);
 int lk_cmd_sessions_revoke(lk_cli_ctx *x);
 int lk_cmd_password(lk_cli_ctx *x);
+int lk_cmd_keys_rotate(lk_cli_ctx *x); /* --- rotate */
 
 #endif

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define LK_TABLE_COLS_MAX 8
+#define LK_TABLE_COLS_MAX 12
 #define LK_TABLE_CELL_MAX 512
 #define LK_DATE_SIZE 32
 

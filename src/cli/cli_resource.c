@@ -97,7 +97,9 @@ const lk_resource lk_res_keys = {
      {"SCOPES", "scopes", COL_LIST, LK_RES_SCOPES_WIDTH},
      {"LAST USED", "last_used_at", COL_DATE | COL_IF_ANY, 0},
      {"LAST IP", "last_used_ip", COL_IF_ANY, 0},
-     {"EXPIRES", "expires_at", COL_DATE | COL_IF_ANY, 0}},
+     {"EXPIRES", "expires_at", COL_DATE | COL_IF_ANY, 0},
+     /* --- rotate: the dashboard's "previous token valid until …" */
+     {"PREVIOUS TOKEN UNTIL", "previous_token_expires_at", COL_DATE | COL_IF_ANY, 0}},
 };
 
 /* ---------------------------------------------------------------- paths */

@@ -1,5 +1,5 @@
 /*
- * cmd_keys.c — `latchkey keys list|create|rename|delete|check` (spec: "The
+ * cmd_keys.c — `latchkey keys list|create|rename|delete|check|rotate` (spec: "The
  * CLI"). Keys are personal (/v1/me/access-keys) or, with --org, the
  * organization's; lk_res_keys (cli_resource.c) describes both and the table.
  * KEY is a key ID (key_…) or an exact name.
@@ -311,4 +311,100 @@ int lk_cmd_keys_check(lk_cli_ctx *x)
     print_check(x, s, st, token_kind(s, len, st, kind));
     sodium_memzero(buf, sizeof buf);
     return st == LK_TOKEN_OK ? LK_EXIT_OK : LK_EXIT_FAIL;
+}
+
+/* --- rotate: keys rotate KEY [--org ORG] [--grace DURATION] ------------- */
+
+#define GRACE_MAX_SECS (7 * 24 * 3600) /* the server's limit (spec) */
+#define GRACE_DIGITS_MAX 7             /* 604800 is the longest sensible count */
+
+/* --grace: a whole number with an optional unit s, m, h or d ("0", "90s",
+ * "30m", "1h", "7d"); 0 .. 7 days. -1 for anything else. */
+static int64_t grace_parse(const char *s)
+{
+    int64_t v = 0, unit = 1;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (i >= GRACE_DIGITS_MAX) return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (i == 0) return -1;
+    switch (s[i]) {
+    case '\0':
+        break;
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 24 * 3600;
+        break;
+    default:
+        return -1;
+    }
+    if (s[i] != '\0' && s[i + 1] != '\0') return -1;
+    v *= unit;
+    return v <= GRACE_MAX_SECS ? v : -1;
+}
+
+/* The rotated key: the new token alone on stdout, the rest on stderr (as
+ * show_created), or the API's JSON. */
+static int show_rotated(lk_cli_ctx *x, const lk_client_resp *r)
+{
+    const char *token = lk_cli_jstr(r->json, "token");
+    if (x->o.json) {
+        lk_cli_print_raw(r);
+        return 0;
+    }
+    if (!token || lk_token_parse(token, strlen(token), NULL) != LK_TOKEN_OK) {
+        lk_cli_errorf(x, "the server's answer holds no valid token");
+        return LK_EXIT_FAIL;
+    }
+    char name[LK_TABLE_CELL_MAX], id[LK_TABLE_CELL_MAX], until[LK_TABLE_CELL_MAX];
+    const char *n = lk_cli_jstr(r->json, "name"), *i = lk_cli_jstr(r->json, "id");
+    const char *u = lk_cli_jstr(r->json, "previous_token_expires_at");
+    lk_output_sanitize(n ? n : "", name, sizeof name);
+    lk_output_sanitize(i ? i : "", id, sizeof id);
+    lk_output_sanitize(u ? u : "", until, sizeof until);
+    if (isatty(STDOUT_FILENO)) lk_cli_notef("Rotated key '%s' (%s). Its new token:", name, id);
+    printf("%s\n", token);
+    fflush(stdout);
+    lk_cli_notef("Store this token now: it will not be shown again.");
+    if (u)
+        lk_cli_notef("The previous token keeps working until %s.", until);
+    else
+        lk_cli_notef("The previous token no longer works.");
+    return 0;
+}
+
+int lk_cmd_keys_rotate(lk_cli_ctx *x)
+{
+    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], id[LK_CLI_ESC_MAX];
+    char action[LK_CLI_PATH_MAX + sizeof("/rotate")];
+    assert(x->nargs == 1);
+    int64_t grace = x->o.grace ? grace_parse(x->o.grace) : 0;
+    if (grace < 0)
+        return lk_cli_usage_error(x,
+                                  "--grace wants a duration from 0 to 7d: 0, 90s, 30m, 1h, "
+                                  "24h or 7d, not '%s'",
+                                  x->o.grace);
+    int rc = lk_res_path(x, &lk_res_keys, path);
+    if (rc == 0) rc = lk_res_resolve(x, &lk_res_keys, path, x->args[0], id);
+    if (rc == 0) rc = lk_res_item_path(x, path, id, one);
+    if (rc != 0) return rc;
+    snprintf(action, sizeof action, "%s/rotate", one);
+    json_t *body = json_pack("{s:I}", "grace_period_seconds", (json_int_t)grace);
+    if (!body) return LK_EXIT_FAIL;
+    lk_client_resp r;
+    rc = lk_cli_request(x, "POST", action, body, &r);
+    json_decref(body);
+    if (rc != 0) return rc;
+    rc = show_rotated(x, &r);
+    lk_client_resp_release(&r);
+    return rc;
 }

@@ -100,6 +100,9 @@ static const lk_cli_command commands[] = {
     {"password", NULL, "password",
      "change your password on a terminal (other sessions end)", 0, 0, 0, 0, 0,
      lk_cmd_password},
+    {"keys", "rotate", "keys rotate KEY [--org ORG] [--grace DURATION]",
+     "give a key a new token; the old one works for --grace (default: ends now)", 1, 1,
+     F_ORG | F_GRACE, 0, 0, lk_cmd_keys_rotate},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -118,6 +121,7 @@ enum {
     O_READ_ONLY,
     O_ALLOW_CIDR,
     O_ROLE,
+    O_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -133,6 +137,7 @@ static const struct option long_opts[] = {
     {"read-only", no_argument, NULL, O_READ_ONLY},
     {"allow-cidr", required_argument, NULL, O_ALLOW_CIDR},
     {"role", required_argument, NULL, O_ROLE},
+    {"grace", required_argument, NULL, O_GRACE},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -159,6 +164,8 @@ static const struct {
     {F_ALLOW_CIDR, "--allow-cidr",
      "  --allow-cidr C   use only from this IPv4/IPv6 range (repeat, or C,C)\n"},
     {F_ROLE, "--role", "  --role ROLE      owner or member (default member)\n"},
+    {F_GRACE, "--grace",
+     "  --grace DURATION how long the old token still works: 0 (default), 30m, 1h, 7d\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -233,6 +240,7 @@ static const struct {
     {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
     {O_ROLE, offsetof(lk_cli_opts, role), F_ROLE},
+    {O_GRACE, offsetof(lk_cli_opts, grace), F_GRACE},
 };
 
 /* A --scope or --allow-cidr value, kept in the order given. */

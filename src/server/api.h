@@ -71,4 +71,9 @@ int lk_api_invitation_revoke(lk_req *r);
 int lk_api_invitation_preview(lk_req *r);
 int lk_api_invitation_accept(lk_req *r);
 
+/* --- rotate (api_rotate.c) --- */
+int lk_api_orgkey_rotate(lk_req *r);
+int lk_api_mykey_rotate(lk_req *r);
+int lk_api_leaked_tokens(lk_req *r);
+
 #endif

@@ -362,6 +362,9 @@ void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
     lk_buf_put_time(b, k->last_used_at);
     LIT(b, ",\"expires_at\":");
     lk_buf_put_time(b, k->expires_at);
+    /* --- rotate: null unless a previous token still works */
+    LIT(b, ",\"previous_token_expires_at\":");
+    lk_buf_put_time(b, k->prev_expires_at > lk_time_now() ? k->prev_expires_at : 0);
     if (k->type == LK_KEY_ORG) {
         LIT(b, ",\"organization_id\":");
         put_cstr(b, k->org_id);

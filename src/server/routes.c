@@ -76,6 +76,13 @@ const lk_route lk_routes[] = {
     {"GET", "/v1/invitations/{invitation_token}", lk_api_invitation_preview, 0, LK_ACT_SELF,
      S(USER_READ)},
     {"POST", "/v1/invitations/accept", lk_api_invitation_accept, 0, LK_ACT_SELF, S(USER_WRITE)},
+
+    /* --- rotate (api_rotate.c) --- */
+    {"POST", ORG "/access-keys/{key_id}/rotate", lk_api_orgkey_rotate, 0, LK_ACT_ORG_KEYS,
+     S(KEYS_WRITE)},
+    {"POST", "/v1/me/access-keys/{key_id}/rotate", lk_api_mykey_rotate, 0, LK_ACT_SELF,
+     S(KEYS_WRITE)},
+    {"POST", "/v1/leaked-tokens", lk_api_leaked_tokens, PUB},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

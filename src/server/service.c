@@ -880,3 +880,28 @@ int lk_svc_ready(lk_svc *svc)
     int rc = svc->st->ops->ping(svc->st);
     return rc ? store_err(svc, rc, NULL) : LK_OK;
 }
+
+/* --- rotate: the helpers service_rotate.c shares with this file --- */
+
+void lk_svc__begin(lk_svc *svc)
+{
+    begin(svc);
+}
+
+int64_t lk_svc__now(const lk_svc *svc)
+{
+    return now_of(svc);
+}
+
+int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found)
+{
+    return store_err(svc, rc, not_found);
+}
+
+int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out)
+{
+    begin(svc);
+    int rc = key_scope(svc, p, org_id);
+    return rc ? rc : key_load(svc, p, org_id, key_id, out);
+}

@@ -293,4 +293,59 @@ void lk_svc_throttle_key(const char *client, char *out, size_t size);
 /* Delete every expired session (all users). LK_OK or a store error. */
 int lk_svc_session_purge(lk_svc *svc);
 
+/* --- rotate: key rotation and leaked-token reports (service_rotate.c) --- */
+#define LK_ROTATE_GRACE_MAX (7 * 24 * 3600) /* grace_period_seconds: 0 .. 7 days */
+#define LK_LEAK_MAX_TOKENS 100              /* tokens in one report */
+#define LK_LEAK_TOKEN_MAX 256               /* a longer entry is ignored */
+#define LK_LEAK_SOURCE_MAX 100              /* bytes of `source` kept */
+#define LK_LEAK_URL_MAX 2048                /* bytes of `url` kept */
+
+/* A new token for the key (same id, name, type, expiry). grace_secs
+ * (0..LK_ROTATE_GRACE_MAX, else LK_EVALIDATION with field
+ * "grace_period_seconds"): how long the old token keeps working; an
+ * earlier previous token ends at once. Authorization and 404s as for
+ * rename/delete. On success token holds the new token (the caller wipes
+ * it) and *out the key with prev_expires_at. Expired previous hashes of
+ * every key are purged on the way (see key_purge_previous). */
+int lk_svc_key_rotate(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                      int64_t grace_secs, lk_key *out, char token[LK_TOKEN_SIZE]);
+
+/* One leaked-token report, as the handler parsed it: n (1..100) entries;
+ * entries longer than LK_LEAK_TOKEN_MAX are ignored. source/url may be
+ * NULL; they are cut and stripped of control characters here. */
+typedef struct lk_leak_report {
+    const char *const *tokens;
+    const size_t *lens;
+    size_t n;
+    const char *source;
+    size_t source_len;
+    const char *url;
+    size_t url_len;
+} lk_leak_report;
+
+/* Public: revoke every token of the report that is a key's current token
+ * (the key is deleted) or a live previous token (its grace ends). The
+ * same store work runs for every entry, found or not, in one transaction;
+ * the answer never says what was found. Throttled per client address
+ * (LK_ERATE_LIMITED with retry_after). */
+int lk_svc_report_leaked(lk_svc *svc, const lk_leak_report *r, const char *client);
+
+/* Called once per key revoked by a report, inside its transaction. */
+void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
+                                  const char *source, const char *url);
+
+/* Clears expired previous token hashes (housekeeping). */
+int lk_svc_purge_previous(lk_svc *svc);
+
+/* Internal to the service (service.c's helpers, for service_rotate.c):
+ * begin clears the error handles; now is the configured clock; store_err
+ * copies a store failure to svc->err (not_found: the 404's words); key_find
+ * is authz + the key as rename/delete see it (404 for what the caller may
+ * not know). */
+void lk_svc__begin(lk_svc *svc);
+int64_t lk_svc__now(const lk_svc *svc);
+int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found);
+int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
+                     lk_key *out);
+
 #endif

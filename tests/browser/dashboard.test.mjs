@@ -398,6 +398,82 @@ async function keyLifecycle(p, { kind, orgId, label }) {
   });
 }
 
+// --- rotate (issue 15): Rotate in the row menu, on one keys page ---------------
+// Rotate asks the grace period, shows the new token once with Copy (like
+// creation); the row then says "previous token valid until …"; both tokens
+// work for the grace period; rotating "Immediately" ends every older token.
+// Checked against the API with the tokens themselves.
+async function rotateFlow(p, { kind, orgId, label }) {
+  const page = p.page;
+  const keyName = `${label} rotated`;
+  const prefix = kind === 'org' ? 'lko_' : 'lkp_';
+  const tokens = [];
+
+  async function rotate(grace) {
+    await openRowMenu(page, keyName);
+    await page.getByRole('menuitem', { name: 'Rotate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate access key' });
+    await dialog.waitFor();
+    const options = await dialog.getByLabel('Keep the current token working').locator('option').allTextContents();
+    assert.deepEqual(options, ['Immediately', '1 hour', '24 hours', '7 days']);
+    await dialog.getByLabel('Keep the current token working').selectOption({ label: grace });
+    await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+    const saved = page.getByRole('dialog', { name: 'Save your new access key' });
+    await saved.waitFor();
+    const token = (await saved.locator('code.token').textContent()).trim();
+    return { token, dialog: saved };
+  }
+
+  await test(`${label}: Rotate asks the grace period, then shows the new token once with Copy`, async () => {
+    const first = await createKeyInModal(page, keyName);
+    tokens.push(first.token);
+    await page.keyboard.press('Escape');
+    await first.dialog.waitFor({ state: 'detached' });
+    const r = await rotate('1 hour');
+    assert.match(r.token, TOKEN_RE);
+    assert.ok(r.token.startsWith(prefix));
+    assert.notEqual(r.token, tokens[0]);
+    tokens.push(r.token);
+    const text = await r.dialog.textContent();
+    assert.match(text, /will not be shown again/);
+    assert.match(text, /previous token keeps working until/);
+    await shot(page, `${kind}-key-rotated-1280`);
+    assert.deepEqual(await contrastFailures(page), [], 'text contrast (WCAG AA) in the rotate dialog');
+    await page.evaluate(() => navigator.clipboard.writeText('not the token'));
+    await r.dialog.getByRole('button', { name: 'Copy' }).click();
+    await r.dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.token);
+    await page.keyboard.press('Escape');
+    await r.dialog.waitFor({ state: 'detached' });
+    const html = await page.content();
+    assert.ok(!html.includes(r.token) && !html.includes(tokens[0]), 'a token is still in the DOM');
+  });
+
+  await test(`${label}: after rotating, both tokens work and the row says until when`, async () => {
+    for (const t of tokens) assert.equal((await bearer(t, '/v1/whoami')).status, 200);
+    const row = keyRow(page, keyName);
+    assert.equal((await row.locator('code.redacted').textContent()).trim(), redactedOf(tokens[1]));
+    assert.match(await row.locator('.prev-token').textContent(), /previous token valid until/);
+    // the same after a reload (from the API's previous_token_expires_at)
+    await page.reload();
+    await keyRow(page, keyName).locator('.prev-token').waitFor();
+  });
+
+  await test(`${label}: rotating "Immediately" ends every older token at once`, async () => {
+    const r = await rotate('Immediately');
+    tokens.push(r.token);
+    assert.match(await r.dialog.textContent(), /previous token no longer works/);
+    await page.keyboard.press('Escape');
+    await r.dialog.waitFor({ state: 'detached' });
+    assert.equal((await bearer(tokens[0], '/v1/whoami')).status, 401);
+    assert.equal((await bearer(tokens[1], '/v1/whoami')).status, 401);
+    assert.equal((await bearer(tokens[2], '/v1/whoami')).status, 200);
+    const row = keyRow(page, keyName);
+    assert.equal(await row.locator('.prev-token').count(), 0);
+    assert.equal((await row.locator('code.redacted').textContent()).trim(), redactedOf(tokens[2]));
+  });
+}
+
 // --- the run ------------------------------------------------------------------
 
 const browser = await chromium.launch({
@@ -564,6 +640,9 @@ try {
     assert.equal(await btn.getAttribute('aria-expanded'), 'true');
     let focused = await page.evaluate(() => document.activeElement.textContent.trim());
     assert.equal(focused, 'Rename');
+    await page.keyboard.press('ArrowDown');
+    focused = await page.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(focused, 'Rotate'); // issue 15
     await page.keyboard.press('ArrowDown');
     focused = await page.evaluate(() => document.activeElement.textContent.trim());
     assert.equal(focused, 'Delete');
@@ -1606,6 +1685,20 @@ try {
     });
   } finally {
     for (const p of people) await p.close().catch(() => {});
+  }
+
+  // --- rotate (issue 15): on a fresh organization, org keys then personal keys
+  let rotOrg = null;
+  await test('rotate: a fresh organization for the rotation tests', async () => {
+    rotOrg = await createOrg(alice, 'Rotation Works');
+  });
+  if (rotOrg) {
+    await rotateFlow(alice, { kind: 'org', orgId: rotOrg, label: 'rotate org key' });
+    await test('rotate: open Personal Access Keys', async () => {
+      await page.goto(`/orgs/${rotOrg}/settings/personal-keys`);
+      await page.getByRole('heading', { name: 'Personal Access Keys', level: 1 }).waitFor();
+    });
+    await rotateFlow(alice, { kind: 'personal', orgId: rotOrg, label: 'rotate personal key' });
   }
 
   await test('every state-changing call carried the session’s CSRF token', async () => {

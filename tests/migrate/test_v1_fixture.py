@@ -27,7 +27,8 @@ FIXTURE = os.path.join(HERE, "fixtures", "v1.sqlite")
 # Fields version 1.1 added (scoped keys, the org's key lifetime): a v1 row
 # must come back with exactly these values — every v1 key holds every scope,
 # from anywhere — and the rest of the snapshot unchanged.
-V11_KEY_DEFAULTS = {"scopes": ["*"], "allowed_cidrs": [], "created_by_key": None, "last_used_ip": None}
+V11_KEY_DEFAULTS = {"scopes": ["*"], "allowed_cidrs": [], "created_by_key": None, "last_used_ip": None,
+                    "previous_token_expires_at": None}
 V11_ORG_DEFAULTS = {"access_key_max_lifetime_days": None}
 
 
@@ -43,6 +44,28 @@ def without_v11(test, x):
         for k, v in defaults.items():
             test.assertEqual(x.pop(k, "(missing)"), v, "%s of a v1 row" % k)
     return x
+
+
+# Fields that version 1.1 adds to v1's objects, with the value every object
+# written by v1 must show for them (it had no such thing). The world the
+# v1 binary saw is compared with these taken out.
+ADDED_IN_1_1 = {
+    "previous_token_expires_at": None,  # --- rotate: a v1 key has no previous token
+}
+
+
+def without_1_1_fields(test, obj):
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k in ADDED_IN_1_1:
+                test.assertEqual(v, ADDED_IN_1_1[k], "%s of a v1 object" % k)
+                continue
+            out[k] = without_1_1_fields(test, v)
+        return out
+    if isinstance(obj, list):
+        return [without_1_1_fields(test, v) for v in obj]
+    return obj
 
 
 def fixture_world(name="v1.json"):

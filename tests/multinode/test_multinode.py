@@ -224,6 +224,68 @@ class TwoNodes(unittest.TestCase):
         self.assertEqual(r.status, 409, r)
         self.assertEqual(r.code, "conflict")
 
+    # --- rotate (issue 15): a previous token on the other node -------------------
+    def rotate(self, client, base, kid, grace):
+        r = client.post("%s/%s/rotate" % (base, kid), {"grace_period_seconds": grace})
+        self.assertEqual(r.status, 200, r)
+        return r.json["token"]
+
+    def test_previous_token_refused_on_other_node_when_grace_ends_or_key_deleted(self):
+        """Rotate on X with a grace period: the old and new tokens work on Y;
+        the old one is refused on Y the moment the grace ends (1 s), or the
+        moment the key is deleted on X, or the moment X rotates again — both
+        kinds of key, alternating the nodes."""
+        ua = self.user(self.a)
+        ub = logged_in(self.b.url, ua.email)
+        org = self.org(ua)
+        misses = []
+        rounds = max(4, ROUNDS // 25)
+        for i in range(rounds):
+            creator, other = [(ua, self.b), (ub, self.a)][i % 2]
+            user = SourceClient(other.url, source="127.0.1.%d" % (10 + i))
+            base = "/v1/me/access-keys" if i % 4 < 2 else "/v1/organizations/%s/access-keys" % org
+            r = creator.post(base, {"name": "rotating %d" % i})
+            self.assertEqual(r.status, 201, r)
+            old, kid = r.json["token"], r.json["id"]
+            # grace ends: 1 s, then refused on the other node
+            new = self.rotate(creator, base, kid, 1)
+            t_end = time.time() + 1
+            for t, what in ((old, "previous in grace"), (new, "new")):
+                r = user.get("/v1/whoami", token=t)
+                if r.status != 200 and time.time() < t_end - 0.05:
+                    misses.append((i, what, r.status))
+            time.sleep(max(0.0, t_end - time.time()) + 1.05)
+            r = user.get("/v1/whoami", token=old)
+            if r.status != 401:
+                misses.append((i, "previous after its grace", r.status))
+            # rotating again ends the earlier previous token at once
+            newer = self.rotate(creator, base, kid, 3600)
+            newest = self.rotate(creator, base, kid, 3600)
+            for t, want, what in ((new, 401, "earlier previous"), (newer, 200, "previous"),
+                                  (newest, 200, "newest")):
+                r = user.get("/v1/whoami", token=t)
+                if r.status != want:
+                    misses.append((i, what, r.status))
+            # deleting the key ends both at once
+            r = creator.delete("%s/%s" % (base, kid))
+            self.assertEqual(r.status, 204, r)
+            for t, what in ((newer, "previous after delete"), (newest, "current after delete")):
+                r = user.get("/v1/whoami", token=t)
+                if r.status != 401:
+                    misses.append((i, what, r.status))
+            user.close()
+        self.assertEqual(misses, [], "%d misses in %d rounds" % (len(misses), rounds))
+
+    def test_leaked_report_on_one_node_revokes_on_the_other(self):
+        ua = self.user(self.a)
+        r = ua.post("/v1/me/access-keys", {"name": "leaks"})
+        self.assertEqual(r.status, 201, r)
+        token = r.json["token"]
+        self.assertEqual(Client(self.b.url).get("/v1/whoami", token=token).status, 200)
+        r = Client(self.a.url).post("/v1/leaked-tokens", {"tokens": [token], "source": "test"})
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(Client(self.b.url).get("/v1/whoami", token=token).status, 401)
+
 
 class ConcurrentStartup(unittest.TestCase):
     """Several latchkeyd started at once on one empty database: every one

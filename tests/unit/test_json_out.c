@@ -147,14 +147,16 @@ static void record_bodies(void **state)
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":null,"
+            "\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
             "\"allowed_cidrs\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"created_by_key\":null,"
             "\"last_used_ip\":\"203.0.113.9\"}");
     body_is(&pool, fill_key_token, &k,
             "{\"id\":\"key_1\",\"name\":\"ci\",\"type\":\"organization\",\"redacted\":"
             "\"lko_abcd\xE2\x80\xA6wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"usr_1\",\"last_used_at\":null,\"expires_at\":"
-            "\"2023-11-14T22:14:20Z\",\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
+            "\"2023-11-14T22:14:20Z\",\"previous_token_expires_at\":null,"
+            "\"organization_id\":\"org_1\",\"scopes\":[\"*\"],"
             "\"allowed_cidrs\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"created_by_key\":null,"
             "\"last_used_ip\":\"203.0.113.9\",\"token\":\"lko_secret\"}");
     lk_whoami w = {.kind = LK_PRINCIPAL_PERSONAL_KEY, .has_user = true, .has_key = true};
@@ -172,7 +174,8 @@ static void record_bodies(void **state)
             "\"name\":\"Ann \\\"A\\\"\",\"created_at\":\"2023-11-14T22:13:20Z\"},\"key\":{\"id\":"
             "\"key_1\",\"name\":\"ci\",\"type\":\"personal\",\"redacted\":\"lko_abcd\xE2\x80\xA6"
             "wxyz\",\"created_at\":\"2023-11-14T22:13:20Z\",\"created_by\":null,"
-            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\",\"scopes\":"
+            "\"last_used_at\":null,\"expires_at\":\"2023-11-14T22:14:20Z\","
+            "\"previous_token_expires_at\":null,\"scopes\":"
             "[\"keys:read\",\"projects:write\"],\"allowed_cidrs\":[],\"created_by_key\":"
             "\"key_0\",\"last_used_ip\":null}}");
     lk_billing bl = {.plan = "pro", .billing_email = "", .updated_at = 86400};

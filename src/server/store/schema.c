@@ -192,9 +192,14 @@ static const lk_col keys_cols[] = {
     COL(lk_key_row, key.allowed_cidrs, "allowed_cidrs", OPT_TEXT, ""),
     COL(lk_key_row, key.created_by_key, "created_by_key", OPT_TEXT, ""),
     COL(lk_key_row, key.last_used_ip, "last_used_ip", OPT_TEXT, ""),
+    /* --- rotate: the previous token (store.h "rotate"); appended by a migration */
+    COL(lk_key_row, prev_hash, "prev_hash", OPT_HASH, ""),
+    COL(lk_key_row, key.prev_expires_at, "prev_expires_at", I64, "NOT NULL DEFAULT 0"),
 };
 static const char *const keys_idx[] = {
     "UNIQUE access_keys_hash ON access_keys (hash)",
+    "UNIQUE access_keys_prev_hash ON access_keys (prev_hash)", /* --- rotate */
+    "access_keys_prev_expiry ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
     "access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL",
     "access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL",
     NULL,
@@ -407,6 +412,7 @@ static const char *type_name(const lk_dialect *d, lk_col_type type)
     case LK_COL_INT:
         return d->i32;
     case LK_COL_HASH:
+    case LK_COL_OPT_HASH:
         return d->blob;
     case LK_COL_SEQ:
         return d->seq;
@@ -500,6 +506,7 @@ int lk_row_sink_call(const lk_row_sink *s, const void *row)
 
 void lk_key_row_of(const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key_row *out)
 {
+    memset(out, 0, sizeof *out); /* --- rotate: no previous hash (prev_hash NULL) */
     out->key = *k;
     memcpy(out->hash, hash, LK_TOKEN_HASH_LEN);
     if (k->type != LK_KEY_ORG) out->key.org_id[0] = '\0';

@@ -14,7 +14,12 @@
  *      constraints in neutral SQL ("NOT NULL DEFAULT 0");
  *   3. append a migration to each backend's list that adds the column
  *      (ALTER TABLE … ADD COLUMN, generated from the same lk_col by
- *      lk_schema_column_ddl, which maps the type per dialect).
+ *      lk_schema_column_ddl, which maps the type per dialect). On SQLite,
+ *      version 2 rebuilds every table from the description as it is now,
+ *      so a v1 file comes out of it with the new column already: the
+ *      migration adds what is missing only (store_sqlite.c's
+ *      add_key_previous, version 3, is the example), and version 2 copies
+ *      only the columns the old table has.
  *   Reads, inserts, dump and load (migrate-data) pick the column up from
  *   the description; no read_x/bind code changes in either backend.
  *
@@ -37,7 +42,8 @@
  *    column list and of every generic read and bind: a statement written
  *    with `{t}` and read with lk_schema's order cannot disagree.
  *  - Strings are copied truncated to the field and NUL-terminated;
- *    LK_COL_OPT_TEXT is stored as NULL when empty and read back as "".
+ *    LK_COL_OPT_TEXT is stored as NULL when empty and read back as "";
+ *    LK_COL_OPT_HASH likewise when all zero.
  *  - No dialect lives here: types are mapped, placeholders chosen and
  *    SQL run by the backends.
  */
@@ -60,6 +66,8 @@ typedef enum lk_col_type {
     LK_COL_INT,      /* an int-sized enum (lk_key_type) */
     LK_COL_HASH,     /* uint8_t[LK_TOKEN_HASH_LEN], a BLOB / bytea */
     LK_COL_SEQ,      /* int64_t assigned by the database at insert, increasing */
+    LK_COL_OPT_HASH, /* as LK_COL_HASH, but all zero is stored as NULL and NULL read back
+                      * as zeros (an optional hash under a UNIQUE index: prev_hash) */
 } lk_col_type;
 
 typedef struct lk_col {

@@ -144,6 +144,10 @@ typedef struct lk_key {
     char allowed_cidrs[LK_KEY_CIDRS_SIZE]; /* canonical "CIDR,CIDR"; "" = anywhere */
     char created_by_key[LK_ID_SIZE];       /* the minting key, or "" */
     char last_used_ip[LK_ADDR_TEXT_SIZE];  /* canonical address, or "" */
+    /* After a rotation with a grace period: when the previous token stops
+     * working (Unix seconds, judged by the database's clock); 0 = no
+     * previous token. May be in the past until the purge clears it. */
+    int64_t prev_expires_at;
 } lk_key;
 
 /* One last-used observation, flushed in batches (see usage.h). */
@@ -211,6 +215,8 @@ typedef struct lk_user_row {
 typedef struct lk_key_row {
     lk_key key; /* first: the record view (schema.h) */
     uint8_t hash[LK_TOKEN_HASH_LEN];
+    /* --- rotate: the previous token's hash; all zero = none (NULL) */
+    uint8_t prev_hash[LK_TOKEN_HASH_LEN];
 } lk_key_row;
 
 typedef struct lk_record {
@@ -428,6 +434,33 @@ typedef struct lk_store_ops {
     int (*invitation_accept)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                              const char *user_id, int64_t now, lk_member *out);
     /* --- end roles and invitations --- */
+
+    /* --- rotate: key rotation and leaked-token revocation --------------- */
+    /* A key has at most one previous token hash (prev_hash, UNIQUE index)
+     * with its end (prev_expires_at). key_get_by_hash and
+     * key_get_by_hash_owner find a key by its current hash, or by its
+     * previous hash while prev_expires_at is later than the database's
+     * clock — one indexed statement either way. "Now" for the grace period
+     * is the database's clock, so every process sharing the store agrees on
+     * the moment a previous token ends.
+     *
+     * key_rotate: the key's hash becomes new_hash and its redacted preview
+     * `redacted`; with grace_secs > 0 the old hash becomes the previous one
+     * until now + grace_secs, with 0 there is none. Either way an earlier
+     * previous hash is dropped at once. *out: the key as stored afterwards.
+     * LK_ENOT_FOUND if no key has this id. */
+    int (*key_rotate)(lk_store *st, const char *id, const uint8_t new_hash[LK_TOKEN_HASH_LEN],
+                      const char *redacted, int64_t grace_secs, lk_key *out);
+    /* Ends the token with this hash, whatever it is: a key's current token
+     * deletes the key (as key_delete); a live previous token is cleared
+     * (the key and its current token stay). *out: the key as it was,
+     * *was_previous: which one matched. LK_ENOT_FOUND if neither. Every
+     * call runs the same statements whether or not anything matches. */
+    int (*key_revoke_token)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out,
+                            bool *was_previous);
+    /* Clears every previous hash whose end has passed; *n: how many (may
+     * be NULL). */
+    int (*key_purge_previous)(lk_store *st, int64_t *n);
 } lk_store_ops;
 
 /* The common head of every backend's connection struct: a backend defines

@@ -55,6 +55,7 @@
 #include "store.h"
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include <assert.h>
 #include <inttypes.h>
@@ -65,7 +66,7 @@
 
 #define PG_MIGRATE_LOCK 0x6c6b736368656d61LL /* "lkschema" */
 #define PG_RECONNECT_BACKOFF_MS 1000
-#define PG_MAX_PARAMS 20 /* access_keys: 15 inserted columns, + seq on load */
+#define PG_MAX_PARAMS 24 /* access_keys: 17 inserted columns, + seq on load */
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
 #define PG_BYTEA_HEX "\\x" /* a bytea's text form starts so with bytea_output=hex */
@@ -131,11 +132,11 @@
       "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
     X(KEY_CREATE, false, "INSERT INTO {access_keys:insert}")                                       \
     X(KEY_GET, true, "SELECT {access_keys} FROM access_keys WHERE id = $1")                        \
-    X(KEY_GET_BY_HASH, true, "SELECT {access_keys} FROM access_keys WHERE hash = $1")              \
+    X(KEY_GET_BY_HASH, true, "SELECT {access_keys} FROM access_keys WHERE " KEY_BY_HASH)           \
     X(KEY_GET_BY_HASH_OWNER, true,                                                                 \
       "SELECT {k.access_keys}, {u.users}, {o.orgs} FROM access_keys k "                            \
       "LEFT JOIN users u ON u.id = k.user_id "                                                     \
-      "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = $1")                                     \
+      "LEFT JOIN orgs o ON o.id = k.org_id WHERE " KEY_BY_HASH_K)                                  \
     X(KEY_RENAME, true, "UPDATE access_keys SET name = $2 WHERE id = $1")                          \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
@@ -190,7 +191,8 @@
       "FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u (id, at, ip) "                       \
       "GROUP BY id) t WHERE s.id = t.id AND s.id <> '' AND s.last_seen_at < t.at")                 \
     X(SESSION_PURGE, false, "DELETE FROM sessions WHERE expires_at <= $1")                         \
-    PG_STATEMENTS_ROLES(X)
+    PG_STATEMENTS_ROLES(X)                                                                         \
+    ROTATE_STATEMENTS(X)
 
 /* --- roles and invitations: statements --- */
 #define PG_STATEMENTS_ROLES(X)                                                                     \
@@ -209,6 +211,27 @@
       "RETURNING org_id, role) INSERT INTO members (org_id, user_id, joined_at, role) "            \
       "SELECT org_id, $2, $3, role FROM t RETURNING org_id, role")
 /* --- end roles and invitations: statements --- */
+
+/* --- rotate: the database's clock (whole seconds, like SQLite's
+ * unixepoch()), and a key by its current or live previous hash: a
+ * BitmapOr of the two UNIQUE indexes (EXPLAIN shows no Seq Scan). */
+#define DB_NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
+#define KEY_BY_HASH "(hash = $1 OR (prev_hash = $1 AND prev_expires_at > " DB_NOW "))"
+#define KEY_BY_HASH_K "(k.hash = $1 OR (k.prev_hash = $1 AND k.prev_expires_at > " DB_NOW "))"
+#define ROTATE_STATEMENTS(X)                                                                       \
+    X(KEY_ROTATE, false,                                                                           \
+      "UPDATE access_keys SET prev_hash = CASE WHEN $4::bigint > 0 THEN hash ELSE NULL END, "      \
+      "prev_expires_at = CASE WHEN $4::bigint > 0 THEN " DB_NOW " + $4::bigint ELSE 0 END, "       \
+      "hash = $2, redacted = $3 WHERE id = $1 RETURNING {access_keys}")                            \
+    X(KEY_REVOKE_TOKEN, false,                                                                     \
+      "WITH cur AS (DELETE FROM access_keys WHERE hash = $1 RETURNING {access_keys}, false), "     \
+      "prv AS (UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                      \
+      "WHERE prev_hash = $1 AND prev_expires_at > " DB_NOW " RETURNING {access_keys}, true) "      \
+      "SELECT * FROM cur UNION ALL SELECT * FROM prv")                                             \
+    X(KEY_PURGE_PREVIOUS, true,                                                                    \
+      "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
+      "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+/* --- end rotate --- */
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
@@ -342,6 +365,12 @@ static const char *const pg_migrations[] = {
     " hash bytea NOT NULL);"
     "CREATE UNIQUE INDEX invitations_hash ON invitations (hash);"
     "CREATE INDEX invitations_org_seq ON invitations (org_id, seq);",
+    /* 6: rotate: a key's previous token (schema.c's prev_hash, prev_expires_at) */
+    "ALTER TABLE access_keys ADD COLUMN prev_hash bytea;"
+    "ALTER TABLE access_keys ADD COLUMN prev_expires_at bigint NOT NULL DEFAULT 0;"
+    "CREATE UNIQUE INDEX access_keys_prev_hash ON access_keys (prev_hash);"
+    "CREATE INDEX access_keys_prev_expiry ON access_keys (prev_expires_at) "
+    "WHERE prev_hash IS NOT NULL;",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -601,11 +630,14 @@ static int read_cols(const PGresult *r, int i, int col, const lk_table *t, lk_vi
             memcpy(f, &x, sizeof x);
             break;
         }
-        case LK_COL_HASH: {
+        case LK_COL_HASH:
+        case LK_COL_OPT_HASH: {
             /* text result of a bytea: "\x" and hex (bytea_output=hex, set at connect) */
             const char *h = PQgetvalue(r, i, col);
             size_t pre = strlen(PG_BYTEA_HEX);
-            if (strncmp(h, PG_BYTEA_HEX, pre) == 0)
+            if (k->type == LK_COL_OPT_HASH && PQgetisnull(r, i, col))
+                memset(f, 0, k->size); /* NULL: none */
+            else if (strncmp(h, PG_BYTEA_HEX, pre) == 0)
                 (void)hex_decode(h + pre, (uint8_t *)f, k->size);
             break;
         }
@@ -644,6 +676,12 @@ static void bind_cols(pg_params *p, const lk_table *t, const void *row)
             break;
         case LK_COL_HASH:
             p_bin(p, f, k->size);
+            break;
+        case LK_COL_OPT_HASH:
+            if (sodium_is_zero((const unsigned char *)f, k->size))
+                p_text(p, NULL); /* none: NULL */
+            else
+                p_bin(p, f, k->size);
             break;
         }
     }
@@ -1139,6 +1177,49 @@ static int pg_billing_set(lk_store *st, const lk_billing *b)
     p_i64(&p, b->updated_at);
     return pg_cmd((pg_store *)st, S_BILLING_SET, &p, "billing");
 }
+
+/* --- rotate ------------------------------------------------------------- */
+
+static int pg_key_rotate(lk_store *st, const char *id, const uint8_t new_hash[LK_TOKEN_HASH_LEN],
+                         const char *redacted, int64_t grace_secs, lk_key *out)
+{
+    pg_params p = {0};
+    p_text(&p, id);
+    p_bin(&p, new_hash, LK_TOKEN_HASH_LEN);
+    p_text(&p, redacted);
+    p_i64(&p, grace_secs);
+    memset(out, 0, sizeof *out);
+    return get_row(st, S_KEY_ROTATE, &p, &lk_schema_keys, LK_VIEW_RECORD, out, "access key");
+}
+
+/* One statement: the DELETE of a current token and the UPDATE of a live
+ * previous one as two data-modifying CTEs; the column after the key says
+ * which matched. */
+static int pg_key_revoke_token(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out,
+                               bool *was_previous)
+{
+    pg_params p = hash_key(hash);
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, S_KEY_REVOKE_TOKEN, &p, "access key", &r);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    int col = read_cols(r, 0, 0, &lk_schema_keys, LK_VIEW_RECORD, out);
+    *was_previous = strcmp(PQgetvalue(r, 0, col), "t") == 0;
+    PQclear(r);
+    return LK_OK;
+}
+
+static int pg_key_purge_previous(lk_store *st, int64_t *n)
+{
+    PGresult *res;
+    int rc = pg_run((pg_store *)st, S_KEY_PURGE_PREVIOUS, NULL, &res);
+    if (rc) return rc;
+    if (n) *n = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return LK_OK;
+}
+
+/* --- end rotate --------------------------------------------------------- */
 
 /* -- access keys --------------------------------------------------------- */
 
@@ -1715,4 +1796,8 @@ const lk_store_ops lk_store_pg_ops = {
     .invitation_list = pg_invitation_list,
     .invitation_delete = pg_invitation_delete,
     .invitation_accept = pg_invitation_accept,
+    /* --- rotate --- */
+    .key_rotate = pg_key_rotate,
+    .key_revoke_token = pg_key_revoke_token,
+    .key_purge_previous = pg_key_purge_previous,
 };

@@ -124,10 +124,10 @@
                       "WHERE org_id = ?1")                                                         \
     X(KEY_INSERT, "INSERT INTO {access_keys:insert}")                                              \
     X(KEY_GET, "SELECT {access_keys} FROM access_keys WHERE id = ?1")                              \
-    X(KEY_GET_BY_HASH, "SELECT {access_keys} FROM access_keys WHERE hash = ?1")                    \
+    X(KEY_GET_BY_HASH, "SELECT {access_keys} FROM access_keys WHERE " KEY_BY_HASH)                 \
     X(KEY_GET_BY_HASH_OWNER, "SELECT {k.access_keys}, {u.users}, {o.orgs} FROM access_keys k "     \
                              "LEFT JOIN users u ON u.id = k.user_id "                              \
-                             "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = ?1")              \
+                             "LEFT JOIN orgs o ON o.id = k.org_id WHERE " KEY_BY_HASH_K)           \
     X(KEY_RENAME, "UPDATE access_keys SET name = ?2 WHERE id = ?1")                                \
     X(KEY_DELETE, "DELETE FROM access_keys WHERE id = ?1")                                         \
     X(KEY_LIST_ORG, "SELECT {access_keys} FROM access_keys WHERE org_id = ?1 AND seq < ?2 "        \
@@ -162,7 +162,8 @@
     X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 "                                      \
                      "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
     X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                                \
-    LK_SQLITE_STMTS_ROLES(X)
+    LK_SQLITE_STMTS_ROLES(X)                                                                       \
+    ROTATE_STMTS(X)
 
 /* --- roles and invitations: statements --- */
 #define LK_SQLITE_STMTS_ROLES(X)                                                                   \
@@ -177,6 +178,25 @@
     X(INVITATION_TAKE, "DELETE FROM invitations WHERE hash = ?1 AND expires_at > ?2 "              \
                        "RETURNING org_id, role")
 /* --- end roles and invitations: statements --- */
+
+/* --- rotate: the database's clock, and a key by its current or live
+ * previous hash: an OR of two UNIQUE-index probes (SQLite's multi-index
+ * OR; EXPLAIN QUERY PLAN shows two SEARCHes and no SCAN). */
+#define DB_NOW "unixepoch()"
+#define KEY_BY_HASH "(hash = ?1 OR (prev_hash = ?1 AND prev_expires_at > " DB_NOW "))"
+#define KEY_BY_HASH_K "(k.hash = ?1 OR (k.prev_hash = ?1 AND k.prev_expires_at > " DB_NOW "))"
+#define ROTATE_STMTS(X)                                                                            \
+    X(KEY_ROTATE, "UPDATE access_keys SET "                                                        \
+                  "prev_hash = CASE WHEN ?4 > 0 THEN hash ELSE NULL END, "                         \
+                  "prev_expires_at = CASE WHEN ?4 > 0 THEN " DB_NOW " + ?4 ELSE 0 END, "           \
+                  "hash = ?2, redacted = ?3 WHERE id = ?1 RETURNING {access_keys}")                \
+    X(KEY_REVOKE_CURRENT, "DELETE FROM access_keys WHERE hash = ?1 RETURNING {access_keys}")       \
+    X(KEY_REVOKE_PREVIOUS,                                                                         \
+      "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
+      "WHERE prev_hash = ?1 AND prev_expires_at > " DB_NOW " RETURNING {access_keys}")             \
+    X(KEY_PURGE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "          \
+                          "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+/* --- end rotate --- */
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -642,28 +662,14 @@ static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
     return exec(s, sql, what);
 }
 
-/* Does table t have a column named col? (false on any error: the caller's
- * next statement reports it) */
-static bool column_exists(sqlite_store *s, const char *t, const char *col)
-{
-    sqlite3_stmt *q = NULL;
-    bool found = false;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q,
-                           NULL) == SQLITE_OK) {
-        bind_text(q, 1, t);
-        bind_text(q, 2, col);
-        found = sqlite3_step(q) == SQLITE_ROW;
-    }
-    sqlite3_finalize(q);
-    return found;
-}
-
 /* The copy of one table's rows from <t>_v1 into the new <t>: its inserted
  * columns, and seq from the old rowid (which is the old seq where there
- * was one), so every cursor and every order survives. */
-static int has_column(sqlite_store *s, const char *t, const char *col);
-
+ * was one), so every cursor and every order survives. A column the old
+ * table does not have (one a later version adds, already in schema.c's
+ * description) takes its default. */
 static bool schema_has(sqlite_store *s, const char *table, const char *column);
+static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
+                               size_t n);
 
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
@@ -673,15 +679,8 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
     for (int i = 0; i < t->ncols; i++) {
         has_seq |= t->cols[i].type == LK_COL_SEQ;
         if (!lk_col_inserted(&t->cols[i])) continue;
-        /* a column added after version 2 (scopes: version 3) is not in the
-         * old table: it takes its default */
-        if (!column_exists(s, old, t->cols[i].name)) continue;
         /* A column a later version adds is not in the v1 table: it takes
          * its DEFAULT here, and that version finds it already there. */
-        int have = has_column(s, old, t->cols[i].name);
-        if (have < 0) return have;
-        if (!have) continue;
-        /* a column added by a later version gets its DEFAULT */
         if (!schema_has(s, old, t->cols[i].name)) continue;
         p += snprintf(p, sizeof cols - (size_t)(p - cols), "%s%s", p == cols ? "" : ", ",
                       t->cols[i].name);
@@ -748,7 +747,7 @@ static int add_scope_columns(sqlite_store *s)
     char ddl[LK_SCHEMA_SQL_MAX];
     int ret = LK_OK;
     for (const lk_schema_added_col *c = lk_schema_scopes_cols; c->table && ret == LK_OK; c++) {
-        if (column_exists(s, c->table->name, c->column)) continue;
+        if (schema_has(s, c->table->name, c->column)) continue;
         if (lk_schema_column_ddl(c->table, c->column, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
         ret = exec(s, ddl, "migrate: add column");
@@ -759,23 +758,6 @@ static int add_scope_columns(sqlite_store *s)
 /* --- account: the migration that gives sessions an id, an address, a
  * user agent and last_seen_at --- */
 
-/* Does table t have a column named col? 1 yes, 0 no, or an lk_err code. */
-static int has_column(sqlite_store *s, const char *t, const char *col)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                                &q, NULL);
-    if (rc == SQLITE_OK) {
-        bind_text(q, 1, t);
-        bind_text(q, 2, col);
-        rc = sqlite3_step(q);
-    }
-    sqlite3_finalize(q);
-    if (rc == SQLITE_ROW) return 1;
-    if (rc == SQLITE_DONE) return 0;
-    return fail(s, rc, "migrate: table_info");
-}
-
 /* Each session column of the description the table lacks is added (a
  * database whose version 2 rebuild already created them has them all);
  * sessions from before get an id (20 hex digits are base62),
@@ -784,17 +766,7 @@ static int has_column(sqlite_store *s, const char *t, const char *col)
 static int apply_account(sqlite_store *s)
 {
     static const char *const cols[] = {"id", "ip", "user_agent", "last_seen_at", "created_us"};
-    char ddl[LK_SCHEMA_SQL_MAX];
-    int ret = LK_OK;
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && ret == LK_OK; i++) {
-        int have = has_column(s, "sessions", cols[i]);
-        if (have < 0) return have;
-        if (have) continue;
-        if (lk_schema_column_ddl(&lk_schema_sessions, cols[i], &lk_dialect_sqlite, ddl,
-                                 sizeof ddl) != 0)
-            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
-        ret = exec(s, ddl, "migrate: add column");
-    }
+    int ret = add_missing_columns(s, &lk_schema_sessions, cols, sizeof cols / sizeof cols[0]);
     if (ret == LK_OK)
         ret = exec(s,
                    "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
@@ -821,6 +793,23 @@ static bool schema_has(sqlite_store *s, const char *table, const char *column)
     return has;
 }
 
+/* A migration that adds columns: each of t's columns in cols that the
+ * table lacks is added from schema.c's description (a database whose
+ * version-2 rebuild ran with this build has them already). */
+static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
+                               size_t n)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    int ret = LK_OK;
+    for (size_t i = 0; i < n && ret == LK_OK; i++) {
+        if (schema_has(s, t->name, cols[i])) continue;
+        if (lk_schema_column_ddl(t, cols[i], &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
+        ret = exec(s, ddl, "migrate: add column");
+    }
+    return ret;
+}
+
 /* Version 3: members.role (every existing member becomes an owner, the
  * column's default) and the invitations table. Version 2 rebuilds tables
  * from the current description, so on a v1 file it has made both already
@@ -844,6 +833,25 @@ static int apply_roles(sqlite_store *s)
 }
 /* --- end roles and invitations: schema version 3 --- */
 
+/* --- rotate --- version 3: a key's previous token (prev_hash, UNIQUE, and
+ * prev_expires_at), from schema.c's description. Version 2 rebuilds every
+ * table from the description as it is now, so on a database that came
+ * through version 2 with this build the columns exist already: each step
+ * is skipped when its result is there. */
+static int add_key_previous(sqlite_store *s)
+{
+    static const char *const cols[] = {"prev_hash", "prev_expires_at"};
+    int ret = add_missing_columns(s, &lk_schema_keys, cols, sizeof cols / sizeof cols[0]);
+    if (ret == LK_OK)
+        ret = exec(s,
+                   "CREATE UNIQUE INDEX IF NOT EXISTS access_keys_prev_hash "
+                   "ON access_keys (prev_hash);"
+                   "CREATE INDEX IF NOT EXISTS access_keys_prev_expiry "
+                   "ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
+                   "migrate: index");
+    return ret;
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -854,6 +862,7 @@ static const struct {
     {add_scope_columns, false}, /* 3: scopes */
     {apply_account, false},     /* 4: account (issue 13 B) */
     {apply_roles, false},       /* 5: roles and invitations */
+    {add_key_previous, false},  /* 6: key rotation (previous token) */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -963,9 +972,13 @@ static int read_cols(sqlite3_stmt *q, int col, const lk_table *t, lk_view v, voi
             memcpy(f, &x, sizeof x);
             break;
         }
-        case LK_COL_HASH: {
+        case LK_COL_HASH:
+        case LK_COL_OPT_HASH: {
             const void *h = sqlite3_column_blob(q, col);
-            if (h && (size_t)sqlite3_column_bytes(q, col) == c->size) memcpy(f, h, c->size);
+            if (h && (size_t)sqlite3_column_bytes(q, col) == c->size)
+                memcpy(f, h, c->size);
+            else if (c->type == LK_COL_OPT_HASH)
+                memset(f, 0, c->size); /* NULL: none */
             break;
         }
         }
@@ -1004,6 +1017,12 @@ static void bind_cols(sqlite3_stmt *q, const lk_table *t, const void *row)
         }
         case LK_COL_HASH:
             sqlite3_bind_blob(q, p, f, (int)c->size, SQLITE_STATIC);
+            break;
+        case LK_COL_OPT_HASH:
+            if (sodium_is_zero((const unsigned char *)f, c->size))
+                sqlite3_bind_null(q, p);
+            else
+                sqlite3_bind_blob(q, p, f, (int)c->size, SQLITE_STATIC);
             break;
         }
         p++;
@@ -1554,6 +1573,63 @@ static int sqlite_session_purge(lk_store *st, int64_t now, int64_t *purged)
     return ret;
 }
 
+/* --- rotate ---------------------------------------------------------------- */
+
+static int sqlite_key_rotate(lk_store *st, const char *id,
+                             const uint8_t new_hash[LK_TOKEN_HASH_LEN], const char *redacted,
+                             int64_t grace_secs, lk_key *out)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_KEY_ROTATE);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, id);
+    bind_hash(q, 2, new_hash);
+    bind_text(q, 3, redacted);
+    sqlite3_bind_int64(q, 4, grace_secs);
+    /* RETURNING: the whole UPDATE happens at the first step */
+    int ret = run_row(s, q, "access key");
+    if (ret != LK_OK) return ret;
+    read_cols(q, 0, &lk_schema_keys, LK_VIEW_RECORD, out);
+    sqlite3_reset(q);
+    return LK_OK;
+}
+
+/* Both statements run for every hash, inside one transaction (a savepoint
+ * inside the caller's begin()). */
+static int sqlite_key_revoke_token(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out,
+                                   bool *was_previous)
+{
+    sqlite_store *s = S(st);
+    lk_key cur = {0}, prev = {0};
+    const lk_table *t = &lk_schema_keys;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    int rc1 = get_row(s, S_KEY_REVOKE_CURRENT, &(lookup){.hash = hash}, t, LK_VIEW_RECORD, &cur,
+                      "access key");
+    int rc2 = rc1 == LK_OK || rc1 == LK_ENOT_FOUND
+                  ? get_row(s, S_KEY_REVOKE_PREVIOUS, &(lookup){.hash = hash}, t, LK_VIEW_RECORD,
+                            &prev, "access key")
+                  : rc1;
+    ret = rc2 == LK_OK || rc2 == LK_ENOT_FOUND ? LK_OK : rc2;
+    if ((ret = tx_end(s, ret)) != LK_OK) return ret;
+    *was_previous = rc1 != LK_OK && rc2 == LK_OK;
+    *out = *was_previous ? prev : cur;
+    if (rc1 == LK_OK || rc2 == LK_OK) return LK_OK;
+    return lk_err_set(&s->base.err, LK_ENOT_FOUND, "access key not found");
+}
+
+static int sqlite_key_purge_previous(lk_store *st, int64_t *n)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_KEY_PURGE_PREVIOUS);
+    if (q == NULL) return s->base.err.code;
+    int ret = run_write(s, q, "access keys", false);
+    if (n) *n = ret == LK_OK ? sqlite3_changes(s->db) : 0;
+    return ret;
+}
+
+/* --- end rotate ------------------------------------------------------------ */
+
 /* -- bulk copy ---------------------------------------------------------------- */
 
 static int sqlite_is_empty(lk_store *st, bool *empty)
@@ -1827,4 +1903,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .invitation_list = sqlite_invitation_list,
     .invitation_delete = sqlite_invitation_delete,
     .invitation_accept = sqlite_invitation_accept,
+    /* --- rotate --- */
+    .key_rotate = sqlite_key_rotate,
+    .key_revoke_token = sqlite_key_revoke_token,
+    .key_purge_previous = sqlite_key_purge_previous,
 };

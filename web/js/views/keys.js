@@ -10,6 +10,11 @@
 // dialog's text node, and both are dropped when the dialog closes (the
 // dialog element is removed from the document). It is never put in the key
 // list, in storage, in the URL or in a log.
+//
+// Rotate (the row menu): a dialog asks how long the old token keeps working
+// (Immediately / 1 hour / 24 hours / 7 days), then shows the new token once
+// with Copy, exactly like creation; while a previous token is live the row
+// says "previous token valid until …". The new token follows the same rules.
 
 import { h, icon } from '../dom.js';
 import { post, patch, del, listAll, paths } from '../api.js';
@@ -17,6 +22,14 @@ import { openModal, button, field, alertBox, setButtonBusy, checkName, confirmDi
 import { pageHeader, showLoadError } from '../layout.js';
 import { timeEl, byNewest } from '../format.js';
 import { accessCell, lastUsedCell, expiryWarning, scopePicker, cidrField } from './keyscopes.js';
+
+// --- rotate: the grace periods offered (seconds)
+const GRACE = [
+  { id: '0', label: 'Immediately', secs: 0 },
+  { id: '3600', label: '1 hour', secs: 3600 },
+  { id: '86400', label: '24 hours', secs: 86400 },
+  { id: '604800', label: '7 days', secs: 604800 },
+];
 
 const EXPIRY = [
   { id: 'never', label: 'No expiration', days: 0 },
@@ -85,7 +98,7 @@ export function renderKeys(ctx, kind) {
       'tr',
       { 'data-key-id': k.id },
       h('td', { class: 'cell-name', 'data-label': 'Name' }, h('span', { class: 'key-name' }, k.name)),
-      h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted)),
+      h('td', { 'data-label': 'Key' }, h('code', { class: 'redacted' }, k.redacted), previousLine(k)),
       h('td', { 'data-label': 'Created' }, h('span', { class: 'created' }, timeEl(k.created_at), creatorLine(k))),
       h('td', { 'data-label': 'Last used' }, lastUsedCell(k)),
       h('td', { 'data-label': 'Expires' }, k.expires_at ? h('span', { class: 'expiry-cell' }, h('span', { class: expired ? 'badge badge-danger' : '' }, expired ? 'Expired' : timeEl(k.expires_at)), expired ? null : expiryWarning(k)) : h('span', { class: 'muted' }, 'Never')),
@@ -97,12 +110,97 @@ export function renderKeys(ctx, kind) {
           label: `Actions for ${k.name}`,
           items: [
             { label: 'Rename', icon: 'pencil', onSelect: () => openRename(k) },
+            { label: 'Rotate', icon: 'key', onSelect: () => openRotate(k) },
             { label: 'Delete', icon: 'trash', danger: true, onSelect: () => openDelete(k) },
           ],
         }),
       ),
     );
   }
+
+  // --- rotate: "previous token valid until …" while the old token still works
+  function previousLine(k) {
+    const until = k.previous_token_expires_at;
+    if (!until || Date.parse(until) <= Date.now()) return null;
+    return h('span', { class: 'prev-token' }, 'previous token valid until ', timeEl(until));
+  }
+
+  function openRotate(k) {
+    const alert = alertBox();
+    const gId = 'f-grace-' + Math.random().toString(36).slice(2, 8);
+    const grace = h('select', { id: gId, name: 'grace', class: 'input select' }, GRACE.map((o) => h('option', { value: o.id }, o.label)));
+    const gWrap = h('div', { class: 'field' }, h('label', { for: gId, class: 'label' }, 'Keep the current token working'), grace, h('p', { class: 'hint' }, 'Long enough to put the new token everywhere the old one is used. Rotating again ends any earlier token at once.'));
+    const cancel = button('Cancel', { kind: 'secondary' });
+    const go = button('Rotate', { kind: 'primary', type: 'submit' });
+    const form = h('form', { class: 'form', novalidate: true, id: 'rotate-form-' + Math.random().toString(36).slice(2, 8) }, alert.el, gWrap);
+    go.setAttribute('form', form.id);
+    let token = null; // the secret; dropped on close
+    let tokenNode = null;
+    const m = openModal({
+      title: 'Rotate access key',
+      description: h('span', {}, 'A new token for ', h('strong', {}, k.name), ' (same name, same access). The current token stops working after the time you choose.'),
+      body: [form],
+      footer: [cancel, go],
+      initialFocus: grace,
+      onClose: () => {
+        token = null;
+        if (tokenNode) tokenNode.textContent = '';
+        tokenNode = null;
+      },
+    });
+    cancel.addEventListener('click', () => m.close());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      alert.clear();
+      const choice = GRACE.find((o) => o.id === grace.value) || GRACE[0];
+      m.setBusy(true);
+      setButtonBusy(go, true, 'Rotating…');
+      cancel.disabled = true;
+      let rotated;
+      try {
+        rotated = await post(keyPath(k.id) + '/rotate', { grace_period_seconds: choice.secs });
+      } catch (e) {
+        m.setBusy(false);
+        setButtonBusy(go, false);
+        cancel.disabled = false;
+        if (e.status === 404 && ctx.live()) {
+          keys = keys.filter((x) => x.id !== k.id);
+          draw();
+        }
+        alert.show(e.human('This access key'));
+        go.focus();
+        return;
+      }
+      token = rotated.token;
+      delete rotated.token;
+      m.setBusy(false);
+      if (ctx.live()) {
+        keys = keys.map((x) => (x.id === k.id ? { ...x, ...rotated } : x));
+        draw();
+      }
+      const copyBtn = button('Copy', { kind: 'secondary', iconName: 'copy', attrs: { class: 'btn btn-secondary copy-btn' } });
+      const note = h('p', { class: 'copy-note', 'aria-live': 'polite' });
+      tokenNode = document.createTextNode(token);
+      const tokenEl = h('code', { class: 'token', id: 'new-token', tabindex: '0', 'aria-label': 'Your new access key' }, tokenNode);
+      const done = button('Done', { kind: 'primary' });
+      done.addEventListener('click', () => m.close());
+      copyBtn.addEventListener('click', () => copyToken(token, tokenEl, copyBtn, note));
+      m.el.querySelector('.modal-title').textContent = 'Save your new access key';
+      const desc = m.el.querySelector('.modal-desc');
+      if (desc) desc.remove();
+      m.el.removeAttribute('aria-describedby');
+      const until = rotated.previous_token_expires_at;
+      m.body.replaceChildren(
+        h('p', { class: 'modal-desc' }, 'The key ', h('strong', {}, rotated.name), ' has a new token. ', until ? h('span', { class: 'prev-note' }, 'The previous token keeps working until ', timeEl(until), '.') : 'The previous token no longer works.'),
+        h('div', { class: 'callout callout-warning', role: 'note' }, icon('alert'), h('p', {}, h('strong', {}, 'Copy it now — it will not be shown again. '), 'latchkey keeps only a fingerprint of it.')),
+        h('div', { class: 'token-box' }, tokenEl, copyBtn),
+        note,
+      );
+      m.footer.replaceChildren(done);
+      copyBtn.focus();
+    });
+  }
+  // --- end rotate
 
   function creatorLine(k) {
     if (!isOrg || !creators || !k.created_by) return null;
@@ -221,7 +319,7 @@ export function renderKeys(ctx, kind) {
       const tokenEl = h('code', { class: 'token', id: 'new-token', tabindex: '0', 'aria-label': 'Your new access key' }, tokenNode);
       const done = button('Done', { kind: 'primary' });
       done.addEventListener('click', () => m.close());
-      copyBtn.addEventListener('click', () => copy(tokenEl, copyBtn, note));
+      copyBtn.addEventListener('click', () => copyToken(token, tokenEl, copyBtn, note));
       m.el.querySelector('.modal-title').textContent = 'Save your access key';
       const desc = m.el.querySelector('.modal-desc');
       if (desc) desc.remove();
@@ -234,48 +332,6 @@ export function renderKeys(ctx, kind) {
       );
       m.footer.replaceChildren(done);
       copyBtn.focus();
-    }
-
-    async function copy(tokenEl, btn, note) {
-      note.textContent = '';
-      if (!token) return;
-      let ok = false;
-      try {
-        if (navigator.clipboard && window.isSecureContext) {
-          await navigator.clipboard.writeText(token);
-          ok = true;
-        }
-      } catch (e) {
-        ok = false;
-      }
-      if (!ok) {
-        // No Clipboard API (plain HTTP on a non-local address) or permission
-        // refused: select the token so Ctrl+C / ⌘C copies it, and try the
-        // legacy copy command on that selection.
-        selectText(tokenEl);
-        try {
-          ok = document.execCommand('copy');
-        } catch (e) {
-          ok = false;
-        }
-        if (!ok) {
-          note.textContent = 'Your browser didn’t allow copying. The key is selected — press Ctrl+C (⌘C on a Mac) to copy it.';
-          note.className = 'copy-note is-warning';
-          tokenEl.focus();
-          return;
-        }
-      }
-      btn.classList.add('is-copied');
-      btn.querySelector('.btn-label').textContent = 'Copied';
-      btn.replaceChild(icon('check'), btn.querySelector('svg'));
-      note.className = 'copy-note sr-only';
-      note.textContent = 'Access key copied to the clipboard.';
-      setTimeout(() => {
-        if (!btn.isConnected) return;
-        btn.classList.remove('is-copied');
-        btn.querySelector('.btn-label').textContent = 'Copy';
-        btn.replaceChild(icon('copy'), btn.querySelector('svg'));
-      }, 2500);
     }
   }
 
@@ -374,4 +430,47 @@ function selectText(el) {
   range.selectNodeContents(el);
   sel.removeAllRanges();
   sel.addRange(range);
+}
+
+// Copy, for a created or rotated token: the Clipboard API, else select the
+// token and try the legacy copy command, else say how to copy by hand.
+async function copyToken(token, tokenEl, btn, note) {
+  note.textContent = '';
+  if (!token) return;
+  let ok = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(token);
+      ok = true;
+    }
+  } catch (e) {
+    ok = false;
+  }
+  if (!ok) {
+    // No Clipboard API (plain HTTP on a non-local address) or permission
+    // refused: select the token so Ctrl+C / ⌘C copies it.
+    selectText(tokenEl);
+    try {
+      ok = document.execCommand('copy');
+    } catch (e) {
+      ok = false;
+    }
+    if (!ok) {
+      note.textContent = 'Your browser didn’t allow copying. The key is selected — press Ctrl+C (⌘C on a Mac) to copy it.';
+      note.className = 'copy-note is-warning';
+      tokenEl.focus();
+      return;
+    }
+  }
+  btn.classList.add('is-copied');
+  btn.querySelector('.btn-label').textContent = 'Copied';
+  btn.replaceChild(icon('check'), btn.querySelector('svg'));
+  note.className = 'copy-note sr-only';
+  note.textContent = 'Access key copied to the clipboard.';
+  setTimeout(() => {
+    if (!btn.isConnected) return;
+    btn.classList.remove('is-copied');
+    btn.querySelector('.btn-label').textContent = 'Copy';
+    btn.replaceChild(icon('copy'), btn.querySelector('svg'));
+  }, 2500);
 }
