@@ -278,7 +278,7 @@ static void sqlite_v2_file_gains_previous_columns(void **state)
     uint8_t h0[LK_TOKEN_HASH_LEN];
     new_pkey(st, &k, h0);
     lk_store_close(st);
-    /* back to version 2: no previous-token columns, indexes or version 3 */
+    /* back to before version 6: no previous-token columns, indexes or version 6 */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
@@ -286,11 +286,11 @@ static void sqlite_v2_file_gains_previous_columns(void **state)
                                   "DROP INDEX access_keys_prev_expiry;"
                                   "ALTER TABLE access_keys DROP COLUMN prev_hash;"
                                   "ALTER TABLE access_keys DROP COLUMN prev_expires_at;"
-                                  "DELETE FROM schema_migrations WHERE version = 3;",
+                                  "DELETE FROM schema_migrations WHERE version = 6;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    st = open_store(); /* migrates to 3 */
+    st = open_store(); /* migrates to 6 */
     assert_true(found(st, h0, k.id));
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
     uint8_t h1[LK_TOKEN_HASH_LEN];
