@@ -52,7 +52,12 @@ enum {
     F_YES = 1u << 3,
     F_LIMIT = 1u << 4,
     F_CURSOR = 1u << 5,
+    /* --- device --- login's options (cmd_auth.c) */
+    F_PASSWORD = 1u << 6,   /* --password: email and password prompt */
+    F_NO_BROWSER = 1u << 7, /* --no-browser: only print the URL */
+    F_SCOPE = 1u << 8,      /* --scope S, repeatable */
 };
+#define LK_CLI_MAX_SCOPES 32 /* --scope given at most this often */
 #define F_LIST (F_LIMIT | F_CURSOR)
 
 /* Flags of a command (command.flags). */
@@ -69,6 +74,11 @@ typedef struct lk_cli_opts {
     const char *bad_flag;   /* first unknown option as given, or NULL */
     const char *flag_noval; /* a value option at the end of argv */
     bool too_many;          /* more than LK_CLI_MAX_POS positional words */
+    /* --- device --- */
+    bool password, no_browser;
+    const char *scopes[LK_CLI_MAX_SCOPES]; /* --scope values, in order */
+    int nscopes;
+    bool too_many_scopes;
 } lk_cli_opts;
 
 typedef struct lk_cli_ctx lk_cli_ctx;
@@ -142,6 +152,11 @@ json_t *lk_cli_name_body(const char *name);
 
 /* ---- the commands (cmd_*.c); main.c's table points at these */
 int lk_cmd_login(lk_cli_ctx *x);
+/* --- device --- the browser sign-in (cmd_device.c): on 0, cred holds the
+ * URL, token and key ID of the approved key and keyname its name (the
+ * caller clears cred); else an exit status, reported. */
+int lk_cli_device_login(lk_cli_ctx *x, const char *client_name, lk_cred *cred, char *keyname,
+                        size_t keyname_size);
 int lk_cmd_logout(lk_cli_ctx *x);
 int lk_cmd_whoami(lk_cli_ctx *x);
 int lk_cmd_orgs_list(lk_cli_ctx *x);

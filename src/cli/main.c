@@ -37,8 +37,9 @@
 /* ------------------------------------------------------------ the table */
 
 static const lk_cli_command commands[] = {
-    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0, 0,
-     0, 0, CMD_NO_CREDENTIAL, lk_cmd_login},
+    {"login", NULL, "login [--password] [--no-browser] [--scope S]...",
+     "sign in through the browser (or --password); stores a personal key for this machine", 0, 0,
+     F_PASSWORD | F_NO_BROWSER | F_SCOPE, 0, CMD_NO_CREDENTIAL, lk_cmd_login},
     {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0, 0,
      CMD_NO_CREDENTIAL, lk_cmd_logout},
     {"whoami", NULL, "whoami", "show who the credential is", 0, 0, 0, 0, 0, lk_cmd_whoami},
@@ -82,6 +83,7 @@ static const lk_cli_command commands[] = {
 /* The options: getopt_long's table, with each option's F_* bit. The help
  * line of an option a command allows is printed by print_command_help. */
 enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR };
+enum { O_PASSWORD = 300, O_NO_BROWSER, O_SCOPE }; /* --- device --- login */
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -92,6 +94,9 @@ static const struct option long_opts[] = {
     {"expires", required_argument, NULL, O_EXPIRES},
     {"limit", required_argument, NULL, O_LIMIT},
     {"cursor", required_argument, NULL, O_CURSOR},
+    {"password", no_argument, NULL, O_PASSWORD},
+    {"no-browser", no_argument, NULL, O_NO_BROWSER},
+    {"scope", required_argument, NULL, O_SCOPE},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -111,6 +116,11 @@ static const struct {
     {F_LIMIT, "--limit",
      "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
     {F_CURSOR, "--cursor", NULL},
+    {F_PASSWORD, "--password",
+     "  --password       ask for email and password here instead of the browser\n"},
+    {F_NO_BROWSER, "--no-browser", "  --no-browser     print the sign-in URL, do not open a browser\n"},
+    {F_SCOPE, "--scope",
+     "  --scope S        ask for this scope only (repeat for more; default: all)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -199,6 +209,25 @@ static int set_value(lk_cli_opts *o, int ch, const char *v)
     return -1;
 }
 
+/* --- device --- login's --password, --no-browser, --scope S (repeatable). */
+static void login_option(lk_cli_opts *o, int ch, const char *v)
+{
+    if (ch == O_PASSWORD) {
+        o->password = true;
+        o->seen |= F_PASSWORD;
+    } else if (ch == O_NO_BROWSER) {
+        o->no_browser = true;
+        o->seen |= F_NO_BROWSER;
+    } else {
+        assert(ch == O_SCOPE);
+        o->seen |= F_SCOPE;
+        if (o->nscopes < LK_CLI_MAX_SCOPES)
+            o->scopes[o->nscopes++] = v;
+        else
+            o->too_many_scopes = true;
+    }
+}
+
 /* The option getopt just refused, as the user wrote it. */
 static const char *refused(char **argv, int optind_after, int optopt_val)
 {
@@ -233,6 +262,11 @@ static void parse_args(int argc, char **argv, lk_cli_opts *o)
             break;
         case O_JSON:
             o->json = true;
+            break;
+        case O_PASSWORD: /* --- device --- login's options */
+        case O_NO_BROWSER:
+        case O_SCOPE:
+            login_option(o, ch, optarg);
             break;
         case ':':
             if (!o->flag_noval) o->flag_noval = argv[optind - 1];
@@ -300,6 +334,8 @@ static int check_usage(lk_cli_ctx *x)
     if (o->bad_flag) return lk_cli_usage_error(x, "unknown option '%s'", o->bad_flag);
     if (o->flag_noval) return lk_cli_usage_error(x, "option '%s' needs a value", o->flag_noval);
     if (o->too_many || x->nargs > c->args_max) return lk_cli_usage_error(x, "too many arguments");
+    if (o->too_many_scopes)
+        return lk_cli_usage_error(x, "--scope given more than %d times", LK_CLI_MAX_SCOPES);
     if (x->nargs < c->args_min) return lk_cli_usage_error(x, "missing argument");
     unsigned extra = o->seen & ~c->allowed;
     if (extra)

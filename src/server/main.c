@@ -11,6 +11,8 @@
  *                          attempts per client address per minute)
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
+ *   --device-code-ttl S    LATCHKEY_DEVICE_CODE_TTL  600 (seconds a CLI sign-in
+ *                          waits for the browser; 1..3600; for tests)
  *   --print-routes         (hidden) print the route table and exit
  *
  * Flags win over the environment. Every failure to start is one line on
@@ -21,6 +23,7 @@
 #include "http.h"
 #include "migrate_data.h"
 #include "router.h"
+#include "service_device.h"
 #include "token.h"
 
 #include <errno.h>
@@ -67,6 +70,9 @@ static void usage(FILE *f)
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
+          "  --device-code-ttl S   seconds a `latchkey login` sign-in waits for the browser\n"
+          "                        (env LATCHKEY_DEVICE_CODE_TTL; 1..3600, default 600;\n"
+          "                        meant for tests)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -112,6 +118,7 @@ int main(int argc, char **argv)
     const char *bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     const char *tls_cert = getenv("LATCHKEY_TLS_CERT");
     const char *tls_key = getenv("LATCHKEY_TLS_KEY");
+    const char *device_ttl = getenv("LATCHKEY_DEVICE_CODE_TTL");
     if (listen == NULL || listen[0] == '\0') listen = "127.0.0.1:8080";
     if (db == NULL || db[0] == '\0') db = "sqlite:latchkey.db";
     if (signup == NULL || signup[0] == '\0') signup = "open";
@@ -135,7 +142,8 @@ int main(int argc, char **argv)
             return 0;
         }
         if (!(FLAG("--listen") || FLAG("--database") || FLAG("--signup") || FLAG("--threads") ||
-              FLAG("--bearer-fail-limit") || FLAG("--tls-cert") || FLAG("--tls-key"))) {
+              FLAG("--bearer-fail-limit") || FLAG("--tls-cert") || FLAG("--tls-key") ||
+              FLAG("--device-code-ttl"))) {
             fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
             return 2;
         }
@@ -159,6 +167,8 @@ int main(int argc, char **argv)
             tls_cert = val;
         else if (FLAG("--tls-key"))
             tls_key = val;
+        else if (FLAG("--device-code-ttl"))
+            device_ttl = val;
         else
             bearer_limit = val;
 #undef FLAG
@@ -192,6 +202,13 @@ int main(int argc, char **argv)
                 "latchkeyd: --bearer-fail-limit (LATCHKEY_BEARER_FAIL_LIMIT) must be a number from "
                 "1 to %d\n",
                 INT_MAX);
+        return 2;
+    }
+    if (device_ttl != NULL && device_ttl[0] != '\0' &&
+        parse_int(device_ttl, LK_DEVICE_TTL_MIN, LK_DEVICE_TTL_MAX, &cfg.svc.device_ttl) != 0) {
+        fprintf(stderr, "latchkeyd: --device-code-ttl (LATCHKEY_DEVICE_CODE_TTL) must be a number "
+                        "of seconds from %d to %d\n",
+                LK_DEVICE_TTL_MIN, LK_DEVICE_TTL_MAX);
         return 2;
     }
     if (listen[0] == '\0' || db[0] == '\0') {

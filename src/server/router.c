@@ -59,6 +59,13 @@ static const lk_route routes[] = {
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0},
     {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0},
+
+    /* --- device --- sign-in from the CLI through the browser */
+    {"POST", "/v1/auth/device", lk_api_device_start, LK_ROUTE_PUBLIC},
+    {"POST", "/v1/auth/device/token", lk_api_device_token, LK_ROUTE_PUBLIC},
+    {"GET", "/v1/auth/device", lk_api_device_lookup, 0},
+    {"POST", "/v1/auth/device/approve", lk_api_device_approve, 0},
+    {"POST", "/v1/auth/device/deny", lk_api_device_deny, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

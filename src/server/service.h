@@ -86,6 +86,8 @@ typedef struct lk_svc_config {
     lk_ratelimit_rule login_per_client; /* failed logins from one address */
     lk_ratelimit_rule bearer_per_client; /* failed bearer auths from one address */
     int64_t (*now)(void);               /* clock; NULL = lk_time_now (tests inject one) */
+    /* --- device --- */
+    int device_ttl; /* seconds a device sign-in lives; 0: LK_DEVICE_TTL (600) */
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.

@@ -9,6 +9,7 @@
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
 //                                         general, projects, members, billing
 //   /orgs/{org}/settings/projects/{prj}   a project's environments
+//   /device, /device?code=BCDF-GHJK       approve a sign-in from the CLI
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -23,6 +24,7 @@ import { renderEnvironments } from './views/environments.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
+import { renderDevice } from './views/device.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -85,6 +87,11 @@ async function render({ focus = false } = {}) {
     if (path === '/orgs/new') {
       title(['Create organization']);
       renderNewOrg({ root, live, main: plainShell(root), firstOrg: orgs.length === 0 });
+      return finish(focus);
+    }
+    if (path === '/device') {
+      title(['Approve sign-in']);
+      renderDevice({ root, live, main: plainShell(root), params, user: state.user });
       return finish(focus);
     }
     const m = path.match(/^\/orgs\/([^/]+)(?:\/settings(?:\/([^/]+)(?:\/([^/]+))?)?)?$/);

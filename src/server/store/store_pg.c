@@ -57,7 +57,7 @@
 
 #define PG_MIGRATE_LOCK 0x6c6b736368656d61LL /* "lkschema" */
 #define PG_RECONNECT_BACKOFF_MS 1000
-#define PG_MAX_PARAMS 12
+#define PG_MAX_PARAMS 13 /* device_redeem: a key (11) + hash + now */
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
 
@@ -290,6 +290,21 @@ static const char *const pg_migrations[] = {
     "CREATE UNIQUE INDEX access_keys_hash ON access_keys (hash);"
     "CREATE INDEX access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL;"
     "CREATE INDEX access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL;",
+    /* 2 --- device --- sign-ins from the CLI waiting for the browser */
+    "CREATE TABLE device_requests ("
+    " device_hash bytea PRIMARY KEY,"
+    " user_hash bytea NOT NULL UNIQUE,"
+    " client_name text NOT NULL,"
+    " client_addr text NOT NULL,"
+    " scopes bigint NOT NULL,"
+    " status smallint NOT NULL CHECK (status IN (0, 1, 2, 3)),"
+    " user_id text REFERENCES users (id) ON DELETE CASCADE,"
+    " key_id text,"
+    " created_at bigint NOT NULL,"
+    " expires_at bigint NOT NULL,"
+    " last_poll_at bigint NOT NULL DEFAULT 0,"
+    " poll_interval bigint NOT NULL);"
+    "CREATE INDEX device_requests_expiry ON device_requests (expires_at);",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -1485,6 +1500,172 @@ static int pg_load(lk_store *st, const lk_record *r)
     return pg_cmd(s, stmt, &p, false);
 }
 
+/* --- device --- sign-ins from the CLI (store.h: lk_device). A few calls
+ * per sign-in, so they run unprepared (PQexecParams) and leave the
+ * prepared-statement bitmap to the hot path. */
+
+#define DEVICE_COLS                                                                                \
+    "device_hash, user_hash, client_name, client_addr, scopes, status, user_id, key_id, "          \
+    "created_at, expires_at, last_poll_at, poll_interval"
+
+/* Run sql with p; on LK_OK *out holds the result (the caller PQclears). */
+static int dev_exec(pg_store *s, const char *sql, const pg_params *p, PGresult **out)
+{
+    *out = NULL;
+    lk_err_clear(&s->base.err);
+    int rc = pg_ensure(s);
+    if (rc) return rc;
+    PGresult *res = PQexecParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+    ExecStatusType es = PQresultStatus(res);
+    if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
+        *out = res;
+        return LK_OK;
+    }
+    rc = pg_fail(s, "device", res);
+    PQclear(res);
+    return rc;
+}
+
+/* A write; need_row: touching none is LK_ENOT_FOUND. */
+static int dev_cmd(pg_store *s, const char *sql, const pg_params *p, bool need_row)
+{
+    PGresult *res;
+    int rc = dev_exec(s, sql, p, &res);
+    if (rc) return rc;
+    if (need_row && strcmp(PQcmdTuples(res), "0") == 0)
+        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, "sign-in request not found");
+    PQclear(res);
+    return rc;
+}
+
+static void dev_hash_col(const PGresult *r, int col, uint8_t out[LK_TOKEN_HASH_LEN])
+{
+    /* text format: bytea is "\x" + hex */
+    const char *v = PQgetvalue(r, 0, col);
+    if (v[0] == '\\' && v[1] == 'x') (void)hex_decode(v + 2, out, LK_TOKEN_HASH_LEN);
+}
+
+static void dev_read(const PGresult *r, lk_device *d)
+{
+    memset(d, 0, sizeof *d);
+    dev_hash_col(r, 0, d->device_hash);
+    dev_hash_col(r, 1, d->user_hash);
+    COL_STR(r, 0, 2, d->client_name);
+    COL_STR(r, 0, 3, d->client_addr);
+    d->scopes = col_i64(r, 0, 4);
+    d->status = col_i64(r, 0, 5);
+    COL_STR(r, 0, 6, d->user_id);
+    COL_STR(r, 0, 7, d->key_id);
+    d->created_at = col_i64(r, 0, 8);
+    d->expires_at = col_i64(r, 0, 9);
+    d->last_poll_at = col_i64(r, 0, 10);
+    d->interval = col_i64(r, 0, 11);
+}
+
+static int pg_device_create(lk_store *st, const lk_device *d, int64_t now)
+{
+    pg_store *s = (pg_store *)st;
+    pg_params p = {0};
+    p_i64(&p, now);
+    int rc = dev_cmd(s, "DELETE FROM device_requests WHERE expires_at <= $1", &p, false);
+    if (rc) return rc;
+    memset(&p, 0, sizeof p);
+    p_bin(&p, d->device_hash, LK_TOKEN_HASH_LEN);
+    p_bin(&p, d->user_hash, LK_TOKEN_HASH_LEN);
+    p_text(&p, d->client_name);
+    p_text(&p, d->client_addr);
+    p_i64(&p, d->scopes);
+    p_i64(&p, d->status);
+    p_opt(&p, d->user_id);
+    p_opt(&p, d->key_id);
+    p_i64(&p, d->created_at);
+    p_i64(&p, d->expires_at);
+    p_i64(&p, d->last_poll_at);
+    p_i64(&p, d->interval);
+    return dev_cmd(s, "INSERT INTO device_requests (" DEVICE_COLS ") "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                   &p, false);
+}
+
+static int dev_get(pg_store *s, const char *sql, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                   lk_device *out)
+{
+    pg_params p = {0};
+    PGresult *res;
+    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
+    int rc = dev_exec(s, sql, &p, &res);
+    if (rc) return rc;
+    if (PQntuples(res) < 1)
+        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, "sign-in request not found");
+    else
+        dev_read(res, out);
+    PQclear(res);
+    return rc;
+}
+
+static int pg_device_get(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                         lk_device *out)
+{
+    return dev_get((pg_store *)st,
+                   "SELECT " DEVICE_COLS " FROM device_requests WHERE device_hash = $1",
+                   device_hash, out);
+}
+
+static int pg_device_get_by_user(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                                 lk_device *out)
+{
+    return dev_get((pg_store *)st, "SELECT " DEVICE_COLS " FROM device_requests WHERE user_hash = $1",
+                   user_hash, out);
+}
+
+static int pg_device_poll(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                          int64_t last_poll_at, int64_t interval)
+{
+    pg_params p = {0};
+    p_bin(&p, device_hash, LK_TOKEN_HASH_LEN);
+    p_i64(&p, last_poll_at);
+    p_i64(&p, interval);
+    return dev_cmd((pg_store *)st,
+                   "UPDATE device_requests SET last_poll_at = $2, poll_interval = $3 "
+                   "WHERE device_hash = $1",
+                   &p, true);
+}
+
+static int pg_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                            int64_t status, const char *user_id, int64_t now)
+{
+    pg_params p = {0};
+    p_bin(&p, user_hash, LK_TOKEN_HASH_LEN);
+    p_i64(&p, status);
+    p_text(&p, user_id);
+    p_i64(&p, now);
+    return dev_cmd((pg_store *)st,
+                   "UPDATE device_requests SET status = $2, user_id = $3 "
+                   "WHERE user_hash = $1 AND status = 0 AND expires_at > $4",
+                   &p, true);
+}
+
+/* One statement: the USED transition and the key's insert happen together
+ * or not at all (no row in state APPROVED → nothing inserted). */
+static int pg_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                            int64_t now, const lk_key *k, const uint8_t key_hash[LK_TOKEN_HASH_LEN])
+{
+    pg_params p = {0};
+    key_params(&p, k, key_hash); /* $1 … $11 */
+    p_bin(&p, device_hash, LK_TOKEN_HASH_LEN);
+    p_i64(&p, now);
+    return dev_cmd((pg_store *)st,
+                   "WITH d AS (UPDATE device_requests SET status = 3, key_id = $1 "
+                   "WHERE device_hash = $12 AND status = 1 AND expires_at > $13 "
+                   "AND user_id = $4 RETURNING 1) "
+                   "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, "
+                   "redacted, hash, created_at, last_used_at, expires_at) "
+                   "SELECT $1::text, $2::smallint, $3::text, $4::text, $5::text, $6::text, "
+                   "$7::text, $8::bytea, $9::bigint, $10::bigint, $11::bigint FROM d",
+                   &p, true);
+}
+/* --- end device --- */
+
 const lk_store_ops lk_store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1535,4 +1716,11 @@ const lk_store_ops lk_store_pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .load = pg_load,
+    /* --- device --- */
+    .device_create = pg_device_create,
+    .device_get = pg_device_get,
+    .device_get_by_user = pg_device_get_by_user,
+    .device_poll = pg_device_poll,
+    .device_decide = pg_device_decide,
+    .device_redeem = pg_device_redeem,
 };

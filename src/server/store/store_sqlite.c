@@ -222,6 +222,21 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX access_keys_by_org ON access_keys(org_id, seq);"
     "CREATE INDEX access_keys_by_user ON access_keys(user_id, seq);",
+    /* 2 --- device --- sign-ins from the CLI waiting for the browser */
+    "CREATE TABLE device_requests ("
+    "  device_hash BLOB PRIMARY KEY NOT NULL,"
+    "  user_hash BLOB NOT NULL UNIQUE,"
+    "  client_name TEXT NOT NULL,"
+    "  client_addr TEXT NOT NULL,"
+    "  scopes INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3)),"
+    "  user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+    "  key_id TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  last_poll_at INTEGER NOT NULL DEFAULT 0,"
+    "  poll_interval INTEGER NOT NULL);"
+    "CREATE INDEX device_requests_by_expiry ON device_requests(expires_at);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1397,6 +1412,152 @@ static int sqlite_load(lk_store *st, const lk_record *r)
     return lk_err_set(&s->base.err, LK_EINTERNAL, "load: unknown record kind");
 }
 
+/* --- device --- sign-ins from the CLI (store.h: lk_device). Rare calls (a
+ * few per sign-in), so their statements are prepared per call. */
+
+#define DEVICE_COLS                                                                                \
+    "device_hash, user_hash, client_name, client_addr, scopes, status, user_id, key_id, "          \
+    "created_at, expires_at, last_poll_at, poll_interval"
+
+static sqlite3_stmt *dev_prepare(sqlite_store *s, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc != SQLITE_OK) {
+        fail(s, rc, "prepare");
+        sqlite3_finalize(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Step a write once and finalize it; must_change: none changed → not found. */
+static int dev_write(sqlite_store *s, sqlite3_stmt *q, bool must_change)
+{
+    int rc = run_write(s, q, "sign-in request", must_change);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static void dev_read(sqlite3_stmt *q, lk_device *d)
+{
+    memset(d, 0, sizeof *d);
+    if (sqlite3_column_bytes(q, 0) == LK_TOKEN_HASH_LEN)
+        memcpy(d->device_hash, sqlite3_column_blob(q, 0), LK_TOKEN_HASH_LEN);
+    if (sqlite3_column_bytes(q, 1) == LK_TOKEN_HASH_LEN)
+        memcpy(d->user_hash, sqlite3_column_blob(q, 1), LK_TOKEN_HASH_LEN);
+    col_text(q, 2, d->client_name, sizeof d->client_name);
+    col_text(q, 3, d->client_addr, sizeof d->client_addr);
+    d->scopes = sqlite3_column_int64(q, 4);
+    d->status = sqlite3_column_int64(q, 5);
+    col_text(q, 6, d->user_id, sizeof d->user_id);
+    col_text(q, 7, d->key_id, sizeof d->key_id);
+    d->created_at = sqlite3_column_int64(q, 8);
+    d->expires_at = sqlite3_column_int64(q, 9);
+    d->last_poll_at = sqlite3_column_int64(q, 10);
+    d->interval = sqlite3_column_int64(q, 11);
+}
+
+static int sqlite_device_create(lk_store *st, const lk_device *d, int64_t now)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = dev_prepare(s, "DELETE FROM device_requests WHERE expires_at <= ?1");
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, now);
+    int rc = dev_write(s, q, false);
+    if (rc != LK_OK) return rc;
+    q = dev_prepare(s, "INSERT INTO device_requests(" DEVICE_COLS ") "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, d->device_hash);
+    bind_hash(q, 2, d->user_hash);
+    bind_text(q, 3, d->client_name);
+    bind_text(q, 4, d->client_addr);
+    sqlite3_bind_int64(q, 5, d->scopes);
+    sqlite3_bind_int64(q, 6, d->status);
+    bind_opt_text(q, 7, d->user_id);
+    bind_opt_text(q, 8, d->key_id);
+    sqlite3_bind_int64(q, 9, d->created_at);
+    sqlite3_bind_int64(q, 10, d->expires_at);
+    sqlite3_bind_int64(q, 11, d->last_poll_at);
+    sqlite3_bind_int64(q, 12, d->interval);
+    return dev_write(s, q, false);
+}
+
+static int dev_get(sqlite_store *s, const char *sql, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                   lk_device *out)
+{
+    sqlite3_stmt *q = dev_prepare(s, sql);
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, hash);
+    int rc = run_row(s, q, "sign-in request");
+    if (rc == LK_OK) dev_read(q, out);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int sqlite_device_get(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                             lk_device *out)
+{
+    return dev_get(S(st), "SELECT " DEVICE_COLS " FROM device_requests WHERE device_hash = ?1",
+                   device_hash, out);
+}
+
+static int sqlite_device_get_by_user(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                                     lk_device *out)
+{
+    return dev_get(S(st), "SELECT " DEVICE_COLS " FROM device_requests WHERE user_hash = ?1",
+                   user_hash, out);
+}
+
+static int sqlite_device_poll(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                              int64_t last_poll_at, int64_t interval)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET last_poll_at = ?2, "
+                                     "poll_interval = ?3 WHERE device_hash = ?1");
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, device_hash);
+    sqlite3_bind_int64(q, 2, last_poll_at);
+    sqlite3_bind_int64(q, 3, interval);
+    return dev_write(s, q, true);
+}
+
+static int sqlite_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                                int64_t status, const char *user_id, int64_t now)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET status = ?2, user_id = ?3 "
+                                     "WHERE user_hash = ?1 AND status = 0 AND expires_at > ?4");
+    if (q == NULL) return s->base.err.code;
+    bind_hash(q, 1, user_hash);
+    sqlite3_bind_int64(q, 2, status);
+    bind_text(q, 3, user_id);
+    sqlite3_bind_int64(q, 4, now);
+    return dev_write(s, q, true);
+}
+
+static int sqlite_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                                int64_t now, const lk_key *k,
+                                const uint8_t key_hash[LK_TOKEN_HASH_LEN])
+{
+    sqlite_store *s = S(st);
+    int rc = tx_begin(s);
+    if (rc != LK_OK) return rc;
+    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET status = 3, key_id = ?2 "
+                                     "WHERE device_hash = ?1 AND status = 1 AND expires_at > ?3 "
+                                     "AND user_id = ?4");
+    if (q == NULL) return tx_end(s, s->base.err.code);
+    bind_hash(q, 1, device_hash);
+    bind_text(q, 2, k->id);
+    sqlite3_bind_int64(q, 3, now);
+    bind_text(q, 4, k->user_id);
+    rc = dev_write(s, q, true);
+    if (rc == LK_OK) rc = insert_key(s, k, key_hash);
+    return tx_end(s, rc);
+}
+/* --- end device --- */
+
 const lk_store_ops lk_store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -1447,4 +1608,11 @@ const lk_store_ops lk_store_sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .load = sqlite_load,
+    /* --- device --- */
+    .device_create = sqlite_device_create,
+    .device_get = sqlite_device_get,
+    .device_get_by_user = sqlite_device_get_by_user,
+    .device_poll = sqlite_device_poll,
+    .device_decide = sqlite_device_decide,
+    .device_redeem = sqlite_device_redeem,
 };
