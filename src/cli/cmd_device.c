@@ -126,6 +126,9 @@ static int device_begin(lk_cli_ctx *x, const char *client_name, device_start *s)
     }
     int rc = lk_cli_request(x, "POST", "/v1/auth/device", body, &r);
     json_decref(body);
+    if (rc == LK_EXIT_FAIL)
+        lk_cli_notef("(A latchkey server older than 1.1 cannot sign in through the browser: use "
+                     "`latchkey login --password`.)");
     if (rc != 0) return rc;
     bool ok = take_str(r.json, "device_code", s->device_code, sizeof s->device_code, code_chars) &&
               take_str(r.json, "user_code", s->user_code, sizeof s->user_code, code_chars) &&

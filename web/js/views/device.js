@@ -17,6 +17,7 @@ import { pageHeader } from '../layout.js';
 import { timeEl } from '../format.js';
 
 const ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+const askedFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const CODE_LEN = 8;
 
 // "bcdf ghjk", "BCDF-GHJK", "bcdfghjk" → "BCDF-GHJK"; null if not a code.
@@ -85,7 +86,7 @@ export function renderDevice(ctx) {
         h('dt', {}, 'Code'), h('dd', {}, h('code', { class: 'device-code', 'data-testid': 'device-code' }, d.user_code)),
         h('dt', {}, 'Client'), h('dd', { 'data-testid': 'device-client' }, d.client_name),
         h('dt', {}, 'From address'), h('dd', {}, h('code', { 'data-testid': 'device-address' }, d.client_address)),
-        h('dt', {}, 'Asked'), h('dd', {}, timeEl(d.created_at), ' (', timeEl(d.created_at, { relative: true }), ')'),
+        h('dt', {}, 'Asked'), h('dd', {}, h('time', { datetime: d.created_at }, askedFmt.format(new Date(d.created_at))), ' (', timeEl(d.created_at, { relative: true }), ')'),
         h('dt', {}, 'Access'), h('dd', {}, scopes === '*' ? 'Everything your account can do' : scopes),
       ),
       h(
