@@ -26,18 +26,29 @@
 #define ERR_MSG_MAX 1024
 #define USAGE_MSG_MAX 512
 
-void lk_cli_errorf(lk_cli_ctx *x, const char *fmt, ...)
+/* Format into buf and scrub anything token-shaped out of it. */
+static void format_scrubbed(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    vsnprintf(buf, size, fmt, ap);
+    lk_client_scrub(buf);
+}
+
+static void verror(const lk_cli_ctx *x, const char *fmt, va_list ap)
 {
     char buf[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lk_client_scrub(buf);
+    format_scrubbed(buf, sizeof buf, fmt, ap);
     if (x && x->err_color)
         fprintf(stderr, "latchkey: \033[31merror:\033[0m %s\n", buf);
     else
         fprintf(stderr, "latchkey: error: %s\n", buf);
+}
+
+void lk_cli_errorf(lk_cli_ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(x, fmt, ap);
+    va_end(ap);
 }
 
 void lk_cli_notef(const char *fmt, ...)
@@ -49,14 +60,10 @@ void lk_cli_notef(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int lk_cli_usage_error(lk_cli_ctx *x, const char *fmt, ...)
+static void vusage(const lk_cli_ctx *x, const char *fmt, va_list ap)
 {
     char buf[USAGE_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lk_client_scrub(buf);
+    format_scrubbed(buf, sizeof buf, fmt, ap);
     fprintf(stderr, "latchkey: %s\n", buf);
     if (x && x->cmd)
         fprintf(stderr, "usage: latchkey %s\nRun 'latchkey %s%s%s --help' for more.\n",
@@ -65,6 +72,14 @@ int lk_cli_usage_error(lk_cli_ctx *x, const char *fmt, ...)
     else
         fprintf(stderr, "usage: latchkey [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
                         "Run 'latchkey --help' for the list of commands.\n");
+}
+
+int lk_cli_usage_error(lk_cli_ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vusage(x, fmt, ap);
+    va_end(ap);
     return LK_EXIT_USAGE;
 }
 

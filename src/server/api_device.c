@@ -18,13 +18,15 @@
  * access log has no query string and no body).
  */
 #include "api.h"
+#include "scope.h"
 #include "service_device.h"
 
+#include <assert.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <string.h>
 
-#define DEVICE_SCOPES_MAX 32    /* names in one start request */
+#define DEVICE_SCOPES_MAX LK_SCOPE_LIST_MAX /* names in one start request (32) */
 #define DEVICE_HOST_MAX 255     /* a Host header we copy into a URL */
 #define DEVICE_PAGE "/device"   /* the dashboard page (web/js/views/device.js) */
 #define DEVICE_BODY_SIZE 1024   /* the start answer: codes, two URLs, numbers */
@@ -91,11 +93,18 @@ static int body_scopes(lk_req *r, json_t *body, const char *names[DEVICE_SCOPES_
     return 0;
 }
 
-/* A scope mask as a JSON list of names. */
+/* A scope mask as the JSON list of its canonical names (["*"] for all). */
 static void put_scopes(lk_buf *b, int64_t scopes)
 {
-    (void)scopes; /* every device request asks for every scope until scope.h is here */
-    lk_buf_puts(b, "[\"*\"]");
+    const char *names[LK_SCOPE_COUNT];
+    size_t n = lk_scope_format((lk_scopes)scopes, names, LK_SCOPE_COUNT);
+    assert(n <= LK_SCOPE_COUNT);
+    lk_buf_putc(b, '[');
+    for (size_t i = 0; i < n && i < LK_SCOPE_COUNT; i++) {
+        if (i) lk_buf_putc(b, ',');
+        lk_buf_put_str(b, names[i], strlen(names[i]));
+    }
+    lk_buf_putc(b, ']');
 }
 
 static void put_start(lk_buf *b, h2o_req_t *req, const lk_device_grant *g)

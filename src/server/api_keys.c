@@ -72,10 +72,9 @@ static int key_rename(lk_req *r, const char *org_id, const char *key_id)
     const char *name;
     size_t n;
     lk_key k;
-    int rc = lk_req_json(r, &body);
+    int rc = lk_req_json_str(r, "name", &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", LK_FIELD_REQUIRED, &name, &n);
-    if (rc == 0) rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
+    rc = lk_svc_key_rename(r->svc, &r->principal, org_id, key_id, name, n, &k);
     json_decref(body);
     if (rc != 0) return rc;
     lk_buf b;
@@ -95,19 +94,19 @@ static int key_delete(lk_req *r, const char *org_id, const char *key_id)
 
 int lk_api_orgkey_list(lk_req *r)
 {
-    return key_list(r, r->m.params[0]);
+    return key_list(r, lk_route_param(&r->m, LK_PARAM_ORG));
 }
 int lk_api_orgkey_create(lk_req *r)
 {
-    return key_create(r, r->m.params[0]);
+    return key_create(r, lk_route_param(&r->m, LK_PARAM_ORG));
 }
 int lk_api_orgkey_patch(lk_req *r)
 {
-    return key_rename(r, r->m.params[0], r->m.params[1]);
+    return key_rename(r, lk_route_param(&r->m, LK_PARAM_ORG), lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_orgkey_delete(lk_req *r)
 {
-    return key_delete(r, r->m.params[0], r->m.params[1]);
+    return key_delete(r, lk_route_param(&r->m, LK_PARAM_ORG), lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_mykey_list(lk_req *r)
 {
@@ -119,9 +118,9 @@ int lk_api_mykey_create(lk_req *r)
 }
 int lk_api_mykey_patch(lk_req *r)
 {
-    return key_rename(r, NULL, r->m.params[0]);
+    return key_rename(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_mykey_delete(lk_req *r)
 {
-    return key_delete(r, NULL, r->m.params[0]);
+    return key_delete(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }

@@ -1,31 +1,19 @@
 /*
  * api_orgs.c — organizations, members, projects, environments, billing.
  *
- * Path params come validated from the router: m.params[0] is the org,
- * [1] the project or member user, [2] the environment. Lists are written
+ * Path params come validated from the router, fetched by name
+ * (lk_route_param: the org, the project, the member user, the
+ * environment). Lists are written
  * straight into the response buffer from the store's row callback.
  */
 #include "api.h"
 
 #include <string.h>
 
-#define ORG_ID(r) ((r)->m.params[0])
-#define SUB_ID(r) ((r)->m.params[1])
-#define ENV_ID(r) ((r)->m.params[2])
-
-/* Parse a body holding a required {"name": string}. On success the caller
- * owns *body (json_decref); *name points into it. */
-static int body_name(lk_req *r, json_t **body, const char **name, size_t *n)
-{
-    int rc = lk_req_json(r, body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, *body, "name", LK_FIELD_REQUIRED, name, n);
-    if (rc != 0) {
-        json_decref(*body);
-        *body = NULL;
-    }
-    return rc;
-}
+#define ORG_ID(r) lk_route_param(&(r)->m, LK_PARAM_ORG)
+#define PROJECT_ID(r) lk_route_param(&(r)->m, LK_PARAM_PROJECT)
+#define USER_ID(r) lk_route_param(&(r)->m, LK_PARAM_USER)
+#define ENV_ID(r) lk_route_param(&(r)->m, LK_PARAM_ENVIRONMENT)
 
 typedef struct list_out {
     lk_buf b;
@@ -49,34 +37,19 @@ static int list_end(lk_req *r, list_out *o)
     return 0;
 }
 
-static int org_cb(void *ctx, const lk_org *o)
-{
-    lk_json_list *l = ctx;
-    lk_json_list_sep(l);
-    lk_json_org(l->b, o);
-    return 0;
-}
-static int member_cb(void *ctx, const lk_member *m)
-{
-    lk_json_list *l = ctx;
-    lk_json_list_sep(l);
-    lk_json_member(l->b, m);
-    return 0;
-}
-static int project_cb(void *ctx, const lk_project *p)
-{
-    lk_json_list *l = ctx;
-    lk_json_list_sep(l);
-    lk_json_project(l->b, p);
-    return 0;
-}
-static int env_cb(void *ctx, const lk_env *v)
-{
-    lk_json_list *l = ctx;
-    lk_json_list_sep(l);
-    lk_json_env(l->b, v);
-    return 0;
-}
+/* A store row callback that writes the row into the list (ctx). */
+#define LIST_ROW_CB(fn, type, write)                                                               \
+    static int fn(void *ctx, const type *rec)                                                      \
+    {                                                                                              \
+        lk_json_list *l = ctx;                                                                     \
+        lk_json_list_sep(l);                                                                       \
+        write(l->b, rec);                                                                          \
+        return 0;                                                                                  \
+    }
+LIST_ROW_CB(org_cb, lk_org, lk_json_org)
+LIST_ROW_CB(member_cb, lk_member, lk_json_member)
+LIST_ROW_CB(project_cb, lk_project, lk_json_project)
+LIST_ROW_CB(env_cb, lk_env, lk_json_env)
 
 /* Reply with one record, written by `write`. */
 #define REPLY_ONE(r, status, write, rec)                                                           \
@@ -88,59 +61,170 @@ static int env_cb(void *ctx, const lk_env *v)
         return 0;                                                                                  \
     } while (0)
 
-/* --- organizations ---------------------------------------------------------- */
+/* --- named resources: organizations, projects, environments ------------------
+ *
+ * The three share one shape (list, create {name}, get, rename {name},
+ * delete), so their handlers are one set of functions over a table of
+ * per-resource adapters (each adapter reads its path params and calls its
+ * lk_svc_* function). A record of any of the three fits `rec`. */
+typedef union rec {
+    lk_org org;
+    lk_project project;
+    lk_env env;
+} rec;
 
-int lk_api_org_list(lk_req *r)
+typedef struct named {
+    int (*list)(lk_req *r, list_out *o);
+    int (*create)(lk_req *r, const char *name, size_t n, rec *out);
+    int (*get)(lk_req *r, rec *out);
+    int (*rename)(lk_req *r, const char *name, size_t n, rec *out);
+    int (*del)(lk_req *r);
+    void (*write)(lk_buf *b, const rec *x);
+} named;
+
+static int org_list(lk_req *r, list_out *o)
+{
+    return lk_svc_org_list(r->svc, &r->principal, &o->page, org_cb, &o->l);
+}
+static int org_create(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_org_create(r->svc, &r->principal, name, n, &out->org);
+}
+static int org_get(lk_req *r, rec *out)
+{
+    return lk_svc_org_get(r->svc, &r->principal, ORG_ID(r), &out->org);
+}
+static int org_rename(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_org_rename(r->svc, &r->principal, ORG_ID(r), name, n, &out->org);
+}
+static int org_del(lk_req *r)
+{
+    return lk_svc_org_delete(r->svc, &r->principal, ORG_ID(r));
+}
+static void org_write(lk_buf *b, const rec *x)
+{
+    lk_json_org(b, &x->org);
+}
+
+static int project_list(lk_req *r, list_out *o)
+{
+    return lk_svc_project_list(r->svc, &r->principal, ORG_ID(r), &o->page, project_cb, &o->l);
+}
+static int project_create(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_project_create(r->svc, &r->principal, ORG_ID(r), name, n, &out->project);
+}
+static int project_get(lk_req *r, rec *out)
+{
+    return lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &out->project);
+}
+static int project_rename(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_project_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n,
+                                 &out->project);
+}
+static int project_del(lk_req *r)
+{
+    return lk_svc_project_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r));
+}
+static void project_write(lk_buf *b, const rec *x)
+{
+    lk_json_project(b, &x->project);
+}
+
+static int env_list(lk_req *r, list_out *o)
+{
+    return lk_svc_env_list(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &o->page, env_cb,
+                           &o->l);
+}
+static int env_create(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n, &out->env);
+}
+static int env_get(lk_req *r, rec *out)
+{
+    return lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), &out->env);
+}
+static int env_rename(lk_req *r, const char *name, size_t n, rec *out)
+{
+    return lk_svc_env_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), name, n,
+                             &out->env);
+}
+static int env_del(lk_req *r)
+{
+    return lk_svc_env_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r));
+}
+static void env_write(lk_buf *b, const rec *x)
+{
+    lk_json_env(b, &x->env);
+}
+
+static const named ORG = {org_list, org_create, org_get, org_rename, org_del, org_write};
+static const named PROJECT = {project_list, project_create, project_get,
+                              project_rename, project_del, project_write};
+static const named ENV = {env_list, env_create, env_get, env_rename, env_del, env_write};
+
+static int named_list(lk_req *r, const named *k)
 {
     list_out o;
     int rc = list_begin(r, &o);
-    if (rc == 0) rc = lk_svc_org_list(r->svc, &r->principal, &o.page, org_cb, &o.l);
+    if (rc == 0) rc = k->list(r, &o);
     return rc != 0 ? rc : list_end(r, &o);
 }
 
-int lk_api_org_create(lk_req *r)
+/* create (201) or rename (200): both take a body {"name": string}. */
+static int named_write(lk_req *r, const named *k, bool create)
 {
     json_t *body;
     const char *name;
     size_t n;
-    lk_org org;
-    int rc = body_name(r, &body, &name, &n);
+    rec x;
+    int rc = lk_req_json_str(r, "name", &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_svc_org_create(r->svc, &r->principal, name, n, &org);
+    rc = create ? k->create(r, name, n, &x) : k->rename(r, name, n, &x);
     json_decref(body);
     if (rc != 0) return rc;
-    REPLY_ONE(r, 201, lk_json_org, &org);
+    REPLY_ONE(r, create ? 201 : 200, k->write, &x);
 }
 
-int lk_api_org_get(lk_req *r)
+static int named_get(lk_req *r, const named *k)
 {
-    lk_org org;
-    int rc = lk_svc_org_get(r->svc, &r->principal, ORG_ID(r), &org);
+    rec x;
+    int rc = k->get(r, &x);
     if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_org, &org);
+    REPLY_ONE(r, 200, k->write, &x);
 }
 
-int lk_api_org_patch(lk_req *r)
+static int reply_204(lk_req *r)
 {
-    json_t *body;
-    const char *name;
-    size_t n;
-    lk_org org;
-    int rc = body_name(r, &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_org_rename(r->svc, &r->principal, ORG_ID(r), name, n, &org);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_org, &org);
-}
-
-int lk_api_org_delete(lk_req *r)
-{
-    int rc = lk_svc_org_delete(r->svc, &r->principal, ORG_ID(r));
-    if (rc != 0) return rc;
     lk_reply_empty(r->req, 204);
     return 0;
 }
+
+static int named_delete(lk_req *r, const named *k)
+{
+    int rc = k->del(r);
+    return rc != 0 ? rc : reply_204(r);
+}
+
+int lk_api_org_list(lk_req *r) { return named_list(r, &ORG); }
+int lk_api_org_create(lk_req *r) { return named_write(r, &ORG, true); }
+int lk_api_org_get(lk_req *r) { return named_get(r, &ORG); }
+int lk_api_org_patch(lk_req *r) { return named_write(r, &ORG, false); }
+int lk_api_org_delete(lk_req *r) { return named_delete(r, &ORG); }
+
+int lk_api_project_list(lk_req *r) { return named_list(r, &PROJECT); }
+int lk_api_project_create(lk_req *r) { return named_write(r, &PROJECT, true); }
+int lk_api_project_get(lk_req *r) { return named_get(r, &PROJECT); }
+int lk_api_project_patch(lk_req *r) { return named_write(r, &PROJECT, false); }
+int lk_api_project_delete(lk_req *r) { return named_delete(r, &PROJECT); }
+
+int lk_api_env_list(lk_req *r) { return named_list(r, &ENV); }
+int lk_api_env_create(lk_req *r) { return named_write(r, &ENV, true); }
+int lk_api_env_get(lk_req *r) { return named_get(r, &ENV); }
+int lk_api_env_patch(lk_req *r) { return named_write(r, &ENV, false); }
+int lk_api_env_delete(lk_req *r) { return named_delete(r, &ENV); }
 
 /* --- members ------------------------------------------------------------------ */
 
@@ -159,10 +243,9 @@ int lk_api_member_add(lk_req *r)
     const char *email;
     size_t n;
     lk_member m;
-    int rc = lk_req_json(r, &body);
+    int rc = lk_req_json_str(r, "email", &body, &email, &n);
     if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "email", LK_FIELD_REQUIRED, &email, &n);
-    if (rc == 0) rc = lk_svc_member_add(r->svc, &r->principal, ORG_ID(r), email, n, &m);
+    rc = lk_svc_member_add(r->svc, &r->principal, ORG_ID(r), email, n, &m);
     json_decref(body);
     if (rc != 0) return rc;
     REPLY_ONE(r, 201, lk_json_member, &m);
@@ -170,120 +253,8 @@ int lk_api_member_add(lk_req *r)
 
 int lk_api_member_remove(lk_req *r)
 {
-    int rc = lk_svc_member_remove(r->svc, &r->principal, ORG_ID(r), SUB_ID(r));
-    if (rc != 0) return rc;
-    lk_reply_empty(r->req, 204);
-    return 0;
-}
-
-/* --- projects --------------------------------------------------------------------- */
-
-int lk_api_project_list(lk_req *r)
-{
-    list_out o;
-    int rc = list_begin(r, &o);
-    if (rc == 0)
-        rc = lk_svc_project_list(r->svc, &r->principal, ORG_ID(r), &o.page, project_cb, &o.l);
-    return rc != 0 ? rc : list_end(r, &o);
-}
-
-int lk_api_project_create(lk_req *r)
-{
-    json_t *body;
-    const char *name;
-    size_t n;
-    lk_project p;
-    int rc = body_name(r, &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_project_create(r->svc, &r->principal, ORG_ID(r), name, n, &p);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 201, lk_json_project, &p);
-}
-
-int lk_api_project_get(lk_req *r)
-{
-    lk_project p;
-    int rc = lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), &p);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_project, &p);
-}
-
-int lk_api_project_patch(lk_req *r)
-{
-    json_t *body;
-    const char *name;
-    size_t n;
-    lk_project p;
-    int rc = body_name(r, &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_project_rename(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), name, n, &p);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_project, &p);
-}
-
-int lk_api_project_delete(lk_req *r)
-{
-    int rc = lk_svc_project_delete(r->svc, &r->principal, ORG_ID(r), SUB_ID(r));
-    if (rc != 0) return rc;
-    lk_reply_empty(r->req, 204);
-    return 0;
-}
-
-/* --- environments ---------------------------------------------------------------- */
-
-int lk_api_env_list(lk_req *r)
-{
-    list_out o;
-    int rc = list_begin(r, &o);
-    if (rc == 0)
-        rc = lk_svc_env_list(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), &o.page, env_cb, &o.l);
-    return rc != 0 ? rc : list_end(r, &o);
-}
-
-int lk_api_env_create(lk_req *r)
-{
-    json_t *body;
-    const char *name;
-    size_t n;
-    lk_env v;
-    int rc = body_name(r, &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), name, n, &v);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 201, lk_json_env, &v);
-}
-
-int lk_api_env_get(lk_req *r)
-{
-    lk_env v;
-    int rc = lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r), &v);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_env, &v);
-}
-
-int lk_api_env_patch(lk_req *r)
-{
-    json_t *body;
-    const char *name;
-    size_t n;
-    lk_env v;
-    int rc = body_name(r, &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_env_rename(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r), name, n, &v);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_env, &v);
-}
-
-int lk_api_env_delete(lk_req *r)
-{
-    int rc = lk_svc_env_delete(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r));
-    if (rc != 0) return rc;
-    lk_reply_empty(r->req, 204);
-    return 0;
+    int rc = lk_svc_member_remove(r->svc, &r->principal, ORG_ID(r), USER_ID(r));
+    return rc != 0 ? rc : reply_204(r);
 }
 
 /* --- billing ------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include "timefmt.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 void lk_buf_init(lk_buf *b, h2o_mem_pool_t *pool, size_t cap)
@@ -152,7 +153,7 @@ void lk_buf_put_key(lk_buf *b, const char *key)
 void lk_buf_put_time(lk_buf *b, int64_t t)
 {
     if (t == 0) {
-        lk_buf_putn(b, "null", 4);
+        lk_buf_put_lit(b, "null");
         return;
     }
     /* Formatted in place: '"', 20 characters (+ the NUL lk_time_format
@@ -184,79 +185,90 @@ static void put_cstr_or_null(lk_buf *b, const char *v)
         put_cstr(b, v);
 }
 
-void lk_json_user(lk_buf *b, const lk_user *u)
+/* The plain records are written from a description of their fields (JSON
+ * name, kind, where the value sits in the struct), in the order the API
+ * shows them; adding a field to the API is one line here. */
+typedef enum jkind { J_STR, J_STR_OR_NULL, J_TIME } jkind;
+
+typedef struct jfield {
+    const char *name; /* with its quotes and colon: "\"id\":" */
+    size_t len;       /* strlen(name) */
+    jkind kind;
+    size_t off;
+} jfield;
+
+#define JF(name, kind, type, field)                                                                \
+    {"\"" name "\":", sizeof("\"" name "\":") - 1, kind, offsetof(type, field)}
+#define JF_END {NULL, 0, J_STR, 0}
+
+static void put_fields(lk_buf *b, const void *rec, const jfield *f)
 {
-    LIT(b, "{\"id\":");
-    put_cstr(b, u->id);
-    LIT(b, ",\"email\":");
-    put_cstr(b, u->email);
-    LIT(b, ",\"name\":");
-    put_cstr(b, u->name);
-    LIT(b, ",\"created_at\":");
-    lk_buf_put_time(b, u->created_at);
+    const char *base = rec;
+    lk_buf_putc(b, '{');
+    for (const jfield *x = f; x->name; x++) {
+        if (x != f) lk_buf_putc(b, ',');
+        lk_buf_putn(b, x->name, x->len);
+        switch (x->kind) {
+        case J_STR: put_cstr(b, base + x->off); break;
+        case J_STR_OR_NULL: put_cstr_or_null(b, base + x->off); break;
+        case J_TIME: {
+            int64_t t;
+            memcpy(&t, base + x->off, sizeof t);
+            lk_buf_put_time(b, t);
+            break;
+        }
+        }
+    }
     lk_buf_putc(b, '}');
 }
 
-void lk_json_org(lk_buf *b, const lk_org *o)
-{
-    LIT(b, "{\"id\":");
-    put_cstr(b, o->id);
-    LIT(b, ",\"name\":");
-    put_cstr(b, o->name);
-    LIT(b, ",\"created_at\":");
-    lk_buf_put_time(b, o->created_at);
-    lk_buf_putc(b, '}');
-}
+static const jfield user_fields[] = {
+    JF("id", J_STR, lk_user, id),
+    JF("email", J_STR, lk_user, email),
+    JF("name", J_STR, lk_user, name),
+    JF("created_at", J_TIME, lk_user, created_at),
+    JF_END,
+};
+static const jfield org_fields[] = {
+    JF("id", J_STR, lk_org, id),
+    JF("name", J_STR, lk_org, name),
+    JF("created_at", J_TIME, lk_org, created_at),
+    JF_END,
+};
+static const jfield member_fields[] = {
+    JF("user_id", J_STR, lk_member, user_id),
+    JF("email", J_STR, lk_member, email),
+    JF("name", J_STR, lk_member, name),
+    JF("joined_at", J_TIME, lk_member, joined_at),
+    JF_END,
+};
+static const jfield project_fields[] = {
+    JF("id", J_STR, lk_project, id),
+    JF("name", J_STR, lk_project, name),
+    JF("organization_id", J_STR, lk_project, org_id),
+    JF("created_at", J_TIME, lk_project, created_at),
+    JF_END,
+};
+static const jfield env_fields[] = {
+    JF("id", J_STR, lk_env, id),
+    JF("name", J_STR, lk_env, name),
+    JF("project_id", J_STR, lk_env, project_id),
+    JF("created_at", J_TIME, lk_env, created_at),
+    JF_END,
+};
+static const jfield billing_fields[] = {
+    JF("plan", J_STR, lk_billing, plan),
+    JF("billing_email", J_STR_OR_NULL, lk_billing, billing_email),
+    JF("updated_at", J_TIME, lk_billing, updated_at),
+    JF_END,
+};
 
-void lk_json_member(lk_buf *b, const lk_member *m)
-{
-    LIT(b, "{\"user_id\":");
-    put_cstr(b, m->user_id);
-    LIT(b, ",\"email\":");
-    put_cstr(b, m->email);
-    LIT(b, ",\"name\":");
-    put_cstr(b, m->name);
-    LIT(b, ",\"joined_at\":");
-    lk_buf_put_time(b, m->joined_at);
-    lk_buf_putc(b, '}');
-}
-
-void lk_json_project(lk_buf *b, const lk_project *p)
-{
-    LIT(b, "{\"id\":");
-    put_cstr(b, p->id);
-    LIT(b, ",\"name\":");
-    put_cstr(b, p->name);
-    LIT(b, ",\"organization_id\":");
-    put_cstr(b, p->org_id);
-    LIT(b, ",\"created_at\":");
-    lk_buf_put_time(b, p->created_at);
-    lk_buf_putc(b, '}');
-}
-
-void lk_json_env(lk_buf *b, const lk_env *v)
-{
-    LIT(b, "{\"id\":");
-    put_cstr(b, v->id);
-    LIT(b, ",\"name\":");
-    put_cstr(b, v->name);
-    LIT(b, ",\"project_id\":");
-    put_cstr(b, v->project_id);
-    LIT(b, ",\"created_at\":");
-    lk_buf_put_time(b, v->created_at);
-    lk_buf_putc(b, '}');
-}
-
-void lk_json_billing(lk_buf *b, const lk_billing *bl)
-{
-    LIT(b, "{\"plan\":");
-    put_cstr(b, bl->plan);
-    LIT(b, ",\"billing_email\":");
-    put_cstr_or_null(b, bl->billing_email);
-    LIT(b, ",\"updated_at\":");
-    lk_buf_put_time(b, bl->updated_at);
-    lk_buf_putc(b, '}');
-}
+void lk_json_user(lk_buf *b, const lk_user *u) { put_fields(b, u, user_fields); }
+void lk_json_org(lk_buf *b, const lk_org *o) { put_fields(b, o, org_fields); }
+void lk_json_member(lk_buf *b, const lk_member *m) { put_fields(b, m, member_fields); }
+void lk_json_project(lk_buf *b, const lk_project *p) { put_fields(b, p, project_fields); }
+void lk_json_env(lk_buf *b, const lk_env *v) { put_fields(b, v, env_fields); }
+void lk_json_billing(lk_buf *b, const lk_billing *bl) { put_fields(b, bl, billing_fields); }
 
 void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
 {
@@ -296,15 +308,15 @@ void lk_json_whoami(lk_buf *b, const lk_whoami *w)
     LIT(b, "{\"principal\":");
     put_cstr(b, kind);
     if (w->has_user) {
-        lk_buf_putn(b, ",\"user\":", 8);
+        lk_buf_put_lit(b, ",\"user\":");
         lk_json_user(b, &w->user);
     }
     if (w->has_org) {
-        lk_buf_putn(b, ",\"organization\":", 16);
+        lk_buf_put_lit(b, ",\"organization\":");
         lk_json_org(b, &w->org);
     }
     if (w->has_key) {
-        lk_buf_putn(b, ",\"key\":", 7);
+        lk_buf_put_lit(b, ",\"key\":");
         lk_json_key(b, &w->key, NULL);
     }
     lk_buf_putc(b, '}');
@@ -314,7 +326,7 @@ void lk_json_list_begin(lk_json_list *l, lk_buf *b)
 {
     l->b = b;
     l->n = 0;
-    lk_buf_putn(b, "{\"data\":[", 9);
+    lk_buf_put_lit(b, "{\"data\":[");
 }
 
 void lk_json_list_sep(lk_json_list *l)
@@ -324,9 +336,9 @@ void lk_json_list_sep(lk_json_list *l)
 
 void lk_json_list_end(lk_json_list *l, int64_t next)
 {
-    lk_buf_putn(l->b, "],\"next_cursor\":", 16);
+    lk_buf_put_lit(l->b, "],\"next_cursor\":");
     if (next == 0) {
-        lk_buf_putn(l->b, "null}", 5);
+        lk_buf_put_lit(l->b, "null}");
         return;
     }
     char c[LK_CURSOR_SIZE];

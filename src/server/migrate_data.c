@@ -26,12 +26,13 @@
 
 #include "store.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define MD_KINDS 8 /* lk_record_kind values are 1..7 */
+#define MD_KINDS (LK_REC_KEY + 1) /* count[] is indexed by lk_record_kind, 1..LK_REC_KEY */
 
 typedef struct md_copy {
     lk_store *to;
@@ -109,113 +110,162 @@ static int md_open(const char *role, const char *url, lk_store **out)
     return rc;
 }
 
-int lk_migrate_data_main(int argc, char **argv)
+/* The parsed command line. */
+typedef struct md_args {
+    const char *from, *to; /* point into argv */
+    bool force;
+} md_args;
+
+/* Parse argv with getopt_long. Returns -1 to go on, else the exit status
+ * (0 after --help, 2 for a usage error, with the message printed). */
+static int md_parse_args(int argc, char **argv, md_args *a)
 {
-    const char *from = NULL, *to = NULL;
-    bool force = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    static const struct option opts[] = {
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"force", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    opterr = 0; /* our own message, one line, then the usage */
+    optind = 0; /* glibc: restart scanning (main may have used getopt) */
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            a->from = optarg;
+            break;
+        case 't':
+            a->to = optarg;
+            break;
+        case 'F':
+            a->force = true;
+            break;
+        case 'h':
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--force") == 0) {
-            force = true;
-        } else if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) && i + 1 < argc) {
-            if (a[2] == 'f')
-                from = argv[++i];
-            else
-                to = argv[++i];
-        } else if (strncmp(a, "--from=", 7) == 0) {
-            from = a + 7;
-        } else if (strncmp(a, "--to=", 5) == 0) {
-            to = a + 5;
-        } else {
-            fprintf(stderr, "latchkeyd migrate-data: unknown or incomplete argument '%s'\n", a);
+        default:
+            fprintf(stderr, "latchkeyd migrate-data: unknown or incomplete argument '%s'\n",
+                    argv[optind - 1]);
             usage(stderr);
             return 2;
         }
     }
-    if (from == NULL || to == NULL || from[0] == '\0' || to[0] == '\0') {
+    if (optind < argc) {
+        fprintf(stderr, "latchkeyd migrate-data: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* The checks that need no database. Returns -1 to go on, else the exit
+ * status (the message printed). */
+static int md_check_args(const md_args *a)
+{
+    if (a->from == NULL || a->to == NULL || a->from[0] == '\0' || a->to[0] == '\0') {
         fprintf(stderr, "latchkeyd migrate-data: both --from and --to are required\n");
         usage(stderr);
         return 2;
     }
-    if (strcmp(from, to) == 0) {
+    if (strcmp(a->from, a->to) == 0) {
         fprintf(stderr, "latchkeyd migrate-data: --from and --to are the same database\n");
         return 2;
     }
     lk_err e;
     lk_err_clear(&e);
-    if (lk_store_backend(from, &e) == NULL || lk_store_backend(to, &e) == NULL) {
+    if (lk_store_backend(a->from, &e) == NULL || lk_store_backend(a->to, &e) == NULL) {
         fprintf(stderr, "latchkeyd migrate-data: %s\n", lk_err_message(&e));
         return 2;
     }
     /* A mistyped SQLite source path must not silently become a new, empty
      * database. */
     struct stat sb;
-    if (strncmp(from, "sqlite:", 7) == 0 && stat(from + 7, &sb) != 0) {
+    if (lk_store_url_is(a->from, LK_STORE_SQLITE_SCHEME) &&
+        stat(a->from + strlen(LK_STORE_SQLITE_SCHEME), &sb) != 0) {
         fprintf(stderr, "latchkeyd migrate-data: source database file %s does not exist\n",
-                from + 7);
+                a->from + strlen(LK_STORE_SQLITE_SCHEME));
         return 1;
     }
+    return -1;
+}
 
-    int status = 1;
-    lk_store *src = NULL, *dst = NULL;
-    md_copy c;
-    memset(&c, 0, sizeof(c));
-    if (md_open("source", from, &src)) goto out;
-    if (md_open("target", to, &dst)) goto out;
-
+/* LK_OK if the source has rows and the target may receive them. */
+static int md_check_stores(lk_store *src, lk_store *dst, bool force)
+{
     bool empty = false;
     if (src->ops->is_empty(src, &empty)) {
         fprintf(stderr, "latchkeyd migrate-data: cannot read the source: %s\n",
                 lk_err_message(&src->err));
-        goto out;
+        return LK_EINTERNAL;
     }
     if (empty) {
         fprintf(stderr, "latchkeyd migrate-data: the source database is empty; nothing to copy\n");
-        goto out;
+        return LK_EINTERNAL;
     }
     if (dst->ops->is_empty(dst, &empty)) {
         fprintf(stderr, "latchkeyd migrate-data: cannot read the target: %s\n",
                 lk_err_message(&dst->err));
-        goto out;
+        return LK_EINTERNAL;
     }
     if (!empty && !force) {
         fprintf(stderr,
                 "latchkeyd migrate-data: the target database is not empty (it has users or "
                 "organizations); refusing to copy into it (use --force to add to it anyway)\n");
-        goto out;
+        return LK_EINTERNAL;
     }
+    return LK_OK;
+}
 
-    c.to = dst;
+/* dump(src) into load(dst) in one target transaction; on failure the
+ * target is rolled back and the reason printed. */
+static int md_copy_all(lk_store *src, lk_store *dst, md_copy *c)
+{
+    c->to = dst;
     if (dst->ops->begin(dst)) {
         fprintf(stderr, "latchkeyd migrate-data: cannot start a transaction on the target: %s\n",
                 lk_err_message(&dst->err));
-        goto out;
+        return LK_EINTERNAL;
     }
-    int rc = src->ops->dump(src, md_load, &c);
+    int rc = src->ops->dump(src, md_load, c);
     if (rc) {
-        if (c.failed_kind)
+        if (c->failed_kind)
             fprintf(stderr,
                     "latchkeyd migrate-data: writing %s to the target failed: %s (%s); "
                     "nothing was copied\n",
-                    kind_name(c.failed_kind), lk_err_message(&dst->err), lk_err_name(rc));
+                    kind_name(c->failed_kind), lk_err_message(&dst->err), lk_err_name(rc));
         else
             fprintf(stderr,
                     "latchkeyd migrate-data: reading the source failed: %s; "
                     "nothing was copied\n",
                     lk_err_message(&src->err));
         dst->ops->rollback(dst);
-        goto out;
+        return rc;
     }
-    if (dst->ops->commit(dst)) {
+    if ((rc = dst->ops->commit(dst)) != LK_OK)
         fprintf(stderr,
                 "latchkeyd migrate-data: commit on the target failed: %s; "
                 "nothing was copied\n",
                 lk_err_message(&dst->err));
-        goto out;
-    }
+    return rc;
+}
+
+int lk_migrate_data_main(int argc, char **argv)
+{
+    md_args a;
+    int status = md_parse_args(argc, argv, &a);
+    if (status < 0) status = md_check_args(&a);
+    if (status >= 0) return status;
+
+    status = 1;
+    lk_store *src = NULL, *dst = NULL;
+    md_copy c;
+    memset(&c, 0, sizeof(c));
+    if (md_open("source", a.from, &src)) goto out;
+    if (md_open("target", a.to, &dst)) goto out;
+    if (md_check_stores(src, dst, a.force) != LK_OK) goto out;
+    if (md_copy_all(src, dst, &c) != LK_OK) goto out;
     printf("migrate-data: copied from %s to %s:", src->ops->name, dst->ops->name);
     for (int k = LK_REC_USER; k <= LK_REC_KEY; k++)
         printf("%s %lld %s", k == LK_REC_USER ? "" : ",", c.count[k], kind_name(k));

@@ -79,6 +79,24 @@ static void begin(lk_svc *svc)
 
 /* --- pagination ----------------------------------------------------------- */
 
+#define LK__STR(x) #x
+#define LK_STR(x) LK__STR(x)
+#define LIMIT_MSG "must be an integer from 1 to " LK_STR(LK_LIST_MAX_LIMIT)
+#define LIMIT_DIGITS_MAX 4 /* digits of LK_LIST_MAX_LIMIT */
+_Static_assert(LK_LIST_MAX_LIMIT >= 1000 && LK_LIST_MAX_LIMIT < 10000, "LIMIT_DIGITS_MAX");
+
+/* `limit` as 1..LK_LIST_MAX_LIMIT, or 0 when it is anything else. */
+static int parse_limit(const char *s, size_t n)
+{
+    if (n == 0 || n > LIMIT_DIGITS_MAX) return 0;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v <= LK_LIST_MAX_LIMIT ? v : 0;
+}
+
 /* Cursor: the seq of the last row of the previous page, as 1..15 lowercase
  * hex digits without leading zeros (so it is canonical and < 2^60). */
 int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, size_t cursor_len,
@@ -88,16 +106,8 @@ int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, s
     out->page.before_seq = 0;
     out->next = 0;
     if (limit != NULL) {
-        int v = 0;
-        if (limit_len == 0 || limit_len > 4)
-            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
-        for (size_t i = 0; i < limit_len; i++) {
-            if (limit[i] < '0' || limit[i] > '9')
-                return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
-            v = v * 10 + (limit[i] - '0');
-        }
-        if (v < 1 || v > LK_LIST_MAX_LIMIT)
-            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
+        int v = parse_limit(limit, limit_len);
+        if (v < 1) return lk_err_field(e, "limit", LIMIT_MSG);
         out->page.limit = v;
     }
     if (cursor != NULL) {
@@ -132,13 +142,7 @@ typedef struct pager {
     bool more;
     int64_t last_seq;
     void *ctx;
-    union {
-        lk_org_cb org;
-        lk_member_cb member;
-        lk_project_cb project;
-        lk_env_cb env;
-        lk_key_cb key;
-    } cb;
+    lk_row_cb cb;
 } pager;
 
 /* true if this row is beyond the page (and records that there is more). */
@@ -277,7 +281,7 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
         client(ctx, rk + 7, sizeof(rk) - 7);
         rk[sizeof(rk) - 1] = '\0';
         /* refused (429) while over the limit, else counted (401) */
-        int wait = lk_ratelimit_check_fail(svc->rl, rk, &r, now);
+        int wait = lk_ratelimit_check_fail(svc->rl, LK_RL_BEARER_CLIENT, rk, &r, now);
         if (wait > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
                        "too many failed authentication attempts; try again later");
@@ -400,8 +404,8 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
     int rc;
 
     if (svc->rl) {
-        int w1 = email_ok ? lk_ratelimit_check(svc->rl, ek, &re, now) : 0;
-        int w2 = client ? lk_ratelimit_check(svc->rl, ck, &rc_rule, now) : 0;
+        int w1 = email_ok ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now) : 0;
+        int w2 = client ? lk_ratelimit_check(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now) : 0;
         int w = w1 > w2 ? w1 : w2;
         if (w > 0) {
             lk_err_set(&svc->err, LK_ERATE_LIMITED,
@@ -431,8 +435,8 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
     if (!match) {
         memset(out, 0, sizeof(*out));
         if (svc->rl) {
-            if (email_ok) lk_ratelimit_fail(svc->rl, ek, &re, now);
-            if (client) lk_ratelimit_fail(svc->rl, ck, &rc_rule, now);
+            if (email_ok) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_EMAIL, ek, &re, now);
+            if (client) lk_ratelimit_fail(svc->rl, LK_RL_LOGIN_CLIENT, ck, &rc_rule, now);
         }
         return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
     }
@@ -453,7 +457,7 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
         return store_err(svc, rc, NULL);
     }
     memcpy(csrf, s.csrf, LK_CSRF_SIZE);
-    if (svc->rl) lk_ratelimit_reset(svc->rl, ek);
+    if (svc->rl) lk_ratelimit_reset(svc->rl, LK_RL_LOGIN_EMAIL, ek);
     return LK_OK;
 }
 
@@ -651,49 +655,15 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
 {
     begin(svc);
     static const char *nf = "member not found";
-    int64_t count = 0;
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
     if (rc) return rc;
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
-    if ((rc = svc->st->ops->member_check(svc->st, org_id, user_id)) != LK_OK)
-        return store_err(svc, rc, nf);
-    /* Count, remove and count again in one transaction, and roll back
-     * rather than leave the org without members. Concurrent removals must
-     * not both see "2": SQLite's begin is BEGIN IMMEDIATE (writers are
-     * serialised); for PostgreSQL (READ COMMITTED) the org row is written
-     * first (renamed to its own name), which holds its row lock until commit
-     * so a second removal waits and then counts what the first left. */
-    lk_org org;
-    if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return store_err(svc, rc, NULL);
-    if ((rc = svc->st->ops->org_get(svc->st, org_id, &org)) != LK_OK ||
-        (rc = svc->st->ops->org_rename(svc->st, org_id, org.name)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if (count <= 1) {
-        rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_remove(svc->st, org_id, user_id)) != LK_OK) {
-        store_err(svc, rc, nf);
-        goto out;
-    }
-    if ((rc = svc->st->ops->member_count(svc->st, org_id, &count)) != LK_OK) {
-        store_err(svc, rc, ORG_NF);
-        goto out;
-    }
-    if (count < 1) rc = lk_err_set(&svc->err, LK_ECONFLICT, LAST_MEMBER);
-out:
-    if (rc == LK_OK) {
-        if ((rc = svc->st->ops->commit(svc->st)) != LK_OK) store_err(svc, rc, NULL);
-    } else {
-        (void)svc->st->ops->rollback(svc->st);
-    }
-    return rc;
+    /* One atomic store operation: the count and the delete cannot
+     * interleave with a concurrent removal (store.h). */
+    rc = svc->st->ops->member_remove_unless_last(svc->st, org_id, user_id);
+    if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, LAST_MEMBER);
+    if (rc != LK_OK) return store_err(svc, rc, nf);
+    return LK_OK;
 }
 
 /* --- projects ------------------------------------------------------------- */

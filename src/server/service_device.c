@@ -10,6 +10,10 @@
  */
 #include "service_device.h"
 
+#include "authz.h"
+#include "cidr.h"
+#include "clientaddr.h"
+#include "scope.h"
 #include "timefmt.h"
 
 #include <assert.h>
@@ -20,13 +24,7 @@
 /* The user_code's hash input starts with this, so a user_code hash can
  * never equal a token's or a session's hash of the same bytes. */
 #define USER_CODE_DOMAIN "latchkey-user-code:"
-#define GUESS_KEY_PREFIX "device-guess:"
-#define GUESS_KEY_SIZE (sizeof GUESS_KEY_PREFIX + LK_SVC_CLIENT_MAX)
 #define CODE_NF "unknown or expired code: check it against your terminal, or start again there"
-
-/* The guess throttle, per client address (SECURITY.md). */
-#define DEVICE_GUESS_MAX 10    /* wrong user_codes per address ... */
-#define DEVICE_GUESS_WINDOW 900 /* ... in 15 minutes */
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -41,7 +39,7 @@ static void begin(lk_svc *svc)
     lk_err_clear(&svc->st->err);
 }
 
-/* A store failure into svc->err; LK_ENOT_FOUND becomes `nf`'s code. */
+/* A store failure into svc->err, with the store's (safe) message. */
 static int store_err(lk_svc *svc, int rc)
 {
     return lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
@@ -53,33 +51,39 @@ static int64_t ttl_of(const lk_svc *svc)
     return t > 0 ? t : LK_DEVICE_TTL;
 }
 
-static void guess_key(const char *client, char out[GUESS_KEY_SIZE])
+/* The throttle key of a client address: IPv4 /32, IPv6 per /64
+ * (clientaddr.h); text that is no address is its own key. */
+static void guess_key(const char *client, char out[LK_THROTTLE_KEY_SIZE])
 {
-    snprintf(out, GUESS_KEY_SIZE, GUESS_KEY_PREFIX "%.*s", (int)LK_SVC_CLIENT_MAX,
-             client ? client : "");
+    lk_addr a;
+    size_t n = strnlen(client, LK_SVC_CLIENT_MAX);
+    if (lk_addr_parse(client, n, &a, "client", NULL) == LK_OK)
+        lk_clientaddr_throttle_key(&a, out);
+    else
+        snprintf(out, LK_THROTTLE_KEY_SIZE, "%.*s", (int)n, client);
 }
 
-/* LK_ERATE_LIMITED (with retry_after) if this address guessed too often. */
+/* LK_ERATE_LIMITED (with retry_after) if this address guessed too often
+ * (the ratelimit rule LK_RL_DEVICE_GUESS_CLIENT: 10 in 15 minutes). */
 static int guess_check(lk_svc *svc, const char *client, int64_t now)
 {
     if (svc->rl == NULL || client == NULL) return LK_OK;
-    char k[GUESS_KEY_SIZE];
-    lk_ratelimit_rule rule = {DEVICE_GUESS_MAX, DEVICE_GUESS_WINDOW};
+    char k[LK_THROTTLE_KEY_SIZE];
     guess_key(client, k);
-    int wait = lk_ratelimit_check(svc->rl, k, &rule, now);
+    int wait = lk_ratelimit_check(svc->rl, LK_RL_DEVICE_GUESS_CLIENT, k, NULL, now);
     if (wait <= 0) return LK_OK;
     lk_err_set(&svc->err, LK_ERATE_LIMITED, "too many wrong codes from this address; try later");
     svc->err.retry_after = wait;
     return LK_ERATE_LIMITED;
 }
 
+/* Count a wrong code against the address; the answer is a plain 404. */
 static int guess_failed(lk_svc *svc, const char *client, int64_t now)
 {
     if (svc->rl != NULL && client != NULL) {
-        char k[GUESS_KEY_SIZE];
-        lk_ratelimit_rule rule = {DEVICE_GUESS_MAX, DEVICE_GUESS_WINDOW};
+        char k[LK_THROTTLE_KEY_SIZE];
         guess_key(client, k);
-        lk_ratelimit_fail(svc->rl, k, &rule, now);
+        lk_ratelimit_fail(svc->rl, LK_RL_DEVICE_GUESS_CLIENT, k, NULL, now);
     }
     return lk_err_set(&svc->err, LK_ENOT_FOUND, CODE_NF);
 }
@@ -159,17 +163,18 @@ static int device_code_hash(const char *code, size_t len, uint8_t out[LK_TOKEN_H
 
 /* --- scopes ------------------------------------------------------------------ */
 
-/* The requested scopes as the canonical mask stored with the request.
- * Until scope.h is on this branch every request is for every scope. */
+/* The requested scopes as the canonical (closed) mask kept with the
+ * request: every scope when none were asked for. */
 static int scopes_of(lk_svc *svc, const char *const names[], const size_t lens[], size_t n,
                      bool has, int64_t *out)
 {
-    (void)names;
-    (void)lens;
-    (void)n;
-    (void)has;
-    (void)svc;
-    *out = -1; /* every scope */
+    lk_scopes mask = LK_SCOPE_ALL;
+    *out = 0;
+    if (has) {
+        int rc = lk_scope_parse_list(names, lens, n, 0, &mask, &svc->err);
+        if (rc != LK_OK) return rc;
+    }
+    *out = (int64_t)mask;
     return LK_OK;
 }
 
@@ -291,13 +296,9 @@ static int find_pending(lk_svc *svc, const lk_principal *p, const char *code, si
 {
     char canon[LK_USER_CODE_LEN + 1];
     uint8_t hash[LK_TOKEN_HASH_LEN];
-    if (p == NULL || p->kind == LK_PRINCIPAL_NONE)
-        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, NULL);
-    if (p->kind != LK_PRINCIPAL_SESSION)
-        return lk_err_set(&svc->err, LK_EFORBIDDEN,
-                          "only a person signed in to the dashboard can approve a sign-in, "
-                          "not an access key");
-    int rc = guess_check(svc, client, now);
+    int rc = lk_authz_check(svc, p, LK_ACT_DEVICE_DECIDE, NULL);
+    if (rc != LK_OK) return rc;
+    rc = guess_check(svc, client, now);
     if (rc != LK_OK) return rc;
     if (lk_device_user_code_canon(code, len, canon) != 0) return guess_failed(svc, client, now);
     user_code_hash(canon, hash);

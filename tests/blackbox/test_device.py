@@ -92,7 +92,24 @@ class Start(DeviceCase):
         ("scopes_number", {"scopes": [1]}, "scopes"),
         ("scopes_33", {"scopes": ["keys:read"] * 33}, "scopes"),
         ("scopes_object", {"scopes": {"a": 1}}, "scopes"),
+        ("scopes_unknown", {"scopes": ["keys:read", "keys:delete"]}, "scopes"),
+        ("scopes_duplicate", {"scopes": ["keys:read", "keys:read"]}, "scopes"),
+        ("scopes_star_and_more", {"scopes": ["*", "keys:read"]}, "scopes"),
+        ("scopes_empty_name", {"scopes": [""]}, "scopes"),
     ]
+
+    SCOPES = [
+        ("all", ["*"], ["*"]),
+        ("one", ["projects:write"], ["org:read", "projects:read", "projects:write"]),
+        ("read_closed", ["keys:read", "user:read"], ["keys:read", "org:read", "user:read"]),
+    ]
+
+    def test_requested_scopes_are_kept_canonical(self):
+        c = self.user()
+        for name, asked, shown in self.SCOPES:
+            with self.subTest(name):
+                g = self.start({"scopes": asked})
+                self.assertEqual(self.ok(self.lookup(c, g["user_code"]))["scopes"], shown)
 
     def test_bad_bodies(self):
         for name, body, field in self.BAD:

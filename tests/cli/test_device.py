@@ -142,6 +142,24 @@ class DeviceLogin(DeviceLoginCase):
         self.assertNotIn(first, ids)
         self.assertEqual(len(ids), 1)
 
+    def test_scope_is_asked_for(self):
+        u = self.new_user()
+        seen = {}
+
+        def look_then_approve(code):
+            seen.update(u.get("/v1/auth/device?user_code=" + code).json)
+            self.approve(u, code)
+
+        r = self.login_flow("--scope", "projects:read", "--scope", "keys:write",
+                            on_code=look_then_approve)
+        self.assertRc(r, 0)
+        self.assertEqual(seen["scopes"], ["keys:read", "keys:write", "org:read", "projects:read"])
+        # an unknown scope: the server's 400, exit 1, nothing stored
+        r = self.login_flow("--scope", "keys:everything", timeout=20)
+        self.assertRc(r, 1)
+        self.assertIn("keys:everything", r.out)
+        self.assertIn("validation_failed", r.out)
+
     def test_without_a_terminal_exits_3(self):
         for args in ((), ("--no-browser",), ("--password",)):
             with self.subTest(args=args):

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "schema.h"
 #include "store.h"
 #include "token.h"
 
@@ -1200,6 +1201,211 @@ static void concurrent_writers(void **state)
     lk_store_close(st);
 }
 
+/* Both backends enforce the same constraints (schema.c) and word a
+ * missing row alike. */
+static void same_constraints_both_backends(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user u;
+    new_user(st, &u);
+    lk_org o;
+    new_org(st, u.id, T0, &o);
+    lk_billing b = {.updated_at = T0};
+    memcpy(b.org_id, o.id, sizeof b.org_id);
+    snprintf(b.plan, sizeof b.plan, "gold");
+    assert_int_equal(st->ops->billing_set(st, &b), LK_EINTERNAL); /* CHECK (plan IN …) */
+    snprintf(b.plan, sizeof b.plan, "pro");
+    assert_int_equal(st->ops->billing_set(st, &b), LK_OK);
+
+    lk_record *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->kind = LK_REC_KEY;
+    lk_key *k = &r->as.k.key;
+    lk_id_new("key_", k->id);
+    k->type = LK_KEY_ORG; /* an org key without its org, owned by a user */
+    memcpy(k->user_id, u.id, sizeof k->user_id);
+    memcpy(k->created_by, u.id, sizeof k->created_by);
+    snprintf(k->name, sizeof k->name, "bad");
+    snprintf(k->redacted, sizeof k->redacted, "lko_...");
+    randombytes_buf(r->as.k.hash, sizeof r->as.k.hash);
+    assert_int_equal(st->ops->load(st, r), LK_EINTERNAL); /* CHECK on type/owner */
+    k->type = LK_KEY_PERSONAL; /* a personal key that also names an org */
+    memcpy(k->org_id, o.id, sizeof k->org_id);
+    assert_int_equal(st->ops->load(st, r), LK_EINTERNAL);
+    memset(k->org_id, 0, sizeof k->org_id);
+    assert_int_equal(st->ops->load(st, r), LK_OK);
+    free(r);
+
+    assert_int_equal(st->ops->member_remove(st, o.id, "usr_nosuch"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "member not found");
+    assert_int_equal(st->ops->key_delete(st, "key_nosuch"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "access key not found");
+    assert_int_equal(st->ops->org_rename(st, "org_nosuch", "x"), LK_ENOT_FOUND);
+    assert_string_equal(lk_err_message(&st->err), "organization not found");
+    lk_store_close(st);
+}
+
+/* The generators of schema.c: column lists per view, INSERTs per dialect,
+ * DDL with the same constraints in both dialects. */
+static void schema_text(void **state)
+{
+    (void)state;
+    char sql[LK_SCHEMA_SQL_MAX];
+    assert_int_equal(
+        lk_schema_sql("SELECT {k.access_keys} FROM access_keys k", '?', sql, sizeof sql), 0);
+    assert_non_null(strstr(sql, "SELECT k.seq, k.id, k.type,"));
+    assert_null(strstr(sql, "hash")); /* not in the record */
+    assert_int_equal(lk_schema_sql("{access_keys*}", '?', sql, sizeof sql), 0);
+    assert_non_null(strstr(sql, "hash"));
+    assert_int_equal(lk_schema_sql("SELECT {m.members}", '$', sql, sizeof sql), 0);
+    assert_string_equal(sql, "SELECT m.seq, m.org_id, m.user_id, m.joined_at, u.email, u.name");
+    assert_int_equal(lk_schema_sql("INSERT INTO {orgs:insert}", '$', sql, sizeof sql), 0);
+    assert_string_equal(sql, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)");
+    assert_int_equal(lk_schema_sql("{nosuch}", '?', sql, sizeof sql), -1);
+    assert_int_equal(lk_schema_sql("{orgs", '?', sql, sizeof sql), -1);
+    assert_int_equal(lk_schema_sql("{orgs}", '?', sql, 8), -1); /* too small */
+    assert_int_equal(lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD), 4);
+    char lite[LK_SCHEMA_SQL_MAX], pg[LK_SCHEMA_SQL_MAX];
+    for (int i = 0; lk_schema_tables[i]; i++) {
+        assert_int_equal(
+            lk_schema_table_ddl(lk_schema_tables[i], &lk_dialect_sqlite, lite, sizeof lite), 0);
+        assert_int_equal(lk_schema_table_ddl(lk_schema_tables[i], &lk_dialect_pg, pg, sizeof pg),
+                         0);
+        assert_int_equal(strstr(lite, "CHECK") != NULL, strstr(pg, "CHECK") != NULL);
+    }
+    assert_int_equal(lk_schema_table_ddl(&lk_schema_billing, &lk_dialect_sqlite, lite, sizeof lite),
+                     0);
+    assert_non_null(strstr(lite, "CHECK (plan IN ('free', 'pro', 'enterprise'))"));
+    assert_non_null(strstr(lite, "seq INTEGER PRIMARY KEY AUTOINCREMENT"));
+    assert_int_equal(
+        lk_schema_column_ddl(&lk_schema_keys, "last_used_at", &lk_dialect_pg, pg, sizeof pg), 0);
+    assert_string_equal(pg, "ALTER TABLE access_keys ADD COLUMN last_used_at bigint NOT NULL "
+                            "DEFAULT 0");
+    assert_int_equal(lk_schema_column_ddl(&lk_schema_keys, "nosuch", &lk_dialect_pg, pg, sizeof pg),
+                     -1);
+}
+
+/* member_remove_unless_last: the rule, and its atomicity under a race. */
+static void member_remove_unless_last_rule(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_user a, b, stranger;
+    new_user(st, &a);
+    new_user(st, &b);
+    new_user(st, &stranger);
+    lk_org o;
+    new_org(st, a.id, T0, &o);
+    assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 1), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, stranger.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, "org_nosuch", a.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, b.id), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_string_equal(lk_err_message(&st->err), LK_STORE_LAST_MEMBER);
+    assert_int_equal(st->ops->member_check(st, o.id, a.id), LK_OK);
+    /* inside the caller's transaction too (a savepoint / no nested BEGIN) */
+    assert_int_equal(st->ops->begin(st), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_ECONFLICT);
+    assert_int_equal(st->ops->member_add(st, o.id, b.id, T0 + 2), LK_OK);
+    assert_int_equal(st->ops->member_remove_unless_last(st, o.id, a.id), LK_OK);
+    assert_int_equal(st->ops->commit(st), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, b.id), LK_OK);
+    assert_int_equal(st->ops->member_check(st, o.id, a.id), LK_ENOT_FOUND);
+    lk_store_close(st);
+}
+
+enum { RACERS = 4, RACE_ROUNDS = 5 };
+
+typedef struct racer {
+    pthread_barrier_t *go;
+    char org_id[LK_ID_SIZE];
+    char user_id[LK_ID_SIZE];
+    int rc;
+} racer;
+
+static void *racer_thread(void *arg)
+{
+    racer *r = arg;
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    r->rc = -1;
+    if (lk_store_open(g_url, &st, &e) != LK_OK) {
+        pthread_barrier_wait(r->go);
+        return NULL;
+    }
+    pthread_barrier_wait(r->go);
+    r->rc = st->ops->member_remove_unless_last(st, r->org_id, r->user_id);
+    lk_store_close(st);
+    return NULL;
+}
+
+/* Every member of an org removes itself at the same moment, on its own
+ * connection: exactly one must be refused, and one member must remain. */
+static void member_remove_last_race(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        lk_user u[RACERS];
+        for (int i = 0; i < RACERS; i++)
+            new_user(st, &u[i]);
+        lk_org o;
+        new_org(st, u[0].id, T0, &o);
+        for (int i = 1; i < RACERS; i++)
+            assert_int_equal(st->ops->member_add(st, o.id, u[i].id, T0 + i), LK_OK);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        racer r[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            memset(&r[i], 0, sizeof r[i]);
+            r[i].go = &go;
+            memcpy(r[i].org_id, o.id, sizeof r[i].org_id);
+            memcpy(r[i].user_id, u[i].id, sizeof r[i].user_id);
+            assert_int_equal(pthread_create(&th[i], NULL, racer_thread, &r[i]), 0);
+        }
+        int ok = 0, refused = 0;
+        for (int i = 0; i < RACERS; i++) {
+            pthread_join(th[i], NULL);
+            ok += r[i].rc == LK_OK;
+            refused += r[i].rc == LK_ECONFLICT;
+        }
+        pthread_barrier_destroy(&go);
+        assert_int_equal(ok, RACERS - 1);
+        assert_int_equal(refused, 1);
+        int64_t n = 0;
+        assert_int_equal(st->ops->member_count(st, o.id, &n), LK_OK);
+        assert_int_equal(n, 1);
+    }
+    lk_store_close(st);
+}
+
+/* A database migrated by a newer build (a schema version this binary does
+ * not know) is refused at migrate, with a message that says so. */
+static void sqlite_refuses_newer_schema(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_sqlite_url(url, "newer");
+    lk_store *st = open_url(url);
+    lk_store_close(st);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(url + strlen("sqlite:"), &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO schema_migrations(version) VALUES(999)", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    lk_err e;
+    lk_err_clear(&e);
+    assert_int_equal(lk_store_open(url, &st, &e), LK_OK);
+    assert_int_equal(st->ops->migrate(st), LK_EINTERNAL);
+    assert_non_null(strstr(lk_err_message(&st->err), "newer"));
+    lk_store_close(st);
+}
+
 /* -- dump / load ---------------------------------------------------------------- */
 
 typedef struct recs {
@@ -1442,6 +1648,33 @@ static int64_t raw_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* The SQLite file's tables have exactly the columns of schema.c, in its
+ * order (test_store_pg.c checks the same for PostgreSQL). */
+static void sqlite_schema_is_the_description(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_sqlite_url(url, "schema");
+    lk_store_close(open_url(url));
+    sqlite3 *db = raw_open(url);
+    for (int t = 0; lk_schema_tables[t]; t++) {
+        const lk_table *tb = lk_schema_tables[t];
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s') ORDER BY cid",
+                 tb->name);
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+        for (int c = 0; c < tb->ncols; c++) {
+            if (tb->cols[c].ddl == NULL) continue; /* joined from another table */
+            assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+            assert_string_equal((const char *)sqlite3_column_text(q, 0), tb->cols[c].name);
+        }
+        assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+}
+
 static void sqlite_fresh_concurrent_migrate(void **state)
 {
     (void)state;
@@ -1552,12 +1785,18 @@ int main(void)
         cmocka_unit_test(survives_reopen),
         cmocka_unit_test(two_connections_see_each_other),
         cmocka_unit_test(concurrent_writers),
+        cmocka_unit_test(same_constraints_both_backends),
+        cmocka_unit_test(schema_text),
+        cmocka_unit_test(member_remove_unless_last_rule),
+        cmocka_unit_test(member_remove_last_race),
         cmocka_unit_test(sigkill_keeps_acknowledged_writes),
         cmocka_unit_test(is_empty_generic),
         cmocka_unit_test(dump_load_roundtrip),
         cmocka_unit_test(load_billing_replaces_and_rollback),
         cmocka_unit_test(sqlite_fresh_concurrent_migrate),
         cmocka_unit_test(sqlite_open_errors),
+        cmocka_unit_test(sqlite_refuses_newer_schema),
+        cmocka_unit_test(sqlite_schema_is_the_description),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

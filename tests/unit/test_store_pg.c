@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "schema.h"
 #include "store.h"
 
 #include <libpq-fe.h>
@@ -252,6 +253,53 @@ static void migrations_recorded_once(void **state)
     lk_store_close(b);
 }
 
+/* The database's tables have exactly the columns of schema.c, in its
+ * order (test_store.c checks the same for SQLite). */
+static void schema_is_the_description(void **state)
+{
+    NEED_PG();
+    lk_store_close(open_store());
+    PGconn *c = admin();
+    for (int t = 0; lk_schema_tables[t]; t++) {
+        const lk_table *tb = lk_schema_tables[t];
+        const char *params[1] = {tb->name};
+        PGresult *r = PQexecParams(c,
+                                   "SELECT column_name FROM information_schema.columns "
+                                   "WHERE table_schema = current_schema() AND table_name = $1 "
+                                   "ORDER BY ordinal_position",
+                                   1, NULL, params, NULL, NULL, 0);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        int row = 0;
+        for (int i = 0; i < tb->ncols; i++) {
+            if (tb->cols[i].ddl == NULL) continue; /* joined from another table */
+            assert_true(row < PQntuples(r));
+            assert_string_equal(PQgetvalue(r, row, 0), tb->cols[i].name);
+            row++;
+        }
+        assert_int_equal(row, PQntuples(r));
+        PQclear(r);
+    }
+    PQfinish(c);
+}
+
+/* A database migrated by a newer build is refused at migrate. */
+static void refuses_newer_schema(void **state)
+{
+    NEED_PG();
+    lk_store *st = open_store();
+    PGconn *c = admin();
+    admin_exec(c, "INSERT INTO lk_schema_version (version) VALUES (999)");
+    int rc = st->ops->migrate(st);
+    char msg[LK_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", lk_err_message(&st->err));
+    admin_exec(c, "DELETE FROM lk_schema_version WHERE version = 999");
+    PQfinish(c);
+    assert_int_equal(rc, LK_EINTERNAL);
+    assert_non_null(strstr(msg, "newer"));
+    assert_int_equal(st->ops->migrate(st), LK_OK); /* and fine again without it */
+    lk_store_close(st);
+}
+
 static void unreachable_server_is_unavailable(void **state)
 {
     NEED_PG();
@@ -278,6 +326,8 @@ int main(void)
         cmocka_unit_test(dropped_connection_inside_transaction),
         cmocka_unit_test(blocked_statement_times_out),
         cmocka_unit_test(migrations_recorded_once),
+        cmocka_unit_test(schema_is_the_description),
+        cmocka_unit_test(refuses_newer_schema),
         cmocka_unit_test(unreachable_server_is_unavailable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

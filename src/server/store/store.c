@@ -8,8 +8,8 @@
 
 const lk_store_ops *lk_store_backend(const char *url, lk_err *e)
 {
-    if (strncmp(url, "sqlite:", 7) == 0) return &lk_store_sqlite_ops;
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+    if (lk_store_url_is(url, LK_STORE_SQLITE_SCHEME)) return &lk_store_sqlite_ops;
+    if (lk_store_url_is(url, LK_STORE_PG_SCHEME) || lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))
         return &lk_store_pg_ops;
     lk_err_set(e, LK_EINTERNAL,
                "unsupported database URL (expected sqlite:PATH or postgresql://...)");
@@ -26,4 +26,12 @@ int lk_store_open(const char *url, lk_store **out, lk_err *e)
 void lk_store_close(lk_store *st)
 {
     if (st) st->ops->close(st);
+}
+
+int lk_store_err_schema_newer(lk_err *e, long long have, int known)
+{
+    return lk_err_setf(e, LK_EINTERNAL,
+                       "database schema is newer than this latchkeyd (version %lld, this build "
+                       "knows up to %d)",
+                       have, known);
 }

@@ -39,10 +39,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LK_PWHASH_SIZE 128 /* crypto_pwhash_STRBYTES */
 #define LK_CSRF_SIZE 48    /* 43 base64url chars + NUL */
 #define LK_PLAN_SIZE 16
+#define LK_PLAN_DEFAULT "free" /* a new org's plan */
+
+/* st->err's message when member_remove_unless_last refuses. */
+#define LK_STORE_LAST_MEMBER "the last member of an organization cannot be removed"
 
 typedef struct lk_user {
     char id[LK_ID_SIZE];
@@ -151,9 +156,16 @@ typedef struct lk_key_touch {
     int64_t at;
 } lk_key_touch;
 
+/* The API's `limit` is 1..LK_LIST_MAX_LIMIT (the service checks it); a
+ * store page holds at most one row more (the service reads one extra row
+ * to learn whether there is a next page); the backends assert it. */
+#define LK_LIST_DEFAULT_LIMIT 100
+#define LK_LIST_MAX_LIMIT 1000
+#define LK_STORE_PAGE_MAX (LK_LIST_MAX_LIMIT + 1)
+
 typedef struct lk_page {
     int64_t before_seq; /* 0: start at the newest */
-    int limit;          /* rows to return at most, >= 1 */
+    int limit;          /* rows to return at most, 1..LK_STORE_PAGE_MAX */
 } lk_page;
 
 /* A whole row of any table, for migrate-data (dump from one store, load
@@ -169,23 +181,29 @@ typedef enum lk_record_kind {
     LK_REC_KEY,
 } lk_record_kind;
 
+/* A user with the columns its record leaves out. */
+typedef struct lk_user_row {
+    lk_user user; /* first: the record view (schema.h) */
+    char email_lower[LK_EMAIL_SIZE];
+    char pwhash[LK_PWHASH_SIZE];
+} lk_user_row;
+
+/* An access key with its token's hash. */
+typedef struct lk_key_row {
+    lk_key key; /* first: the record view (schema.h) */
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+} lk_key_row;
+
 typedef struct lk_record {
     lk_record_kind kind;
     union {
-        struct {
-            lk_user user;
-            char email_lower[LK_EMAIL_SIZE];
-            char pwhash[LK_PWHASH_SIZE];
-        } u;
+        lk_user_row u;
         lk_org org;
         lk_member member;
         lk_project project;
         lk_env env;
         lk_billing billing;
-        struct {
-            lk_key key;
-            uint8_t hash[LK_TOKEN_HASH_LEN];
-        } k;
+        lk_key_row k;
     } as;
 } lk_record;
 
@@ -195,6 +213,16 @@ typedef int (*lk_project_cb)(void *ctx, const lk_project *p);
 typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
 typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
 typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
+
+/* A row callback of any record kind (the caller knows which member is set). */
+typedef union lk_row_cb {
+    lk_org_cb org;
+    lk_member_cb member;
+    lk_project_cb project;
+    lk_env_cb env;
+    lk_key_cb key;
+    lk_record_cb record; /* row is an lk_record (dump) */
+} lk_row_cb;
 
 typedef struct lk_store lk_store;
 
@@ -214,15 +242,13 @@ typedef struct lk_store_ops {
 
     /* -- users and sessions -------------------------------------------- */
     /* LK_ECONFLICT if email_lower is taken. */
-    int (*user_create)(lk_store *st, const lk_user *u, const char *email_lower,
-                       const char *pwhash);
+    int (*user_create)(lk_store *st, const lk_user *u, const char *email_lower, const char *pwhash);
     int (*user_get)(lk_store *st, const char *id, lk_user *out);
     /* pwhash (LK_PWHASH_SIZE) may be NULL. */
     int (*user_get_by_email)(lk_store *st, const char *email_lower, lk_user *out, char *pwhash);
     int (*user_rename)(lk_store *st, const char *id, const char *name);
 
-    int (*session_create)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                          const lk_session *s);
+    int (*session_create)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], const lk_session *s);
     int (*session_get)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out);
     int (*session_delete)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN]);
 
@@ -246,6 +272,13 @@ typedef struct lk_store_ops {
     /* LK_ECONFLICT if already a member. */
     int (*member_add)(lk_store *st, const char *org_id, const char *user_id, int64_t joined_at);
     int (*member_remove)(lk_store *st, const char *org_id, const char *user_id);
+    /* member_remove, unless user_id is the org's last member: one atomic
+     * decision (the count and the delete cannot interleave with another
+     * removal from the same org). LK_ENOT_FOUND if user_id is not a member,
+     * LK_ECONFLICT if it is the last one. Rules of the same shape ("the
+     * last owner" once members have roles) belong here, not above the
+     * store. */
+    int (*member_remove_unless_last)(lk_store *st, const char *org_id, const char *user_id);
     int (*member_count)(lk_store *st, const char *org_id, int64_t *out);
     /* Newest membership first; fills email and name from users. */
     int (*member_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
@@ -286,8 +319,8 @@ typedef struct lk_store_ops {
      * and an owner row that no longer exists, come back zeroed (id ""). For
      * requests that need the owner anyway (GET /v1/whoami): one read
      * instead of two. LK_ENOT_FOUND if no key has this hash. */
-    int (*key_get_by_hash_owner)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                                 lk_key *key, lk_user *user, lk_org *org);
+    int (*key_get_by_hash_owner)(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *key,
+                                 lk_user *user, lk_org *org);
     int (*key_rename)(lk_store *st, const char *id, const char *name);
     int (*key_delete)(lk_store *st, const char *id);
     /* Keys of an org / personal keys of a user, newest first, leaving out
@@ -348,6 +381,17 @@ struct lk_store {
 extern const lk_store_ops lk_store_sqlite_ops;
 extern const lk_store_ops lk_store_pg_ops;
 
+/* The --database URL schemes. */
+#define LK_STORE_SQLITE_SCHEME "sqlite:"
+#define LK_STORE_PG_SCHEME "postgresql://"
+#define LK_STORE_PG_SCHEME_SHORT "postgres://"
+
+/* Does url start with scheme? */
+static inline bool lk_store_url_is(const char *url, const char *scheme)
+{
+    return strncmp(url, scheme, strlen(scheme)) == 0;
+}
+
 /* Pick the backend for a --database URL: "sqlite:PATH" or
  * "postgresql://..." / "postgres://...". NULL (and a message on e) if none. */
 const lk_store_ops *lk_store_backend(const char *url, lk_err *e);
@@ -355,5 +399,10 @@ const lk_store_ops *lk_store_backend(const char *url, lk_err *e);
 /* lk_store_backend + open. *out is owned by the caller (lk_store_close). */
 int lk_store_open(const char *url, lk_store **out, lk_err *e);
 void lk_store_close(lk_store *st);
+
+/* The newer-schema guard's error, worded once for every backend: the
+ * database records schema version `have`, this build knows up to `known`.
+ * Returns LK_EINTERNAL. */
+int lk_store_err_schema_newer(lk_err *e, long long have, int known);
 
 #endif

@@ -15,7 +15,9 @@
  *    `prepared` records which. Token hashes travel as binary bytea
  *    parameters; everything else as text. Every multi-row write is a single
  *    SQL statement (data-modifying CTEs, ON DELETE CASCADE), so it is atomic
- *    without an explicit transaction and costs one round trip.
+ *    without an explicit transaction and costs one round trip. The one
+ *    rule that needs a lock (member_remove_unless_last) runs in a short
+ *    transaction holding the org row's lock (SELECT … FOR UPDATE).
  *  - Lost connections: a call that finds the connection broken fails with
  *    LK_EUNAVAILABLE (503); the next call re-establishes it (PQreset) and
  *    re-prepares lazily. A statement that hits a connection found dead is
@@ -27,14 +29,18 @@
  *    an immediate 503, not a connect_timeout. A connection lost inside an
  *    explicit transaction (begin … commit, used by migrate-data) poisons
  *    the handle until rollback, so no later statement runs outside it.
- *  - Schema: versioned migrations (pg_migrations[]), each applied in one
+ *  - Schema: the tables are schema.c's description (schema.h), shared with
+ *    the SQLite backend: statements name their columns as {table} and are
+ *    expanded from it when prepared; rows are read and bound by one generic
+ *    loop over the columns (read_cols, bind_cols). Versioned migrations
+ *    (pg_migrations[]; version 1 was written by hand and is exactly the
+ *    description, which test_store_pg checks), each applied in one
  *    transaction holding pg_advisory_xact_lock(PG_MIGRATE_LOCK), with the
  *    applied versions in lk_schema_version: several processes starting at
- *    once apply each version exactly once. The schema mirrors the SQLite
- *    backend's: a per-table `seq` (identity) orders lists newest first and
- *    serves as the cursor; unique indexes on users.email_lower,
- *    keys.hash (bytea) and members (org_id, user_id); foreign keys with
- *    ON DELETE CASCADE do the deleting of an org's or project's contents.
+ *    once apply each version exactly once; a database with a newer version
+ *    than this build knows is refused. A per-table `seq` (identity) orders
+ *    lists newest first and serves as the cursor; foreign keys with ON
+ *    DELETE CASCADE do the deleting of an org's or project's contents.
  *  - SQLSTATE mapping: 23505 (unique) → LK_ECONFLICT; 23503 (foreign key)
  *    → LK_ENOT_FOUND (the parent row is gone); connection classes 08,
  *    57P01-3, 53, 57014 (timeout), 40001/40P01 → LK_EUNAVAILABLE; anything
@@ -45,10 +51,12 @@
  * data exceptions (class 22, whose texts may quote a value), the primary
  * message; error DETAIL lines (which quote key values) are never read.
  */
+#include "schema.h"
 #include "store.h"
 
 #include <libpq-fe.h>
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,137 +65,102 @@
 
 #define PG_MIGRATE_LOCK 0x6c6b736368656d61LL /* "lkschema" */
 #define PG_RECONNECT_BACKOFF_MS 1000
-#define PG_MAX_PARAMS 13 /* device_redeem: a key (11) + hash + now */
+#define PG_MAX_PARAMS 12
 #define PG_DUMP_BATCH 500
 #define PG_SEQ_MAX "9223372036854775807"
+#define PG_BYTEA_HEX "\\x" /* a bytea's text form starts so with bytea_output=hex */
 
 /* -- statements ---------------------------------------------------------- */
 
-/* Columns selected for a key, in the order read_key() expects. */
-#define KEY_COLS                                                                                   \
-    "id, type, coalesce(org_id, ''), coalesce(user_id, ''), created_by, name, redacted, "          \
-    "created_at, last_used_at, expires_at, seq"
-
 /* X(NAME, retry, SQL): retry says running it twice leaves the same state
- * (see pg_run). Prepared as "lk_NAME". */
+ * (see pg_run). Prepared as "lk_NAME". Column lists and INSERTs are written
+ * {…} and expanded from schema.c's description when prepared
+ * (lk_schema_sql); what stays here is each statement's own WHERE, order,
+ * upsert and locking. */
 #define PG_STATEMENTS(X)                                                                           \
-    X(USER_CREATE, false,                                                                          \
-      "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
-      "VALUES ($1, $2, $3, $4, $5, $6)")                                                           \
-    X(USER_GET, true, "SELECT id, email, name, created_at FROM users WHERE id = $1")               \
-    X(USER_GET_BY_EMAIL, true,                                                                     \
-      "SELECT id, email, name, created_at, pwhash FROM users WHERE email_lower = $1")              \
+    X(USER_CREATE, false, "INSERT INTO {users:insert}")                                            \
+    X(USER_GET, true, "SELECT {users} FROM users WHERE id = $1")                                   \
+    X(USER_GET_BY_EMAIL, true, "SELECT {users*} FROM users WHERE email_lower = $1")                \
     X(USER_RENAME, true, "UPDATE users SET name = $2 WHERE id = $1")                               \
-    X(SESSION_CREATE, false,                                                                       \
-      "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "                        \
-      "VALUES ($1, $2, $3, $4, $5)")                                                               \
-    X(SESSION_GET, true,                                                                           \
-      "SELECT user_id, csrf, created_at, expires_at FROM sessions WHERE hash = $1")                \
+    X(SESSION_CREATE, false, "INSERT INTO {sessions:insert}")                                      \
+    X(SESSION_GET, true, "SELECT {sessions} FROM sessions WHERE hash = $1")                        \
     X(SESSION_DELETE, false, "DELETE FROM sessions WHERE hash = $1")                               \
     X(ORG_CREATE, false,                                                                           \
-      "WITH o AS (INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3) RETURNING id), "     \
-      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $4, $3 FROM o), "         \
+      "WITH o AS (INSERT INTO {orgs:insert} RETURNING id, created_at), "                           \
+      "m AS (INSERT INTO members (org_id, user_id, joined_at) SELECT id, $4, created_at FROM o), " \
       "b AS (INSERT INTO billing (org_id, plan, billing_email, updated_at) "                       \
-      "SELECT id, 'free', $5, $3 FROM o) SELECT 1")                                                \
-    X(ORG_GET, true, "SELECT id, name, created_at, seq FROM orgs WHERE id = $1")                   \
+      "SELECT id, $5, $6, created_at FROM o) SELECT 1")                                            \
+    X(ORG_CREATE_PLAIN, false, "INSERT INTO {orgs:insert}")                                        \
+    X(ORG_GET, true, "SELECT {orgs} FROM orgs WHERE id = $1")                                      \
     X(ORG_RENAME, true, "UPDATE orgs SET name = $2 WHERE id = $1")                                 \
     X(ORG_DELETE, false, "DELETE FROM orgs WHERE id = $1")                                         \
     X(ORG_LIST_FOR_USER, true,                                                                     \
-      "SELECT o.id, o.name, o.created_at, o.seq FROM members m JOIN orgs o ON o.id = m.org_id "    \
+      "SELECT {o.orgs} FROM members m JOIN orgs o ON o.id = m.org_id "                             \
       "WHERE m.user_id = $1 AND o.seq < $2 ORDER BY o.seq DESC LIMIT $3")                          \
     X(MEMBER_CHECK, true, "SELECT 1 FROM members WHERE org_id = $1 AND user_id = $2")              \
-    X(MEMBER_ADD, false, "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")   \
+    X(MEMBER_ADD, false, "INSERT INTO {members:insert}")                                           \
     X(MEMBER_REMOVE, false, "DELETE FROM members WHERE org_id = $1 AND user_id = $2")              \
     X(MEMBER_COUNT, true, "SELECT count(*) FROM members WHERE org_id = $1")                        \
+    X(ORG_LOCK, true, "SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE")                               \
+    X(MEMBER_STATE, true,                                                                          \
+      "SELECT count(*), coalesce(bool_or(user_id = $2), false) FROM members WHERE org_id = $1")    \
     X(MEMBER_LIST, true,                                                                           \
-      "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "                           \
-      "FROM members m JOIN users u ON u.id = m.user_id "                                           \
+      "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "                        \
       "WHERE m.org_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3")                           \
-    X(PROJECT_CREATE, false,                                                                       \
-      "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
-    X(PROJECT_GET, true,                                                                           \
-      "SELECT id, org_id, name, created_at, seq FROM projects WHERE id = $2 AND org_id = $1")      \
+    X(PROJECT_CREATE, false, "INSERT INTO {projects:insert}")                                      \
+    X(PROJECT_GET, true, "SELECT {projects} FROM projects WHERE id = $2 AND org_id = $1")          \
     X(PROJECT_RENAME, true, "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")         \
     X(PROJECT_DELETE, false, "DELETE FROM projects WHERE id = $2 AND org_id = $1")                 \
     X(PROJECT_LIST, true,                                                                          \
-      "SELECT id, org_id, name, created_at, seq FROM projects "                                    \
+      "SELECT {projects} FROM projects "                                                           \
       "WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                                 \
-    X(ENV_CREATE, false,                                                                           \
-      "INSERT INTO environments (id, project_id, name, created_at) VALUES ($1, $2, $3, $4)")       \
-    X(ENV_GET, true,                                                                               \
-      "SELECT id, project_id, name, created_at, seq FROM environments "                            \
-      "WHERE id = $2 AND project_id = $1")                                                         \
+    X(ENV_CREATE, false, "INSERT INTO {environments:insert}")                                      \
+    X(ENV_GET, true, "SELECT {environments} FROM environments WHERE id = $2 AND project_id = $1")  \
     X(ENV_RENAME, true, "UPDATE environments SET name = $3 WHERE id = $2 AND project_id = $1")     \
     X(ENV_DELETE, false, "DELETE FROM environments WHERE id = $2 AND project_id = $1")             \
     X(ENV_LIST, true,                                                                              \
-      "SELECT id, project_id, name, created_at, seq FROM environments "                            \
+      "SELECT {environments} FROM environments "                                                   \
       "WHERE project_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                             \
-    X(BILLING_GET, true,                                                                           \
-      "SELECT org_id, plan, billing_email, updated_at FROM billing WHERE org_id = $1")             \
+    X(BILLING_GET, true, "SELECT {billing} FROM billing WHERE org_id = $1")                        \
     X(BILLING_SET, true,                                                                           \
       "UPDATE billing SET plan = $2, billing_email = $3, updated_at = $4 WHERE org_id = $1")       \
-    X(KEY_CREATE, false,                                                                           \
-      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "     \
-      "created_at, last_used_at, expires_at) "                                                     \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
-    X(KEY_GET, true, "SELECT " KEY_COLS " FROM access_keys WHERE id = $1")                         \
-    X(KEY_GET_BY_HASH, true, "SELECT " KEY_COLS " FROM access_keys WHERE hash = $1")               \
+    X(BILLING_UPSERT, false,                                                                       \
+      "INSERT INTO {billing:insert} ON CONFLICT (org_id) DO UPDATE SET plan = excluded.plan, "     \
+      "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
+    X(KEY_CREATE, false, "INSERT INTO {access_keys:insert}")                                       \
+    X(KEY_GET, true, "SELECT {access_keys} FROM access_keys WHERE id = $1")                        \
+    X(KEY_GET_BY_HASH, true, "SELECT {access_keys} FROM access_keys WHERE hash = $1")              \
     X(KEY_GET_BY_HASH_OWNER, true,                                                                 \
-      "SELECT k.id, k.type, coalesce(k.org_id, ''), coalesce(k.user_id, ''), k.created_by, "       \
-      "k.name, k.redacted, k.created_at, k.last_used_at, k.expires_at, k.seq, "                    \
-      "u.id, u.email, u.name, u.created_at, o.id, o.name, o.created_at, o.seq "                    \
-      "FROM access_keys k LEFT JOIN users u ON u.id = k.user_id "                                  \
+      "SELECT {k.access_keys}, {u.users}, {o.orgs} FROM access_keys k "                            \
+      "LEFT JOIN users u ON u.id = k.user_id "                                                     \
       "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = $1")                                     \
     X(KEY_RENAME, true, "UPDATE access_keys SET name = $2 WHERE id = $1")                          \
     X(KEY_DELETE, false, "DELETE FROM access_keys WHERE id = $1")                                  \
     X(KEY_LIST_ORG, true,                                                                          \
-      "SELECT " KEY_COLS " FROM access_keys WHERE org_id = $1 AND seq < $2 "                       \
-      "AND NOT (expires_at > 0 AND expires_at <= $3) ORDER BY seq DESC LIMIT $4")                  \
+      "SELECT {access_keys} FROM access_keys WHERE org_id = $1 AND seq < $2 "                      \
+      "AND NOT (expires_at > 0 AND expires_at <= $4) ORDER BY seq DESC LIMIT $3")                  \
     X(KEY_LIST_USER, true,                                                                         \
-      "SELECT " KEY_COLS " FROM access_keys WHERE user_id = $1 AND seq < $2 "                      \
-      "AND NOT (expires_at > 0 AND expires_at <= $3) ORDER BY seq DESC LIMIT $4")                  \
+      "SELECT {access_keys} FROM access_keys WHERE user_id = $1 AND seq < $2 "                     \
+      "AND NOT (expires_at > 0 AND expires_at <= $4) ORDER BY seq DESC LIMIT $3")                  \
     X(KEY_TOUCH, true,                                                                             \
       "UPDATE access_keys k SET last_used_at = t.at "                                              \
       "FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u (id, at) "        \
       "GROUP BY id) t WHERE k.id = t.id AND k.last_used_at < t.at")                                \
     X(IS_EMPTY, true,                                                                              \
       "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM orgs)")               \
-    X(DUMP_USERS, true,                                                                            \
-      "SELECT seq, id, email, email_lower, name, pwhash, created_at FROM users "                   \
-      "WHERE seq > $1 ORDER BY seq LIMIT $2")                                                      \
-    X(DUMP_ORGS, true,                                                                             \
-      "SELECT seq, id, name, created_at FROM orgs WHERE seq > $1 ORDER BY seq LIMIT $2")           \
+    X(DUMP_USERS, true, "SELECT seq, {users*} FROM users WHERE seq > $1 ORDER BY seq LIMIT $2")    \
+    X(DUMP_ORGS, true, "SELECT seq, {orgs*} FROM orgs WHERE seq > $1 ORDER BY seq LIMIT $2")       \
     X(DUMP_MEMBERS, true,                                                                          \
-      "SELECT seq, org_id, user_id, joined_at FROM members WHERE seq > $1 ORDER BY seq LIMIT $2")  \
+      "SELECT m.seq, {m.members*} FROM members m JOIN users u ON u.id = m.user_id "                \
+      "WHERE m.seq > $1 ORDER BY m.seq LIMIT $2")                                                  \
     X(DUMP_PROJECTS, true,                                                                         \
-      "SELECT seq, id, org_id, name, created_at FROM projects WHERE seq > $1 ORDER BY seq "        \
-      "LIMIT $2")                                                                                  \
+      "SELECT seq, {projects*} FROM projects WHERE seq > $1 ORDER BY seq LIMIT $2")                \
     X(DUMP_ENVS, true,                                                                             \
-      "SELECT seq, id, project_id, name, created_at FROM environments WHERE seq > $1 "             \
-      "ORDER BY seq LIMIT $2")                                                                     \
+      "SELECT seq, {environments*} FROM environments WHERE seq > $1 ORDER BY seq LIMIT $2")        \
     X(DUMP_BILLING, true,                                                                          \
-      "SELECT seq, org_id, plan, billing_email, updated_at FROM billing WHERE seq > $1 "           \
-      "ORDER BY seq LIMIT $2")                                                                     \
+      "SELECT seq, {billing*} FROM billing WHERE seq > $1 ORDER BY seq LIMIT $2")                  \
     X(DUMP_KEYS, true,                                                                             \
-      "SELECT " KEY_COLS ", encode(hash, 'hex') FROM access_keys WHERE seq > $1 "                  \
-      "ORDER BY seq LIMIT $2")                                                                     \
-    X(LOAD_USER, false,                                                                            \
-      "INSERT INTO users (id, email, email_lower, name, pwhash, created_at) "                      \
-      "VALUES ($1, $2, $3, $4, $5, $6)")                                                           \
-    X(LOAD_ORG, false, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")              \
-    X(LOAD_MEMBER, false, "INSERT INTO members (org_id, user_id, joined_at) VALUES ($1, $2, $3)")  \
-    X(LOAD_PROJECT, false,                                                                         \
-      "INSERT INTO projects (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")               \
-    X(LOAD_ENV, false,                                                                             \
-      "INSERT INTO environments (id, project_id, name, created_at) VALUES ($1, $2, $3, $4)")       \
-    X(LOAD_BILLING, false,                                                                         \
-      "INSERT INTO billing (org_id, plan, billing_email, updated_at) VALUES ($1, $2, $3, $4) "     \
-      "ON CONFLICT (org_id) DO UPDATE SET plan = excluded.plan, "                                  \
-      "billing_email = excluded.billing_email, updated_at = excluded.updated_at")                  \
-    X(LOAD_KEY, false,                                                                             \
-      "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, redacted, hash, "     \
-      "created_at, last_used_at, expires_at) "                                                     \
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                                     \
+      "SELECT seq, {access_keys*} FROM access_keys WHERE seq > $1 ORDER BY seq LIMIT $2")          \
     X(PING, true, "SELECT 1")
 
 enum {
@@ -213,10 +186,15 @@ _Static_assert(S__COUNT <= 64, "the prepared-statement bitmap holds 64");
 
 /* -- schema -------------------------------------------------------------- */
 
-/* Version n is pg_migrations[n - 1]. Append only; never edit a released one. */
-static const char *const pg_migrations[] = {
+/* Version n is pg_migrations[n - 1]: its SQL, or (sql NULL) the CREATE
+ * TABLE/INDEX of a table of schema.c (lk_schema_table_ddl). Append only;
+ * never edit a released one. */
+static const struct pg_migration {
+    const char *sql;
+    const lk_table *create;
+} pg_migrations[] = {
     /* 1: the initial schema */
-    "CREATE TABLE users ("
+    {"CREATE TABLE users ("
     " seq bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
     " id text NOT NULL UNIQUE,"
     " email text NOT NULL,"
@@ -290,21 +268,8 @@ static const char *const pg_migrations[] = {
     "CREATE UNIQUE INDEX access_keys_hash ON access_keys (hash);"
     "CREATE INDEX access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL;"
     "CREATE INDEX access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL;",
-    /* 2 --- device --- sign-ins from the CLI waiting for the browser */
-    "CREATE TABLE device_requests ("
-    " device_hash bytea PRIMARY KEY,"
-    " user_hash bytea NOT NULL UNIQUE,"
-    " client_name text NOT NULL,"
-    " client_addr text NOT NULL,"
-    " scopes bigint NOT NULL,"
-    " status smallint NOT NULL CHECK (status IN (0, 1, 2, 3)),"
-    " user_id text REFERENCES users (id) ON DELETE CASCADE,"
-    " key_id text,"
-    " created_at bigint NOT NULL,"
-    " expires_at bigint NOT NULL,"
-    " last_poll_at bigint NOT NULL DEFAULT 0,"
-    " poll_interval bigint NOT NULL);"
-    "CREATE INDEX device_requests_expiry ON device_requests (expires_at);",
+     NULL},
+    {NULL, &lk_schema_device}, /* 2 --- device --- sign-ins from the CLI */
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -321,7 +286,8 @@ typedef struct pg_store {
 } pg_store;
 
 /* Parameters of one statement: text values point into caller memory or
- * into num[]; binary ones carry their length. */
+ * into num[]; binary ones carry their length. n < PG_MAX_PARAMS before
+ * each append (asserted). */
 typedef struct pg_params {
     int n;
     const char *v[PG_MAX_PARAMS];
@@ -332,6 +298,7 @@ typedef struct pg_params {
 
 static void p_text(pg_params *p, const char *s)
 {
+    assert(p->n < PG_MAX_PARAMS);
     p->v[p->n] = s;
     p->len[p->n] = 0;
     p->fmt[p->n] = 0;
@@ -346,12 +313,14 @@ static void p_opt(pg_params *p, const char *s)
 
 static void p_i64(pg_params *p, int64_t v)
 {
+    assert(p->n < PG_MAX_PARAMS);
     snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
     p_text(p, p->num[p->n]);
 }
 
 static void p_bin(pg_params *p, const void *b, size_t n)
 {
+    assert(p->n < PG_MAX_PARAMS);
     p->v[p->n] = b;
     p->len[p->n] = (int)n;
     p->fmt[p->n] = 1;
@@ -450,6 +419,7 @@ static int pg_fail(pg_store *s, const char *what, PGresult *res)
  * (owned by the caller: PQclear). */
 static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
 {
+    assert(id >= 0 && id < S__COUNT);
     const struct pg_stmt *st = &pg_stmts[id];
     *out = NULL;
     lk_err_clear(&s->base.err);
@@ -458,7 +428,12 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
         if (rc) return rc;
         PGresult *res;
         if (!(s->prepared & (UINT64_C(1) << id))) {
-            res = PQprepare(s->conn, st->name, st->sql, 0, NULL);
+            char sql[LK_SCHEMA_SQL_MAX];
+            if (lk_schema_sql(st->sql, '$', sql, sizeof sql) != 0) {
+                assert(!"statement template does not expand");
+                return lk_err_set(&s->base.err, LK_EINTERNAL, "prepare: bad statement template");
+            }
+            res = PQprepare(s->conn, st->name, sql, 0, NULL);
             if (PQresultStatus(res) != PGRES_COMMAND_OK) goto failed;
             PQclear(res);
             s->prepared |= UINT64_C(1) << id;
@@ -485,15 +460,15 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
     }
 }
 
-/* A statement that returns no rows; LK_ENOT_FOUND if it touched none and
- * `need_row`. */
-static int pg_cmd(pg_store *s, int id, const pg_params *p, bool need_row)
+/* A statement that returns no rows; LK_ENOT_FOUND ("<what> not found") if
+ * it touched none and `what` is not NULL. */
+static int pg_cmd(pg_store *s, int id, const pg_params *p, const char *what)
 {
     PGresult *res;
     int rc = pg_run(s, id, p, &res);
     if (rc) return rc;
-    if (need_row && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, "not found");
+    if (what && strcmp(PQcmdTuples(res), "0") == 0)
+        rc = lk_err_setf(&s->base.err, LK_ENOT_FOUND, "%s not found", what);
     PQclear(res);
     return rc;
 }
@@ -527,57 +502,79 @@ static int64_t col_i64(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-#define COL_STR(r, row, col, field) col_str(r, row, col, field, sizeof(field))
+static bool hex_decode(const char *hex, uint8_t *out, size_t n);
 
-static void read_user(const PGresult *r, int i, lk_user *u)
+/* Read view v of table t from columns `col`… of row i into out (a struct
+ * of t's row type, or its record). Returns the column after the last. */
+static int read_cols(const PGresult *r, int i, int col, const lk_table *t, lk_view v, void *out)
 {
-    COL_STR(r, i, 0, u->id);
-    COL_STR(r, i, 1, u->email);
-    COL_STR(r, i, 2, u->name);
-    u->created_at = col_i64(r, i, 3);
+    char *base = out;
+    for (int c = 0; c < t->ncols; c++) {
+        const lk_col *k = &t->cols[c];
+        if (!lk_col_in(t, k, v)) continue;
+        char *f = base + k->off;
+        switch (k->type) {
+        case LK_COL_TEXT:
+        case LK_COL_OPT_TEXT:
+            col_str(r, i, col, f, k->size);
+            break;
+        case LK_COL_I64:
+        case LK_COL_SEQ: {
+            int64_t x = col_i64(r, i, col);
+            memcpy(f, &x, sizeof x);
+            break;
+        }
+        case LK_COL_INT: {
+            int x = (int)col_i64(r, i, col);
+            memcpy(f, &x, sizeof x);
+            break;
+        }
+        case LK_COL_HASH: {
+            /* text result of a bytea: "\x" and hex (bytea_output=hex, set at connect) */
+            const char *h = PQgetvalue(r, i, col);
+            size_t pre = strlen(PG_BYTEA_HEX);
+            if (strncmp(h, PG_BYTEA_HEX, pre) == 0)
+                (void)hex_decode(h + pre, (uint8_t *)f, k->size);
+            break;
+        }
+        }
+        col++;
+    }
+    return col;
 }
 
-static void read_org(const PGresult *r, int i, lk_org *o)
+/* Append the inserted columns of t from row ({t:insert} order). The
+ * parameters point into row: it must outlive the statement. */
+static void bind_cols(pg_params *p, const lk_table *t, const void *row)
 {
-    COL_STR(r, i, 0, o->id);
-    COL_STR(r, i, 1, o->name);
-    o->created_at = col_i64(r, i, 2);
-    o->seq = col_i64(r, i, 3);
-}
-
-static void read_project(const PGresult *r, int i, lk_project *p)
-{
-    COL_STR(r, i, 0, p->id);
-    COL_STR(r, i, 1, p->org_id);
-    COL_STR(r, i, 2, p->name);
-    p->created_at = col_i64(r, i, 3);
-    p->seq = col_i64(r, i, 4);
-}
-
-static void read_env(const PGresult *r, int i, lk_env *v)
-{
-    COL_STR(r, i, 0, v->id);
-    COL_STR(r, i, 1, v->project_id);
-    COL_STR(r, i, 2, v->name);
-    v->created_at = col_i64(r, i, 3);
-    v->seq = col_i64(r, i, 4);
-}
-
-/* KEY_COLS order. */
-static void read_key(const PGresult *r, int i, lk_key *k)
-{
-    memset(k, 0, sizeof(*k));
-    COL_STR(r, i, 0, k->id);
-    k->type = (lk_key_type)col_i64(r, i, 1);
-    COL_STR(r, i, 2, k->org_id);
-    COL_STR(r, i, 3, k->user_id);
-    COL_STR(r, i, 4, k->created_by);
-    COL_STR(r, i, 5, k->name);
-    COL_STR(r, i, 6, k->redacted);
-    k->created_at = col_i64(r, i, 7);
-    k->last_used_at = col_i64(r, i, 8);
-    k->expires_at = col_i64(r, i, 9);
-    k->seq = col_i64(r, i, 10);
+    const char *base = row;
+    for (int c = 0; c < t->ncols; c++) {
+        const lk_col *k = &t->cols[c];
+        if (!lk_col_inserted(k)) continue;
+        const char *f = base + k->off;
+        int64_t x = 0;
+        int v = 0;
+        switch (k->type) {
+        case LK_COL_TEXT:
+            p_text(p, f);
+            break;
+        case LK_COL_OPT_TEXT:
+            p_opt(p, f);
+            break;
+        case LK_COL_I64:
+        case LK_COL_SEQ:
+            memcpy(&x, f, sizeof x);
+            p_i64(p, x);
+            break;
+        case LK_COL_INT:
+            memcpy(&v, f, sizeof v);
+            p_i64(p, v);
+            break;
+        case LK_COL_HASH:
+            p_bin(p, f, k->size);
+            break;
+        }
+    }
 }
 
 /* Run a single-row look-up; LK_ENOT_FOUND when there is no row. *out is the
@@ -610,11 +607,12 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
                                 "keepalives_idle",  "keepalives_interval",
                                 "keepalives_count", "tcp_user_timeout",
                                 "dbname",           NULL};
-    const char *const vals[] = {"5",         "-c statement_timeout=5000 -c lock_timeout=5000",
-                                "latchkeyd", "1",
-                                "10",        "5",
-                                "3",         "15000",
-                                url,         NULL};
+    const char *const vals[] = {
+        "5",         "-c statement_timeout=5000 -c lock_timeout=5000 -c bytea_output=hex",
+        "latchkeyd", "1",
+        "10",        "5",
+        "3",         "15000",
+        url,         NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     if (s->conn == NULL) {
         free(s);
@@ -646,6 +644,16 @@ static void pg_close(lk_store *st)
     free(s);
 }
 
+/* One version's SQL, or its table generated from schema.c. */
+static int apply_migration(pg_store *s, const struct pg_migration *m)
+{
+    if (m->sql != NULL) return pg_simple(s, "migrate: apply", m->sql);
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(m->create, &lk_dialect_pg, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return pg_simple(s, "migrate: create", ddl);
+}
+
 static int pg_migrate(lk_store *st)
 {
     pg_store *s = (pg_store *)st;
@@ -675,15 +683,11 @@ static int pg_migrate(lk_store *st)
     int have = (int)col_i64(res, 0, 0);
     PQclear(res);
     if (have > PG_SCHEMA_VERSION) {
-        fprintf(stderr,
-                "latchkeyd: postgresql: the database has schema version %d, this build knows "
-                "up to %d\n",
-                have, PG_SCHEMA_VERSION);
-        rc = lk_err_set(&st->err, LK_EINTERNAL, "database schema is newer than this latchkeyd");
+        rc = lk_store_err_schema_newer(&st->err, have, PG_SCHEMA_VERSION);
         goto fail;
     }
     for (int v = have + 1; v <= PG_SCHEMA_VERSION; v++) {
-        rc = pg_simple(s, "migrate: apply", pg_migrations[v - 1]);
+        rc = apply_migration(s, &pg_migrations[v - 1]);
         if (rc) goto fail;
         char ins[80];
         snprintf(ins, sizeof(ins), "INSERT INTO lk_schema_version (version) VALUES (%d)", v);
@@ -709,155 +713,190 @@ static int pg_ping(lk_store *st)
     return rc;
 }
 
+/* -- generic get / list / write ------------------------------------------- */
+
+/* Text look-up keys as $1, $2, $3 (NULL: unused). */
+static pg_params keys3(const char *a, const char *b, const char *c)
+{
+    pg_params p = {0};
+    if (a) p_text(&p, a);
+    if (b) p_text(&p, b);
+    if (c) p_text(&p, c);
+    return p;
+}
+
+static pg_params hash_key(const uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    pg_params p = {0};
+    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
+    return p;
+}
+
+/* One row of statement id into out (view v of t); LK_ENOT_FOUND naming
+ * `what` if there is none. */
+static int get_row(lk_store *st, int id, const pg_params *p, const lk_table *t, lk_view v,
+                   void *out, const char *what)
+{
+    PGresult *r;
+    int rc = pg_one((pg_store *)st, id, p, what, &r);
+    if (rc) return rc;
+    read_cols(r, 0, 0, t, v, out);
+    PQclear(r);
+    return LK_OK;
+}
+
+/* Insert row into t with statement id ({t:insert}). */
+static int insert_row(lk_store *st, int id, const lk_table *t, const void *row)
+{
+    pg_params p = {0};
+    bind_cols(&p, t, row);
+    return pg_cmd((pg_store *)st, id, &p, NULL);
+}
+
+/* Hand each row of r (view v of t, from column `col`) to sink as a record
+ * of `kind`. *last_seq gets column 0 of the last row handed (dump cursor). */
+static int sink_rows(const PGresult *r, int col, const lk_table *t, lk_view v, lk_record_kind kind,
+                     const lk_row_sink *sink, int64_t *last_seq)
+{
+    lk_record row;
+    assert(t->row_size <= sizeof row.as);
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        memset(&row, 0, sizeof row);
+        row.kind = kind;
+        read_cols(r, i, col, t, v, &row.as);
+        if (last_seq) *last_seq = col_i64(r, i, 0);
+        rc = lk_row_sink_call(sink, sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as);
+    }
+    memset(&row, 0, sizeof row); /* may have held a password or token hash */
+    return rc;
+}
+
+/* A list: $1 owner, $2 before, $3 limit ($4 now for keys). */
+static int list_page(lk_store *st, int id, const char *owner, const lk_page *pg, const int64_t *now,
+                     const lk_table *t, const lk_row_sink *sink)
+{
+    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
+    pg_params p = {0};
+    p_text(&p, owner);
+    p_before(&p, pg);
+    p_i64(&p, pg->limit);
+    if (now) p_i64(&p, *now);
+    PGresult *r;
+    int rc = pg_run((pg_store *)st, id, &p, &r);
+    if (rc) return rc;
+    rc = sink_rows(r, 0, t, LK_VIEW_RECORD, sink->kind, sink, NULL);
+    PQclear(r);
+    return rc;
+}
+
 /* -- users and sessions -------------------------------------------------- */
 
 static int pg_user_create(lk_store *st, const lk_user *u, const char *email_lower,
                           const char *pwhash)
 {
-    pg_params p = {0};
-    p_text(&p, u->id);
-    p_text(&p, u->email);
-    p_text(&p, email_lower);
-    p_text(&p, u->name);
-    p_text(&p, pwhash);
-    p_i64(&p, u->created_at);
-    int rc = pg_cmd((pg_store *)st, S_USER_CREATE, &p, false);
+    lk_user_row *row = calloc(1, sizeof *row);
+    if (row == NULL) return lk_err_set(&st->err, LK_ENOMEM, NULL);
+    row->user = *u;
+    snprintf(row->email_lower, sizeof row->email_lower, "%s", email_lower);
+    snprintf(row->pwhash, sizeof row->pwhash, "%s", pwhash);
+    int rc = insert_row(st, S_USER_CREATE, &lk_schema_users, row);
     if (rc == LK_ECONFLICT) lk_err_set(&st->err, rc, "email is already registered");
+    memset(row, 0, sizeof *row);
+    free(row);
     return rc;
 }
 
 static int pg_user_get(lk_store *st, const char *id, lk_user *out)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_USER_GET, &p, "user", &r);
-    if (rc) return rc;
-    read_user(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(id, NULL, NULL);
+    return get_row(st, S_USER_GET, &p, &lk_schema_users, LK_VIEW_RECORD, out, "user");
 }
 
 static int pg_user_get_by_email(lk_store *st, const char *email_lower, lk_user *out, char *pwhash)
 {
-    pg_params p = {0};
-    p_text(&p, email_lower);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_USER_GET_BY_EMAIL, &p, "user", &r);
-    if (rc) return rc;
-    read_user(r, 0, out);
-    if (pwhash) col_str(r, 0, 4, pwhash, LK_PWHASH_SIZE);
-    PQclear(r);
-    return LK_OK;
+    lk_user_row *row = calloc(1, sizeof *row);
+    if (row == NULL) return lk_err_set(&st->err, LK_ENOMEM, NULL);
+    pg_params p = keys3(email_lower, NULL, NULL);
+    int rc = get_row(st, S_USER_GET_BY_EMAIL, &p, &lk_schema_users, LK_VIEW_ROW, row, "user");
+    if (rc == LK_OK) {
+        *out = row->user;
+        if (pwhash) memcpy(pwhash, row->pwhash, LK_PWHASH_SIZE);
+    }
+    memset(row, 0, sizeof *row);
+    free(row);
+    return rc;
 }
 
 static int pg_user_rename(lk_store *st, const char *id, const char *name)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    p_text(&p, name);
-    return pg_cmd((pg_store *)st, S_USER_RENAME, &p, true);
+    pg_params p = keys3(id, name, NULL);
+    return pg_cmd((pg_store *)st, S_USER_RENAME, &p, "user");
 }
 
 static int pg_session_create(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                              const lk_session *se)
 {
-    pg_params p = {0};
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
-    p_text(&p, se->user_id);
-    p_text(&p, se->csrf);
-    p_i64(&p, se->created_at);
-    p_i64(&p, se->expires_at);
-    return pg_cmd((pg_store *)st, S_SESSION_CREATE, &p, false);
+    lk_session_row row = {.session = *se};
+    memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
+    return insert_row(st, S_SESSION_CREATE, &lk_schema_sessions, &row);
 }
 
 static int pg_session_get(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out)
 {
-    pg_params p = {0};
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_SESSION_GET, &p, "session", &r);
-    if (rc) return rc;
-    COL_STR(r, 0, 0, out->user_id);
-    COL_STR(r, 0, 1, out->csrf);
-    out->created_at = col_i64(r, 0, 2);
-    out->expires_at = col_i64(r, 0, 3);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = hash_key(hash);
+    return get_row(st, S_SESSION_GET, &p, &lk_schema_sessions, LK_VIEW_RECORD, out, "session");
 }
 
 static int pg_session_delete(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN])
 {
-    pg_params p = {0};
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
-    return pg_cmd((pg_store *)st, S_SESSION_DELETE, &p, true);
+    pg_params p = hash_key(hash);
+    return pg_cmd((pg_store *)st, S_SESSION_DELETE, &p, "session");
 }
 
 /* -- organizations and members ------------------------------------------- */
 
+/* One statement (data-modifying CTEs): the org, its creator's membership
+ * and its billing row, atomically, in one round trip. */
 static int pg_org_create(lk_store *st, const lk_org *o, const char *creator_id,
                          const char *billing_email)
 {
     pg_params p = {0};
-    p_text(&p, o->id);
-    p_text(&p, o->name);
-    p_i64(&p, o->created_at);
+    bind_cols(&p, &lk_schema_orgs, o);
     p_text(&p, creator_id);
-    p_text(&p, billing_email);
-    return pg_cmd((pg_store *)st, S_ORG_CREATE, &p, false);
+    p_text(&p, LK_PLAN_DEFAULT);
+    p_text(&p, billing_email ? billing_email : "");
+    return pg_cmd((pg_store *)st, S_ORG_CREATE, &p, NULL);
 }
 
 static int pg_org_get(lk_store *st, const char *id, lk_org *out)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_ORG_GET, &p, "organization", &r);
-    if (rc) return rc;
-    read_org(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(id, NULL, NULL);
+    return get_row(st, S_ORG_GET, &p, &lk_schema_orgs, LK_VIEW_RECORD, out, "organization");
 }
 
 static int pg_org_rename(lk_store *st, const char *id, const char *name)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    p_text(&p, name);
-    return pg_cmd((pg_store *)st, S_ORG_RENAME, &p, true);
+    pg_params p = keys3(id, name, NULL);
+    return pg_cmd((pg_store *)st, S_ORG_RENAME, &p, "organization");
 }
 
 static int pg_org_delete(lk_store *st, const char *id)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    return pg_cmd((pg_store *)st, S_ORG_DELETE, &p, true);
+    pg_params p = keys3(id, NULL, NULL);
+    return pg_cmd((pg_store *)st, S_ORG_DELETE, &p, "organization");
 }
 
 static int pg_org_list_for_user(lk_store *st, const char *user_id, const lk_page *pg, lk_org_cb cb,
                                 void *ctx)
 {
-    pg_params p = {0};
-    p_text(&p, user_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_ORG_LIST_FOR_USER, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_org o;
-        read_org(r, i, &o);
-        rc = cb(ctx, &o);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_REC_ORG, .cb.org = cb, .ctx = ctx};
+    return list_page(st, S_ORG_LIST_FOR_USER, user_id, pg, NULL, &lk_schema_orgs, &sink);
 }
 
 static int pg_member_check(lk_store *st, const char *org_id, const char *user_id)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_text(&p, user_id);
+    pg_params p = keys3(org_id, user_id, NULL);
     PGresult *r;
     int rc = pg_one((pg_store *)st, S_MEMBER_CHECK, &p, "member", &r);
     PQclear(r);
@@ -866,27 +905,64 @@ static int pg_member_check(lk_store *st, const char *org_id, const char *user_id
 
 static int pg_member_add(lk_store *st, const char *org_id, const char *user_id, int64_t joined_at)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_text(&p, user_id);
-    p_i64(&p, joined_at);
-    int rc = pg_cmd((pg_store *)st, S_MEMBER_ADD, &p, false);
+    lk_member m = {.joined_at = joined_at};
+    snprintf(m.org_id, sizeof m.org_id, "%s", org_id);
+    snprintf(m.user_id, sizeof m.user_id, "%s", user_id);
+    int rc = insert_row(st, S_MEMBER_ADD, &lk_schema_members, &m);
     if (rc == LK_ECONFLICT) lk_err_set(&st->err, rc, "already a member");
     return rc;
 }
 
 static int pg_member_remove(lk_store *st, const char *org_id, const char *user_id)
 {
+    pg_params p = keys3(org_id, user_id, NULL);
+    return pg_cmd((pg_store *)st, S_MEMBER_REMOVE, &p, "member");
+}
+
+static int pg_begin(lk_store *st);
+static int pg_commit(lk_store *st);
+static int pg_rollback(lk_store *st);
+
+/* Count and delete under the org row's lock (SELECT … FOR UPDATE), held to
+ * the end of the transaction: a second removal from the same org waits for
+ * it, and since READ COMMITTED takes a new snapshot per statement, then
+ * counts what the first one left. Runs in a transaction of its own unless
+ * the caller's begin() has one open. */
+static int pg_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
+{
+    pg_store *s = (pg_store *)st;
+    bool own_tx = !s->in_tx;
+    int rc = own_tx ? pg_begin(st) : LK_OK;
+    if (rc) return rc;
     pg_params p = {0};
     p_text(&p, org_id);
+    PGresult *r = NULL;
+    if ((rc = pg_one(s, S_ORG_LOCK, &p, "member", &r)) != LK_OK) goto out;
+    PQclear(r);
     p_text(&p, user_id);
-    return pg_cmd((pg_store *)st, S_MEMBER_REMOVE, &p, true);
+    if ((rc = pg_one(s, S_MEMBER_STATE, &p, "member", &r)) != LK_OK) goto out;
+    int64_t members = col_i64(r, 0, 0);
+    bool is_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    PQclear(r);
+    if (!is_member)
+        rc = lk_err_set(&st->err, LK_ENOT_FOUND, "member not found");
+    else if (members <= 1)
+        rc = lk_err_set(&st->err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
+    else
+        rc = pg_cmd(s, S_MEMBER_REMOVE, &p, "member");
+out:
+    if (own_tx && rc == LK_OK) return pg_commit(st);
+    if (own_tx) {
+        lk_err saved = st->err;
+        (void)pg_rollback(st);
+        st->err = saved;
+    }
+    return rc;
 }
 
 static int pg_member_count(lk_store *st, const char *org_id, int64_t *out)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
+    pg_params p = keys3(org_id, NULL, NULL);
     PGresult *r;
     int rc = pg_one((pg_store *)st, S_MEMBER_COUNT, &p, "organization", &r);
     if (rc) return rc;
@@ -898,294 +974,151 @@ static int pg_member_count(lk_store *st, const char *org_id, int64_t *out)
 static int pg_member_list(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
                           void *ctx)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_MEMBER_LIST, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_member m;
-        COL_STR(r, i, 0, m.org_id);
-        COL_STR(r, i, 1, m.user_id);
-        COL_STR(r, i, 2, m.email);
-        COL_STR(r, i, 3, m.name);
-        m.joined_at = col_i64(r, i, 4);
-        m.seq = col_i64(r, i, 5);
-        rc = cb(ctx, &m);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_REC_MEMBER, .cb.member = cb, .ctx = ctx};
+    return list_page(st, S_MEMBER_LIST, org_id, pg, NULL, &lk_schema_members, &sink);
 }
 
 /* -- projects and environments ------------------------------------------- */
 
 static int pg_project_create(lk_store *st, const lk_project *pr)
 {
-    pg_params p = {0};
-    p_text(&p, pr->id);
-    p_text(&p, pr->org_id);
-    p_text(&p, pr->name);
-    p_i64(&p, pr->created_at);
-    return pg_cmd((pg_store *)st, S_PROJECT_CREATE, &p, false);
+    return insert_row(st, S_PROJECT_CREATE, &lk_schema_projects, pr);
 }
 
 static int pg_project_get(lk_store *st, const char *org_id, const char *id, lk_project *out)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_text(&p, id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_PROJECT_GET, &p, "project", &r);
-    if (rc) return rc;
-    read_project(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(org_id, id, NULL);
+    return get_row(st, S_PROJECT_GET, &p, &lk_schema_projects, LK_VIEW_RECORD, out, "project");
 }
 
 static int pg_project_rename(lk_store *st, const char *org_id, const char *id, const char *name)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_text(&p, id);
-    p_text(&p, name);
-    return pg_cmd((pg_store *)st, S_PROJECT_RENAME, &p, true);
+    pg_params p = keys3(org_id, id, name);
+    return pg_cmd((pg_store *)st, S_PROJECT_RENAME, &p, "project");
 }
 
 static int pg_project_delete(lk_store *st, const char *org_id, const char *id)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_text(&p, id);
-    return pg_cmd((pg_store *)st, S_PROJECT_DELETE, &p, true);
+    pg_params p = keys3(org_id, id, NULL);
+    return pg_cmd((pg_store *)st, S_PROJECT_DELETE, &p, "project");
 }
 
 static int pg_project_list(lk_store *st, const char *org_id, const lk_page *pg, lk_project_cb cb,
                            void *ctx)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_PROJECT_LIST, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_project pr;
-        read_project(r, i, &pr);
-        rc = cb(ctx, &pr);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_REC_PROJECT, .cb.project = cb, .ctx = ctx};
+    return list_page(st, S_PROJECT_LIST, org_id, pg, NULL, &lk_schema_projects, &sink);
 }
 
 static int pg_env_create(lk_store *st, const lk_env *v)
 {
-    pg_params p = {0};
-    p_text(&p, v->id);
-    p_text(&p, v->project_id);
-    p_text(&p, v->name);
-    p_i64(&p, v->created_at);
-    return pg_cmd((pg_store *)st, S_ENV_CREATE, &p, false);
+    return insert_row(st, S_ENV_CREATE, &lk_schema_environments, v);
 }
 
 static int pg_env_get(lk_store *st, const char *project_id, const char *id, lk_env *out)
 {
-    pg_params p = {0};
-    p_text(&p, project_id);
-    p_text(&p, id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_ENV_GET, &p, "environment", &r);
-    if (rc) return rc;
-    read_env(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(project_id, id, NULL);
+    return get_row(st, S_ENV_GET, &p, &lk_schema_environments, LK_VIEW_RECORD, out, "environment");
 }
 
 static int pg_env_rename(lk_store *st, const char *project_id, const char *id, const char *name)
 {
-    pg_params p = {0};
-    p_text(&p, project_id);
-    p_text(&p, id);
-    p_text(&p, name);
-    return pg_cmd((pg_store *)st, S_ENV_RENAME, &p, true);
+    pg_params p = keys3(project_id, id, name);
+    return pg_cmd((pg_store *)st, S_ENV_RENAME, &p, "environment");
 }
 
 static int pg_env_delete(lk_store *st, const char *project_id, const char *id)
 {
-    pg_params p = {0};
-    p_text(&p, project_id);
-    p_text(&p, id);
-    return pg_cmd((pg_store *)st, S_ENV_DELETE, &p, true);
+    pg_params p = keys3(project_id, id, NULL);
+    return pg_cmd((pg_store *)st, S_ENV_DELETE, &p, "environment");
 }
 
 static int pg_env_list(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
                        void *ctx)
 {
-    pg_params p = {0};
-    p_text(&p, project_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_ENV_LIST, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_env v;
-        read_env(r, i, &v);
-        rc = cb(ctx, &v);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_REC_ENV, .cb.env = cb, .ctx = ctx};
+    return list_page(st, S_ENV_LIST, project_id, pg, NULL, &lk_schema_environments, &sink);
 }
 
 static int pg_billing_get(lk_store *st, const char *org_id, lk_billing *out)
 {
-    pg_params p = {0};
-    p_text(&p, org_id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_BILLING_GET, &p, "billing", &r);
-    if (rc) return rc;
-    COL_STR(r, 0, 0, out->org_id);
-    COL_STR(r, 0, 1, out->plan);
-    COL_STR(r, 0, 2, out->billing_email);
-    out->updated_at = col_i64(r, 0, 3);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(org_id, NULL, NULL);
+    return get_row(st, S_BILLING_GET, &p, &lk_schema_billing, LK_VIEW_RECORD, out, "billing");
 }
 
 static int pg_billing_set(lk_store *st, const lk_billing *b)
 {
-    pg_params p = {0};
-    p_text(&p, b->org_id);
-    p_text(&p, b->plan);
-    p_text(&p, b->billing_email);
+    pg_params p = keys3(b->org_id, b->plan, b->billing_email);
     p_i64(&p, b->updated_at);
-    return pg_cmd((pg_store *)st, S_BILLING_SET, &p, true);
+    return pg_cmd((pg_store *)st, S_BILLING_SET, &p, "billing");
 }
 
 /* -- access keys --------------------------------------------------------- */
 
-static void key_params(pg_params *p, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN])
-{
-    p_text(p, k->id);
-    p_i64(p, (int64_t)k->type);
-    p_opt(p, k->type == LK_KEY_ORG ? k->org_id : "");
-    p_opt(p, k->type == LK_KEY_PERSONAL ? k->user_id : "");
-    p_text(p, k->created_by);
-    p_text(p, k->name);
-    p_text(p, k->redacted);
-    p_bin(p, hash, LK_TOKEN_HASH_LEN);
-    p_i64(p, k->created_at);
-    p_i64(p, k->last_used_at);
-    p_i64(p, k->expires_at);
-}
-
 static int pg_key_create(lk_store *st, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN])
 {
-    pg_params p = {0};
-    key_params(&p, k, hash);
-    return pg_cmd((pg_store *)st, S_KEY_CREATE, &p, false);
+    lk_key_row row;
+    lk_key_row_of(k, hash, &row);
+    return insert_row(st, S_KEY_CREATE, &lk_schema_keys, &row);
 }
 
 static int pg_key_get(lk_store *st, const char *id, lk_key *out)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_KEY_GET, &p, "access key", &r);
-    if (rc) return rc;
-    read_key(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = keys3(id, NULL, NULL);
+    return get_row(st, S_KEY_GET, &p, &lk_schema_keys, LK_VIEW_RECORD, out, "access key");
 }
 
+/* The hot path: one prepared, indexed statement (access_keys_hash). */
 static int pg_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out)
 {
-    pg_params p = {0};
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
-    PGresult *r;
-    int rc = pg_one((pg_store *)st, S_KEY_GET_BY_HASH, &p, "access key", &r);
-    if (rc) return rc;
-    read_key(r, 0, out);
-    PQclear(r);
-    return LK_OK;
+    pg_params p = hash_key(hash);
+    return get_row(st, S_KEY_GET_BY_HASH, &p, &lk_schema_keys, LK_VIEW_RECORD, out, "access key");
 }
 
-/* Columns 0-10 are read_key's (KEY_COLS order); then the user (11-14) and
- * the org (15-18), NULL when the LEFT JOIN found nothing. */
+/* The key's columns, then the user's and the org's, NULL when the LEFT
+ * JOIN found nothing. */
 static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                     lk_key *key, lk_user *user, lk_org *org)
 {
-    pg_params p = {0};
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
+    pg_params p = hash_key(hash);
     PGresult *r;
     int rc = pg_one((pg_store *)st, S_KEY_GET_BY_HASH_OWNER, &p, "access key", &r);
     if (rc) return rc;
-    read_key(r, 0, key);
+    memset(key, 0, sizeof *key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
-    if (!PQgetisnull(r, 0, 11)) {
-        COL_STR(r, 0, 11, user->id);
-        COL_STR(r, 0, 12, user->email);
-        COL_STR(r, 0, 13, user->name);
-        user->created_at = col_i64(r, 0, 14);
-    }
-    if (!PQgetisnull(r, 0, 15)) {
-        COL_STR(r, 0, 15, org->id);
-        COL_STR(r, 0, 16, org->name);
-        org->created_at = col_i64(r, 0, 17);
-        org->seq = col_i64(r, 0, 18);
-    }
+    int col = read_cols(r, 0, 0, &lk_schema_keys, LK_VIEW_RECORD, key);
+    if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_users, LK_VIEW_RECORD, user);
+    col += lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD);
+    if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
     PQclear(r);
     return LK_OK;
 }
 
 static int pg_key_rename(lk_store *st, const char *id, const char *name)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    p_text(&p, name);
-    return pg_cmd((pg_store *)st, S_KEY_RENAME, &p, true);
+    pg_params p = keys3(id, name, NULL);
+    return pg_cmd((pg_store *)st, S_KEY_RENAME, &p, "access key");
 }
 
 static int pg_key_delete(lk_store *st, const char *id)
 {
-    pg_params p = {0};
-    p_text(&p, id);
-    return pg_cmd((pg_store *)st, S_KEY_DELETE, &p, true);
-}
-
-static int key_list(lk_store *st, int stmt, const char *owner, int64_t now, const lk_page *pg,
-                    lk_key_cb cb, void *ctx)
-{
-    pg_params p = {0};
-    p_text(&p, owner);
-    p_before(&p, pg);
-    p_i64(&p, now);
-    p_i64(&p, pg->limit);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, stmt, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_key k;
-        read_key(r, i, &k);
-        rc = cb(ctx, &k);
-    }
-    PQclear(r);
-    return rc;
+    pg_params p = keys3(id, NULL, NULL);
+    return pg_cmd((pg_store *)st, S_KEY_DELETE, &p, "access key");
 }
 
 static int pg_key_list_org(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                            lk_key_cb cb, void *ctx)
 {
-    return key_list(st, S_KEY_LIST_ORG, org_id, now, pg, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_KEY, .cb.key = cb, .ctx = ctx};
+    return list_page(st, S_KEY_LIST_ORG, org_id, pg, &now, &lk_schema_keys, &sink);
 }
 
 static int pg_key_list_user(lk_store *st, const char *user_id, int64_t now, const lk_page *pg,
                             lk_key_cb cb, void *ctx)
 {
-    return key_list(st, S_KEY_LIST_USER, user_id, now, pg, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_KEY, .cb.key = cb, .ctx = ctx};
+    return list_page(st, S_KEY_LIST_USER, user_id, pg, &now, &lk_schema_keys, &sink);
 }
 
 /* One statement for the whole batch: the ids and times go as two array
@@ -1225,7 +1158,7 @@ static int pg_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
     pg_params p = {0};
     p_text(&p, ids);
     p_text(&p, ats);
-    rc = pg_cmd((pg_store *)st, S_KEY_TOUCH, &p, false);
+    rc = pg_cmd((pg_store *)st, S_KEY_TOUCH, &p, NULL);
 out:
     free(ids);
     free(ats);
@@ -1267,82 +1200,45 @@ static bool hex_decode(const char *hex, uint8_t *out, size_t n)
     return true;
 }
 
-/* Fill r from row i of a DUMP_* result of `kind` (column 0 is seq). */
-static int dump_row(pg_store *s, lk_record_kind kind, const PGresult *res, int i, lk_record *r)
+/* Per record kind: the dump and the load statement. In foreign-key order. */
+static const struct {
+    lk_record_kind kind;
+    int dump, load;
+} kind_stmts[] = {
+    {LK_REC_USER, S_DUMP_USERS, S_USER_CREATE},
+    {LK_REC_ORG, S_DUMP_ORGS, S_ORG_CREATE_PLAIN},
+    {LK_REC_MEMBER, S_DUMP_MEMBERS, S_MEMBER_ADD},
+    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_PROJECT_CREATE},
+    {LK_REC_ENV, S_DUMP_ENVS, S_ENV_CREATE},
+    {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
+    {LK_REC_KEY, S_DUMP_KEYS, S_KEY_CREATE},
+};
+#define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
+
+/* Every row of one table, in batches (keyset on seq, column 0). */
+static int dump_table(pg_store *s, int k, const lk_row_sink *sink)
 {
-    memset(r, 0, sizeof(*r));
-    r->kind = kind;
-    switch (kind) {
-    case LK_REC_USER:
-        COL_STR(res, i, 1, r->as.u.user.id);
-        COL_STR(res, i, 2, r->as.u.user.email);
-        COL_STR(res, i, 3, r->as.u.email_lower);
-        COL_STR(res, i, 4, r->as.u.user.name);
-        COL_STR(res, i, 5, r->as.u.pwhash);
-        r->as.u.user.created_at = col_i64(res, i, 6);
-        break;
-    case LK_REC_ORG:
-        r->as.org.seq = col_i64(res, i, 0);
-        COL_STR(res, i, 1, r->as.org.id);
-        COL_STR(res, i, 2, r->as.org.name);
-        r->as.org.created_at = col_i64(res, i, 3);
-        break;
-    case LK_REC_MEMBER:
-        r->as.member.seq = col_i64(res, i, 0);
-        COL_STR(res, i, 1, r->as.member.org_id);
-        COL_STR(res, i, 2, r->as.member.user_id);
-        r->as.member.joined_at = col_i64(res, i, 3);
-        break;
-    case LK_REC_PROJECT:
-        r->as.project.seq = col_i64(res, i, 0);
-        COL_STR(res, i, 1, r->as.project.id);
-        COL_STR(res, i, 2, r->as.project.org_id);
-        COL_STR(res, i, 3, r->as.project.name);
-        r->as.project.created_at = col_i64(res, i, 4);
-        break;
-    case LK_REC_ENV:
-        r->as.env.seq = col_i64(res, i, 0);
-        COL_STR(res, i, 1, r->as.env.id);
-        COL_STR(res, i, 2, r->as.env.project_id);
-        COL_STR(res, i, 3, r->as.env.name);
-        r->as.env.created_at = col_i64(res, i, 4);
-        break;
-    case LK_REC_BILLING:
-        COL_STR(res, i, 1, r->as.billing.org_id);
-        COL_STR(res, i, 2, r->as.billing.plan);
-        COL_STR(res, i, 3, r->as.billing.billing_email);
-        r->as.billing.updated_at = col_i64(res, i, 4);
-        break;
-    case LK_REC_KEY:
-        read_key(res, i, &r->as.k.key);
-        if (!hex_decode(PQgetvalue(res, i, 11), r->as.k.hash, LK_TOKEN_HASH_LEN))
-            return lk_err_set(&s->base.err, LK_EINTERNAL, "malformed key hash in the database");
-        break;
+    const lk_table *t = lk_schema_of_kind(kind_stmts[k].kind);
+    int64_t after = 0;
+    for (;;) {
+        pg_params p = {0};
+        p_i64(&p, after);
+        p_i64(&p, PG_DUMP_BATCH);
+        PGresult *res;
+        int rc = pg_run(s, kind_stmts[k].dump, &p, &res);
+        if (rc) return rc;
+        int n = PQntuples(res);
+        rc = sink_rows(res, 1, t, LK_VIEW_ROW, kind_stmts[k].kind, sink, &after);
+        PQclear(res);
+        if (rc || n < PG_DUMP_BATCH) return rc;
     }
-    return LK_OK;
 }
 
-/* The seq column of row i (the keyset cursor of the dump). KEY_COLS has
- * seq at 10; every other DUMP_* statement at 0. */
-static int64_t dump_seq(lk_record_kind kind, const PGresult *res, int i)
-{
-    return col_i64(res, i, kind == LK_REC_KEY ? 10 : 0);
-}
-
-/* Every row, in batches (keyset on seq), inside one REPEATABLE READ
- * snapshot so the copy is consistent even if the source is in use. */
+/* Every row, inside one REPEATABLE READ snapshot so the copy is
+ * consistent even if the source is in use. */
 static int pg_dump(lk_store *st, lk_record_cb cb, void *ctx)
 {
     pg_store *s = (pg_store *)st;
-    static const struct {
-        lk_record_kind kind;
-        int stmt;
-    } order[] = {
-        {LK_REC_USER, S_DUMP_USERS},     {LK_REC_ORG, S_DUMP_ORGS},
-        {LK_REC_MEMBER, S_DUMP_MEMBERS}, {LK_REC_PROJECT, S_DUMP_PROJECTS},
-        {LK_REC_ENV, S_DUMP_ENVS},       {LK_REC_BILLING, S_DUMP_BILLING},
-        {LK_REC_KEY, S_DUMP_KEYS},
-    };
     lk_err_clear(&st->err);
     bool own_tx = !s->in_tx;
     int rc = pg_ensure(s);
@@ -1352,36 +1248,9 @@ static int pg_dump(lk_store *st, lk_record_cb cb, void *ctx)
         if (rc) return rc;
         s->in_tx = true;
     }
-    lk_record *rec = malloc(sizeof(*rec));
-    if (rec == NULL) {
-        rc = lk_err_set(&st->err, LK_ENOMEM, NULL);
-        goto out;
-    }
-    for (size_t t = 0; t < sizeof(order) / sizeof(order[0]) && rc == 0; t++) {
-        int64_t after = 0;
-        for (;;) {
-            pg_params p = {0};
-            p_i64(&p, after);
-            p_i64(&p, PG_DUMP_BATCH);
-            PGresult *res;
-            rc = pg_run(s, order[t].stmt, &p, &res);
-            if (rc) break;
-            int n = PQntuples(res);
-            for (int i = 0; i < n && rc == 0; i++) {
-                rc = dump_row(s, order[t].kind, res, i, rec);
-                if (rc == 0) rc = cb(ctx, rec);
-                after = dump_seq(order[t].kind, res, i);
-            }
-            PQclear(res);
-            if (rc || n < PG_DUMP_BATCH) break;
-        }
-    }
-out:
-    if (rec) {
-        /* it held password and token hashes */
-        memset(rec, 0, sizeof(*rec));
-        free(rec);
-    }
+    lk_row_sink sink = {.kind = LK_SINK_RECORD, .cb.record = cb, .ctx = ctx};
+    for (int k = 0; k < N_KINDS && rc == 0; k++)
+        rc = dump_table(s, k, &sink);
     if (own_tx && s->in_tx) {
         int crc = pg_simple(s, "dump: end", rc ? "ROLLBACK" : "COMMIT");
         s->in_tx = false;
@@ -1441,125 +1310,69 @@ static int pg_rollback(lk_store *st)
 /* Rows keep their ids, times and hashes; seq is assigned anew, and since
  * dump() runs in seq order the copied rows keep their relative order (and
  * a --force copy into a database with rows of its own cannot collide on
- * seq). */
+ * seq). A billing row replaces the one org_create made. */
 static int pg_load(lk_store *st, const lk_record *r)
 {
-    pg_store *s = (pg_store *)st;
-    pg_params p = {0};
-    int stmt;
-    switch (r->kind) {
-    case LK_REC_USER:
-        stmt = S_LOAD_USER;
-        p_text(&p, r->as.u.user.id);
-        p_text(&p, r->as.u.user.email);
-        p_text(&p, r->as.u.email_lower);
-        p_text(&p, r->as.u.user.name);
-        p_text(&p, r->as.u.pwhash);
-        p_i64(&p, r->as.u.user.created_at);
-        break;
-    case LK_REC_ORG:
-        stmt = S_LOAD_ORG;
-        p_text(&p, r->as.org.id);
-        p_text(&p, r->as.org.name);
-        p_i64(&p, r->as.org.created_at);
-        break;
-    case LK_REC_MEMBER:
-        stmt = S_LOAD_MEMBER;
-        p_text(&p, r->as.member.org_id);
-        p_text(&p, r->as.member.user_id);
-        p_i64(&p, r->as.member.joined_at);
-        break;
-    case LK_REC_PROJECT:
-        stmt = S_LOAD_PROJECT;
-        p_text(&p, r->as.project.id);
-        p_text(&p, r->as.project.org_id);
-        p_text(&p, r->as.project.name);
-        p_i64(&p, r->as.project.created_at);
-        break;
-    case LK_REC_ENV:
-        stmt = S_LOAD_ENV;
-        p_text(&p, r->as.env.id);
-        p_text(&p, r->as.env.project_id);
-        p_text(&p, r->as.env.name);
-        p_i64(&p, r->as.env.created_at);
-        break;
-    case LK_REC_BILLING:
-        stmt = S_LOAD_BILLING;
-        p_text(&p, r->as.billing.org_id);
-        p_text(&p, r->as.billing.plan);
-        p_text(&p, r->as.billing.billing_email);
-        p_i64(&p, r->as.billing.updated_at);
-        break;
-    case LK_REC_KEY:
-        stmt = S_LOAD_KEY;
-        key_params(&p, &r->as.k.key, r->as.k.hash);
-        break;
-    default:
-        return lk_err_set(&st->err, LK_EINTERNAL, "unknown record kind");
-    }
-    return pg_cmd(s, stmt, &p, false);
+    for (int k = 0; k < N_KINDS; k++)
+        if (kind_stmts[k].kind == r->kind)
+            return insert_row(st, kind_stmts[k].load, lk_schema_of_kind(r->kind), &r->as);
+    return lk_err_set(&st->err, LK_EINTERNAL, "unknown record kind");
 }
 
 /* --- device --- sign-ins from the CLI (store.h: lk_device). A few calls
- * per sign-in, so they run unprepared (PQexecParams) and leave the
- * prepared-statement bitmap to the hot path. */
+ * per sign-in: they run unprepared, leaving the prepared-statement bitmap
+ * to the request path. Column lists come from schema.c ({device_requests}). */
 
-#define DEVICE_COLS                                                                                \
-    "device_hash, user_hash, client_name, client_addr, scopes, status, user_id, key_id, "          \
-    "created_at, expires_at, last_poll_at, poll_interval"
+#define DEVICE_PURGE "DELETE FROM device_requests WHERE expires_at <= $1"
+#define DEVICE_INSERT "INSERT INTO {device_requests:insert}"
+#define DEVICE_GET "SELECT {device_requests} FROM device_requests WHERE device_hash = $1"
+#define DEVICE_GET_BY_USER "SELECT {device_requests} FROM device_requests WHERE user_hash = $1"
+#define DEVICE_POLL                                                                                \
+    "UPDATE device_requests SET last_poll_at = $2, poll_interval = $3 WHERE device_hash = $1"
+#define DEVICE_DECIDE                                                                              \
+    "UPDATE device_requests SET status = $2, user_id = $3 "                                        \
+    "WHERE user_hash = $1 AND status = $5 AND expires_at > $4"
+#define DEVICE_REDEEM                                                                              \
+    "UPDATE device_requests SET status = $5, key_id = $2 WHERE device_hash = $1 "                  \
+    "AND status = $6 AND expires_at > $3 AND user_id = $4"
+#define DEVICE_WHAT "sign-in request"
 
-/* Run sql with p; on LK_OK *out holds the result (the caller PQclears). */
-static int dev_exec(pg_store *s, const char *sql, const pg_params *p, PGresult **out)
+/* Expand tmpl and run it with p. On LK_OK *out holds the result (the
+ * caller PQclears it); a write that touched no row is LK_ENOT_FOUND when
+ * need_row. */
+static int dev_exec(pg_store *s, const char *tmpl, const pg_params *p, bool need_row,
+                    PGresult **out)
 {
+    char sql[LK_SCHEMA_SQL_MAX];
     *out = NULL;
     lk_err_clear(&s->base.err);
+    if (lk_schema_sql(tmpl, '$', sql, sizeof sql) != 0) {
+        assert(!"statement template does not expand");
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "bad statement template");
+    }
     int rc = pg_ensure(s);
     if (rc) return rc;
     PGresult *res = PQexecParams(s->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
     ExecStatusType es = PQresultStatus(res);
-    if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
-        *out = res;
-        return LK_OK;
+    if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+        rc = pg_fail(s, DEVICE_WHAT, res);
+        PQclear(res);
+        return rc;
     }
-    rc = pg_fail(s, "device", res);
-    PQclear(res);
-    return rc;
+    if (need_row && strcmp(PQcmdTuples(res), "0") == 0) {
+        PQclear(res);
+        return lk_err_set(&s->base.err, LK_ENOT_FOUND, DEVICE_WHAT " not found");
+    }
+    *out = res;
+    return LK_OK;
 }
 
-/* A write; need_row: touching none is LK_ENOT_FOUND. */
-static int dev_cmd(pg_store *s, const char *sql, const pg_params *p, bool need_row)
+static int dev_cmd(pg_store *s, const char *tmpl, const pg_params *p, bool need_row)
 {
     PGresult *res;
-    int rc = dev_exec(s, sql, p, &res);
-    if (rc) return rc;
-    if (need_row && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, "sign-in request not found");
+    int rc = dev_exec(s, tmpl, p, need_row, &res);
     PQclear(res);
     return rc;
-}
-
-static void dev_hash_col(const PGresult *r, int col, uint8_t out[LK_TOKEN_HASH_LEN])
-{
-    /* text format: bytea is "\x" + hex */
-    const char *v = PQgetvalue(r, 0, col);
-    if (v[0] == '\\' && v[1] == 'x') (void)hex_decode(v + 2, out, LK_TOKEN_HASH_LEN);
-}
-
-static void dev_read(const PGresult *r, lk_device *d)
-{
-    memset(d, 0, sizeof *d);
-    dev_hash_col(r, 0, d->device_hash);
-    dev_hash_col(r, 1, d->user_hash);
-    COL_STR(r, 0, 2, d->client_name);
-    COL_STR(r, 0, 3, d->client_addr);
-    d->scopes = col_i64(r, 0, 4);
-    d->status = col_i64(r, 0, 5);
-    COL_STR(r, 0, 6, d->user_id);
-    COL_STR(r, 0, 7, d->key_id);
-    d->created_at = col_i64(r, 0, 8);
-    d->expires_at = col_i64(r, 0, 9);
-    d->last_poll_at = col_i64(r, 0, 10);
-    d->interval = col_i64(r, 0, 11);
 }
 
 static int pg_device_create(lk_store *st, const lk_device *d, int64_t now)
@@ -1567,102 +1380,84 @@ static int pg_device_create(lk_store *st, const lk_device *d, int64_t now)
     pg_store *s = (pg_store *)st;
     pg_params p = {0};
     p_i64(&p, now);
-    int rc = dev_cmd(s, "DELETE FROM device_requests WHERE expires_at <= $1", &p, false);
+    int rc = dev_cmd(s, DEVICE_PURGE, &p, false);
     if (rc) return rc;
     memset(&p, 0, sizeof p);
-    p_bin(&p, d->device_hash, LK_TOKEN_HASH_LEN);
-    p_bin(&p, d->user_hash, LK_TOKEN_HASH_LEN);
-    p_text(&p, d->client_name);
-    p_text(&p, d->client_addr);
-    p_i64(&p, d->scopes);
-    p_i64(&p, d->status);
-    p_opt(&p, d->user_id);
-    p_opt(&p, d->key_id);
-    p_i64(&p, d->created_at);
-    p_i64(&p, d->expires_at);
-    p_i64(&p, d->last_poll_at);
-    p_i64(&p, d->interval);
-    return dev_cmd(s, "INSERT INTO device_requests (" DEVICE_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                   &p, false);
+    bind_cols(&p, &lk_schema_device, d);
+    return dev_cmd(s, DEVICE_INSERT, &p, false);
 }
 
-static int dev_get(pg_store *s, const char *sql, const uint8_t hash[LK_TOKEN_HASH_LEN],
+static int dev_get(pg_store *s, const char *tmpl, const uint8_t hash[LK_TOKEN_HASH_LEN],
                    lk_device *out)
 {
-    pg_params p = {0};
-    PGresult *res;
-    p_bin(&p, hash, LK_TOKEN_HASH_LEN);
-    int rc = dev_exec(s, sql, &p, &res);
+    pg_params p = hash_key(hash);
+    PGresult *r;
+    int rc = dev_exec(s, tmpl, &p, false, &r);
     if (rc) return rc;
-    if (PQntuples(res) < 1)
-        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, "sign-in request not found");
+    if (PQntuples(r) < 1)
+        rc = lk_err_set(&s->base.err, LK_ENOT_FOUND, DEVICE_WHAT " not found");
     else
-        dev_read(res, out);
-    PQclear(res);
+        read_cols(r, 0, 0, &lk_schema_device, LK_VIEW_RECORD, out);
+    PQclear(r);
     return rc;
 }
 
 static int pg_device_get(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                          lk_device *out)
 {
-    return dev_get((pg_store *)st,
-                   "SELECT " DEVICE_COLS " FROM device_requests WHERE device_hash = $1",
-                   device_hash, out);
+    return dev_get((pg_store *)st, DEVICE_GET, device_hash, out);
 }
 
 static int pg_device_get_by_user(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
                                  lk_device *out)
 {
-    return dev_get((pg_store *)st, "SELECT " DEVICE_COLS " FROM device_requests WHERE user_hash = $1",
-                   user_hash, out);
+    return dev_get((pg_store *)st, DEVICE_GET_BY_USER, user_hash, out);
 }
 
 static int pg_device_poll(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                           int64_t last_poll_at, int64_t interval)
 {
-    pg_params p = {0};
-    p_bin(&p, device_hash, LK_TOKEN_HASH_LEN);
+    pg_params p = hash_key(device_hash);
     p_i64(&p, last_poll_at);
     p_i64(&p, interval);
-    return dev_cmd((pg_store *)st,
-                   "UPDATE device_requests SET last_poll_at = $2, poll_interval = $3 "
-                   "WHERE device_hash = $1",
-                   &p, true);
+    return dev_cmd((pg_store *)st, DEVICE_POLL, &p, true);
 }
 
 static int pg_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
                             int64_t status, const char *user_id, int64_t now)
 {
-    pg_params p = {0};
-    p_bin(&p, user_hash, LK_TOKEN_HASH_LEN);
+    pg_params p = hash_key(user_hash);
     p_i64(&p, status);
     p_text(&p, user_id);
     p_i64(&p, now);
-    return dev_cmd((pg_store *)st,
-                   "UPDATE device_requests SET status = $2, user_id = $3 "
-                   "WHERE user_hash = $1 AND status = 0 AND expires_at > $4",
-                   &p, true);
+    p_i64(&p, LK_DEVICE_PENDING);
+    return dev_cmd((pg_store *)st, DEVICE_DECIDE, &p, true);
 }
 
-/* One statement: the USED transition and the key's insert happen together
- * or not at all (no row in state APPROVED → nothing inserted). */
+/* APPROVED → USED and the key's insert, in one transaction (the UPDATE's
+ * row lock makes a racing redeem wait, then find the row USED). */
 static int pg_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                             int64_t now, const lk_key *k, const uint8_t key_hash[LK_TOKEN_HASH_LEN])
 {
-    pg_params p = {0};
-    key_params(&p, k, key_hash); /* $1 … $11 */
-    p_bin(&p, device_hash, LK_TOKEN_HASH_LEN);
+    pg_store *s = (pg_store *)st;
+    bool own_tx = !s->in_tx;
+    int rc = own_tx ? pg_begin(st) : LK_OK;
+    if (rc) return rc;
+    pg_params p = hash_key(device_hash);
+    p_text(&p, k->id);
     p_i64(&p, now);
-    return dev_cmd((pg_store *)st,
-                   "WITH d AS (UPDATE device_requests SET status = 3, key_id = $1 "
-                   "WHERE device_hash = $12 AND status = 1 AND expires_at > $13 "
-                   "AND user_id = $4 RETURNING 1) "
-                   "INSERT INTO access_keys (id, type, org_id, user_id, created_by, name, "
-                   "redacted, hash, created_at, last_used_at, expires_at) "
-                   "SELECT $1::text, $2::smallint, $3::text, $4::text, $5::text, $6::text, "
-                   "$7::text, $8::bytea, $9::bigint, $10::bigint, $11::bigint FROM d",
-                   &p, true);
+    p_text(&p, k->user_id);
+    p_i64(&p, LK_DEVICE_USED);
+    p_i64(&p, LK_DEVICE_APPROVED);
+    rc = dev_cmd(s, DEVICE_REDEEM, &p, true);
+    if (rc == LK_OK) rc = pg_key_create(st, k, key_hash);
+    if (own_tx && rc == LK_OK) return pg_commit(st);
+    if (own_tx) {
+        lk_err saved = st->err;
+        (void)pg_rollback(st);
+        st->err = saved;
+    }
+    return rc;
 }
 /* --- end device --- */
 
@@ -1687,6 +1482,7 @@ const lk_store_ops lk_store_pg_ops = {
     .member_check = pg_member_check,
     .member_add = pg_member_add,
     .member_remove = pg_member_remove,
+    .member_remove_unless_last = pg_member_remove_unless_last,
     .member_count = pg_member_count,
     .member_list = pg_member_list,
     .project_create = pg_project_create,

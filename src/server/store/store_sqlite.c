@@ -22,18 +22,26 @@
  *    ON DELETE CASCADE to remove members, projects, environments, billing
  *    and access keys in the same statement (one transaction).
  *
- * Schema versions live in schema_migrations(version). Each version is
- * applied inside its own BEGIN IMMEDIATE transaction that first checks
- * whether the version is already recorded, so when several processes start
- * at once exactly one applies each version and the others see it done.
+ * Schema: the tables are schema.c's description (schema.h), shared with
+ * the PostgreSQL backend; statements here name their columns as {table}
+ * and are expanded from it when prepared, and rows are read and bound by
+ * one generic loop over the columns (read_cols, bind_cols). Versions live
+ * in schema_migrations(version): 1 is the released hand-written text; 2
+ * rebuilt every table from the description (the CHECKs PostgreSQL always
+ * had, users.seq, billing.seq), keeping every row, hash and seq. Each
+ * version is applied inside its own BEGIN IMMEDIATE transaction that first
+ * checks whether the version is already recorded, so when several
+ * processes start at once exactly one applies each version and the others
+ * see it done. A file with a version newer than this build knows is
+ * refused.
  *
  * Ordering: every listed table has `seq INTEGER PRIMARY KEY AUTOINCREMENT`,
  * so seq only grows (never reused, even after deletes). Lists run
  * `seq < before ORDER BY seq DESC LIMIT n` on an (owner, seq) index; a cursor
  * is a seq, which stays valid while rows are inserted between pages.
  *
- * Optional strings (org_id / user_id of access keys) are stored as NULL when
- * empty and read back as "".
+ * Optional strings (LK_COL_OPT_TEXT: org_id / user_id of access keys) are
+ * stored as NULL when empty and read back as "".
  *
  * Errors: unique/primary-key violation -> LK_ECONFLICT; no row, or a foreign
  * key that points nowhere -> LK_ENOT_FOUND; busy/locked after the timeout,
@@ -47,13 +55,16 @@
  *
  * No SQL leaves this file. Nothing here ever sees a token, only its hash.
  */
+#include "schema.h"
 #include "store.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <assert.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,106 +72,105 @@
 
 #define LK_SQLITE_BUSY_TIMEOUT_MS 10000
 
-/* X(NAME, SQL): every statement this backend runs more than once. */
+/* X(NAME, SQL): every statement this backend runs more than once. Column
+ * lists and INSERTs are written {…} and expanded from schema.c's
+ * description at prepare time (lk_schema_sql); what stays here is what is
+ * particular to each statement: its WHERE, order and locking. */
 #define LK_SQLITE_STMTS(X)                                                                         \
     X(PING, "PRAGMA schema_version") /* reads the file header under a shared lock */               \
-    X(USER_INSERT, "INSERT INTO users(id, email, email_lower, name, pwhash, created_at) "          \
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                               \
-    X(USER_GET, "SELECT id, email, name, created_at FROM users WHERE id = ?1")                     \
-    X(USER_GET_BY_EMAIL, "SELECT id, email, name, created_at, pwhash FROM users "                  \
-                         "WHERE email_lower = ?1")                                                 \
+    X(USER_INSERT, "INSERT INTO {users:insert}")                                                   \
+    X(USER_GET, "SELECT {users} FROM users WHERE id = ?1")                                         \
+    X(USER_GET_BY_EMAIL, "SELECT {users*} FROM users WHERE email_lower = ?1")                      \
     X(USER_RENAME, "UPDATE users SET name = ?2 WHERE id = ?1")                                     \
-    X(SESSION_INSERT, "INSERT INTO sessions(hash, user_id, csrf, created_at, expires_at) "         \
-                      "VALUES(?1, ?2, ?3, ?4, ?5)")                                                \
-    X(SESSION_GET, "SELECT user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?1")   \
+    X(SESSION_INSERT, "INSERT INTO {sessions:insert}")                                             \
+    X(SESSION_GET, "SELECT {sessions} FROM sessions WHERE hash = ?1")                              \
     X(SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")                                      \
-    X(ORG_INSERT, "INSERT INTO orgs(id, name, created_at) VALUES(?1, ?2, ?3)")                     \
-    X(ORG_GET, "SELECT id, name, created_at, seq FROM orgs WHERE id = ?1")                         \
+    X(ORG_INSERT, "INSERT INTO {orgs:insert}")                                                     \
+    X(ORG_GET, "SELECT {orgs} FROM orgs WHERE id = ?1")                                            \
     X(ORG_RENAME, "UPDATE orgs SET name = ?2 WHERE id = ?1")                                       \
     X(ORG_DELETE, "DELETE FROM orgs WHERE id = ?1")                                                \
-    X(ORG_LIST_FOR_USER, "SELECT o.id, o.name, o.created_at, o.seq FROM members m "                \
-                         "JOIN orgs o ON o.id = m.org_id "                                         \
+    X(ORG_LIST_FOR_USER, "SELECT {o.orgs} FROM members m JOIN orgs o ON o.id = m.org_id "          \
                          "WHERE m.user_id = ?1 AND o.seq < ?2 ORDER BY o.seq DESC LIMIT ?3")       \
     X(MEMBER_CHECK, "SELECT 1 FROM members WHERE org_id = ?1 AND user_id = ?2")                    \
-    X(MEMBER_INSERT, "INSERT INTO members(org_id, user_id, joined_at) VALUES(?1, ?2, ?3)")         \
+    X(MEMBER_INSERT, "INSERT INTO {members:insert}")                                               \
     X(MEMBER_DELETE, "DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")                     \
     X(MEMBER_COUNT, "SELECT count(*) FROM members WHERE org_id = ?1")                              \
-    X(MEMBER_LIST, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "              \
-                   "FROM members m JOIN users u ON u.id = m.user_id "                              \
+    X(MEMBER_STATE, "SELECT count(*), coalesce(max(user_id = ?2), 0) FROM members "                \
+                    "WHERE org_id = ?1")                                                           \
+    X(MEMBER_LIST, "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "           \
                    "WHERE m.org_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3")              \
-    X(PROJECT_INSERT, "INSERT INTO projects(id, org_id, name, created_at) VALUES(?1, ?2, ?3, ?4)") \
-    X(PROJECT_GET, "SELECT id, org_id, name, created_at, seq FROM projects "                       \
-                   "WHERE org_id = ?1 AND id = ?2")                                                \
+    X(PROJECT_INSERT, "INSERT INTO {projects:insert}")                                             \
+    X(PROJECT_GET, "SELECT {projects} FROM projects WHERE org_id = ?1 AND id = ?2")                \
     X(PROJECT_RENAME, "UPDATE projects SET name = ?3 WHERE org_id = ?1 AND id = ?2")               \
     X(PROJECT_DELETE, "DELETE FROM projects WHERE org_id = ?1 AND id = ?2")                        \
-    X(PROJECT_LIST, "SELECT id, org_id, name, created_at, seq FROM projects "                      \
+    X(PROJECT_LIST, "SELECT {projects} FROM projects "                                             \
                     "WHERE org_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
-    X(ENV_INSERT, "INSERT INTO environments(id, project_id, name, created_at) "                    \
-                  "VALUES(?1, ?2, ?3, ?4)")                                                        \
-    X(ENV_GET, "SELECT id, project_id, name, created_at, seq FROM environments "                   \
-               "WHERE project_id = ?1 AND id = ?2")                                                \
+    X(ENV_INSERT, "INSERT INTO {environments:insert}")                                             \
+    X(ENV_GET, "SELECT {environments} FROM environments WHERE project_id = ?1 AND id = ?2")        \
     X(ENV_RENAME, "UPDATE environments SET name = ?3 WHERE project_id = ?1 AND id = ?2")           \
     X(ENV_DELETE, "DELETE FROM environments WHERE project_id = ?1 AND id = ?2")                    \
-    X(ENV_LIST, "SELECT id, project_id, name, created_at, seq FROM environments "                  \
+    X(ENV_LIST, "SELECT {environments} FROM environments "                                         \
                 "WHERE project_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
-    X(BILLING_INSERT, "INSERT INTO billing(org_id, plan, billing_email, updated_at) "              \
-                      "VALUES(?1, ?2, ?3, ?4)")                                                    \
-    X(BILLING_REPLACE, "INSERT OR REPLACE INTO billing(org_id, plan, billing_email, updated_at) "  \
-                       "VALUES(?1, ?2, ?3, ?4)")                                                   \
-    X(BILLING_GET, "SELECT org_id, plan, billing_email, updated_at FROM billing "                  \
-                   "WHERE org_id = ?1")                                                            \
+    X(BILLING_INSERT, "INSERT INTO {billing:insert}")                                              \
+    X(BILLING_UPSERT, "INSERT INTO {billing:insert} ON CONFLICT (org_id) DO UPDATE SET "           \
+                      "plan = excluded.plan, billing_email = excluded.billing_email, "             \
+                      "updated_at = excluded.updated_at")                                          \
+    X(BILLING_GET, "SELECT {billing} FROM billing WHERE org_id = ?1")                              \
     X(BILLING_UPDATE, "UPDATE billing SET plan = ?2, billing_email = ?3, updated_at = ?4 "         \
                       "WHERE org_id = ?1")                                                         \
-    X(KEY_INSERT, "INSERT INTO access_keys(id, type, org_id, user_id, created_by, name, hash, "    \
-                  "redacted, created_at, last_used_at, expires_at) "                               \
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                          \
-    X(KEY_GET, "SELECT " KEY_COLS " FROM access_keys WHERE id = ?1")                               \
-    X(KEY_GET_BY_HASH, "SELECT " KEY_COLS " FROM access_keys WHERE hash = ?1")                     \
-    X(KEY_GET_BY_HASH_OWNER,                                                                       \
-      "SELECT k.id, k.type, k.org_id, k.user_id, k.created_by, k.name, k.redacted, k.created_at, " \
-      "k.last_used_at, k.expires_at, k.seq, u.id, u.email, u.name, u.created_at, "                 \
-      "o.id, o.name, o.created_at, o.seq FROM access_keys k "                                      \
-      "LEFT JOIN users u ON u.id = k.user_id LEFT JOIN orgs o ON o.id = k.org_id "                 \
-      "WHERE k.hash = ?1")                                                                         \
+    X(KEY_INSERT, "INSERT INTO {access_keys:insert}")                                              \
+    X(KEY_GET, "SELECT {access_keys} FROM access_keys WHERE id = ?1")                              \
+    X(KEY_GET_BY_HASH, "SELECT {access_keys} FROM access_keys WHERE hash = ?1")                    \
+    X(KEY_GET_BY_HASH_OWNER, "SELECT {k.access_keys}, {u.users}, {o.orgs} FROM access_keys k "     \
+                             "LEFT JOIN users u ON u.id = k.user_id "                              \
+                             "LEFT JOIN orgs o ON o.id = k.org_id WHERE k.hash = ?1")              \
     X(KEY_RENAME, "UPDATE access_keys SET name = ?2 WHERE id = ?1")                                \
     X(KEY_DELETE, "DELETE FROM access_keys WHERE id = ?1")                                         \
-    X(KEY_LIST_ORG, "SELECT " KEY_COLS " FROM access_keys WHERE org_id = ?1 AND seq < ?2 "         \
+    X(KEY_LIST_ORG, "SELECT {access_keys} FROM access_keys WHERE org_id = ?1 AND seq < ?2 "        \
                     "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")          \
-    X(KEY_LIST_USER, "SELECT " KEY_COLS " FROM access_keys WHERE user_id = ?1 AND type = 2 "       \
+    X(KEY_LIST_USER, "SELECT {access_keys} FROM access_keys WHERE user_id = ?1 AND type = 2 "      \
                      "AND seq < ?2 "                                                               \
                      "AND (expires_at = 0 OR expires_at > ?4) ORDER BY seq DESC LIMIT ?3")         \
     X(KEY_TOUCH, "UPDATE access_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2")   \
     X(IS_EMPTY, "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM orgs)")                \
-    X(DUMP_USERS, "SELECT id, email, name, created_at, email_lower, pwhash FROM users "            \
-                  "ORDER BY rowid")                                                                \
-    X(DUMP_ORGS, "SELECT id, name, created_at, seq FROM orgs ORDER BY seq")                        \
-    X(DUMP_MEMBERS, "SELECT m.org_id, m.user_id, u.email, u.name, m.joined_at, m.seq "             \
-                    "FROM members m JOIN users u ON u.id = m.user_id ORDER BY m.seq")              \
-    X(DUMP_PROJECTS, "SELECT id, org_id, name, created_at, seq FROM projects ORDER BY seq")        \
-    X(DUMP_ENVS, "SELECT id, project_id, name, created_at, seq FROM environments ORDER BY seq")    \
-    X(DUMP_BILLING, "SELECT org_id, plan, billing_email, updated_at FROM billing ORDER BY rowid")  \
-    X(DUMP_KEYS, "SELECT " KEY_COLS ", hash FROM access_keys ORDER BY seq")
+    X(DUMP_USERS, "SELECT {users*} FROM users ORDER BY seq")                                       \
+    X(DUMP_ORGS, "SELECT {orgs*} FROM orgs ORDER BY seq")                                          \
+    X(DUMP_MEMBERS, "SELECT {m.members*} FROM members m JOIN users u ON u.id = m.user_id "         \
+                    "ORDER BY m.seq")                                                              \
+    X(DUMP_PROJECTS, "SELECT {projects*} FROM projects ORDER BY seq")                              \
+    X(DUMP_ENVS, "SELECT {environments*} FROM environments ORDER BY seq")                          \
+    X(DUMP_BILLING, "SELECT {billing*} FROM billing ORDER BY seq")                                 \
+    X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")
 
-#define KEY_COLS                                                                                   \
-    "id, type, org_id, user_id, created_by, name, redacted, created_at, last_used_at, "            \
-    "expires_at, seq"
+/* --- device --- sign-ins from the CLI (lk_device); states bound as ?5/?6. */
+#define LK_SQLITE_DEVICE_STMTS(X)                                                                  \
+    X(DEVICE_PURGE, "DELETE FROM device_requests WHERE expires_at <= ?1")                          \
+    X(DEVICE_INSERT, "INSERT INTO {device_requests:insert}")                                       \
+    X(DEVICE_GET, "SELECT {device_requests} FROM device_requests WHERE device_hash = ?1")          \
+    X(DEVICE_GET_BY_USER, "SELECT {device_requests} FROM device_requests WHERE user_hash = ?1")    \
+    X(DEVICE_POLL, "UPDATE device_requests SET last_poll_at = ?2, poll_interval = ?3 "             \
+                   "WHERE device_hash = ?1")                                                       \
+    X(DEVICE_DECIDE, "UPDATE device_requests SET status = ?2, user_id = ?3 "                       \
+                     "WHERE user_hash = ?1 AND status = ?5 AND expires_at > ?4")                   \
+    X(DEVICE_REDEEM, "UPDATE device_requests SET status = ?5, key_id = ?2 WHERE device_hash = ?1 " \
+                     "AND status = ?6 AND expires_at > ?3 AND user_id = ?4")
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
-    LK_SQLITE_STMTS(LK__STMT_ENUM)
+    LK_SQLITE_STMTS(LK__STMT_ENUM) LK_SQLITE_DEVICE_STMTS(LK__STMT_ENUM)
 #undef LK__STMT_ENUM
         S__COUNT
 };
 
 static const char *const stmt_sql[S__COUNT] = {
 #define LK__STMT_SQL(name, sql) [S_##name] = sql,
-    LK_SQLITE_STMTS(LK__STMT_SQL)
+    LK_SQLITE_STMTS(LK__STMT_SQL) LK_SQLITE_DEVICE_STMTS(LK__STMT_SQL)
 #undef LK__STMT_SQL
 };
 
-/* One version of the schema, applied in one transaction. Append only. */
-static const char *const migrations[] = {
-    /* 1: the initial schema */
+/* Version 1 of the schema, as released: never edit. (Later versions are
+ * generated from schema.c; see migrations[] below.) */
+static const char schema_v1[] =
     "CREATE TABLE users ("
     "  id TEXT PRIMARY KEY NOT NULL,"
     "  email TEXT NOT NULL,"
@@ -221,30 +231,13 @@ static const char *const migrations[] = {
     "  last_used_at INTEGER NOT NULL DEFAULT 0,"
     "  expires_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX access_keys_by_org ON access_keys(org_id, seq);"
-    "CREATE INDEX access_keys_by_user ON access_keys(user_id, seq);",
-    /* 2 --- device --- sign-ins from the CLI waiting for the browser */
-    "CREATE TABLE device_requests ("
-    "  device_hash BLOB PRIMARY KEY NOT NULL,"
-    "  user_hash BLOB NOT NULL UNIQUE,"
-    "  client_name TEXT NOT NULL,"
-    "  client_addr TEXT NOT NULL,"
-    "  scopes INTEGER NOT NULL,"
-    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3)),"
-    "  user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
-    "  key_id TEXT,"
-    "  created_at INTEGER NOT NULL,"
-    "  expires_at INTEGER NOT NULL,"
-    "  last_poll_at INTEGER NOT NULL DEFAULT 0,"
-    "  poll_interval INTEGER NOT NULL);"
-    "CREATE INDEX device_requests_by_expiry ON device_requests(expires_at);",
-};
-#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+    "CREATE INDEX access_keys_by_user ON access_keys(user_id, seq);";
 
 typedef struct sqlite_store {
     lk_store base;
     sqlite3 *db;
-    int tx_depth; /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
-    bool opening; /* inside sqlite_open: errors carry SQLite's text and are not logged */
+    int tx_depth;          /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
+    bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
 } sqlite_store;
@@ -322,9 +315,15 @@ static int not_found(sqlite_store *s, const char *what)
  * preparing fails. Owned by s; callers sqlite3_reset() it when done. */
 static sqlite3_stmt *stmt_get(sqlite_store *s, int id)
 {
+    assert(id >= 0 && id < S__COUNT);
     if (s->stmt[id] == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->stmt[id], NULL);
+        char sql[LK_SCHEMA_SQL_MAX];
+        if (lk_schema_sql(stmt_sql[id], '?', sql, sizeof sql) != 0) {
+            assert(!"statement template does not expand");
+            lk_err_set(&s->base.err, LK_EINTERNAL, "prepare: bad statement template");
+            return NULL;
+        }
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL);
         if (rc != SQLITE_OK) {
             fail(s, rc, "prepare");
             sqlite3_finalize(s->stmt[id]);
@@ -440,7 +439,8 @@ static int tx_begin(sqlite_store *s)
 /* Commit if rc is LK_OK, else roll back; returns the first failure. */
 static int tx_end(sqlite_store *s, int rc)
 {
-    if (s->tx_depth <= 0) return rc;
+    assert(s->tx_depth >= 0);
+    if (s->tx_depth == 0) return rc; /* tx_begin failed: nothing to end */
     s->tx_depth--;
     if (rc == LK_OK) {
         int c = exec(s, s->tx_depth == 0 ? "COMMIT" : "RELEASE lk", "commit");
@@ -558,7 +558,7 @@ static int sqlite_open(const char *url, lk_store **out, lk_err *e)
 {
     *out = NULL;
     pthread_once(&config_once, config_process);
-    if (strncmp(url, "sqlite:", 7) == 0) url += 7;
+    if (lk_store_url_is(url, LK_STORE_SQLITE_SCHEME)) url += strlen(LK_STORE_SQLITE_SCHEME);
     if (url[0] == '\0') return lk_err_set(e, LK_EINTERNAL, "sqlite: empty database path");
 
     sqlite_store *s = calloc(1, sizeof *s);
@@ -594,6 +594,153 @@ out:
     return LK_OK;
 }
 
+/* Run one-off SQL that returns no rows (a statement prepared by hand). */
+static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
+{
+    char sql[LK_SCHEMA_SQL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    assert(n > 0 && (size_t)n < sizeof sql);
+    if (n <= 0 || (size_t)n >= sizeof sql)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: statement too long");
+    return exec(s, sql, what);
+}
+
+/* The copy of one table's rows from <t>_v1 into the new <t>: its inserted
+ * columns, and seq from the old rowid (which is the old seq where there
+ * was one), so every cursor and every order survives. */
+static int copy_rows(sqlite_store *s, const lk_table *t)
+{
+    char cols[LK_SCHEMA_SQL_MAX] = "", *p = cols;
+    bool has_seq = false;
+    for (int i = 0; i < t->ncols; i++) {
+        has_seq |= t->cols[i].type == LK_COL_SEQ;
+        if (!lk_col_inserted(&t->cols[i])) continue;
+        p += snprintf(p, sizeof cols - (size_t)(p - cols), "%s%s", p == cols ? "" : ", ",
+                      t->cols[i].name);
+    }
+    int ret =
+        exec_fmt(s, "migrate: copy", "INSERT INTO %s (%s%s) SELECT %s%s FROM %s_v1 ORDER BY rowid",
+                 t->name, has_seq ? "seq, " : "", cols, has_seq ? "rowid, " : "", cols, t->name);
+    if (ret != LK_OK || !has_seq) return ret;
+    /* AUTOINCREMENT never reuses a seq: carry the old high-water mark. */
+    ret = exec_fmt(s, "migrate: sequence",
+                   "INSERT INTO sqlite_sequence(name, seq) SELECT '%s', 0 WHERE NOT EXISTS "
+                   "(SELECT 1 FROM sqlite_sequence WHERE name = '%s');"
+                   "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence "
+                   "WHERE name IN ('%s', '%s_v1')) WHERE name = '%s'",
+                   t->name, t->name, t->name, t->name, t->name);
+    return ret;
+}
+
+/* Version 2: every table rebuilt from schema.c's description, so SQLite
+ * has exactly the constraints PostgreSQL has (CHECKs on plan and on key
+ * type/owner, users.seq and billing.seq, the same indexes). SQLite cannot
+ * add a CHECK by ALTER: each table is renamed to <t>_v1, created anew and
+ * refilled, then the old ones dropped, all in the caller's transaction with
+ * foreign_keys off (so the drops cascade nothing) and a foreign_key_check
+ * before commit. */
+static int rebuild_tables(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    int ret = LK_OK;
+    for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
+        const lk_table *t = lk_schema_tables[i];
+        if (t->not_in_v1) continue; /* created by its own later migration */
+        if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+            return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+        ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
+        if (ret == LK_OK) ret = exec(s, ddl, "migrate: create");
+        if (ret == LK_OK) ret = copy_rows(s, t);
+    }
+    for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++)
+        if (!lk_schema_tables[i]->not_in_v1)
+            ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s_v1", lk_schema_tables[i]->name);
+    if (ret != LK_OK) return ret;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &q, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: a foreign key points nowhere");
+    return rc == SQLITE_DONE ? LK_OK : fail(s, rc, "migrate: foreign_key_check");
+}
+
+static int apply_v1(sqlite_store *s)
+{
+    return exec(s, schema_v1, "migrate");
+}
+
+/* --- device --- version 3: the device_requests table, from schema.c. */
+static int create_device_table(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(&lk_schema_device, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return exec(s, ddl, "migrate: device_requests");
+}
+
+/* One version of the schema, applied in one transaction. Append only. */
+static const struct {
+    int (*apply)(sqlite_store *s);
+    bool fk_off; /* rebuilds tables: foreign_keys off around the transaction */
+} migrations[] = {
+    {apply_v1, false},
+    {rebuild_tables, true},
+    {create_device_table, false}, /* 3 --- device --- */
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* A file migrated by a newer latchkeyd (a version this build does not know)
+ * is refused rather than used with a schema this code was not written for. */
+static int refuse_newer_schema(sqlite_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK) return fail(s, rc, "migrate");
+    rc = sqlite3_step(q);
+    int64_t have = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW) return fail(s, rc, "migrate");
+    if (have <= N_MIGRATIONS) return LK_OK;
+    return lk_store_err_schema_newer(&s->base.err, (long long)have, N_MIGRATIONS);
+}
+
+/* Step `sql` with ?1 = v: SQLITE_ROW, SQLITE_DONE or an error code. */
+static int step_version(sqlite_store *s, const char *sql, int v)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(q, 1, v);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Apply version v unless it is recorded already (maybe by another
+ * process), in one BEGIN IMMEDIATE transaction. */
+static int apply_version(sqlite_store *s, int v)
+{
+    assert(s->tx_depth == 0 && v >= 1 && v <= N_MIGRATIONS);
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    int rc = step_version(s, "SELECT 1 FROM schema_migrations WHERE version = ?1", v);
+    if (rc == SQLITE_ROW) return tx_end(s, LK_OK);
+    if (rc != SQLITE_DONE) return tx_end(s, fail(s, rc, "migrate"));
+    if ((ret = migrations[v - 1].apply(s)) == LK_OK) {
+        rc = step_version(s, "INSERT INTO schema_migrations(version) VALUES(?1)", v);
+        if (rc != SQLITE_DONE) ret = fail(s, rc, "migrate");
+    }
+    return tx_end(s, ret);
+}
+
 static int sqlite_migrate(lk_store *st)
 {
     sqlite_store *s = S(st);
@@ -603,39 +750,18 @@ static int sqlite_migrate(lk_store *st)
                    " applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
                    "migrate");
     if (ret != LK_OK) return ret;
-    for (int v = 1; v <= N_MIGRATIONS; v++) {
-        sqlite3_stmt *q = NULL;
-        if ((ret = tx_begin(s)) != LK_OK) return ret;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
-                                    &q, NULL);
-        if (rc != SQLITE_OK) {
-            ret = fail(s, rc, "migrate");
-            goto next;
+    if ((ret = refuse_newer_schema(s)) != LK_OK) return ret;
+    for (int v = 1; v <= N_MIGRATIONS && ret == LK_OK; v++) {
+        /* a no-op inside a transaction: so it is set before BEGIN */
+        if (migrations[v - 1].fk_off) ret = exec(s, "PRAGMA foreign_keys=OFF", "migrate");
+        if (ret == LK_OK) ret = apply_version(s, v);
+        if (migrations[v - 1].fk_off) {
+            int on = exec(s, "PRAGMA foreign_keys=ON", "migrate");
+            if (ret == LK_OK) ret = on;
+            if (ret == LK_OK) ret = pragma_expect(s, "PRAGMA foreign_keys", "1");
         }
-        sqlite3_bind_int(q, 1, v);
-        rc = sqlite3_step(q);
-        sqlite3_finalize(q);
-        q = NULL;
-        if (rc == SQLITE_ROW) goto next; /* applied already (maybe by another process) */
-        if (rc != SQLITE_DONE) {
-            ret = fail(s, rc, "migrate");
-            goto next;
-        }
-        if ((ret = exec(s, migrations[v - 1], "migrate")) != LK_OK) goto next;
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO schema_migrations(version) VALUES(?1)", -1, &q,
-                                NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_int(q, 1, v);
-            rc = sqlite3_step(q);
-            sqlite3_finalize(q);
-            if (rc != SQLITE_DONE) ret = fail(s, rc, "migrate");
-        } else {
-            ret = fail(s, rc, "migrate");
-        }
-    next:
-        if ((ret = tx_end(s, ret)) != LK_OK) return ret;
     }
-    return LK_OK;
+    return ret;
 }
 
 static int sqlite_ping(lk_store *st)
@@ -648,144 +774,235 @@ static int sqlite_ping(lk_store *st)
     return ret;
 }
 
+/* -- rows: read and bind by the schema description ------------------------- */
+
+/* Read view v of table t from result columns `col`… into row (a struct of
+ * t's row type, or its record). Returns the column after the last read. */
+static int read_cols(sqlite3_stmt *q, int col, const lk_table *t, lk_view v, void *row)
+{
+    char *base = row;
+    for (int i = 0; i < t->ncols; i++) {
+        const lk_col *c = &t->cols[i];
+        if (!lk_col_in(t, c, v)) continue;
+        char *f = base + c->off;
+        switch (c->type) {
+        case LK_COL_TEXT:
+        case LK_COL_OPT_TEXT:
+            col_text(q, col, f, c->size);
+            break;
+        case LK_COL_I64:
+        case LK_COL_SEQ: {
+            int64_t x = sqlite3_column_int64(q, col);
+            memcpy(f, &x, sizeof x);
+            break;
+        }
+        case LK_COL_INT: {
+            int x = sqlite3_column_int(q, col);
+            memcpy(f, &x, sizeof x);
+            break;
+        }
+        case LK_COL_HASH: {
+            const void *h = sqlite3_column_blob(q, col);
+            if (h && (size_t)sqlite3_column_bytes(q, col) == c->size) memcpy(f, h, c->size);
+            break;
+        }
+        }
+        col++;
+    }
+    return col;
+}
+
+/* Bind the inserted columns of t from row as ?1, ?2 … ({t:insert}). */
+static void bind_cols(sqlite3_stmt *q, const lk_table *t, const void *row)
+{
+    const char *base = row;
+    int p = 1;
+    for (int i = 0; i < t->ncols; i++) {
+        const lk_col *c = &t->cols[i];
+        if (!lk_col_inserted(c)) continue;
+        const char *f = base + c->off;
+        int64_t x = 0;
+        switch (c->type) {
+        case LK_COL_TEXT:
+            bind_text(q, p, f);
+            break;
+        case LK_COL_OPT_TEXT:
+            bind_opt_text(q, p, f);
+            break;
+        case LK_COL_I64:
+        case LK_COL_SEQ:
+            memcpy(&x, f, sizeof x);
+            sqlite3_bind_int64(q, p, x);
+            break;
+        case LK_COL_INT: {
+            int v;
+            memcpy(&v, f, sizeof v);
+            sqlite3_bind_int(q, p, v);
+            break;
+        }
+        case LK_COL_HASH:
+            sqlite3_bind_blob(q, p, f, (int)c->size, SQLITE_STATIC);
+            break;
+        }
+        p++;
+    }
+}
+
+/* Insert row into t with statement id ({t:insert}). */
+static int insert_row(sqlite_store *s, int id, const lk_table *t, const void *row, const char *what)
+{
+    sqlite3_stmt *q = stmt_get(s, id);
+    if (q == NULL) return s->base.err.code;
+    bind_cols(q, t, row);
+    return run_write(s, q, what, false);
+}
+
+/* The look-up keys of a get/write: text ids, or a token hash. */
+typedef struct lookup {
+    const char *a, *b, *c; /* ?1, ?2, ?3 (NULL: unused) */
+    const uint8_t *hash;   /* ?1 instead of a */
+} lookup;
+
+static sqlite3_stmt *stmt_bound(sqlite_store *s, int id, const lookup *k)
+{
+    sqlite3_stmt *q = stmt_get(s, id);
+    if (q == NULL) return NULL;
+    if (k->hash) bind_hash(q, 1, k->hash);
+    if (k->a) bind_text(q, 1, k->a);
+    if (k->b) bind_text(q, 2, k->b);
+    if (k->c) bind_text(q, 3, k->c);
+    return q;
+}
+
+/* One row of statement id into out (view v of t). */
+static int get_row(sqlite_store *s, int id, const lookup *k, const lk_table *t, lk_view v,
+                   void *out, const char *what)
+{
+    sqlite3_stmt *q = stmt_bound(s, id, k);
+    if (q == NULL) return s->base.err.code;
+    int ret = run_row(s, q, what);
+    if (ret != LK_OK) return ret;
+    read_cols(q, 0, t, v, out);
+    sqlite3_reset(q);
+    return LK_OK;
+}
+
+/* A write addressed by keys; LK_ENOT_FOUND naming `what` if no row. */
+static int write_by(sqlite_store *s, int id, const lookup *k, const char *what)
+{
+    sqlite3_stmt *q = stmt_bound(s, id, k);
+    if (q == NULL) return s->base.err.code;
+    return run_write(s, q, what, true);
+}
+
+/* Step a bound statement, reading view v of t into a record of `kind` for
+ * each row and handing it to sink (the record itself for a dump sink, else
+ * its member). The statement is reset on every exit. */
+static int list_rows(sqlite_store *s, sqlite3_stmt *q, const lk_table *t, lk_view v,
+                     lk_record_kind kind, const lk_row_sink *sink)
+{
+    lk_record row;
+    assert(t->row_size <= sizeof row.as);
+    int rc, ret = LK_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof row);
+        row.kind = kind;
+        read_cols(q, 0, t, v, &row.as);
+        const void *arg = sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as;
+        if ((ret = lk_row_sink_call(sink, arg)) != 0) break;
+    }
+    sqlite3_reset(q);
+    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, t->name);
+    sodium_memzero(&row, sizeof row); /* may have held a password or token hash */
+    return ret;
+}
+
+/* A list: ?1 owner, ?2 before, ?3 limit (?4 now for keys). */
+static int list_page(sqlite_store *s, int id, const char *owner, const lk_page *pg,
+                     const int64_t *now, const lk_table *t, const lk_row_sink *sink)
+{
+    sqlite3_stmt *q = stmt_get(s, id);
+    if (q == NULL) return s->base.err.code;
+    assert(pg == NULL || (pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX));
+    bind_text(q, 1, owner);
+    sqlite3_bind_int64(q, 2, before_of(pg));
+    sqlite3_bind_int(q, 3, limit_of(pg));
+    if (now) sqlite3_bind_int64(q, 4, *now);
+    return list_rows(s, q, t, LK_VIEW_RECORD, sink->kind, sink);
+}
+
 /* -- users and sessions ---------------------------------------------------- */
 
 static int sqlite_user_create(lk_store *st, const lk_user *u, const char *email_lower,
                               const char *pwhash)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_USER_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, u->id);
-    bind_text(q, 2, u->email);
-    bind_text(q, 3, email_lower);
-    bind_text(q, 4, u->name);
-    bind_text(q, 5, pwhash);
-    sqlite3_bind_int64(q, 6, u->created_at);
-    int ret = run_write(s, q, "user", false);
+    lk_user_row *row = calloc(1, sizeof *row);
+    if (row == NULL) return lk_err_set(&s->base.err, LK_ENOMEM, NULL);
+    row->user = *u;
+    snprintf(row->email_lower, sizeof row->email_lower, "%s", email_lower);
+    snprintf(row->pwhash, sizeof row->pwhash, "%s", pwhash);
+    int ret = insert_row(s, S_USER_INSERT, &lk_schema_users, row, "user");
     if (ret == LK_ECONFLICT) lk_err_set(&s->base.err, LK_ECONFLICT, "email is already registered");
+    sodium_memzero(row, sizeof *row);
+    free(row);
     return ret;
-}
-
-static void read_user(sqlite3_stmt *q, lk_user *out)
-{
-    col_text(q, 0, out->id, sizeof out->id);
-    col_text(q, 1, out->email, sizeof out->email);
-    col_text(q, 2, out->name, sizeof out->name);
-    out->created_at = sqlite3_column_int64(q, 3);
 }
 
 static int sqlite_user_get(lk_store *st, const char *id, lk_user *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_USER_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    int ret = run_row(s, q, "user");
-    if (ret != LK_OK) return ret;
-    read_user(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_USER_GET, &(lookup){.a = id}, &lk_schema_users, LK_VIEW_RECORD, out,
+                   "user");
 }
 
 static int sqlite_user_get_by_email(lk_store *st, const char *email_lower, lk_user *out,
                                     char *pwhash)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_USER_GET_BY_EMAIL);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, email_lower);
-    int ret = run_row(s, q, "user");
-    if (ret != LK_OK) return ret;
-    read_user(q, out);
-    if (pwhash) col_text(q, 4, pwhash, LK_PWHASH_SIZE);
-    sqlite3_reset(q);
-    return LK_OK;
+    lk_user_row *row = calloc(1, sizeof *row);
+    if (row == NULL) return lk_err_set(&s->base.err, LK_ENOMEM, NULL);
+    int ret = get_row(s, S_USER_GET_BY_EMAIL, &(lookup){.a = email_lower}, &lk_schema_users,
+                      LK_VIEW_ROW, row, "user");
+    if (ret == LK_OK) {
+        *out = row->user;
+        if (pwhash) memcpy(pwhash, row->pwhash, LK_PWHASH_SIZE);
+    }
+    sodium_memzero(row, sizeof *row);
+    free(row);
+    return ret;
 }
 
 static int sqlite_user_rename(lk_store *st, const char *id, const char *name)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_USER_RENAME);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    bind_text(q, 2, name);
-    return run_write(s, q, "user", true);
+    return write_by(S(st), S_USER_RENAME, &(lookup){.a = id, .b = name}, "user");
 }
 
 static int sqlite_session_create(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                  const lk_session *ses)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
-    bind_text(q, 2, ses->user_id);
-    bind_text(q, 3, ses->csrf);
-    sqlite3_bind_int64(q, 4, ses->created_at);
-    sqlite3_bind_int64(q, 5, ses->expires_at);
-    return run_write(s, q, "session", false);
+    lk_session_row row = {.session = *ses};
+    memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
+    return insert_row(S(st), S_SESSION_INSERT, &lk_schema_sessions, &row, "session");
 }
 
 static int sqlite_session_get(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_session *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
-    int ret = run_row(s, q, "session");
-    if (ret != LK_OK) return ret;
-    col_text(q, 0, out->user_id, sizeof out->user_id);
-    col_text(q, 1, out->csrf, sizeof out->csrf);
-    out->created_at = sqlite3_column_int64(q, 2);
-    out->expires_at = sqlite3_column_int64(q, 3);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_SESSION_GET, &(lookup){.hash = hash}, &lk_schema_sessions,
+                   LK_VIEW_RECORD, out, "session");
 }
 
 static int sqlite_session_delete(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN])
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_DELETE);
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
-    return run_write(s, q, "session", true);
+    return write_by(S(st), S_SESSION_DELETE, &(lookup){.hash = hash}, "session");
 }
 
 /* -- organizations and members --------------------------------------------- */
 
-static int insert_org(sqlite_store *s, const lk_org *o)
+static int insert_member(sqlite_store *s, const lk_member *m)
 {
-    sqlite3_stmt *q = stmt_get(s, S_ORG_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, o->id);
-    bind_text(q, 2, o->name);
-    sqlite3_bind_int64(q, 3, o->created_at);
-    return run_write(s, q, "organization", false);
-}
-
-static int insert_member(sqlite_store *s, const char *org_id, const char *user_id,
-                         int64_t joined_at)
-{
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, org_id);
-    bind_text(q, 2, user_id);
-    sqlite3_bind_int64(q, 3, joined_at);
-    int ret = run_write(s, q, "member", false);
+    int ret = insert_row(s, S_MEMBER_INSERT, &lk_schema_members, m, "member");
     if (ret == LK_ECONFLICT) lk_err_set(&s->base.err, LK_ECONFLICT, "already a member");
     return ret;
-}
-
-static int write_billing(sqlite_store *s, int id, const lk_billing *b)
-{
-    sqlite3_stmt *q = stmt_get(s, id);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, b->org_id);
-    bind_text(q, 2, b->plan);
-    bind_text(q, 3, b->billing_email);
-    sqlite3_bind_int64(q, 4, b->updated_at);
-    return run_write(s, q, "billing", id == S_BILLING_UPDATE);
 }
 
 static int sqlite_org_create(lk_store *st, const lk_org *o, const char *creator_id,
@@ -794,105 +1011,50 @@ static int sqlite_org_create(lk_store *st, const lk_org *o, const char *creator_
     sqlite_store *s = S(st);
     int ret = tx_begin(s);
     if (ret != LK_OK) return ret;
-    lk_billing b = {0};
+    lk_billing b = {.updated_at = o->created_at};
     snprintf(b.org_id, sizeof b.org_id, "%s", o->id);
-    snprintf(b.plan, sizeof b.plan, "%s", "free");
+    snprintf(b.plan, sizeof b.plan, "%s", LK_PLAN_DEFAULT);
     snprintf(b.billing_email, sizeof b.billing_email, "%s", billing_email ? billing_email : "");
-    b.updated_at = o->created_at;
-    if ((ret = insert_org(s, o)) != LK_OK) goto out;
-    if ((ret = insert_member(s, o->id, creator_id, o->created_at)) != LK_OK) goto out;
-    ret = write_billing(s, S_BILLING_INSERT, &b);
+    lk_member m = {.joined_at = o->created_at};
+    snprintf(m.org_id, sizeof m.org_id, "%s", o->id);
+    snprintf(m.user_id, sizeof m.user_id, "%s", creator_id);
+    if ((ret = insert_row(s, S_ORG_INSERT, &lk_schema_orgs, o, "organization")) != LK_OK) goto out;
+    if ((ret = insert_member(s, &m)) != LK_OK) goto out;
+    ret = insert_row(s, S_BILLING_INSERT, &lk_schema_billing, &b, "billing");
 out:
     return tx_end(s, ret);
 }
 
-static void read_org(sqlite3_stmt *q, lk_org *out)
-{
-    col_text(q, 0, out->id, sizeof out->id);
-    col_text(q, 1, out->name, sizeof out->name);
-    out->created_at = sqlite3_column_int64(q, 2);
-    out->seq = sqlite3_column_int64(q, 3);
-}
-
 static int sqlite_org_get(lk_store *st, const char *id, lk_org *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ORG_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    int ret = run_row(s, q, "organization");
-    if (ret != LK_OK) return ret;
-    read_org(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_ORG_GET, &(lookup){.a = id}, &lk_schema_orgs, LK_VIEW_RECORD, out,
+                   "organization");
 }
 
 static int sqlite_org_rename(lk_store *st, const char *id, const char *name)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ORG_RENAME);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    bind_text(q, 2, name);
-    return run_write(s, q, "organization", true);
+    return write_by(S(st), S_ORG_RENAME, &(lookup){.a = id, .b = name}, "organization");
 }
 
 /* One DELETE: members, projects (and through them environments), billing
  * and access keys go with it by ON DELETE CASCADE, atomically. */
 static int sqlite_org_delete(lk_store *st, const char *id)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ORG_DELETE);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    return run_write(s, q, "organization", true);
+    return write_by(S(st), S_ORG_DELETE, &(lookup){.a = id}, "organization");
 }
-
-/* Bind the common paging parameters (?2 before, ?3 limit) of a list
- * statement whose owner id is ?1. */
-static void bind_page(sqlite3_stmt *q, const char *owner, const lk_page *pg)
-{
-    bind_text(q, 1, owner);
-    sqlite3_bind_int64(q, 2, before_of(pg));
-    sqlite3_bind_int(q, 3, limit_of(pg));
-}
-
-/* Step a bound list statement, calling read(row) then cb for each row. The
- * statement is reset on every exit. */
-#define LIST_LOOP(s, q, what, T, read_fn, cb, ctx)                                                 \
-    do {                                                                                           \
-        int rc_;                                                                                   \
-        while ((rc_ = sqlite3_step(q)) == SQLITE_ROW) {                                            \
-            T row_ = {0};                                                                          \
-            read_fn(q, &row_);                                                                     \
-            int r_ = (cb)((ctx), &row_);                                                           \
-            if (r_ != 0) {                                                                         \
-                sqlite3_reset(q);                                                                  \
-                return r_;                                                                         \
-            }                                                                                      \
-        }                                                                                          \
-        sqlite3_reset(q);                                                                          \
-        if (rc_ != SQLITE_DONE) return fail((s), rc_, (what));                                     \
-        return LK_OK;                                                                              \
-    } while (0)
 
 static int sqlite_org_list_for_user(lk_store *st, const char *user_id, const lk_page *pg,
                                     lk_org_cb cb, void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ORG_LIST_FOR_USER);
-    if (q == NULL) return s->base.err.code;
-    bind_page(q, user_id, pg);
-    LIST_LOOP(s, q, "organizations", lk_org, read_org, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_ORG, .cb.org = cb, .ctx = ctx};
+    return list_page(S(st), S_ORG_LIST_FOR_USER, user_id, pg, NULL, &lk_schema_orgs, &sink);
 }
 
 static int sqlite_member_check(lk_store *st, const char *org_id, const char *user_id)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_CHECK);
+    sqlite3_stmt *q = stmt_bound(s, S_MEMBER_CHECK, &(lookup){.a = org_id, .b = user_id});
     if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, org_id);
-    bind_text(q, 2, user_id);
     int ret = run_row(s, q, "member");
     if (ret == LK_OK) sqlite3_reset(q);
     return ret;
@@ -901,25 +1063,48 @@ static int sqlite_member_check(lk_store *st, const char *org_id, const char *use
 static int sqlite_member_add(lk_store *st, const char *org_id, const char *user_id,
                              int64_t joined_at)
 {
-    return insert_member(S(st), org_id, user_id, joined_at);
+    lk_member m = {.joined_at = joined_at};
+    snprintf(m.org_id, sizeof m.org_id, "%s", org_id);
+    snprintf(m.user_id, sizeof m.user_id, "%s", user_id);
+    return insert_member(S(st), &m);
 }
 
 static int sqlite_member_remove(lk_store *st, const char *org_id, const char *user_id)
 {
+    return write_by(S(st), S_MEMBER_DELETE, &(lookup){.a = org_id, .b = user_id}, "member");
+}
+
+/* BEGIN IMMEDIATE (or a savepoint inside the caller's begin(), which holds
+ * the write lock already): no other connection writes between the count and
+ * the delete, so two removals cannot both see "2". */
+static int sqlite_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
+{
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_DELETE);
+    sqlite3_stmt *q = stmt_get(s, S_MEMBER_STATE);
     if (q == NULL) return s->base.err.code;
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
     bind_text(q, 1, org_id);
     bind_text(q, 2, user_id);
-    return run_write(s, q, "member", true);
+    if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
+    int64_t members = sqlite3_column_int64(q, 0);
+    bool is_member = sqlite3_column_int(q, 1) != 0;
+    sqlite3_reset(q);
+    if (!is_member)
+        ret = not_found(s, "member");
+    else if (members <= 1)
+        ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
+    else
+        ret = sqlite_member_remove(st, org_id, user_id);
+out:
+    return tx_end(s, ret);
 }
 
 static int sqlite_member_count(lk_store *st, const char *org_id, int64_t *out)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_COUNT);
+    sqlite3_stmt *q = stmt_bound(s, S_MEMBER_COUNT, &(lookup){.a = org_id});
     if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, org_id);
     int ret = run_row(s, q, "member count");
     if (ret != LK_OK) return ret;
     *out = sqlite3_column_int64(q, 0);
@@ -927,312 +1112,154 @@ static int sqlite_member_count(lk_store *st, const char *org_id, int64_t *out)
     return LK_OK;
 }
 
-static void read_member(sqlite3_stmt *q, lk_member *out)
-{
-    col_text(q, 0, out->org_id, sizeof out->org_id);
-    col_text(q, 1, out->user_id, sizeof out->user_id);
-    col_text(q, 2, out->email, sizeof out->email);
-    col_text(q, 3, out->name, sizeof out->name);
-    out->joined_at = sqlite3_column_int64(q, 4);
-    out->seq = sqlite3_column_int64(q, 5);
-}
-
 static int sqlite_member_list(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
                               void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_LIST);
-    if (q == NULL) return s->base.err.code;
-    bind_page(q, org_id, pg);
-    LIST_LOOP(s, q, "members", lk_member, read_member, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_MEMBER, .cb.member = cb, .ctx = ctx};
+    return list_page(S(st), S_MEMBER_LIST, org_id, pg, NULL, &lk_schema_members, &sink);
 }
 
 /* -- projects and environments ---------------------------------------------- */
 
 static int sqlite_project_create(lk_store *st, const lk_project *p)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_PROJECT_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, p->id);
-    bind_text(q, 2, p->org_id);
-    bind_text(q, 3, p->name);
-    sqlite3_bind_int64(q, 4, p->created_at);
-    return run_write(s, q, "project", false);
-}
-
-static void read_project(sqlite3_stmt *q, lk_project *out)
-{
-    col_text(q, 0, out->id, sizeof out->id);
-    col_text(q, 1, out->org_id, sizeof out->org_id);
-    col_text(q, 2, out->name, sizeof out->name);
-    out->created_at = sqlite3_column_int64(q, 3);
-    out->seq = sqlite3_column_int64(q, 4);
+    return insert_row(S(st), S_PROJECT_INSERT, &lk_schema_projects, p, "project");
 }
 
 static int sqlite_project_get(lk_store *st, const char *org_id, const char *id, lk_project *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_PROJECT_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, org_id);
-    bind_text(q, 2, id);
-    int ret = run_row(s, q, "project");
-    if (ret != LK_OK) return ret;
-    read_project(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
-}
-
-/* Scoped rename/delete: ?1 owner, ?2 id, ?3 new name (renames). */
-static int scoped_write(sqlite_store *s, int id, const char *owner, const char *row_id,
-                        const char *name, const char *what)
-{
-    sqlite3_stmt *q = stmt_get(s, id);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, owner);
-    bind_text(q, 2, row_id);
-    if (name) bind_text(q, 3, name);
-    return run_write(s, q, what, true);
+    return get_row(S(st), S_PROJECT_GET, &(lookup){.a = org_id, .b = id}, &lk_schema_projects,
+                   LK_VIEW_RECORD, out, "project");
 }
 
 static int sqlite_project_rename(lk_store *st, const char *org_id, const char *id, const char *name)
 {
-    return scoped_write(S(st), S_PROJECT_RENAME, org_id, id, name, "project");
+    return write_by(S(st), S_PROJECT_RENAME, &(lookup){.a = org_id, .b = id, .c = name}, "project");
 }
 
 static int sqlite_project_delete(lk_store *st, const char *org_id, const char *id)
 {
-    return scoped_write(S(st), S_PROJECT_DELETE, org_id, id, NULL, "project");
+    return write_by(S(st), S_PROJECT_DELETE, &(lookup){.a = org_id, .b = id}, "project");
 }
 
 static int sqlite_project_list(lk_store *st, const char *org_id, const lk_page *pg,
                                lk_project_cb cb, void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_PROJECT_LIST);
-    if (q == NULL) return s->base.err.code;
-    bind_page(q, org_id, pg);
-    LIST_LOOP(s, q, "projects", lk_project, read_project, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_PROJECT, .cb.project = cb, .ctx = ctx};
+    return list_page(S(st), S_PROJECT_LIST, org_id, pg, NULL, &lk_schema_projects, &sink);
 }
 
 static int sqlite_env_create(lk_store *st, const lk_env *v)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ENV_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, v->id);
-    bind_text(q, 2, v->project_id);
-    bind_text(q, 3, v->name);
-    sqlite3_bind_int64(q, 4, v->created_at);
-    return run_write(s, q, "environment", false);
-}
-
-static void read_env(sqlite3_stmt *q, lk_env *out)
-{
-    col_text(q, 0, out->id, sizeof out->id);
-    col_text(q, 1, out->project_id, sizeof out->project_id);
-    col_text(q, 2, out->name, sizeof out->name);
-    out->created_at = sqlite3_column_int64(q, 3);
-    out->seq = sqlite3_column_int64(q, 4);
+    return insert_row(S(st), S_ENV_INSERT, &lk_schema_environments, v, "environment");
 }
 
 static int sqlite_env_get(lk_store *st, const char *project_id, const char *id, lk_env *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ENV_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, project_id);
-    bind_text(q, 2, id);
-    int ret = run_row(s, q, "environment");
-    if (ret != LK_OK) return ret;
-    read_env(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_ENV_GET, &(lookup){.a = project_id, .b = id}, &lk_schema_environments,
+                   LK_VIEW_RECORD, out, "environment");
 }
 
 static int sqlite_env_rename(lk_store *st, const char *project_id, const char *id, const char *name)
 {
-    return scoped_write(S(st), S_ENV_RENAME, project_id, id, name, "environment");
+    return write_by(S(st), S_ENV_RENAME, &(lookup){.a = project_id, .b = id, .c = name},
+                    "environment");
 }
 
 static int sqlite_env_delete(lk_store *st, const char *project_id, const char *id)
 {
-    return scoped_write(S(st), S_ENV_DELETE, project_id, id, NULL, "environment");
+    return write_by(S(st), S_ENV_DELETE, &(lookup){.a = project_id, .b = id}, "environment");
 }
 
 static int sqlite_env_list(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
                            void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_ENV_LIST);
-    if (q == NULL) return s->base.err.code;
-    bind_page(q, project_id, pg);
-    LIST_LOOP(s, q, "environments", lk_env, read_env, cb, ctx);
-}
-
-static void read_billing(sqlite3_stmt *q, lk_billing *out)
-{
-    col_text(q, 0, out->org_id, sizeof out->org_id);
-    col_text(q, 1, out->plan, sizeof out->plan);
-    col_text(q, 2, out->billing_email, sizeof out->billing_email);
-    out->updated_at = sqlite3_column_int64(q, 3);
+    lk_row_sink sink = {.kind = LK_REC_ENV, .cb.env = cb, .ctx = ctx};
+    return list_page(S(st), S_ENV_LIST, project_id, pg, NULL, &lk_schema_environments, &sink);
 }
 
 static int sqlite_billing_get(lk_store *st, const char *org_id, lk_billing *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_BILLING_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, org_id);
-    int ret = run_row(s, q, "billing");
-    if (ret != LK_OK) return ret;
-    read_billing(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_BILLING_GET, &(lookup){.a = org_id}, &lk_schema_billing, LK_VIEW_RECORD,
+                   out, "billing");
 }
 
 static int sqlite_billing_set(lk_store *st, const lk_billing *b)
 {
-    return write_billing(S(st), S_BILLING_UPDATE, b);
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_bound(s, S_BILLING_UPDATE,
+                                 &(lookup){.a = b->org_id, .b = b->plan, .c = b->billing_email});
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 4, b->updated_at);
+    return run_write(s, q, "billing", true);
 }
 
 /* -- access keys ------------------------------------------------------------ */
 
-static int insert_key(sqlite_store *s, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN])
-{
-    sqlite3_stmt *q = stmt_get(s, S_KEY_INSERT);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, k->id);
-    sqlite3_bind_int(q, 2, (int)k->type);
-    bind_opt_text(q, 3, k->org_id);
-    bind_opt_text(q, 4, k->user_id);
-    bind_text(q, 5, k->created_by);
-    bind_text(q, 6, k->name);
-    bind_hash(q, 7, hash);
-    bind_text(q, 8, k->redacted);
-    sqlite3_bind_int64(q, 9, k->created_at);
-    sqlite3_bind_int64(q, 10, k->last_used_at);
-    sqlite3_bind_int64(q, 11, k->expires_at);
-    return run_write(s, q, "access key", false);
-}
-
 static int sqlite_key_create(lk_store *st, const lk_key *k, const uint8_t hash[LK_TOKEN_HASH_LEN])
 {
-    return insert_key(S(st), k, hash);
-}
-
-static void read_key(sqlite3_stmt *q, lk_key *out)
-{
-    col_text(q, 0, out->id, sizeof out->id);
-    out->type = (lk_key_type)sqlite3_column_int(q, 1);
-    col_text(q, 2, out->org_id, sizeof out->org_id);
-    col_text(q, 3, out->user_id, sizeof out->user_id);
-    col_text(q, 4, out->created_by, sizeof out->created_by);
-    col_text(q, 5, out->name, sizeof out->name);
-    col_text(q, 6, out->redacted, sizeof out->redacted);
-    out->created_at = sqlite3_column_int64(q, 7);
-    out->last_used_at = sqlite3_column_int64(q, 8);
-    out->expires_at = sqlite3_column_int64(q, 9);
-    out->seq = sqlite3_column_int64(q, 10);
+    lk_key_row row;
+    lk_key_row_of(k, hash, &row);
+    return insert_row(S(st), S_KEY_INSERT, &lk_schema_keys, &row, "access key");
 }
 
 static int sqlite_key_get(lk_store *st, const char *id, lk_key *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_KEY_GET);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    int ret = run_row(s, q, "access key");
-    if (ret != LK_OK) return ret;
-    read_key(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_KEY_GET, &(lookup){.a = id}, &lk_schema_keys, LK_VIEW_RECORD, out,
+                   "access key");
 }
 
 /* The hot path: one probe of the UNIQUE index on hash, no allocation here. */
 static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_KEY_GET_BY_HASH);
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
-    int ret = run_row(s, q, "access key");
-    if (ret != LK_OK) return ret;
-    read_key(q, out);
-    sqlite3_reset(q);
-    return LK_OK;
+    return get_row(S(st), S_KEY_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_keys,
+                   LK_VIEW_RECORD, out, "access key");
 }
 
-/* Columns 0-10 are read_key's; then the user (11-14) and the org (15-18),
- * NULL when the LEFT JOIN found nothing. */
+/* The key's columns, then the user's and the org's, NULL when the LEFT
+ * JOIN found nothing. */
 static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
                                         lk_key *key, lk_user *user, lk_org *org)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_KEY_GET_BY_HASH_OWNER);
+    sqlite3_stmt *q = stmt_bound(s, S_KEY_GET_BY_HASH_OWNER, &(lookup){.hash = hash});
     if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
     int ret = run_row(s, q, "access key");
     if (ret != LK_OK) return ret;
-    read_key(q, key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
-    if (sqlite3_column_type(q, 11) != SQLITE_NULL) {
-        col_text(q, 11, user->id, sizeof user->id);
-        col_text(q, 12, user->email, sizeof user->email);
-        col_text(q, 13, user->name, sizeof user->name);
-        user->created_at = sqlite3_column_int64(q, 14);
-    }
-    if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
-        col_text(q, 15, org->id, sizeof org->id);
-        col_text(q, 16, org->name, sizeof org->name);
-        org->created_at = sqlite3_column_int64(q, 17);
-        org->seq = sqlite3_column_int64(q, 18);
-    }
+    int col = read_cols(q, 0, &lk_schema_keys, LK_VIEW_RECORD, key);
+    if (sqlite3_column_type(q, col) != SQLITE_NULL)
+        read_cols(q, col, &lk_schema_users, LK_VIEW_RECORD, user);
+    col += lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD);
+    if (sqlite3_column_type(q, col) != SQLITE_NULL)
+        read_cols(q, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
     sqlite3_reset(q);
     return LK_OK;
 }
 
 static int sqlite_key_rename(lk_store *st, const char *id, const char *name)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_KEY_RENAME);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    bind_text(q, 2, name);
-    return run_write(s, q, "access key", true);
+    return write_by(S(st), S_KEY_RENAME, &(lookup){.a = id, .b = name}, "access key");
 }
 
 static int sqlite_key_delete(lk_store *st, const char *id)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_KEY_DELETE);
-    if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, id);
-    return run_write(s, q, "access key", true);
-}
-
-static int key_list(sqlite_store *s, int id, const char *owner, int64_t now, const lk_page *pg,
-                    lk_key_cb cb, void *ctx)
-{
-    sqlite3_stmt *q = stmt_get(s, id);
-    if (q == NULL) return s->base.err.code;
-    bind_page(q, owner, pg);
-    sqlite3_bind_int64(q, 4, now);
-    LIST_LOOP(s, q, "access keys", lk_key, read_key, cb, ctx);
+    return write_by(S(st), S_KEY_DELETE, &(lookup){.a = id}, "access key");
 }
 
 static int sqlite_key_list_org(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                                lk_key_cb cb, void *ctx)
 {
-    return key_list(S(st), S_KEY_LIST_ORG, org_id, now, pg, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_KEY, .cb.key = cb, .ctx = ctx};
+    return list_page(S(st), S_KEY_LIST_ORG, org_id, pg, &now, &lk_schema_keys, &sink);
 }
 
 static int sqlite_key_list_user(lk_store *st, const char *user_id, int64_t now, const lk_page *pg,
                                 lk_key_cb cb, void *ctx)
 {
-    return key_list(S(st), S_KEY_LIST_USER, user_id, now, pg, cb, ctx);
+    lk_row_sink sink = {.kind = LK_REC_KEY, .cb.key = cb, .ctx = ctx};
+    return list_page(S(st), S_KEY_LIST_USER, user_id, pg, &now, &lk_schema_keys, &sink);
 }
 
 static int sqlite_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
@@ -1265,72 +1292,20 @@ static int sqlite_is_empty(lk_store *st, bool *empty)
     return LK_OK;
 }
 
-static void read_rec_user(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_USER;
-    read_user(q, &r->as.u.user);
-    col_text(q, 4, r->as.u.email_lower, sizeof r->as.u.email_lower);
-    col_text(q, 5, r->as.u.pwhash, sizeof r->as.u.pwhash);
-}
-
-static void read_rec_org(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_ORG;
-    read_org(q, &r->as.org);
-}
-
-static void read_rec_member(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_MEMBER;
-    read_member(q, &r->as.member);
-}
-
-static void read_rec_project(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_PROJECT;
-    read_project(q, &r->as.project);
-}
-
-static void read_rec_env(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_ENV;
-    read_env(q, &r->as.env);
-}
-
-static void read_rec_billing(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_BILLING;
-    read_billing(q, &r->as.billing);
-}
-
-static void read_rec_key(sqlite3_stmt *q, lk_record *r)
-{
-    r->kind = LK_REC_KEY;
-    read_key(q, &r->as.k.key);
-    const void *h = sqlite3_column_blob(q, 11);
-    if (h && sqlite3_column_bytes(q, 11) == LK_TOKEN_HASH_LEN)
-        memcpy(r->as.k.hash, h, LK_TOKEN_HASH_LEN);
-}
-
-static int dump_table(sqlite_store *s, int id, void (*read_fn)(sqlite3_stmt *, lk_record *),
-                      lk_record_cb cb, void *ctx)
-{
-    sqlite3_stmt *q = stmt_get(s, id);
-    if (q == NULL) return s->base.err.code;
-    lk_record *r = malloc(sizeof *r); /* large (names are 401 bytes): keep off the stack */
-    if (r == NULL) return lk_err_set(&s->base.err, LK_ENOMEM, NULL);
-    int rc, ret = LK_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(r, 0, sizeof *r);
-        read_fn(q, r);
-        if ((ret = cb(ctx, r)) != 0) break;
-    }
-    sqlite3_reset(q);
-    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "dump");
-    sodium_memzero(r, sizeof *r); /* held a password hash */
-    free(r);
-    return ret;
-}
+/* Per record kind: the dump and the load statement. In foreign-key order. */
+static const struct {
+    lk_record_kind kind;
+    int dump, load;
+} kind_stmts[] = {
+    {LK_REC_USER, S_DUMP_USERS, S_USER_INSERT},
+    {LK_REC_ORG, S_DUMP_ORGS, S_ORG_INSERT},
+    {LK_REC_MEMBER, S_DUMP_MEMBERS, S_MEMBER_INSERT},
+    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_PROJECT_INSERT},
+    {LK_REC_ENV, S_DUMP_ENVS, S_ENV_INSERT},
+    {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
+    {LK_REC_KEY, S_DUMP_KEYS, S_KEY_INSERT},
+};
+#define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
 
 /* Every row in foreign-key order, from one read snapshot. */
 static int sqlite_dump(lk_store *st, lk_record_cb cb, void *ctx)
@@ -1341,13 +1316,17 @@ static int sqlite_dump(lk_store *st, lk_record_cb cb, void *ctx)
         int rc = exec(s, "BEGIN", "dump");
         if (rc != LK_OK) return rc;
     }
-    int ret = dump_table(s, S_DUMP_USERS, read_rec_user, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_ORGS, read_rec_org, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_MEMBERS, read_rec_member, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_PROJECTS, read_rec_project, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_ENVS, read_rec_env, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_BILLING, read_rec_billing, cb, ctx);
-    if (ret == LK_OK) ret = dump_table(s, S_DUMP_KEYS, read_rec_key, cb, ctx);
+    lk_row_sink sink = {.kind = LK_SINK_RECORD, .cb.record = cb, .ctx = ctx};
+    int ret = LK_OK;
+    for (int i = 0; i < N_KINDS && ret == LK_OK; i++) {
+        sqlite3_stmt *q = stmt_get(s, kind_stmts[i].dump);
+        if (q == NULL) {
+            ret = s->base.err.code;
+            break;
+        }
+        const lk_table *t = lk_schema_of_kind(kind_stmts[i].kind);
+        ret = list_rows(s, q, t, LK_VIEW_ROW, kind_stmts[i].kind, &sink);
+    }
     if (own_tx) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* read-only: nothing to lose */
     return ret;
 }
@@ -1380,181 +1359,96 @@ static int sqlite_rollback(lk_store *st)
     return LK_OK;
 }
 
+/* Insert one record exactly as dumped (seq is assigned anew, in dump
+ * order); a billing row replaces the one org_create made. */
 static int sqlite_load(lk_store *st, const lk_record *r)
 {
     sqlite_store *s = S(st);
-    switch (r->kind) {
-    case LK_REC_USER: {
-        sqlite3_stmt *q = stmt_get(s, S_USER_INSERT);
-        if (q == NULL) return s->base.err.code;
-        const lk_user *u = &r->as.u.user;
-        bind_text(q, 1, u->id);
-        bind_text(q, 2, u->email);
-        bind_text(q, 3, r->as.u.email_lower);
-        bind_text(q, 4, u->name);
-        bind_text(q, 5, r->as.u.pwhash);
-        sqlite3_bind_int64(q, 6, u->created_at);
-        return run_write(s, q, "user", false);
-    }
-    case LK_REC_ORG:
-        return insert_org(s, &r->as.org);
-    case LK_REC_MEMBER:
-        return insert_member(s, r->as.member.org_id, r->as.member.user_id, r->as.member.joined_at);
-    case LK_REC_PROJECT:
-        return sqlite_project_create(st, &r->as.project);
-    case LK_REC_ENV:
-        return sqlite_env_create(st, &r->as.env);
-    case LK_REC_BILLING:
-        return write_billing(s, S_BILLING_REPLACE, &r->as.billing);
-    case LK_REC_KEY:
-        return insert_key(s, &r->as.k.key, r->as.k.hash);
+    for (int i = 0; i < N_KINDS; i++) {
+        if (kind_stmts[i].kind != r->kind) continue;
+        const lk_table *t = lk_schema_of_kind(r->kind);
+        int ret = insert_row(s, kind_stmts[i].load, t, &r->as, t->name);
+        if (ret == LK_ECONFLICT && r->kind == LK_REC_MEMBER)
+            lk_err_set(&s->base.err, LK_ECONFLICT, "already a member");
+        return ret;
     }
     return lk_err_set(&s->base.err, LK_EINTERNAL, "load: unknown record kind");
 }
 
-/* --- device --- sign-ins from the CLI (store.h: lk_device). Rare calls (a
- * few per sign-in), so their statements are prepared per call. */
-
-#define DEVICE_COLS                                                                                \
-    "device_hash, user_hash, client_name, client_addr, scopes, status, user_id, key_id, "          \
-    "created_at, expires_at, last_poll_at, poll_interval"
-
-static sqlite3_stmt *dev_prepare(sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
-    if (rc != SQLITE_OK) {
-        fail(s, rc, "prepare");
-        sqlite3_finalize(q);
-        return NULL;
-    }
-    return q;
-}
-
-/* Step a write once and finalize it; must_change: none changed → not found. */
-static int dev_write(sqlite_store *s, sqlite3_stmt *q, bool must_change)
-{
-    int rc = run_write(s, q, "sign-in request", must_change);
-    sqlite3_finalize(q);
-    return rc;
-}
-
-static void dev_read(sqlite3_stmt *q, lk_device *d)
-{
-    memset(d, 0, sizeof *d);
-    if (sqlite3_column_bytes(q, 0) == LK_TOKEN_HASH_LEN)
-        memcpy(d->device_hash, sqlite3_column_blob(q, 0), LK_TOKEN_HASH_LEN);
-    if (sqlite3_column_bytes(q, 1) == LK_TOKEN_HASH_LEN)
-        memcpy(d->user_hash, sqlite3_column_blob(q, 1), LK_TOKEN_HASH_LEN);
-    col_text(q, 2, d->client_name, sizeof d->client_name);
-    col_text(q, 3, d->client_addr, sizeof d->client_addr);
-    d->scopes = sqlite3_column_int64(q, 4);
-    d->status = sqlite3_column_int64(q, 5);
-    col_text(q, 6, d->user_id, sizeof d->user_id);
-    col_text(q, 7, d->key_id, sizeof d->key_id);
-    d->created_at = sqlite3_column_int64(q, 8);
-    d->expires_at = sqlite3_column_int64(q, 9);
-    d->last_poll_at = sqlite3_column_int64(q, 10);
-    d->interval = sqlite3_column_int64(q, 11);
-}
+/* --- device --- sign-ins from the CLI (store.h: lk_device) ---------------- */
 
 static int sqlite_device_create(lk_store *st, const lk_device *d, int64_t now)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = dev_prepare(s, "DELETE FROM device_requests WHERE expires_at <= ?1");
+    sqlite3_stmt *q = stmt_get(s, S_DEVICE_PURGE);
     if (q == NULL) return s->base.err.code;
     sqlite3_bind_int64(q, 1, now);
-    int rc = dev_write(s, q, false);
-    if (rc != LK_OK) return rc;
-    q = dev_prepare(s, "INSERT INTO device_requests(" DEVICE_COLS ") "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, d->device_hash);
-    bind_hash(q, 2, d->user_hash);
-    bind_text(q, 3, d->client_name);
-    bind_text(q, 4, d->client_addr);
-    sqlite3_bind_int64(q, 5, d->scopes);
-    sqlite3_bind_int64(q, 6, d->status);
-    bind_opt_text(q, 7, d->user_id);
-    bind_opt_text(q, 8, d->key_id);
-    sqlite3_bind_int64(q, 9, d->created_at);
-    sqlite3_bind_int64(q, 10, d->expires_at);
-    sqlite3_bind_int64(q, 11, d->last_poll_at);
-    sqlite3_bind_int64(q, 12, d->interval);
-    return dev_write(s, q, false);
-}
-
-static int dev_get(sqlite_store *s, const char *sql, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                   lk_device *out)
-{
-    sqlite3_stmt *q = dev_prepare(s, sql);
-    if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, hash);
-    int rc = run_row(s, q, "sign-in request");
-    if (rc == LK_OK) dev_read(q, out);
-    sqlite3_finalize(q);
-    return rc;
+    int ret = run_write(s, q, "sign-in request", false);
+    if (ret != LK_OK) return ret;
+    return insert_row(s, S_DEVICE_INSERT, &lk_schema_device, d, "sign-in request");
 }
 
 static int sqlite_device_get(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                              lk_device *out)
 {
-    return dev_get(S(st), "SELECT " DEVICE_COLS " FROM device_requests WHERE device_hash = ?1",
-                   device_hash, out);
+    return get_row(S(st), S_DEVICE_GET, &(lookup){.hash = device_hash}, &lk_schema_device,
+                   LK_VIEW_RECORD, out, "sign-in request");
 }
 
 static int sqlite_device_get_by_user(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
                                      lk_device *out)
 {
-    return dev_get(S(st), "SELECT " DEVICE_COLS " FROM device_requests WHERE user_hash = ?1",
-                   user_hash, out);
+    return get_row(S(st), S_DEVICE_GET_BY_USER, &(lookup){.hash = user_hash}, &lk_schema_device,
+                   LK_VIEW_RECORD, out, "sign-in request");
 }
 
 static int sqlite_device_poll(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                               int64_t last_poll_at, int64_t interval)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET last_poll_at = ?2, "
-                                     "poll_interval = ?3 WHERE device_hash = ?1");
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_POLL, &(lookup){.hash = device_hash});
     if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, device_hash);
     sqlite3_bind_int64(q, 2, last_poll_at);
     sqlite3_bind_int64(q, 3, interval);
-    return dev_write(s, q, true);
+    return run_write(s, q, "sign-in request", true);
 }
 
 static int sqlite_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
                                 int64_t status, const char *user_id, int64_t now)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET status = ?2, user_id = ?3 "
-                                     "WHERE user_hash = ?1 AND status = 0 AND expires_at > ?4");
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_DECIDE, &(lookup){.hash = user_hash});
     if (q == NULL) return s->base.err.code;
-    bind_hash(q, 1, user_hash);
     sqlite3_bind_int64(q, 2, status);
     bind_text(q, 3, user_id);
     sqlite3_bind_int64(q, 4, now);
-    return dev_write(s, q, true);
+    sqlite3_bind_int64(q, 5, LK_DEVICE_PENDING);
+    return run_write(s, q, "sign-in request", true);
 }
 
+/* APPROVED → USED and the key's insert, in one BEGIN IMMEDIATE transaction. */
 static int sqlite_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                                 int64_t now, const lk_key *k,
                                 const uint8_t key_hash[LK_TOKEN_HASH_LEN])
 {
     sqlite_store *s = S(st);
-    int rc = tx_begin(s);
-    if (rc != LK_OK) return rc;
-    sqlite3_stmt *q = dev_prepare(s, "UPDATE device_requests SET status = 3, key_id = ?2 "
-                                     "WHERE device_hash = ?1 AND status = 1 AND expires_at > ?3 "
-                                     "AND user_id = ?4");
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_REDEEM, &(lookup){.hash = device_hash});
     if (q == NULL) return tx_end(s, s->base.err.code);
-    bind_hash(q, 1, device_hash);
     bind_text(q, 2, k->id);
     sqlite3_bind_int64(q, 3, now);
     bind_text(q, 4, k->user_id);
-    rc = dev_write(s, q, true);
-    if (rc == LK_OK) rc = insert_key(s, k, key_hash);
-    return tx_end(s, rc);
+    sqlite3_bind_int64(q, 5, LK_DEVICE_USED);
+    sqlite3_bind_int64(q, 6, LK_DEVICE_APPROVED);
+    ret = run_write(s, q, "sign-in request", true);
+    if (ret == LK_OK) {
+        lk_key_row row;
+        lk_key_row_of(k, key_hash, &row);
+        ret = insert_row(s, S_KEY_INSERT, &lk_schema_keys, &row, "access key");
+        sodium_memzero(&row, sizeof row);
+    }
+    return tx_end(s, ret);
 }
 /* --- end device --- */
 
@@ -1579,6 +1473,7 @@ const lk_store_ops lk_store_sqlite_ops = {
     .member_check = sqlite_member_check,
     .member_add = sqlite_member_add,
     .member_remove = sqlite_member_remove,
+    .member_remove_unless_last = sqlite_member_remove_unless_last,
     .member_count = sqlite_member_count,
     .member_list = sqlite_member_list,
     .project_create = sqlite_project_create,
