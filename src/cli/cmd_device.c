@@ -40,14 +40,14 @@
 
 extern char **environ;
 
-#define DEVICE_CODE_MAX 128    /* bytes of a device_code we accept */
-#define USER_CODE_MAX 16       /* "BCDF-GHJK" */
-#define VERIFY_URL_MAX 2048    /* a verification URL we print or open */
-#define INTERVAL_MIN 1         /* seconds; the server says 5 */
+#define DEVICE_CODE_MAX 128 /* bytes of a device_code we accept */
+#define USER_CODE_MAX 16    /* "BCDF-GHJK" */
+#define VERIFY_URL_MAX 2048 /* a verification URL we print or open */
+#define INTERVAL_MIN 1      /* seconds; the server says 5 */
 #define INTERVAL_MAX 60
-#define SLOW_DOWN_STEP 5       /* RFC 8628 3.5 */
-#define EXPIRES_MAX 3600       /* we never wait longer than an hour */
-#define UNREACHABLE_TRIES 3    /* consecutive transport failures before giving up */
+#define SLOW_DOWN_STEP 5    /* RFC 8628 3.5 */
+#define EXPIRES_MAX 3600    /* we never wait longer than an hour */
+#define UNREACHABLE_TRIES 3 /* consecutive transport failures before giving up */
 #define SPIN_TICK_MS 100
 #define BROWSER_CMD_MAX 512
 
@@ -143,8 +143,9 @@ static int device_begin(lk_cli_ctx *x, const char *client_name, device_start *s)
     lk_client_resp_release(&r);
     if (!ok) {
         sodium_memzero(s, sizeof *s);
-        lk_cli_errorf(x, "the server's answer to the sign-in request is not usable (is %s a "
-                         "latchkey server of version 1.1 or later? Else use --password)",
+        lk_cli_errorf(x,
+                      "the server's answer to the sign-in request is not usable (is %s a "
+                      "latchkey server of version 1.1 or later? Else use --password)",
                       x->url);
         return LK_EXIT_FAIL;
     }

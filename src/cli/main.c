@@ -118,7 +118,8 @@ static const struct {
     {F_CURSOR, "--cursor", NULL},
     {F_PASSWORD, "--password",
      "  --password       ask for email and password here instead of the browser\n"},
-    {F_NO_BROWSER, "--no-browser", "  --no-browser     print the sign-in URL, do not open a browser\n"},
+    {F_NO_BROWSER, "--no-browser",
+     "  --no-browser     print the sign-in URL, do not open a browser\n"},
     {F_SCOPE, "--scope",
      "  --scope S        ask for this scope only (repeat for more; default: all)\n"},
 };

@@ -27,10 +27,10 @@
 #include <string.h>
 
 #define DEVICE_SCOPES_MAX LK_SCOPE_LIST_MAX /* names in one start request (32) */
-#define DEVICE_HOST_MAX 255     /* a Host header we copy into a URL */
-#define DEVICE_PAGE "/device"   /* the dashboard page (web/js/views/device.js) */
-#define DEVICE_BODY_SIZE 1024   /* the start answer: codes, two URLs, numbers */
-#define DEVICE_TOKEN_BODY 4096  /* {token, key}: the key record is < 2.5 KiB */
+#define DEVICE_HOST_MAX 255                 /* a Host header we copy into a URL */
+#define DEVICE_PAGE "/device"               /* the dashboard page (web/js/views/device.js) */
+#define DEVICE_BODY_SIZE 1024               /* the start answer: codes, two URLs, numbers */
+#define DEVICE_TOKEN_BODY 4096              /* {token, key}: the key record is < 2.5 KiB */
 #define DEVICE_INFO_SIZE 2048
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -52,8 +52,8 @@ static const char *client_of(lk_req *r)
 
 static bool host_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '[' || c == ']';
 }
 
 /* "http(s)://host[:port]" into b (no trailing slash). */
@@ -78,7 +78,8 @@ static int body_scopes(lk_req *r, json_t *body, const char *names[DEVICE_SCOPES_
     *n = 0;
     *has = false;
     if (a == NULL || json_is_null(a)) return 0;
-    if (!json_is_array(a)) return lk_err_field(&r->err, "scopes", "scopes must be a list of strings");
+    if (!json_is_array(a))
+        return lk_err_field(&r->err, "scopes", "scopes must be a list of strings");
     if (json_array_size(a) == 0 || json_array_size(a) > DEVICE_SCOPES_MAX)
         return lk_err_field(&r->err, "scopes", "scopes must hold 1 to 32 names");
     for (size_t i = 0; i < json_array_size(a); i++) {
@@ -215,8 +216,8 @@ static int query_user_code(lk_req *r, char out[LK_USER_CODE_INPUT_MAX + 1], size
     if (v == NULL) return lk_err_field(&r->err, "user_code", "user_code is required");
     for (size_t i = 0; i < vn && n < LK_USER_CODE_INPUT_MAX; i++) {
         int hi, lo;
-        if (v[i] == '%' && i + 2 < vn &&
-            (hi = hexval(v[i + 1])) >= 0 && (lo = hexval(v[i + 2])) >= 0) {
+        if (v[i] == '%' && i + 2 < vn && (hi = hexval(v[i + 1])) >= 0 &&
+            (lo = hexval(v[i + 2])) >= 0) {
             out[n++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

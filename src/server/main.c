@@ -203,7 +203,7 @@ static bool exact_flag(const char *a)
 /* Store a flag's value in o. */
 static void opts_set(opts *o, int c, const char *v)
 {
-    const char **slot[] = {&o->listen,   &o->db,       &o->signup,  &o->threads,
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup,  &o->threads,
                            &o->bearer_limit, &o->tls_cert, &o->tls_key, &o->device_ttl};
     assert(c >= OPT_LISTEN && c <= OPT_DEVICE_TTL);
     *slot[c - OPT_LISTEN] = v;

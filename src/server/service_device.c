@@ -340,9 +340,8 @@ int lk_svc_device_decide(lk_svc *svc, const lk_principal *p, const char *user_co
     int64_t now = now_of(svc);
     int rc = find_pending(svc, p, user_code, len, client, now, &d, show);
     if (rc != LK_OK) return rc;
-    rc = svc->st->ops->device_decide(svc->st, d.user_hash,
-                                     approve ? LK_DEVICE_APPROVED : LK_DEVICE_DENIED, p->user_id,
-                                     now);
+    rc = svc->st->ops->device_decide(
+        svc->st, d.user_hash, approve ? LK_DEVICE_APPROVED : LK_DEVICE_DENIED, p->user_id, now);
     if (rc == LK_ENOT_FOUND) return lk_err_set(&svc->err, LK_ENOT_FOUND, CODE_NF);
     return rc == LK_OK ? LK_OK : store_err(svc, rc);
 }

@@ -49,17 +49,17 @@
 
 #define LK_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ" /* no vowels: no words */
 #define LK_USER_CODE_ALPHABET_LEN 20
-#define LK_USER_CODE_LEN 8       /* letters; 20^8 ≈ 2.56e10 codes */
-#define LK_USER_CODE_SIZE 10     /* "BCDF-GHJK" + NUL */
+#define LK_USER_CODE_LEN 8        /* letters; 20^8 ≈ 2.56e10 codes */
+#define LK_USER_CODE_SIZE 10      /* "BCDF-GHJK" + NUL */
 #define LK_USER_CODE_INPUT_MAX 64 /* bytes of user input looked at, at most */
 #define LK_DEVICE_CODE_BYTES 32
-#define LK_DEVICE_CODE_LEN 43    /* base64url of 32 bytes, unpadded */
+#define LK_DEVICE_CODE_LEN 43 /* base64url of 32 bytes, unpadded */
 #define LK_DEVICE_CODE_SIZE 48
-#define LK_DEVICE_TTL 600        /* seconds a request lives (expires_in) */
-#define LK_DEVICE_TTL_MIN 1      /* --device-code-ttl range (for tests) */
+#define LK_DEVICE_TTL 600   /* seconds a request lives (expires_in) */
+#define LK_DEVICE_TTL_MIN 1 /* --device-code-ttl range (for tests) */
 #define LK_DEVICE_TTL_MAX 3600
-#define LK_DEVICE_INTERVAL 5     /* seconds between polls */
-#define LK_DEVICE_SLOW_DOWN 5    /* added to the interval on each slow_down */
+#define LK_DEVICE_INTERVAL 5      /* seconds between polls */
+#define LK_DEVICE_SLOW_DOWN 5     /* added to the interval on each slow_down */
 #define LK_DEVICE_INTERVAL_MAX 60 /* slow_down never raises it further */
 #define LK_DEVICE_CLIENT_DEFAULT "latchkey CLI"
 #define LK_DEVICE_CREATE_TRIES 3 /* a user_code collision draws a new one */

@@ -121,11 +121,21 @@ static void test_user_code_forms(void **state)
         const char *in;
         const char *want; /* NULL: refused */
     } cases[] = {
-        {"BCDF-GHJK", "BCDFGHJK"}, {"bcdf-ghjk", "BCDFGHJK"}, {"BCDFGHJK", "BCDFGHJK"},
-        {"bcdf ghjk", "BCDFGHJK"}, {"b-c-d-f-g-h-j-k", "BCDFGHJK"}, {" ZZZZ-XXXX ", "ZZZZXXXX"},
-        {"BCDF-GHJ", NULL},        {"BCDF-GHJKL", NULL},          {"ABCD-EFGH", NULL},
-        {"BCDF-GHJ0", NULL},       {"", NULL},                    {"BCDF_GHJK", NULL},
-        {"BCDF\tGHJK", NULL},      {"ＢCDF-GHJK", NULL},          {"BCDF-GHJ\xc3\xa9", NULL},
+        {"BCDF-GHJK", "BCDFGHJK"},
+        {"bcdf-ghjk", "BCDFGHJK"},
+        {"BCDFGHJK", "BCDFGHJK"},
+        {"bcdf ghjk", "BCDFGHJK"},
+        {"b-c-d-f-g-h-j-k", "BCDFGHJK"},
+        {" ZZZZ-XXXX ", "ZZZZXXXX"},
+        {"BCDF-GHJ", NULL},
+        {"BCDF-GHJKL", NULL},
+        {"ABCD-EFGH", NULL},
+        {"BCDF-GHJ0", NULL},
+        {"", NULL},
+        {"BCDF_GHJK", NULL},
+        {"BCDF\tGHJK", NULL},
+        {"ＢCDF-GHJK", NULL},
+        {"BCDF-GHJ\xc3\xa9", NULL},
     };
     char out[LK_USER_CODE_LEN + 1];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -164,8 +174,8 @@ static void test_start_codes(void **state)
         size_t len;
     } bad[] = {{"", 0}, {" \t", 2}, {"a\x01", 2}, {"a\nb", 3}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(lk_svc_device_start(&f->svc, bad[i].name, bad[i].len, NULL, NULL, 0,
-                                             false, "10.0.0.1", &g),
+        assert_int_equal(lk_svc_device_start(&f->svc, bad[i].name, bad[i].len, NULL, NULL, 0, false,
+                                             "10.0.0.1", &g),
                          LK_EVALIDATION);
         assert_string_equal(f->svc.err.field, "client_name");
     }
