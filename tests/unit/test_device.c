@@ -1,10 +1,14 @@
 /*
  * test_device.c — the device sign-in's use-cases (service_device.h)
- * against a real SQLite store in a temporary directory and a real rate
+ * against a real store (SQLite in a temporary directory) and a real rate
  * limiter, with the clock injected (lk_svc_config.now): expiry, the pace
  * (slow_down and its growth up to the cap), single use, approval by
  * another user, the guess throttle and its window, and the user_code's
  * accepted forms — table-driven, without sleeping.
+ *
+ * With LK_TEST_DATABASE_URL=postgresql://... set (tests/run.sh), every test
+ * runs against a fresh PostgreSQL database created next to that one (and
+ * dropped after), as test_service.c does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +20,7 @@
 #include "timefmt.h"
 #include "token.h"
 
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +36,9 @@ static int64_t clock_fn(void)
 }
 
 typedef struct fx {
-    char dir[64], path[128], url[160];
+    char dir[64], path[128], url[512];
+    char pg_admin[512]; /* LK_TEST_DATABASE_URL when testing PostgreSQL */
+    char pg_db[32];     /* the per-test database, dropped in teardown */
     lk_store *st;
     lk_ratelimit *rl;
     lk_svc_config cfg;
@@ -53,14 +60,51 @@ static void user(fx *f, const char *id, const char *email, lk_principal *p)
     memcpy(p->user_id, u.id, sizeof p->user_id);
 }
 
-static int setup(void **state)
+/* Run one statement on the PostgreSQL server behind f->pg_admin. */
+static int pg_exec(const fx *f, const char *sql)
 {
-    fx *f = calloc(1, sizeof *f);
-    lk_err e;
+    PGconn *c = PQconnectdb(f->pg_admin);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* f->url: a fresh SQLite file in a temp dir, or a fresh PostgreSQL
+ * database on the server of LK_TEST_DATABASE_URL. */
+static int fresh_store_url(fx *f)
+{
+    const char *pg = getenv("LK_TEST_DATABASE_URL");
+    if (pg != NULL && strncmp(pg, "postgres", 8) == 0) {
+        char sql[96];
+        unsigned char rnd[6];
+        const char *slash = strrchr(pg, '/');
+        if (slash == NULL || strlen(pg) >= sizeof f->pg_admin) return -1;
+        snprintf(f->pg_admin, sizeof f->pg_admin, "%s", pg);
+        randombytes_buf(rnd, sizeof rnd);
+        snprintf(f->pg_db, sizeof f->pg_db, "lk_dev_%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+                 rnd[2], rnd[3], rnd[4], rnd[5]);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->pg_db);
+        if (pg_exec(f, sql) != 0) return -1;
+        snprintf(f->url, sizeof f->url, "%.*s/%s", (int)(slash - pg), pg, f->pg_db);
+        return 0;
+    }
     snprintf(f->dir, sizeof f->dir, "/tmp/lk-dev-XXXXXX");
     if (mkdtemp(f->dir) == NULL) return -1;
     snprintf(f->path, sizeof f->path, "%s/lk.db", f->dir);
     snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    lk_err e;
+    if (f == NULL || fresh_store_url(f) != 0) return -1;
     lk_err_clear(&e);
     if (lk_store_open(f->url, &f->st, &e) != LK_OK || f->st->ops->migrate(f->st) != LK_OK)
         return -1;
@@ -84,6 +128,12 @@ static int teardown(void **state)
     char p[200];
     lk_store_close(f->st);
     lk_ratelimit_free(f->rl);
+    if (f->pg_db[0]) {
+        snprintf(p, sizeof p, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_db);
+        (void)pg_exec(f, p);
+        free(f);
+        return 0;
+    }
     for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, sfx[i]);
         unlink(p);
