@@ -4,7 +4,7 @@
 #
 # Suites (each a directory under tests/ with its own runner):
 #   unit       cmocka executables, one per module (tests/unit; the store and
-#              service ones again on PostgreSQL when pg is a backend)
+#              service ones (service, device) again on PostgreSQL when pg is a backend)
 #   routes     route table == docs/openapi.yaml; HTTP-layer behaviour (per backend)
 #   blackbox   the real latchkeyd over HTTP, once per store backend
 #   cli        the real latchkey CLI against a real latchkeyd, per backend
@@ -112,7 +112,8 @@ run_unit() {
   # the store-facing suites again, each on a fresh PostgreSQL database
   need_pg || { record unit-pg 0 1; return; }
   for exe in "$LK_BUILD"/tests/unit/test_store "$LK_BUILD"/tests/unit/test_store_pg \
-             "$LK_BUILD"/tests/unit/test_service "$LK_BUILD"/tests/unit/test_store_rotate; do
+             "$LK_BUILD"/tests/unit/test_service "$LK_BUILD"/tests/unit/test_store_rotate \
+             "$LK_BUILD"/tests/unit/test_device; do
     unit_pass=0 unit_fail=0
     if [ ! -x "$exe" ]; then echo "!! $exe is not built"; record "unit-pg($(basename "$exe"))" 0 1; continue; fi
     url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') ||

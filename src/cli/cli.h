@@ -58,8 +58,10 @@ enum {
     F_SCOPE = 1u << 6,      /* --scope S (repeatable, or S,S) */
     F_READ_ONLY = 1u << 7,  /* --read-only */
     F_ALLOW_CIDR = 1u << 8, /* --allow-cidr CIDR (repeatable, or C,C) */
-    F_ROLE = 1u << 6, /* --role owner|member (members invite) */
-    F_GRACE = 1u << 6, /* --- rotate: keys rotate --grace */
+    F_ROLE = 1u << 9,       /* --role owner|member (members invite) */
+    F_GRACE = 1u << 10,     /* keys rotate --grace */
+    F_PASSWORD = 1u << 11,  /* login --password: email and password prompt */
+    F_NO_BROWSER = 1u << 12, /* login --no-browser: only print the URL */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
 
@@ -79,13 +81,15 @@ typedef struct lk_cli_opts {
     const char *bad_flag;   /* first unknown option as given, or NULL */
     const char *flag_noval; /* a value option at the end of argv */
     bool too_many;          /* more than LK_CLI_MAX_POS positional words */
-    /* keys create: the values of --scope and --allow-cidr as given */
+    /* keys create, login: the values of --scope and --allow-cidr as given */
     const char *scope[LK_CLI_LIST_OPT_MAX];
     int nscope;
     const char *cidr[LK_CLI_LIST_OPT_MAX];
     int ncidr;
     bool read_only;
     bool list_too_long; /* more than LK_CLI_LIST_OPT_MAX of either */
+    /* login: --password, --no-browser (its --scope values are scope[]) */
+    bool password, no_browser;
 } lk_cli_opts;
 
 typedef struct lk_cli_ctx lk_cli_ctx;
@@ -160,6 +164,11 @@ json_t *lk_cli_name_body(const char *name);
 
 /* ---- the commands (cmd_*.c); main.c's table points at these */
 int lk_cmd_login(lk_cli_ctx *x);
+/* --- device --- the browser sign-in (cmd_device.c): on 0, cred holds the
+ * URL, token and key ID of the approved key and keyname its name (the
+ * caller clears cred); else an exit status, reported. */
+int lk_cli_device_login(lk_cli_ctx *x, const char *client_name, lk_cred *cred, char *keyname,
+                        size_t keyname_size);
 int lk_cmd_logout(lk_cli_ctx *x);
 int lk_cmd_whoami(lk_cli_ctx *x);
 int lk_cmd_orgs_list(lk_cli_ctx *x);
@@ -188,5 +197,9 @@ int lk_cmd_sessions_list(lk_cli_ctx *x);
 int lk_cmd_sessions_revoke(lk_cli_ctx *x);
 int lk_cmd_password(lk_cli_ctx *x);
 int lk_cmd_keys_rotate(lk_cli_ctx *x); /* --- rotate */
+
+/* The --scope values (each may be S,S) into arr as names, checked against
+ * scope.h: 0, or a usage error's exit status. (cmd_keys.c; login uses it.) */
+int lk_cli_scopes_json(lk_cli_ctx *x, json_t *arr);
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * cmd_auth.c — `latchkey login`, `logout` and `whoami` (spec: "The CLI").
  *
- * login: at a terminal only. It signs in with email and password (a
- * session cookie + CSRF token held by the client, wiped on free), makes a
- * personal key named "latchkey CLI on <host>", stores it with the URL in
- * the credentials file (cli_credentials.h), revokes the key of a previous
- * login to the same server and ends the session. The password is wiped
- * from every buffer that held it, jansson's copy included.
+ * login: at a terminal only (else exit 3, pointing at LATCHKEY_TOKEN). By
+ * default through the browser (cmd_device.c: the device flow, whose
+ * approved request yields a personal key named "latchkey CLI on <host>").
+ * With --password it signs in with email and password (a session cookie +
+ * CSRF token held by the client, wiped on free), makes that key itself and
+ * ends the session; the password is wiped from every buffer that held it,
+ * jansson's copy included. Either way the key is stored with the URL in
+ * the credentials file (cli_credentials.h) and the key of a previous login
+ * to the same server is revoked.
  *
  * logout: revokes the stored key and removes the file; the file is kept
  * when the server could not be asked (so the key is not left live and
@@ -38,14 +41,15 @@ static void wipe_json_string(json_t *s)
     if (v) sodium_memzero((char *)(uintptr_t)v, json_string_length(s));
 }
 
-/* A terminal, a URL, a place for the file and a client keeping cookies. */
+/* A terminal, a URL, a place for the file and a client (keeping cookies
+ * for the password sign-in). */
 static int login_prepare(lk_cli_ctx *x)
 {
     int rc;
     if (!isatty(STDIN_FILENO)) {
-        lk_cli_errorf(x, "`latchkey login` needs a terminal to ask for your password. In "
-                         "scripts and CI, create an access key and set LATCHKEY_TOKEN (or pass "
-                         "--token)");
+        lk_cli_errorf(x, "`latchkey login` is for a person at a terminal (it signs you in through "
+                         "the browser). In scripts and CI, create an access key and set "
+                         "LATCHKEY_TOKEN (or pass --token)");
         return LK_EXIT_UNAUTH;
     }
     if ((rc = lk_cli_resolve_url(x)) != 0) return rc;
@@ -55,7 +59,7 @@ static int login_prepare(lk_cli_ctx *x)
         return LK_EXIT_FAIL;
     }
     if ((rc = lk_cli_make_client(x)) != 0) return rc;
-    lk_client_enable_cookies(x->client);
+    if (x->o.password) lk_client_enable_cookies(x->client);
     return 0;
 }
 
@@ -111,16 +115,22 @@ static void revoke_previous(lk_cli_ctx *x)
     lk_cred_clear(&old);
 }
 
-/* Make this machine's personal key and fill cred from it (the caller
- * clears cred). keyname receives the key's name. */
-static int make_key(lk_cli_ctx *x, lk_cred *cred, char keyname[KEYNAME_MAX])
+/* "latchkey CLI on <host>": the name of this machine's key. */
+static void key_name(char keyname[KEYNAME_MAX])
 {
     char host[HOST_MAX];
-    lk_client_resp r;
     if (gethostname(host, sizeof host) != 0 || !host[0])
         snprintf(host, sizeof host, "this machine");
     host[sizeof host - 1] = '\0';
     snprintf(keyname, KEYNAME_MAX, "latchkey CLI on %.80s", host);
+}
+
+/* Make this machine's personal key and fill cred from it (the caller
+ * clears cred). keyname receives the key's name. */
+static int make_key(lk_cli_ctx *x, lk_cred *cred, char keyname[KEYNAME_MAX])
+{
+    lk_client_resp r;
+    key_name(keyname);
     json_t *body = lk_cli_name_body(keyname);
     int rc = body ? lk_cli_request(x, "POST", KEY_PATH, body, &r) : LK_EXIT_FAIL;
     json_decref(body);
@@ -153,33 +163,84 @@ static int store_key(lk_cli_ctx *x, const lk_cred *cred)
     return LK_EXIT_FAIL;
 }
 
-int lk_cmd_login(lk_cli_ctx *x)
+static void logged_in(lk_cli_ctx *x, const lk_cred *cred, const char *who, const char *keyname)
 {
-    char email[EMAIL_MAX], who[WHO_MAX], keyname[KEYNAME_MAX];
-    char safe[WHO_MAX]; /* sanitizing never makes a string longer */
+    char safe[WHO_MAX], safe_key[KEYNAME_MAX]; /* sanitizing never makes a string longer */
     char red[LK_TOKEN_REDACTED_SIZE];
-    lk_cred cred = {0};
-    lk_client_resp r = {0};
-    int rc = login_prepare(x);
-    if (rc == 0) rc = login_session(x, email, who);
-    if (rc != 0) return rc;
-    revoke_previous(x);
-    if ((rc = make_key(x, &cred, keyname)) != 0) goto out;
-    snprintf(cred.email, sizeof cred.email, "%.250s", email);
-    lk_token_redact(cred.token, red);
-    if ((rc = store_key(x, &cred)) != 0) goto out;
+    lk_token_redact(cred->token, red);
     lk_output_sanitize(who, safe, sizeof safe);
-    lk_cli_notef("Logged in as %s. Stored the personal key '%s' (%s) in %s.", safe, keyname, red,
+    lk_output_sanitize(keyname, safe_key, sizeof safe_key);
+    lk_cli_notef("Logged in as %s. Stored the personal key '%s' (%s) in %s.", safe, safe_key, red,
                  x->cred_path);
     const char *env = getenv("LATCHKEY_TOKEN");
     if (env && *env)
         lk_cli_notef("Note: LATCHKEY_TOKEN is set; it takes precedence over this login.");
+}
+
+/* --password: today's email and password prompt. */
+static int login_password(lk_cli_ctx *x)
+{
+    char email[EMAIL_MAX], who[WHO_MAX], keyname[KEYNAME_MAX];
+    lk_cred cred = {0};
+    lk_client_resp r = {0};
+    int rc = login_session(x, email, who);
+    if (rc != 0) return rc;
+    revoke_previous(x);
+    if ((rc = make_key(x, &cred, keyname)) != 0) goto out;
+    snprintf(cred.email, sizeof cred.email, "%.250s", email);
+    if ((rc = store_key(x, &cred)) != 0) goto out;
+    logged_in(x, &cred, who, keyname);
 out:
     /* the session was only needed to make the key: end it */
     (void)lk_client_request(x->client, "POST", "/v1/auth/logout", NULL, &r);
     lk_client_resp_release(&r);
     lk_cred_clear(&cred);
     return rc;
+}
+
+/* Who the new key's user is ("Name <email>"), and their email into cred. */
+static void key_owner(lk_cli_ctx *x, lk_cred *cred, char who[WHO_MAX])
+{
+    lk_client_resp r = {0};
+    snprintf(who, WHO_MAX, "the approving user");
+    if (lk_client_request(x->client, "GET", "/v1/whoami", NULL, &r) == 0) {
+        json_t *u = json_object_get(r.json, "user"); /* borrowed from r */
+        const char *name = lk_cli_jstr(u, "name"), *mail = lk_cli_jstr(u, "email");
+        if (mail) {
+            snprintf(who, WHO_MAX, "%.200s <%.300s>", name ? name : "", mail);
+            snprintf(cred->email, sizeof cred->email, "%.250s", mail);
+        }
+    }
+    lk_client_resp_release(&r);
+}
+
+/* The default: through the browser (cmd_device.c). */
+static int login_browser(lk_cli_ctx *x)
+{
+    char who[WHO_MAX], keyname[KEYNAME_MAX], client_name[KEYNAME_MAX];
+    lk_cred cred = {0};
+    key_name(client_name);
+    int rc = lk_cli_device_login(x, client_name, &cred, keyname, sizeof keyname);
+    if (rc != 0) goto out;
+    if (lk_client_set_token(x->client, cred.token) != 0) {
+        lk_cli_errorf(x, "out of memory");
+        rc = LK_EXIT_FAIL;
+        goto out;
+    }
+    key_owner(x, &cred, who);
+    revoke_previous(x);
+    if ((rc = store_key(x, &cred)) != 0) goto out;
+    logged_in(x, &cred, who, keyname);
+out:
+    lk_cred_clear(&cred);
+    return rc;
+}
+
+int lk_cmd_login(lk_cli_ctx *x)
+{
+    int rc = login_prepare(x);
+    if (rc != 0) return rc;
+    return x->o.password ? login_password(x) : login_browser(x);
 }
 
 /* The ID of the stored key; an old file without one: ask who we are. */

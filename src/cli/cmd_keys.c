@@ -63,6 +63,11 @@ static int add_scope(lk_cli_ctx *x, const char *s, size_t len, json_t *arr)
     return json_array_append_new(arr, json_stringn(s, len)) == 0 ? 0 : LK_EXIT_FAIL;
 }
 
+int lk_cli_scopes_json(lk_cli_ctx *x, json_t *arr)
+{
+    return each_item(x, x->o.scope, x->o.nscope, add_scope, arr);
+}
+
 /* One --allow-cidr range, checked before sending; a range with host bits
  * set is sent as written and the note says what the server will keep. */
 static int add_cidr(lk_cli_ctx *x, const char *s, size_t len, json_t *arr)

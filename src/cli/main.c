@@ -37,8 +37,9 @@
 /* ------------------------------------------------------------ the table */
 
 static const lk_cli_command commands[] = {
-    {"login", NULL, "login", "sign in at a terminal; stores a personal key for this machine", 0, 0,
-     0, 0, CMD_NO_CREDENTIAL, lk_cmd_login},
+    {"login", NULL, "login [--password] [--no-browser] [--scope S]...",
+     "sign in through the browser (or --password); stores a personal key for this machine", 0, 0,
+     F_PASSWORD | F_NO_BROWSER | F_SCOPE, 0, CMD_NO_CREDENTIAL, lk_cmd_login},
     {"logout", NULL, "logout", "revoke the stored key and remove the credentials file", 0, 0, 0, 0,
      CMD_NO_CREDENTIAL, lk_cmd_logout},
     {"whoami", NULL, "whoami", "show who the credential is", 0, 0, 0, 0, 0, lk_cmd_whoami},
@@ -123,6 +124,7 @@ enum {
     O_ROLE,
     O_GRACE,
 };
+enum { O_PASSWORD = 300, O_NO_BROWSER }; /* login */
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -138,6 +140,8 @@ static const struct option long_opts[] = {
     {"allow-cidr", required_argument, NULL, O_ALLOW_CIDR},
     {"role", required_argument, NULL, O_ROLE},
     {"grace", required_argument, NULL, O_GRACE},
+    {"password", no_argument, NULL, O_PASSWORD},
+    {"no-browser", no_argument, NULL, O_NO_BROWSER},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -166,6 +170,10 @@ static const struct {
     {F_ROLE, "--role", "  --role ROLE      owner or member (default member)\n"},
     {F_GRACE, "--grace",
      "  --grace DURATION how long the old token still works: 0 (default), 30m, 1h, 7d\n"},
+    {F_PASSWORD, "--password",
+     "  --password       ask for email and password here instead of the browser\n"},
+    {F_NO_BROWSER, "--no-browser",
+     "  --no-browser     print the sign-in URL, do not open a browser\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -269,6 +277,19 @@ static int set_value(lk_cli_opts *o, int ch, const char *v)
     return -1;
 }
 
+/* login's --password and --no-browser. */
+static void login_option(lk_cli_opts *o, int ch)
+{
+    assert(ch == O_PASSWORD || ch == O_NO_BROWSER);
+    if (ch == O_PASSWORD) {
+        o->password = true;
+        o->seen |= F_PASSWORD;
+    } else {
+        o->no_browser = true;
+        o->seen |= F_NO_BROWSER;
+    }
+}
+
 /* The option getopt just refused, as the user wrote it. */
 static const char *refused(char **argv, int optind_after, int optopt_val)
 {
@@ -311,6 +332,10 @@ static void parse_args(int argc, char **argv, lk_cli_opts *o)
         case O_READ_ONLY:
             o->read_only = true;
             o->seen |= F_READ_ONLY;
+            break;
+        case O_PASSWORD:
+        case O_NO_BROWSER:
+            login_option(o, ch);
             break;
         case ':':
             if (!o->flag_noval) o->flag_noval = argv[optind - 1];

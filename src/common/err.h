@@ -38,7 +38,12 @@
     X(RATE_LIMITED, -10, 429, "rate_limited", "too many requests")                                 \
     X(INTERNAL, -11, 500, "internal", "internal error")                                            \
     X(UNAVAILABLE, -12, 503, "unavailable", "service unavailable")                                 \
-    X(NOMEM, -13, 500, "internal", "out of memory")
+    X(NOMEM, -13, 500, "internal", "out of memory")                                                \
+    /* --- device authorization (RFC 8628's token endpoint errors) --- */                          \
+    X(AUTH_PENDING, -14, 400, "authorization_pending", "the sign-in has not been approved yet")    \
+    X(SLOW_DOWN, -15, 400, "slow_down", "polling too fast: wait longer between polls")             \
+    X(EXPIRED_TOKEN, -16, 400, "expired_token", "the device code is expired, used or unknown")     \
+    X(ACCESS_DENIED, -17, 400, "access_denied", "the sign-in was denied")
 
 enum lk_err_code {
     LK_OK = 0,

@@ -76,4 +76,11 @@ int lk_api_orgkey_rotate(lk_req *r);
 int lk_api_mykey_rotate(lk_req *r);
 int lk_api_leaked_tokens(lk_req *r);
 
+/* --- device --- sign-in from the CLI through the browser (api_device.c) */
+int lk_api_device_start(lk_req *r);
+int lk_api_device_token(lk_req *r);
+int lk_api_device_lookup(lk_req *r);
+int lk_api_device_approve(lk_req *r);
+int lk_api_device_deny(lk_req *r);
+
 #endif

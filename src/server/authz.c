@@ -68,6 +68,12 @@ int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action 
     case LK_ACT_ORG_OWNER:
     case LK_ACT_ORG_OWNER_WRITE:
         break;
+    case LK_ACT_DEVICE_DECIDE: /* a key must not mint keys through the device flow */
+        if (p->kind != LK_PRINCIPAL_SESSION)
+            return lk_err_set(err, LK_EFORBIDDEN,
+                              "only a person signed in to the dashboard can approve a sign-in, "
+                              "not an access key");
+        return LK_OK;
     default:
         return lk_err_set(err, LK_EINTERNAL, NULL);
     }

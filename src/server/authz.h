@@ -20,6 +20,8 @@
  * the caller's role from the store at the moment of the request, as
  * membership is read. Leaving an org (removing oneself) stays
  * LK_ACT_ORG_ADMIN: anyone may leave (the service picks the row).
+ *   LK_ACT_DEVICE_DECIDE       session only (a personal  403              401
+ *   (approve a CLI sign-in)    key: 403)
  *
  * "member" is checked in the store at the moment of the request, so removing
  * a user from an org takes effect on their very next request, personal keys
@@ -50,6 +52,7 @@ typedef enum lk_action {
     /* --- roles and invitations --- */
     LK_ACT_ORG_OWNER,
     LK_ACT_ORG_OWNER_WRITE,
+    LK_ACT_DEVICE_DECIDE, /* --- device --- look up, approve, deny a CLI sign-in */
 } lk_action;
 
 /* 0 if allowed; else LK_EUNAUTHENTICATED, LK_EFORBIDDEN or LK_ENOT_FOUND

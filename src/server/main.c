@@ -18,6 +18,8 @@
  *   --log-format text|json LATCHKEY_LOG_FORMAT     text (access log on stderr)
  *   --signup-limit N       LATCHKEY_SIGNUP_LIMIT   20 (signups per client address
  *                          an hour; 0: no per-address limit)
+ *   --device-code-ttl S    LATCHKEY_DEVICE_CODE_TTL  600 (seconds a CLI sign-in
+ *                          waits for the browser; 1..3600; for tests)
  *   --print-routes         (hidden) print the route table and exit
  *   --public-url URL       LATCHKEY_PUBLIC_URL     http:// (https:// with TLS) +
  *                                                  the listen address; invitation links
@@ -46,6 +48,7 @@
 #include "router.h"
 #include "server.h"
 #include "service_invitations.h"
+#include "service_device.h"
 #include "store.h"
 #include "store_metrics.h"
 #include "token.h"
@@ -88,7 +91,8 @@ static void usage(FILE *f)
           "                 [--threads N] [--bearer-fail-limit N] [--signup-limit N]\n"
           "                 [--trusted-proxies CIDR,...] [--tls-cert FILE --tls-key FILE]\n"
           "                 [--metrics-listen ADDR:PORT] [--log-format text|json]\n"
-          "                 [--public-url URL] [--smtp-url URL --smtp-from ADDR] [--help] [--version]\n"
+          "                 [--public-url URL] [--smtp-url URL --smtp-from ADDR]\n"
+          "                 [--device-code-ttl S] [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -122,6 +126,9 @@ static void usage(FILE *f)
           "  --smtp-url URL        smtp://HOST:PORT: email invitation links (env\n"
           "                        LATCHKEY_SMTP_URL); needs --smtp-from\n"
           "  --smtp-from ADDR      the sender address (env LATCHKEY_SMTP_FROM)\n"
+          "  --device-code-ttl S   seconds a `latchkey login` sign-in waits for the browser\n"
+          "                        (env LATCHKEY_DEVICE_CODE_TTL; 1..3600, default 600;\n"
+          "                        meant for tests)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -172,6 +179,7 @@ typedef struct opts {
     const char *metrics_listen, *log_format;
     const char *signup_limit; /* account */
     const char *public_url, *smtp_url, *smtp_from; /* roles and invitations */
+    const char *device_ttl; /* --- device --- */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -190,6 +198,7 @@ static void opts_from_env(opts *o)
     o->public_url = getenv("LATCHKEY_PUBLIC_URL");
     o->smtp_url = getenv("LATCHKEY_SMTP_URL");
     o->smtp_from = getenv("LATCHKEY_SMTP_FROM");
+    o->device_ttl = getenv("LATCHKEY_DEVICE_CODE_TTL");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -209,6 +218,7 @@ enum {
     OPT_PUBLIC_URL,
     OPT_SMTP_URL,
     OPT_SMTP_FROM,
+    OPT_DEVICE_TTL,
     OPT_VERSION,
     OPT_ROUTES,
     OPT_SIGNUP_LIMIT, /* account */
@@ -228,6 +238,7 @@ static const struct option long_opts[] = {
     {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
     {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
     {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
+    {"device-code-ttl", required_argument, NULL, OPT_DEVICE_TTL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -260,9 +271,9 @@ static void opts_set(opts *o, int c, const char *v)
     const char **slot[] = {&o->listen,   &o->db,       &o->signup,         &o->threads,
                            &o->bearer_limit, &o->tls_cert, &o->tls_key,        &o->trusted,
                            &o->metrics_listen, &o->log_format, &o->public_url, &o->smtp_url,
-                           &o->smtp_from};
-    _Static_assert(OPT_SMTP_FROM - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
-    assert(c >= OPT_LISTEN && c <= OPT_SMTP_FROM);
+                           &o->smtp_from, &o->device_ttl};
+    _Static_assert(OPT_DEVICE_TTL - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
+    assert(c >= OPT_LISTEN && c <= OPT_DEVICE_TTL);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -447,6 +458,11 @@ static int config_fill(opts *o, lk_server_config *cfg)
         return USAGE_ERROR("--bearer-fail-limit (LATCHKEY_BEARER_FAIL_LIMIT) must be a number "
                            "from 1 to %d\n",
                            INT_MAX);
+    if (o->device_ttl != NULL && o->device_ttl[0] != '\0' &&
+        parse_int(o->device_ttl, LK_DEVICE_TTL_MIN, LK_DEVICE_TTL_MAX, &cfg->svc.device_ttl) != 0)
+        return USAGE_ERROR("--device-code-ttl (LATCHKEY_DEVICE_CODE_TTL) must be a number of "
+                           "seconds from %d to %d\n",
+                           LK_DEVICE_TTL_MIN, LK_DEVICE_TTL_MAX);
     if (o->listen[0] == '\0' || o->db[0] == '\0')
         return USAGE_ERROR("--listen and --database must not be empty\n");
     if (trusted_fill(o, cfg) != 0) return 2;

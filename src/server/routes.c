@@ -18,6 +18,7 @@
 #define RW 0, LK_ACT_ORG_READ_WRITE
 /* scopes (scope.h): the one a key needs for the route */
 #define S(name) LK_SCOPE_##name
+#define DEV 0, LK_ACT_DEVICE_DECIDE /* --- device --- */
 
 const lk_route lk_routes[] = {
     {"GET", "/healthz", lk_api_healthz, PUB},
@@ -83,6 +84,13 @@ const lk_route lk_routes[] = {
     {"POST", "/v1/me/access-keys/{key_id}/rotate", lk_api_mykey_rotate, 0, LK_ACT_SELF,
      S(KEYS_WRITE)},
     {"POST", "/v1/leaked-tokens", lk_api_leaked_tokens, PUB},
+
+    /* --- device --- sign-in from the CLI through the browser (api_device.c) */
+    {"POST", "/v1/auth/device", lk_api_device_start, PUB},
+    {"POST", "/v1/auth/device/token", lk_api_device_token, PUB},
+    {"GET", "/v1/auth/device", lk_api_device_lookup, DEV, S(USER_READ)},
+    {"POST", "/v1/auth/device/approve", lk_api_device_approve, DEV, S(USER_WRITE)},
+    {"POST", "/v1/auth/device/deny", lk_api_device_deny, DEV, S(USER_WRITE)},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

@@ -77,6 +77,8 @@ typedef struct lk_svc_config {
     /* --- roles and invitations --- */
     const char *public_url; /* invitation links: <public_url>/invite/<token>; no trailing '/' */
     struct lk_mailer *mailer; /* emails invitation links; NULL = none (not owned) */
+    /* --- device --- */
+    int device_ttl; /* seconds a device sign-in lives; 0: LK_DEVICE_TTL (600) */
 } lk_svc_config;
 
 /* Fill cfg with the defaults: signup open, the limits above, real clock.

@@ -27,6 +27,8 @@ ERROR_STATUS = {
     "invalid_json": 400, "validation_failed": 400, "unauthenticated": 401, "forbidden": 403,
     "not_found": 404, "method_not_allowed": 405, "conflict": 409, "payload_too_large": 413,
     "unsupported_media_type": 415, "rate_limited": 429, "internal": 500, "unavailable": 503,
+    # the device flow's token endpoint (RFC 8628 3.5): all 400
+    "authorization_pending": 400, "slow_down": 400, "expired_token": 400, "access_denied": 400,
 }
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 ID_RE = re.compile(r"^(usr|org|prj|env|key|ses|inv)_[0-9A-Za-z]+$")

@@ -1712,6 +1712,176 @@ try {
     assert.deepEqual(alice.errors, []);
     assert.deepEqual(bob.errors, []);
   });
+  // --- device --- `latchkey login` through the browser (issue 16): the real
+  // CLI on a pseudo-terminal (device_pty.py), the real /device page.
+  {
+    const { spawn } = await import('node:child_process');
+    const os = await import('node:os');
+    const here = path.dirname(new URL(import.meta.url).pathname);
+    const buildDir = process.env.LK_BUILD || 'build';
+    const LATCHKEY = path.isAbsolute(buildDir) ? path.join(buildDir, 'latchkey') : path.join(here, '..', '..', buildDir, 'latchkey');
+    const CODE_RE = /\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b/;
+
+    // `latchkey login` in a fresh HOME; $BROWSER records the URL it is given.
+    function cliLogin(args = []) {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-device-'));
+      const log = path.join(home, 'browser.log');
+      const fake = path.join(home, 'browser');
+      fs.writeFileSync(fake, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\n`, { mode: 0o755 });
+      const env = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LATCHKEY_URL: BASE, BROWSER: fake };
+      const child = spawn('python3', [path.join(here, 'device_pty.py'), LATCHKEY, 'login', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = { home, log, out: '', exited: null };
+      child.stdout.on('data', (d) => { run.out += d.toString(); });
+      child.stderr.on('data', (d) => { run.out += d.toString(); });
+      run.done = new Promise((resolve) => child.on('exit', (code) => { run.exited = code; resolve(code); }));
+      run.kill = () => { if (run.exited === null) child.kill('SIGKILL'); };
+      return run;
+    }
+
+    async function until(what, fn, ms = 15000) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    async function startDevice(body = {}) {
+      const r = await fetch(`${BASE}/v1/auth/device`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(r.status, 200);
+      return r.json();
+    }
+
+    async function pollDevice(deviceCode) {
+      const r = await fetch(`${BASE}/v1/auth/device/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ device_code: deviceCode }) });
+      return { status: r.status, body: await r.json() };
+    }
+
+    const carol = new Person(browser, 'carol');
+    const dave = new Person(browser, 'dave');
+    await carol.open();
+    await dave.open();
+    const cp = carol.page;
+    let cliRun = null;
+
+    await test('device: `latchkey login` on a terminal is approved on the /device page', async () => {
+      await signUp(carol);
+      cliRun = cliLogin();
+      try {
+        const url = await until('the CLI to open the browser', () => fs.existsSync(cliRun.log) && fs.readFileSync(cliRun.log, 'utf8').trim());
+        const code = url.match(CODE_RE)[1];
+        assert.equal(url, `${BASE}/device?code=${code}`);
+        assert.match(cliRun.out, new RegExp(code));
+        await cp.goto(url);
+        const card = cp.getByTestId('device-request');
+        await card.waitFor();
+        await cp.getByRole('heading', { name: 'Approve a sign-in', level: 1 }).waitFor();
+        assert.equal(await cp.getByTestId('device-code').textContent(), code);
+        assert.match(await cp.getByTestId('device-client').textContent(), /^latchkey CLI on /);
+        assert.equal(await cp.getByTestId('device-address').textContent(), '127.0.0.1');
+        await card.getByText('Only approve if you started this sign-in yourself').waitFor();
+        await card.getByText(`from a terminal at 127.0.0.1, and it shows the code ${code}`).waitFor();
+        await shot(cp, 'device-request-1280');
+        assert.deepEqual(await contrastFailures(cp), [], 'text contrast (WCAG AA) on the device page');
+        await cp.emulateMedia({ colorScheme: 'dark' });
+        assert.deepEqual(await contrastFailures(cp), [], 'text contrast (WCAG AA) on the device page, dark');
+        await shot(cp, 'device-request-dark-1280');
+        await cp.emulateMedia({ colorScheme: 'light' });
+        await assertFocusRing(cp, cp.getByTestId('device-approve'), 'Approve button');
+        await cp.getByTestId('device-approve').click();
+        await cp.getByRole('heading', { name: 'Sign-in approved' }).waitFor();
+        const rc = await Promise.race([cliRun.done, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
+        assert.equal(rc, 0, `latchkey login exited ${rc}: ${cliRun.out}`);
+        assert.match(cliRun.out, new RegExp(`Logged in as ${carol.name} <${carol.email.replace(/[.+]/g, '\\$&')}>`));
+        const cred = fs.readFileSync(path.join(cliRun.home, '.config', 'latchkey', 'credentials'), 'utf8');
+        const token = cred.match(/lkp_[0-9A-Za-z]{38}/)[0];
+        assert.ok(!cliRun.out.includes(token), 'the token never reaches the terminal');
+        const who = await bearer(token, '/v1/whoami');
+        assert.equal(who.status, 200);
+        assert.equal(who.body.user.email, carol.email);
+        // The key is listed among carol's personal keys in the dashboard.
+        const keys = (await carol.api('/v1/me/access-keys')).body.data;
+        assert.ok(keys.some((k) => k.id === who.body.key.id));
+      } finally {
+        cliRun.kill();
+      }
+    });
+
+    await test('device: signed out → log in → back on /device with the code, then Deny', async () => {
+      // dave has an account but this browser is not signed in
+      const r = await fetch(`${BASE}/v1/auth/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: dave.email, password: dave.password, name: dave.name }) });
+      assert.equal(r.status, 201);
+      const g = await startDevice({ client_name: 'ci-box terminal' });
+      const dp = dave.page;
+      await dp.goto(`/device?code=${g.user_code}`);
+      await dp.getByRole('heading', { name: 'Log in to latchkey' }).waitFor();
+      assert.equal(new URL(dp.url()).searchParams.get('next'), `/device?code=${g.user_code}`);
+      await dp.getByLabel('Email').fill(dave.email);
+      await dp.getByLabel('Password').fill(dave.password);
+      await dp.getByRole('button', { name: 'Log in' }).click();
+      await dp.getByTestId('device-request').waitFor();
+      assert.equal(new URL(dp.url()).pathname, '/device');
+      assert.equal(await dp.getByTestId('device-client').textContent(), 'ci-box terminal');
+      await dp.getByTestId('device-deny').click();
+      await dp.getByRole('heading', { name: 'Sign-in denied' }).waitFor();
+      const p = await pollDevice(g.device_code);
+      assert.equal(p.status, 400);
+      assert.equal(p.body.error.code, 'access_denied');
+    });
+
+    await test('device: the code typed by hand (lower case, no dash) and approved by another person', async () => {
+      // the code reached carol's page first; dave approves: the key is dave's
+      const g = await startDevice({ client_name: 'typed-by-hand' });
+      await cp.goto(`/device?code=${g.user_code}`);
+      await cp.getByTestId('device-request').waitFor();
+      const dp = dave.page;
+      await dp.goto('/device');
+      const input = dp.getByLabel('Code from your terminal');
+      await input.fill(g.user_code.replace('-', '').toLowerCase());
+      await dp.getByRole('button', { name: 'Continue' }).click();
+      await dp.getByTestId('device-request').waitFor();
+      await dp.getByTestId('device-approve').click();
+      await dp.getByRole('heading', { name: 'Sign-in approved' }).waitFor();
+      // carol's stale page can no longer approve it
+      await cp.getByTestId('device-approve').click();
+      await cp.getByRole('alert').filter({ hasText: 'unknown, has expired, or was already used' }).waitFor();
+      const p = await pollDevice(g.device_code);
+      assert.equal(p.status, 200);
+      const who = await bearer(p.body.token, '/v1/whoami');
+      assert.equal(who.body.user.email, dave.email);
+    });
+
+    await test('device: unknown and malformed codes are explained', async () => {
+      await cp.goto('/device?code=BBBB-BBBB');
+      await cp.getByTestId('device-result').filter({ hasText: 'This code is unknown, has expired, or was already used' }).waitFor();
+      await cp.goto('/device?code=hello');
+      await cp.getByText('That is not a sign-in code').waitFor();
+      await shot(cp, 'device-entry-1280');
+    });
+
+    await test('device: approve and deny need the session’s CSRF token', async () => {
+      const g = await startDevice();
+      for (const what of ['approve', 'deny']) {
+        const r = await carol.context.request.post(`/v1/auth/device/${what}`, { data: { user_code: g.user_code }, headers: { 'Content-Type': 'application/json' } });
+        assert.equal(r.status(), 403, what);
+      }
+      const p = await pollDevice(g.device_code);
+      assert.equal(p.body.error.code, 'authorization_pending');
+    });
+
+    await test('device: no script errors, dialogs or CSRF problems on the device pages', async () => {
+      assert.deepEqual(carol.errors, []);
+      assert.deepEqual(dave.errors, []);
+      assert.deepEqual(carol.dialogs, []);
+      assert.deepEqual(dave.dialogs, []);
+      assert.deepEqual(carol.csrfProblems, []);
+      assert.deepEqual(dave.csrfProblems, []);
+    });
+    await carol.close().catch(() => {});
+    await dave.close().catch(() => {});
+  }
 } catch (e) {
   failed++;
   console.log(`FAIL (harness) ${e && e.stack ? e.stack : e}`);

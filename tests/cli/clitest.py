@@ -187,7 +187,8 @@ class CliTestCase(unittest.TestCase):
         return r.json["token"]
 
     def login_pty(self, email, password=PASSWORD, env=None):
-        return self.cli_pty("login", env=env, script=[("Email:", email), ("Password:", password)])
+        return self.cli_pty("login", "--password", env=env,
+                            script=[("Email:", email), ("Password:", password)])
 
     def cred_path(self, xdg=None):
         base = xdg or os.path.join(self.home, ".config")

@@ -12,6 +12,7 @@
 //   /account                              password, sessions (account menu)
 //   /invite/{token}                       an invitation: log in or sign up,
 //                                         then Accept / Decline
+//   /device, /device?code=BCDF-GHJK       approve a sign-in from the CLI
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -28,6 +29,7 @@ import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
 import { renderAccount } from './views/account.js';
 import { renderInvite } from './views/invite.js';
+import { renderDevice } from './views/device.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -101,6 +103,11 @@ async function render({ focus = false } = {}) {
     if (path === '/orgs/new') {
       title(['Create organization']);
       renderNewOrg({ root, live, main: plainShell(root), firstOrg: orgs.length === 0 });
+      return finish(focus);
+    }
+    if (path === '/device') {
+      title(['Approve sign-in']);
+      renderDevice({ root, live, main: plainShell(root), params, user: state.user });
       return finish(focus);
     }
     const m = path.match(/^\/orgs\/([^/]+)(?:\/settings(?:\/([^/]+)(?:\/([^/]+))?)?)?$/);

@@ -240,12 +240,39 @@ const lk_table lk_schema_invitations = {
 };
 /* --- end roles and invitations --- */
 
+/* -- device sign-ins (--- device ---) ------------------------------------ */
+
+static const lk_col device_cols[] = {
+    COL(lk_device, device_hash, "device_hash", HASH, "PRIMARY KEY"),
+    COL(lk_device, user_hash, "user_hash", HASH, "NOT NULL"),
+    COL(lk_device, client_name, "client_name", TEXT, "NOT NULL"),
+    COL(lk_device, client_addr, "client_addr", TEXT, "NOT NULL"),
+    COL(lk_device, scopes, "scopes", I64, "NOT NULL"),
+    COL(lk_device, status, "status", I64, "NOT NULL CHECK (status IN (0, 1, 2, 3))"),
+    COL(lk_device, user_id, "user_id", OPT_TEXT, REF("users")),
+    COL(lk_device, key_id, "key_id", OPT_TEXT, ""),
+    COL(lk_device, created_at, "created_at", I64, "NOT NULL"),
+    COL(lk_device, expires_at, "expires_at", I64, "NOT NULL"),
+    COL(lk_device, last_poll_at, "last_poll_at", I64, "NOT NULL DEFAULT 0"),
+    COL(lk_device, interval, "poll_interval", I64, "NOT NULL"),
+};
+static const char *const device_idx[] = {
+    "UNIQUE device_requests_user_hash ON device_requests (user_hash)",
+    "device_requests_expiry ON device_requests (expires_at)",
+    NULL,
+};
+const lk_table lk_schema_device = {
+    "device_requests", device_cols, NCOLS(device_cols), sizeof(lk_device), sizeof(lk_device),
+    NULL,              device_idx,  true,
+};
+
 const lk_table *const lk_schema_tables[] = {
     &lk_schema_users,       &lk_schema_sessions,
     &lk_schema_orgs,        &lk_schema_members,
     &lk_schema_projects,    &lk_schema_environments,
     &lk_schema_billing,     &lk_schema_keys,
-    &lk_schema_invitations, NULL,
+    &lk_schema_invitations, &lk_schema_device,
+    NULL,
 };
 
 const lk_table *lk_schema_of_kind(lk_record_kind kind)

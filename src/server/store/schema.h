@@ -28,7 +28,9 @@
  *      migrate-data copies it);
  *   2. an lk_table in schema.c (columns, table constraints, indexes) and
  *      its entry in lk_schema_tables;
- *   3. a migration per backend that runs lk_schema_table_ddl for it;
+ *   3. a migration per backend that runs lk_schema_table_ddl for it, and
+ *      not_in_v1 set on the table (SQLite's v2 rebuild knows only the v1
+ *      tables; see lk_schema_device);
  *   4. the ops in store.h and, in each backend, only the statements that
  *      are particular to it (WHERE clauses, locking): their column lists
  *      are written `{alias.table}` and expanded by lk_schema_sql.
@@ -86,6 +88,10 @@ typedef struct lk_table {
     size_t row_size;            /* the whole row struct */
     const char *constraints;    /* table constraints (CHECK …), or NULL */
     const char *const *indexes; /* "[UNIQUE ]name ON table (cols)[ WHERE …]", NULL-ended */
+    /* Not one of the released v1 tables: created by its own later
+     * migration (lk_schema_table_ddl), so SQLite's v2 rebuild of the v1
+     * tables leaves it out. */
+    bool not_in_v1;
 } lk_table;
 
 typedef enum lk_view {
@@ -119,6 +125,10 @@ extern const lk_table lk_schema_invitations;
 /* The column schema version 3 adds to members (lk_schema_column_ddl). */
 #define LK_SCHEMA_ROLE_COLUMN "role"
 /* --- end roles and invitations --- */
+
+/* --- device --- pending sign-ins from the CLI (lk_device; not copied by
+ * migrate-data, so no lk_record_kind). */
+extern const lk_table lk_schema_device;
 
 /* The table of a record kind (dump/load), or NULL. */
 const lk_table *lk_schema_of_kind(lk_record_kind kind);

@@ -150,6 +150,35 @@ typedef struct lk_key {
     int64_t prev_expires_at;
 } lk_key;
 
+/* --- device --- a sign-in from the CLI through the browser (RFC 8628's
+ * shape; service_device.h). Only hashes of both codes are kept. Rows are
+ * short-lived: device_create deletes the expired ones. Not copied by
+ * migrate-data (a pending sign-in does not outlive ten minutes). */
+typedef enum lk_device_status {
+    LK_DEVICE_PENDING = 0,  /* waiting for a person at /device */
+    LK_DEVICE_APPROVED = 1, /* approved by user_id; the key is made on the next poll */
+    LK_DEVICE_DENIED = 2,
+    LK_DEVICE_USED = 3, /* the key was handed to the poller: never again */
+} lk_device_status;
+
+#define LK_DEVICE_ADDR_SIZE 64 /* the requesting client's address, as text */
+
+typedef struct lk_device {
+    uint8_t device_hash[LK_TOKEN_HASH_LEN]; /* SHA-256 of device_code */
+    uint8_t user_hash[LK_TOKEN_HASH_LEN];   /* SHA-256 of the canonical user_code */
+    char client_name[LK_NAME_SIZE];         /* what the CLI called itself */
+    char client_addr[LK_DEVICE_ADDR_SIZE];  /* where the request came from */
+    int64_t scopes;                         /* requested scopes, canonical mask (scope.h) */
+    int64_t status;                         /* lk_device_status */
+    char user_id[LK_ID_SIZE];               /* the approver (or denier), else "" */
+    char key_id[LK_ID_SIZE];                /* USED: the key handed out, else "" */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t last_poll_at; /* 0: never polled */
+    int64_t interval;     /* seconds the poller must wait between polls */
+} lk_device;
+/* --- end device --- */
+
 /* One last-used observation, flushed in batches (see usage.h). */
 typedef struct lk_key_touch {
     char id[LK_ID_SIZE];
@@ -365,6 +394,29 @@ typedef struct lk_store_ops {
     int (*key_set_cidrs)(lk_store *st, const char *id, const char *cidrs);
     /* access_key_max_lifetime_days = days (0 stored as NULL: no limit). */
     int (*org_set_key_lifetime)(lk_store *st, const char *id, int64_t days);
+
+    /* --- device --- (lk_device above) */
+    /* Delete rows with expires_at <= now, then insert d. LK_ECONFLICT if a
+     * live row has the same user_hash (the caller draws another code). */
+    int (*device_create)(lk_store *st, const lk_device *d, int64_t now);
+    int (*device_get)(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN], lk_device *out);
+    int (*device_get_by_user)(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                              lk_device *out);
+    /* Note a poll: last_poll_at and interval. */
+    int (*device_poll)(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                       int64_t last_poll_at, int64_t interval);
+    /* PENDING → status (APPROVED or DENIED) by user_id, only while
+     * expires_at > now: else LK_ENOT_FOUND (a second decision, a race with
+     * another approver, an expired code). */
+    int (*device_decide)(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN], int64_t status,
+                         const char *user_id, int64_t now);
+    /* In one transaction: APPROVED → USED with key_id = k->id, only while
+     * expires_at > now and the approver is k->user_id, and insert the key k
+     * with its token hash. LK_ENOT_FOUND if the row is not (any more) in
+     * that state: two pollers racing get the key once. */
+    int (*device_redeem)(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN], int64_t now,
+                         const lk_key *k, const uint8_t key_hash[LK_TOKEN_HASH_LEN]);
+    /* --- end device --- */
 
     /* -- bulk copy (latchkeyd migrate-data) ------------------------------ */
     /* LK_OK and *empty = true if there are no users and no orgs. */

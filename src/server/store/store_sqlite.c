@@ -198,16 +198,29 @@
                           "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
 /* --- end rotate --- */
 
+/* --- device --- sign-ins from the CLI (lk_device); states bound as ?5/?6. */
+#define LK_SQLITE_DEVICE_STMTS(X)                                                                  \
+    X(DEVICE_PURGE, "DELETE FROM device_requests WHERE expires_at <= ?1")                          \
+    X(DEVICE_INSERT, "INSERT INTO {device_requests:insert}")                                       \
+    X(DEVICE_GET, "SELECT {device_requests} FROM device_requests WHERE device_hash = ?1")          \
+    X(DEVICE_GET_BY_USER, "SELECT {device_requests} FROM device_requests WHERE user_hash = ?1")    \
+    X(DEVICE_POLL, "UPDATE device_requests SET last_poll_at = ?2, poll_interval = ?3 "             \
+                   "WHERE device_hash = ?1")                                                       \
+    X(DEVICE_DECIDE, "UPDATE device_requests SET status = ?2, user_id = ?3 "                       \
+                     "WHERE user_hash = ?1 AND status = ?5 AND expires_at > ?4")                   \
+    X(DEVICE_REDEEM, "UPDATE device_requests SET status = ?5, key_id = ?2 WHERE device_hash = ?1 " \
+                     "AND status = ?6 AND expires_at > ?3 AND user_id = ?4")
+
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
-    LK_SQLITE_STMTS(LK__STMT_ENUM)
+    LK_SQLITE_STMTS(LK__STMT_ENUM) LK_SQLITE_DEVICE_STMTS(LK__STMT_ENUM)
 #undef LK__STMT_ENUM
         S__COUNT
 };
 
 static const char *const stmt_sql[S__COUNT] = {
 #define LK__STMT_SQL(name, sql) [S_##name] = sql,
-    LK_SQLITE_STMTS(LK__STMT_SQL)
+    LK_SQLITE_STMTS(LK__STMT_SQL) LK_SQLITE_DEVICE_STMTS(LK__STMT_SQL)
 #undef LK__STMT_SQL
 };
 
@@ -713,6 +726,7 @@ static int rebuild_tables(sqlite_store *s)
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
         const lk_table *t = lk_schema_tables[i];
         if (!schema_has(s, t->name, NULL)) continue; /* created by a later version */
+        if (t->not_in_v1) continue; /* created by its own later migration */
         if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
@@ -852,6 +866,15 @@ static int add_key_previous(sqlite_store *s)
     return ret;
 }
 
+/* --- device --- version 7: the device_requests table, from schema.c. */
+static int create_device_table(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(&lk_schema_device, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return exec(s, ddl, "migrate: device_requests");
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -863,6 +886,7 @@ static const struct {
     {apply_account, false},     /* 4: account (issue 13 B) */
     {apply_roles, false},       /* 5: roles and invitations */
     {add_key_previous, false},  /* 6: key rotation (previous token) */
+    {create_device_table, false}, /* 7: device sign-ins from the CLI */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1835,6 +1859,83 @@ out:
 }
 /* --- end roles and invitations --------------------------------------------- */
 
+/* --- device --- sign-ins from the CLI (store.h: lk_device) ---------------- */
+
+static int sqlite_device_create(lk_store *st, const lk_device *d, int64_t now)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_DEVICE_PURGE);
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, now);
+    int ret = run_write(s, q, "sign-in request", false);
+    if (ret != LK_OK) return ret;
+    return insert_row(s, S_DEVICE_INSERT, &lk_schema_device, d, "sign-in request");
+}
+
+static int sqlite_device_get(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                             lk_device *out)
+{
+    return get_row(S(st), S_DEVICE_GET, &(lookup){.hash = device_hash}, &lk_schema_device,
+                   LK_VIEW_RECORD, out, "sign-in request");
+}
+
+static int sqlite_device_get_by_user(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                                     lk_device *out)
+{
+    return get_row(S(st), S_DEVICE_GET_BY_USER, &(lookup){.hash = user_hash}, &lk_schema_device,
+                   LK_VIEW_RECORD, out, "sign-in request");
+}
+
+static int sqlite_device_poll(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                              int64_t last_poll_at, int64_t interval)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_POLL, &(lookup){.hash = device_hash});
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 2, last_poll_at);
+    sqlite3_bind_int64(q, 3, interval);
+    return run_write(s, q, "sign-in request", true);
+}
+
+static int sqlite_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_LEN],
+                                int64_t status, const char *user_id, int64_t now)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_DECIDE, &(lookup){.hash = user_hash});
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 2, status);
+    bind_text(q, 3, user_id);
+    sqlite3_bind_int64(q, 4, now);
+    sqlite3_bind_int64(q, 5, LK_DEVICE_PENDING);
+    return run_write(s, q, "sign-in request", true);
+}
+
+/* APPROVED → USED and the key's insert, in one BEGIN IMMEDIATE transaction. */
+static int sqlite_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
+                                int64_t now, const lk_key *k,
+                                const uint8_t key_hash[LK_TOKEN_HASH_LEN])
+{
+    sqlite_store *s = S(st);
+    int ret = tx_begin(s);
+    if (ret != LK_OK) return ret;
+    sqlite3_stmt *q = stmt_bound(s, S_DEVICE_REDEEM, &(lookup){.hash = device_hash});
+    if (q == NULL) return tx_end(s, s->base.err.code);
+    bind_text(q, 2, k->id);
+    sqlite3_bind_int64(q, 3, now);
+    bind_text(q, 4, k->user_id);
+    sqlite3_bind_int64(q, 5, LK_DEVICE_USED);
+    sqlite3_bind_int64(q, 6, LK_DEVICE_APPROVED);
+    ret = run_write(s, q, "sign-in request", true);
+    if (ret == LK_OK) {
+        lk_key_row row;
+        lk_key_row_of(k, key_hash, &row);
+        ret = insert_row(s, S_KEY_INSERT, &lk_schema_keys, &row, "access key");
+        sodium_memzero(&row, sizeof row);
+    }
+    return tx_end(s, ret);
+}
+/* --- end device --- */
+
 const lk_store_ops lk_store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -1907,4 +2008,11 @@ const lk_store_ops lk_store_sqlite_ops = {
     .key_rotate = sqlite_key_rotate,
     .key_revoke_token = sqlite_key_revoke_token,
     .key_purge_previous = sqlite_key_purge_previous,
+    /* --- device --- */
+    .device_create = sqlite_device_create,
+    .device_get = sqlite_device_get,
+    .device_get_by_user = sqlite_device_get_by_user,
+    .device_poll = sqlite_device_poll,
+    .device_decide = sqlite_device_decide,
+    .device_redeem = sqlite_device_redeem,
 };
