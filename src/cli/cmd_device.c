@@ -99,35 +99,39 @@ static long clamp(json_t *v, long lo, long hi, long dflt)
     return n < lo ? lo : n > hi ? hi : (long)n;
 }
 
-/* The start request's body: client_name and the --scope list. New
- * reference owned by the caller, NULL on OOM. */
-static json_t *start_body(lk_cli_ctx *x, const char *client_name)
+/* The start request's body: client_name and the --scope list (checked
+ * here, as keys create checks it). 0 and *out (owned by the caller), or
+ * the exit status (a message printed). */
+static int start_body(lk_cli_ctx *x, const char *client_name, json_t **out)
 {
-    json_t *b = json_pack("{s:s}", "client_name", client_name);
-    if (!b || x->o.nscope == 0) return b;
-    json_t *a = json_array();
-    if (!a || lk_cli_scopes_json(x, a) != 0) {
-        json_decref(a);
-        json_decref(b);
-        return NULL;
+    json_t *b = json_pack("{s:s}", "client_name", client_name), *a = NULL;
+    int rc = b ? 0 : LK_EXIT_FAIL;
+    if (rc == 0 && x->o.nscope > 0) {
+        a = json_array();
+        rc = a ? lk_cli_scopes_json(x, a) : LK_EXIT_FAIL;
+        if (rc == 0) {
+            rc = json_object_set_new(b, "scopes", a) == 0 ? 0 : LK_EXIT_FAIL;
+            a = NULL; /* released either way */
+        }
     }
-    if (json_object_set_new(b, "scopes", a) != 0) { /* a is released either way */
+    json_decref(a);
+    if (rc != 0) {
+        if (rc == LK_EXIT_FAIL) lk_cli_errorf(x, "out of memory");
         json_decref(b);
-        return NULL;
+        return rc;
     }
-    return b;
+    *out = b;
+    return 0;
 }
 
 /* POST /v1/auth/device and check its answer into *s. */
 static int device_begin(lk_cli_ctx *x, const char *client_name, device_start *s)
 {
     lk_client_resp r;
-    json_t *body = start_body(x, client_name);
-    if (!body) {
-        lk_cli_errorf(x, "out of memory");
-        return LK_EXIT_FAIL;
-    }
-    int rc = lk_cli_request(x, "POST", "/v1/auth/device", body, &r);
+    json_t *body = NULL;
+    int rc = start_body(x, client_name, &body);
+    if (rc != 0) return rc;
+    rc = lk_cli_request(x, "POST", "/v1/auth/device", body, &r);
     json_decref(body);
     if (rc == LK_EXIT_FAIL)
         lk_cli_notef("(A latchkey server older than 1.1 cannot sign in through the browser: use "

@@ -91,7 +91,6 @@ static int add_scope_fields(lk_cli_ctx *x, json_t *body)
 {
     const lk_cli_opts *o = &x->o;
     int rc = 0;
-    if (o->list_too_long) return lk_cli_usage_error(x, "at most 32 --scope / --allow-cidr values");
     if (o->read_only && o->nscope > 0)
         return lk_cli_usage_error(x, "--read-only and --scope do not go together");
     json_t *scopes = json_array(), *cidrs = json_array();

@@ -403,6 +403,9 @@ static int check_usage(lk_cli_ctx *x)
     if (o->bad_flag) return lk_cli_usage_error(x, "unknown option '%s'", o->bad_flag);
     if (o->flag_noval) return lk_cli_usage_error(x, "option '%s' needs a value", o->flag_noval);
     if (o->too_many || x->nargs > c->args_max) return lk_cli_usage_error(x, "too many arguments");
+    if (o->list_too_long)
+        return lk_cli_usage_error(x, "at most %d --scope / --allow-cidr values",
+                                  LK_CLI_LIST_OPT_MAX);
     if (x->nargs < c->args_min) return lk_cli_usage_error(x, "missing argument");
     unsigned extra = o->seen & ~c->allowed;
     if (extra)

@@ -154,11 +154,12 @@ class DeviceLogin(DeviceLoginCase):
                             on_code=look_then_approve)
         self.assertRc(r, 0)
         self.assertEqual(seen["scopes"], ["keys:read", "keys:write", "org:read", "projects:read"])
-        # an unknown scope: the server's 400, exit 1, nothing stored
+        # an unknown scope: refused before anything is sent (as keys create
+        # does), exit 2, nothing stored
         r = self.login_flow("--scope", "keys:everything", timeout=20)
-        self.assertRc(r, 1)
-        self.assertIn("keys:everything", r.out)
-        self.assertIn("validation_failed", r.out)
+        self.assertRc(r, 2)
+        self.assertIn("unknown scope 'keys:everything'", r.out)
+        self.assertNotIn("out of memory", r.out)
 
     def test_without_a_terminal_exits_3(self):
         for args in ((), ("--no-browser",), ("--password",)):
