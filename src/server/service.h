@@ -90,12 +90,22 @@ typedef struct lk_svc_config {
  * The service reads no environment: the caller (main.c) overrides fields. */
 void lk_svc_config_init(lk_svc_config *cfg);
 
+/* --- audit --- */
+/* Where the request the service works for came from: set per request by
+ * the HTTP layer (lk_svc_set_origin, service_audit.h), read into audit
+ * events. Cleaned text, never a secret. */
+typedef struct lk_origin {
+    char ip[LK_AUDIT_IP_SIZE];
+    char user_agent[LK_AUDIT_UA_SIZE];
+} lk_origin;
+
 typedef struct lk_svc {
     lk_store *st;               /* this thread's connection, not owned */
     lk_usage *usage;            /* this thread's last-used buffer, not owned; may be NULL */
     lk_ratelimit *rl;           /* shared, thread-safe, not owned; may be NULL */
     const lk_svc_config *cfg;   /* not owned */
     lk_err err;                 /* details of the last failure */
+    lk_origin origin;           /* the current request's client (audit) */
 } lk_svc;
 
 /* A list request and its continuation. The HTTP layer fills `page` with

@@ -179,10 +179,43 @@ const lk_table lk_schema_keys = {
     keys_idx,
 };
 
+/* --- audit --- */
+/* No REFERENCES on org_id / user_id: an org's organization.deleted event
+ * must outlive the org (it stays in the deleter's security log). Lists run
+ * by (org_id, seq) and (user_id, seq); the purge by created_at. */
+static const lk_col audit_cols[] = {
+    SEQ_OF(lk_audit_event),
+    COL(lk_audit_event, id, "id", TEXT, "NOT NULL UNIQUE"),
+    COL(lk_audit_event, action, "action", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_type, "actor_type", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_id, "actor_id", OPT_TEXT, ""),
+    COL(lk_audit_event, actor_name, "actor_name", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_user_id, "actor_user_id", OPT_TEXT, ""),
+    COL(lk_audit_event, target_type, "target_type", TEXT, "NOT NULL"),
+    COL(lk_audit_event, target_id, "target_id", OPT_TEXT, ""),
+    COL(lk_audit_event, target_name, "target_name", TEXT, "NOT NULL"),
+    COL(lk_audit_event, org_id, "org_id", OPT_TEXT, ""),
+    COL(lk_audit_event, user_id, "user_id", OPT_TEXT, ""),
+    COL(lk_audit_event, ip, "ip", TEXT, "NOT NULL"),
+    COL(lk_audit_event, user_agent, "user_agent", TEXT, "NOT NULL"),
+    COL(lk_audit_event, details, "details", TEXT, "NOT NULL"),
+    COL(lk_audit_event, created_at, "created_at", I64, "NOT NULL"),
+};
+static const char *const audit_idx[] = {
+    "audit_events_org_seq ON audit_events (org_id, seq) WHERE org_id IS NOT NULL",
+    "audit_events_user_seq ON audit_events (user_id, seq) WHERE user_id IS NOT NULL",
+    "audit_events_created ON audit_events (created_at)",
+    NULL,
+};
+const lk_table lk_schema_audit = {
+    "audit_events",         audit_cols, NCOLS(audit_cols), sizeof(lk_audit_event),
+    sizeof(lk_audit_event), NULL,       audit_idx,
+};
+
 const lk_table *const lk_schema_tables[] = {
     &lk_schema_users,   &lk_schema_sessions, &lk_schema_orgs,
     &lk_schema_members, &lk_schema_projects, &lk_schema_environments,
-    &lk_schema_billing, &lk_schema_keys,     NULL,
+    &lk_schema_billing, &lk_schema_keys,     &lk_schema_audit, NULL,
 };
 
 const lk_table *lk_schema_of_kind(lk_record_kind kind)

@@ -185,6 +185,53 @@ typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
 typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
 typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
 
+/* --- audit --- */
+/* One audit event (the contract's "Audit log"): written by the service in
+ * the same transaction as the change it describes (service_audit.h), never
+ * edited; only audit_purge deletes, by age. Text fields are plain UTF-8 the
+ * service has already capped and cleaned; details is a JSON object's text
+ * the service built ("{}" when there is nothing to say). org_id and
+ * user_id carry no foreign key: an org's `organization.deleted` event
+ * outlives the org. */
+#define LK_AUDIT_ACTION_SIZE 48
+#define LK_AUDIT_TYPE_SIZE 24
+#define LK_AUDIT_IP_SIZE 64      /* a client address as text */
+#define LK_AUDIT_UA_SIZE 256     /* User-Agent, capped to 255 bytes */
+#define LK_AUDIT_DETAILS_SIZE 2048
+#define LK_AUDIT_LABEL_SIZE (LK_EMAIL_SIZE > LK_NAME_SIZE ? LK_EMAIL_SIZE : LK_NAME_SIZE)
+
+typedef struct lk_audit_event {
+    char id[LK_ID_SIZE];                     /* evt_… */
+    char action[LK_AUDIT_ACTION_SIZE];       /* "access_key.renamed" */
+    char actor_type[LK_AUDIT_TYPE_SIZE];     /* user|personal_key|organization_key|anonymous */
+    char actor_id[LK_ID_SIZE];               /* usr_… / key_… / "" */
+    char actor_name[LK_AUDIT_LABEL_SIZE];
+    char actor_user_id[LK_ID_SIZE];          /* the person behind it (user, personal key) */
+    char target_type[LK_AUDIT_TYPE_SIZE];    /* organization|member|project|… */
+    char target_id[LK_ID_SIZE];
+    char target_name[LK_AUDIT_LABEL_SIZE];
+    char org_id[LK_ID_SIZE];                 /* the org's log it belongs to, or "" */
+    char user_id[LK_ID_SIZE];                /* the person's security log it is in, or "" */
+    char ip[LK_AUDIT_IP_SIZE];
+    char user_agent[LK_AUDIT_UA_SIZE];
+    char details[LK_AUDIT_DETAILS_SIZE];     /* a JSON object */
+    int64_t created_at;
+    int64_t seq;
+} lk_audit_event;
+
+/* Which events an audit_list returns: an org's (org_id set) or a person's
+ * security log (user_id set; exactly one of the two); action and actor
+ * ("" or NULL: any) narrow it. actor matches actor_id or actor_user_id, so
+ * a person's id finds what they did by session and by personal key. */
+typedef struct lk_audit_filter {
+    const char *org_id;
+    const char *user_id;
+    const char *action;
+    const char *actor;
+} lk_audit_filter;
+
+typedef int (*lk_audit_cb)(void *ctx, const lk_audit_event *ev);
+
 typedef struct lk_store lk_store;
 
 typedef struct lk_store_ops {
@@ -306,6 +353,17 @@ typedef struct lk_store_ops {
     /* Insert one record exactly as given (ids, times, hashes); a billing row
      * replaces the one org_create made. */
     int (*load)(lk_store *st, const lk_record *r);
+    /* --- audit --- */
+    /* Insert ev (ev->seq ignored). Called inside the caller's begin() …
+     * commit() with the change it records (service_audit.c). */
+    int (*audit_insert)(lk_store *st, const lk_audit_event *ev);
+    /* Events of f's org or person, newest first (page as for every list). */
+    int (*audit_list)(lk_store *st, const lk_audit_filter *f, const lk_page *pg, lk_audit_cb cb,
+                      void *ctx);
+    /* Delete at most max_rows events with created_at < before, oldest
+     * first; *deleted gets how many (the retention timer calls it until it
+     * deletes fewer than max_rows). */
+    int (*audit_purge)(lk_store *st, int64_t before, int max_rows, int64_t *deleted);
 } lk_store_ops;
 
 /* The common head of every backend's connection struct: a backend defines

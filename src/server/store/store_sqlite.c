@@ -140,7 +140,19 @@
     X(DUMP_PROJECTS, "SELECT {projects*} FROM projects ORDER BY seq")                              \
     X(DUMP_ENVS, "SELECT {environments*} FROM environments ORDER BY seq")                          \
     X(DUMP_BILLING, "SELECT {billing*} FROM billing ORDER BY seq")                                 \
-    X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")
+    X(DUMP_KEYS, "SELECT {access_keys*} FROM access_keys ORDER BY seq")                            \
+    /* --- audit --- */                                                                            \
+    X(AUDIT_INSERT, "INSERT INTO {audit_events:insert}")                                           \
+    X(AUDIT_LIST_ORG, "SELECT {audit_events} FROM audit_events WHERE org_id = ?1 AND seq < ?2 "    \
+                      "AND (?4 = '' OR action = ?4) "                                              \
+                      "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                      \
+                      "ORDER BY seq DESC LIMIT ?3")                                                \
+    X(AUDIT_LIST_USER, "SELECT {audit_events} FROM audit_events WHERE user_id = ?1 AND seq < ?2 "  \
+                       "AND (?4 = '' OR action = ?4) "                                             \
+                       "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                     \
+                       "ORDER BY seq DESC LIMIT ?3")                                               \
+    X(AUDIT_PURGE, "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "          \
+                   "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
@@ -224,6 +236,7 @@ typedef struct sqlite_store {
     lk_store base;
     sqlite3 *db;
     int tx_depth;          /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
+    bool tx_gated;         /* begin() holds the write gate until commit/rollback */
     bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
@@ -624,6 +637,13 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
     return ret;
 }
 
+/* Did version 2 rebuild t? Tables that later versions add (audit_events)
+ * are created by their own migration, after version 2. */
+static bool in_v2(const lk_table *t)
+{
+    return t != &lk_schema_audit;
+}
+
 /* Version 2: every table rebuilt from schema.c's description, so SQLite
  * has exactly the constraints PostgreSQL has (CHECKs on plan and on key
  * type/owner, users.seq and billing.seq, the same indexes). SQLite cannot
@@ -637,6 +657,7 @@ static int rebuild_tables(sqlite_store *s)
     int ret = LK_OK;
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
         const lk_table *t = lk_schema_tables[i];
+        if (!in_v2(t)) continue;
         if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
@@ -644,7 +665,8 @@ static int rebuild_tables(sqlite_store *s)
         if (ret == LK_OK) ret = copy_rows(s, t);
     }
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++)
-        ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s_v1", lk_schema_tables[i]->name);
+        if (in_v2(lk_schema_tables[i]))
+            ret = exec_fmt(s, "migrate: drop", "DROP TABLE %s_v1", lk_schema_tables[i]->name);
     if (ret != LK_OK) return ret;
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &q, NULL);
@@ -660,6 +682,25 @@ static int apply_v1(sqlite_store *s)
     return exec(s, schema_v1, "migrate");
 }
 
+/* --- audit --- */
+/* Versions 3..5 are reserved for the 1.1 features built alongside the
+ * audit log (their migrations take these numbers when they are merged);
+ * until then they change nothing. */
+static int apply_reserved(sqlite_store *s)
+{
+    (void)s;
+    return LK_OK;
+}
+
+/* Version 6: the audit_events table, from schema.c's description. */
+static int apply_audit(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(&lk_schema_audit, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return exec(s, ddl, "migrate: audit_events");
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -667,6 +708,10 @@ static const struct {
 } migrations[] = {
     {apply_v1, false},
     {rebuild_tables, true},
+    {apply_reserved, false}, /* 3: reserved (see apply_reserved) */
+    {apply_reserved, false}, /* 4: reserved */
+    {apply_reserved, false}, /* 5: reserved */
+    {apply_audit, false},    /* 6: audit_events */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1306,12 +1351,81 @@ static int sqlite_dump(lk_store *st, lk_record_cb cb, void *ctx)
     return ret;
 }
 
+/* --- audit --- */
+
+static int sqlite_audit_insert(lk_store *st, const lk_audit_event *ev)
+{
+    return insert_row(S(st), S_AUDIT_INSERT, &lk_schema_audit, ev, "audit event");
+}
+
+static int sqlite_audit_list(lk_store *st, const lk_audit_filter *f, const lk_page *pg,
+                             lk_audit_cb cb, void *ctx)
+{
+    sqlite_store *s = S(st);
+    bool by_org = f->org_id && f->org_id[0];
+    assert(by_org != (f->user_id && f->user_id[0]));
+    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
+    sqlite3_stmt *q = stmt_get(s, by_org ? S_AUDIT_LIST_ORG : S_AUDIT_LIST_USER);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, by_org ? f->org_id : f->user_id);
+    sqlite3_bind_int64(q, 2, before_of(pg));
+    sqlite3_bind_int(q, 3, limit_of(pg));
+    bind_text(q, 4, f->action ? f->action : "");
+    bind_text(q, 5, f->actor ? f->actor : "");
+    lk_audit_event *ev = malloc(sizeof *ev);
+    if (ev == NULL) {
+        sqlite3_reset(q);
+        return lk_err_set(&s->base.err, LK_ENOMEM, NULL);
+    }
+    int rc, ret = LK_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(ev, 0, sizeof *ev);
+        read_cols(q, 0, &lk_schema_audit, LK_VIEW_RECORD, ev);
+        if ((ret = cb(ctx, ev)) != 0) break;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "audit events");
+    free(ev);
+    return ret;
+}
+
+static int sqlite_audit_purge(lk_store *st, int64_t before, int max_rows, int64_t *deleted)
+{
+    sqlite_store *s = S(st);
+    *deleted = 0;
+    sqlite3_stmt *q = stmt_get(s, S_AUDIT_PURGE);
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, before);
+    sqlite3_bind_int(q, 2, max_rows);
+    int ret = run_write(s, q, "audit events", false);
+    if (ret == LK_OK) *deleted = sqlite3_changes(s->db);
+    return ret;
+}
+
+/* begin() … commit()/rollback() take the write gate (run_write) for the
+ * whole transaction: a change and its audit event are one write, and the
+ * other connections of this process wait on the gate's futex instead of
+ * polling for SQLite's lock. */
 static int sqlite_begin(lk_store *st)
 {
     sqlite_store *s = S(st);
     if (s->tx_depth != 0)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "begin: a transaction is already open");
-    return tx_begin(s);
+    s->tx_gated = gate_enter();
+    int rc = tx_begin(s);
+    if (rc != LK_OK && s->tx_gated) {
+        s->tx_gated = false;
+        pthread_mutex_unlock(&write_gate);
+    }
+    return rc;
+}
+
+static void gate_leave(sqlite_store *s)
+{
+    if (!s->tx_gated) return;
+    s->tx_gated = false;
+    pthread_mutex_unlock(&write_gate);
 }
 
 static int sqlite_commit(lk_store *st)
@@ -1319,7 +1433,9 @@ static int sqlite_commit(lk_store *st)
     sqlite_store *s = S(st);
     if (s->tx_depth != 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "commit: no transaction is open");
-    return tx_end(s, LK_OK);
+    int rc = tx_end(s, LK_OK);
+    gate_leave(s);
+    return rc;
 }
 
 static int sqlite_rollback(lk_store *st)
@@ -1329,6 +1445,7 @@ static int sqlite_rollback(lk_store *st)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "rollback: no transaction is open");
     s->tx_depth = 0;
     int rc = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    gate_leave(s);
     /* A failed statement may already have ended the transaction. */
     if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db)) return fail(s, rc, "rollback");
     return LK_OK;
@@ -1401,4 +1518,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .load = sqlite_load,
+    /* --- audit --- */
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
+    .audit_purge = sqlite_audit_purge,
 };
