@@ -277,8 +277,10 @@ static const char *const pg_migrations[] = {
     "CREATE INDEX access_keys_org_seq ON access_keys (org_id, seq) WHERE org_id IS NOT NULL;"
     "CREATE INDEX access_keys_user_seq ON access_keys (user_id, seq) WHERE user_id IS NOT NULL;",
     /* --- audit --- */
-    /* 3..5: reserved for the 1.1 features built alongside the audit log
-     * (their migrations take these numbers when merged); no change yet. */
+    /* 2..5: reserved for the 1.1 features built alongside the audit log
+     * (their migrations take these numbers when merged; SQLite's 2 is its
+     * table rebuild, which PostgreSQL never needed): no change yet. */
+    "SELECT 1",
     "SELECT 1",
     "SELECT 1",
     "SELECT 1",
