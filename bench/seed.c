@@ -254,6 +254,148 @@ static void parse_args(int argc, char **argv, seed_opts *o)
     }
 }
 
+/* User i, org i, their membership and billing row (and org 0's projects). */
+static int load_org(seed_tx *tx, lk_record *r, const seed_opts *o, long i, const char *uid,
+                    const char *oid, const char *pwhash, int64_t now)
+{
+    char email[LK_EMAIL_SIZE];
+    snprintf(email, sizeof email, "bench-%ld@example.com", i);
+
+    memset(r, 0, sizeof *r);
+    r->kind = LK_REC_USER;
+    snprintf(r->as.u.user.id, sizeof r->as.u.user.id, "%s", uid);
+    snprintf(r->as.u.user.email, sizeof r->as.u.user.email, "%s", email);
+    snprintf(r->as.u.user.name, sizeof r->as.u.user.name, "Bench User %ld", i);
+    r->as.u.user.created_at = now;
+    snprintf(r->as.u.email_lower, sizeof r->as.u.email_lower, "%s", email);
+    memcpy(r->as.u.pwhash, pwhash, LK_PWHASH_SIZE);
+    if (load(tx, r, "load user") != LK_OK) return -1;
+
+    memset(r, 0, sizeof *r);
+    r->kind = LK_REC_ORG;
+    snprintf(r->as.org.id, sizeof r->as.org.id, "%s", oid);
+    snprintf(r->as.org.name, sizeof r->as.org.name, "Bench Org %ld", i);
+    r->as.org.created_at = now;
+    r->as.org.seq = i + 1;
+    if (load(tx, r, "load org") != LK_OK) return -1;
+
+    memset(r, 0, sizeof *r);
+    r->kind = LK_REC_MEMBER;
+    snprintf(r->as.member.org_id, sizeof r->as.member.org_id, "%s", oid);
+    snprintf(r->as.member.user_id, sizeof r->as.member.user_id, "%s", uid);
+    r->as.member.joined_at = now;
+    r->as.member.seq = i + 1;
+    if (load(tx, r, "load member") != LK_OK) return -1;
+
+    memset(r, 0, sizeof *r);
+    r->kind = LK_REC_BILLING;
+    snprintf(r->as.billing.org_id, sizeof r->as.billing.org_id, "%s", oid);
+    snprintf(r->as.billing.plan, sizeof r->as.billing.plan, "free");
+    snprintf(r->as.billing.billing_email, sizeof r->as.billing.billing_email, "%s", email);
+    r->as.billing.updated_at = now;
+    if (load(tx, r, "load billing") != LK_OK) return -1;
+
+    for (long p = 0; i == 0 && p < o->projects; p++) {
+        memset(r, 0, sizeof *r);
+        r->kind = LK_REC_PROJECT;
+        lk_id_new("prj_", r->as.project.id);
+        snprintf(r->as.project.org_id, sizeof r->as.project.org_id, "%s", oid);
+        snprintf(r->as.project.name, sizeof r->as.project.name, "Bench Project %ld", p);
+        r->as.project.created_at = now;
+        r->as.project.seq = p + 1;
+        if (load(tx, r, "load project") != LK_OK) return -1;
+    }
+    return 0;
+}
+
+/* Everything main() writes, and where the sample tokens go. */
+typedef struct seed_run {
+    seed_tx tx;
+    seed_keys ks;
+    lk_record *r;
+    FILE *env, *toks;
+    char pwhash[LK_PWHASH_SIZE];
+    char org0[LK_ID_SIZE], user0[LK_ID_SIZE];
+    long nkeys;
+} seed_run;
+
+/* The user's personal key, then this org's share of org keys. Sample
+ * tokens go to PREFIX.tokens (and org 0's to PREFIX.env). */
+static int load_keys(seed_run *sr, long i, long mine, bool sampled, const char *uid,
+                     const char *oid, int64_t now)
+{
+    char tok[LK_TOKEN_SIZE];
+    for (long k = 0; k < mine; k++) {
+        bool keep = (i == 0 && k <= 1) || (sampled && k <= 1);
+        lk_token_kind kind = k == 0 ? LK_TOKEN_PERSONAL : LK_TOKEN_ORG;
+        if (make_key(&sr->tx, &sr->ks, kind, oid, uid, sr->nkeys, now, keep ? tok : NULL) !=
+            LK_OK)
+            return -1;
+        sr->nkeys++;
+        if (!keep) continue;
+        if (i == 0) fprintf(sr->env, "%s=%s\n", k == 0 ? "LK_PERSONAL" : "LK_ORGKEY", tok);
+        if (sampled) fprintf(sr->toks, "%s\n", tok);
+        sodium_memzero(tok, sizeof tok);
+    }
+    return 0;
+}
+
+static int seed_all(seed_run *sr, const seed_opts *o, int64_t now)
+{
+    long per_org = o->keys / o->orgs, extra = o->keys % o->orgs;
+    long sample_every = o->sample > 0 ? (o->orgs * 2 + o->sample - 1) / o->sample : 0;
+    if (sample_every < 1) sample_every = 1;
+    for (long i = 0; i < o->orgs; i++) {
+        char uid[LK_ID_SIZE], oid[LK_ID_SIZE];
+        lk_id_new("usr_", uid);
+        lk_id_new("org_", oid);
+        if (load_org(&sr->tx, sr->r, o, i, uid, oid, sr->pwhash, now) != 0) return -1;
+        if (i == 0) {
+            snprintf(sr->org0, sizeof sr->org0, "%s", oid);
+            snprintf(sr->user0, sizeof sr->user0, "%s", uid);
+        }
+        bool sampled = o->sample > 0 && i % sample_every == 0;
+        if (load_keys(sr, i, per_org + (i < extra ? 1 : 0), sampled, uid, oid, now) != 0)
+            return -1;
+    }
+    if (flush_keys(&sr->tx, &sr->ks) != LK_OK || tx_finish(&sr->tx) != LK_OK) return -1;
+    return 0;
+}
+
+static void write_env(seed_run *sr, const seed_opts *o, double secs)
+{
+    char tok[LK_TOKEN_SIZE];
+    /* Well-formed, checksum correct, never stored. */
+    lk_token_generate(LK_TOKEN_PERSONAL, tok);
+    fprintf(sr->env, "LK_INVALID=%s\n", tok);
+    sodium_memzero(tok, sizeof tok);
+    fprintf(sr->env, "LK_ORG=%s\nLK_USER=%s\nLK_EMAIL=bench-0@example.com\nLK_PASSWORD=%s\n",
+            sr->org0, sr->user0, SEED_PASSWORD);
+    fprintf(sr->env, "LK_SEED_USERS=%ld\nLK_SEED_ORGS=%ld\nLK_SEED_KEYS=%ld\nLK_SEED_SECS=%.2f\n",
+            o->orgs, o->orgs, sr->nkeys, secs);
+    printf("seeded %ld users, %ld orgs, %ld keys in %.2f s (%.0f keys/s)\n", o->orgs, o->orgs,
+           sr->nkeys, secs, (double)sr->nkeys / secs);
+    printf("RESULT %.2f %ld %ld %ld\n", secs, o->orgs, o->orgs, sr->nkeys);
+}
+
+static lk_store *open_store(const seed_opts *o)
+{
+    lk_store *st = NULL;
+    lk_err e;
+    lk_err_clear(&e);
+    if (lk_store_open(o->database, &st, &e) != LK_OK) {
+        fprintf(stderr, "seed: cannot open %s: %s\n", o->database, lk_err_message(&e));
+        return NULL;
+    }
+    int err = st->ops->migrate(st);
+    if (err != LK_OK) {
+        fail(st, "migrate", err);
+        lk_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     seed_opts o;
@@ -268,133 +410,34 @@ int main(int argc, char **argv)
 
     int rc = 1;
     lk_store *st = NULL;
-    FILE *env = NULL, *toks = NULL;
-    lk_record *r = calloc(1, sizeof *r);
-    char pwhash[LK_PWHASH_SIZE];
-    char tok[LK_TOKEN_SIZE], org0[LK_ID_SIZE] = "", user0[LK_ID_SIZE] = "";
-    lk_err e;
-    lk_err_clear(&e);
-    seed_tx tx = {.batch = o.batch, .in_tx = -1};
-    seed_keys ks = {.v = calloc((size_t)o.batch, sizeof(seed_pending)), .cap = o.batch};
-    if (r == NULL || ks.v == NULL) goto out;
+    seed_run sr = {.tx = {.batch = o.batch, .in_tx = -1}};
+    sr.r = calloc(1, sizeof *sr.r);
+    sr.ks = (seed_keys){.v = calloc((size_t)o.batch, sizeof(seed_pending)), .cap = o.batch};
+    if (sr.r == NULL || sr.ks.v == NULL) goto out;
 
-    if (crypto_pwhash_str(pwhash, SEED_PASSWORD, strlen(SEED_PASSWORD),
+    if (crypto_pwhash_str(sr.pwhash, SEED_PASSWORD, strlen(SEED_PASSWORD),
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
         fprintf(stderr, "seed: crypto_pwhash_str failed\n");
         goto out;
     }
-    if (lk_store_open(o.database, &st, &e) != LK_OK) {
-        fprintf(stderr, "seed: cannot open %s: %s\n", o.database, lk_err_message(&e));
-        goto out;
-    }
-    int err = st->ops->migrate(st);
-    if (err != LK_OK) {
-        fail(st, "migrate", err);
-        goto out;
-    }
-    if ((env = open_secret(o.out, ".env")) == NULL || (toks = open_secret(o.out, ".tokens")) == NULL)
+    if ((st = open_store(&o)) == NULL) goto out;
+    if ((sr.env = open_secret(o.out, ".env")) == NULL ||
+        (sr.toks = open_secret(o.out, ".tokens")) == NULL)
         goto out;
 
     double t0 = now_secs();
-    int64_t now = (int64_t)time(NULL);
-    tx.st = st;
-    long per_org = o.keys / o.orgs, extra = o.keys % o.orgs, nkeys = 0;
-    long sample_every = o.sample > 0 ? (o.orgs * 2 + o.sample - 1) / o.sample : 0;
-    if (sample_every < 1) sample_every = 1;
-
-    for (long i = 0; i < o.orgs; i++) {
-        char uid[LK_ID_SIZE], oid[LK_ID_SIZE], email[LK_EMAIL_SIZE];
-        lk_id_new("usr_", uid);
-        lk_id_new("org_", oid);
-        snprintf(email, sizeof email, "bench-%ld@example.com", i);
-
-        memset(r, 0, sizeof *r);
-        r->kind = LK_REC_USER;
-        snprintf(r->as.u.user.id, sizeof r->as.u.user.id, "%s", uid);
-        snprintf(r->as.u.user.email, sizeof r->as.u.user.email, "%s", email);
-        snprintf(r->as.u.user.name, sizeof r->as.u.user.name, "Bench User %ld", i);
-        r->as.u.user.created_at = now;
-        snprintf(r->as.u.email_lower, sizeof r->as.u.email_lower, "%s", email);
-        memcpy(r->as.u.pwhash, pwhash, sizeof pwhash);
-        if (load(&tx, r, "load user") != LK_OK) goto out;
-
-        memset(r, 0, sizeof *r);
-        r->kind = LK_REC_ORG;
-        snprintf(r->as.org.id, sizeof r->as.org.id, "%s", oid);
-        snprintf(r->as.org.name, sizeof r->as.org.name, "Bench Org %ld", i);
-        r->as.org.created_at = now;
-        r->as.org.seq = i + 1;
-        if (load(&tx, r, "load org") != LK_OK) goto out;
-
-        memset(r, 0, sizeof *r);
-        r->kind = LK_REC_MEMBER;
-        snprintf(r->as.member.org_id, sizeof r->as.member.org_id, "%s", oid);
-        snprintf(r->as.member.user_id, sizeof r->as.member.user_id, "%s", uid);
-        r->as.member.joined_at = now;
-        r->as.member.seq = i + 1;
-        if (load(&tx, r, "load member") != LK_OK) goto out;
-
-        memset(r, 0, sizeof *r);
-        r->kind = LK_REC_BILLING;
-        snprintf(r->as.billing.org_id, sizeof r->as.billing.org_id, "%s", oid);
-        snprintf(r->as.billing.plan, sizeof r->as.billing.plan, "free");
-        snprintf(r->as.billing.billing_email, sizeof r->as.billing.billing_email, "%s", email);
-        r->as.billing.updated_at = now;
-        if (load(&tx, r, "load billing") != LK_OK) goto out;
-
-        if (i == 0) {
-            snprintf(org0, sizeof org0, "%s", oid);
-            snprintf(user0, sizeof user0, "%s", uid);
-            for (long p = 0; p < o.projects; p++) {
-                memset(r, 0, sizeof *r);
-                r->kind = LK_REC_PROJECT;
-                lk_id_new("prj_", r->as.project.id);
-                snprintf(r->as.project.org_id, sizeof r->as.project.org_id, "%s", oid);
-                snprintf(r->as.project.name, sizeof r->as.project.name, "Bench Project %ld", p);
-                r->as.project.created_at = now;
-                r->as.project.seq = p + 1;
-                if (load(&tx, r, "load project") != LK_OK) goto out;
-            }
-        }
-
-        /* The user's personal key, then this org's share of org keys. */
-        bool sampled = sample_every > 0 && o.sample > 0 && i % sample_every == 0;
-        long mine = per_org + (i < extra ? 1 : 0);
-        for (long k = 0; k < mine; k++) {
-            bool keep = (i == 0 && k <= 1) || (sampled && k <= 1);
-            lk_token_kind kind = k == 0 ? LK_TOKEN_PERSONAL : LK_TOKEN_ORG;
-            if (make_key(&tx, &ks, kind, oid, uid, nkeys, now, keep ? tok : NULL) != LK_OK)
-                goto out;
-            nkeys++;
-            if (!keep) continue;
-            if (i == 0) fprintf(env, "%s=%s\n", k == 0 ? "LK_PERSONAL" : "LK_ORGKEY", tok);
-            if (sampled) fprintf(toks, "%s\n", tok);
-            sodium_memzero(tok, sizeof tok);
-        }
-    }
-    if (flush_keys(&tx, &ks) != LK_OK || tx_finish(&tx) != LK_OK) goto out;
-    double secs = now_secs() - t0;
-
-    /* Well-formed, checksum correct, never stored. */
-    lk_token_generate(LK_TOKEN_PERSONAL, tok);
-    fprintf(env, "LK_INVALID=%s\n", tok);
-    sodium_memzero(tok, sizeof tok);
-    fprintf(env, "LK_ORG=%s\nLK_USER=%s\nLK_EMAIL=bench-0@example.com\nLK_PASSWORD=%s\n", org0,
-            user0, SEED_PASSWORD);
-    fprintf(env, "LK_SEED_USERS=%ld\nLK_SEED_ORGS=%ld\nLK_SEED_KEYS=%ld\nLK_SEED_SECS=%.2f\n",
-            o.orgs, o.orgs, nkeys, secs);
-    printf("seeded %ld users, %ld orgs, %ld keys in %.2f s (%.0f keys/s)\n", o.orgs, o.orgs, nkeys,
-           secs, (double)nkeys / secs);
-    printf("RESULT %.2f %ld %ld %ld\n", secs, o.orgs, o.orgs, nkeys);
+    sr.tx.st = st;
+    if (seed_all(&sr, &o, (int64_t)time(NULL)) != 0) goto out;
+    write_env(&sr, &o, now_secs() - t0);
     rc = 0;
 out:
-    if (tx.in_tx >= 0) st->ops->rollback(st);
-    if (env && fclose(env) != 0) rc = 1;
-    if (toks && fclose(toks) != 0) rc = 1;
+    if (sr.tx.in_tx >= 0) st->ops->rollback(st);
+    if (sr.env && fclose(sr.env) != 0) rc = 1;
+    if (sr.toks && fclose(sr.toks) != 0) rc = 1;
     lk_store_close(st);
-    sodium_memzero(pwhash, sizeof pwhash);
-    free(r);
-    free(ks.v);
+    sodium_memzero(sr.pwhash, sizeof sr.pwhash);
+    free(sr.r);
+    free(sr.ks.v);
     return rc;
 }

@@ -1,13 +1,13 @@
 /*
  * fuzz_auth.c — libFuzzer harness for credential parsing as latchkeyd does
- * it: the Authorization header (http.c's authenticate(): duplicates,
+ * it: the Authorization header (auth.c's lk_http_authenticate: duplicates,
  * length cap, "Bearer" scheme, whitespace trimming, then the token check,
  * the store lookup and the per-address throttle) and the Cookie header
  * (lk_req_session_cookie, then the session lookup and the X-CSRF-Token
  * check for writes).
  *
- * http.c is compiled into this harness (#include) to reach its static
- * authenticate() without changing it. Below it sits a real service on a
+ * It links the real HTTP layer (lkhttp) and calls the public
+ * lk_http_authenticate (auth.h). Below it sits a real service on a
  * real SQLite file (a temporary directory, removed at exit) holding one
  * user with a live session and a personal key, so valid credentials reach
  * the success paths too: in the input, the byte pairs \x01T, \x01C and
@@ -15,15 +15,21 @@
  * the session's CSRF token. Input format: fuzz_req.h's header lines; the
  * method comes from a "method:" pseudo-header (default GET) and the path
  * from "path:" (default /v1/whoami); a method + path that matches no
- * route is skipped (authenticate() only ever runs after a match).
+ * route is skipped (authentication only ever runs after a match).
  */
-#include "../src/server/http.c"
-
+#include "auth.h"
 #include "fuzz_req.h"
+#include "reply.h"
+#include "router.h"
+#include "service.h"
 #include "store.h"
 #include "token.h"
 
 #include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -87,7 +93,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     lk_user u;
     static const char em[] = "fuzz@example.com", pw[] = "fuzz password 1";
     if (lk_svc_signup(&fz_svc, em, strlen(em), pw, strlen(pw), "Fuzz", 4, &u) != 0) die("signup");
-    if (lk_svc_login(&fz_svc, em, strlen(em), pw, strlen(pw), "127.0.0.1", &u, fz_cookie, fz_csrf) != 0)
+    if (lk_svc_login(&fz_svc, em, strlen(em), pw, strlen(pw), "127.0.0.1", &u, fz_cookie,
+                     fz_csrf) != 0)
         die("login");
     lk_principal p;
     if (lk_svc_auth_session(&fz_svc, fz_cookie, strlen(fz_cookie), &p) != 0) die("session");
@@ -104,9 +111,12 @@ static uint8_t *expand(fz_req *f, const uint8_t *data, size_t size, size_t *outn
     for (size_t i = 0; i < size; i++) {
         const char *sub = NULL;
         if (data[i] == 0x01 && i + 1 < size) {
-            if (data[i + 1] == 'T') sub = fz_token;
-            else if (data[i + 1] == 'C') sub = fz_cookie;
-            else if (data[i + 1] == 'X') sub = fz_csrf;
+            if (data[i + 1] == 'T')
+                sub = fz_token;
+            else if (data[i + 1] == 'C')
+                sub = fz_cookie;
+            else if (data[i + 1] == 'X')
+                sub = fz_csrf;
         }
         if (sub) {
             size_t n = strlen(sub);
@@ -147,10 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof(r));
     r.req = &f.req;
     r.svc = &fz_svc;
-    /* authenticate() runs after a route matched (it may look at which):
+    /* authentication runs after a route matched (it may look at which):
      * the route comes from a "path:" pseudo-header, default /v1/whoami */
     ssize_t pi = h2o_find_header_by_str(&f.req.headers, H2O_STRLIT("path"), -1);
-    h2o_iovec_t path = pi != -1 ? f.req.headers.entries[pi].value : h2o_iovec_init(H2O_STRLIT("/v1/whoami"));
+    h2o_iovec_t path =
+        pi != -1 ? f.req.headers.entries[pi].value : h2o_iovec_init(H2O_STRLIT("/v1/whoami"));
     if (lk_router_match(f.req.method.base, f.req.method.len, path.base, path.len, &r.m) !=
         LK_ROUTE_FOUND) {
         fz_req_free(&f);
@@ -158,11 +169,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lk_err_clear(&r.err);
     lk_err_clear(&fz_svc.err);
-    int rc = authenticate(&r);
+    int rc = lk_http_authenticate(&r);
     if (rc == 0) {
         if (r.principal.kind == LK_PRINCIPAL_NONE) abort();
     } else if (rc != LK_EUNAUTHENTICATED && rc != LK_EFORBIDDEN && rc != LK_ERATE_LIMITED) {
-        fprintf(stderr, "unexpected authenticate() result %d\n", rc);
+        fprintf(stderr, "unexpected lk_http_authenticate() result %d\n", rc);
         abort();
     }
     sodium_memzero(&r.principal, sizeof(r.principal));

@@ -1,15 +1,18 @@
 /*
  * fuzz_router.c — libFuzzer harness for the route matcher and the path
- * checks (router.c) and the list query parser (lk_req_page in reply.c,
- * then lk_svc_parse_page). Input: the method, a '\n', then the request
+ * checks (router.c: named params, the route table's invariants) and the list query parser
+ * (lk_req_page in reply.c, then lk_svc_parse_page). Input: the method, a '\n', then the request
  * target (path with an optional ?query), any bytes including NUL.
- * Checks: a FOUND route's params are valid IDs of the right kind, NUL-ended.
+ * Checks: a FOUND route's named params are exactly its pattern's, each a
+ * NUL-ended ID found in the path; public routes, and only they, name no
+ * authorization operation.
  */
 #include "fuzz_req.h"
 #include "id.h"
 #include "reply.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,12 +36,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lk_route_match m;
     lk_route_status st = lk_router_match(method, ml, target, plen, &m);
     if (st == LK_ROUTE_FOUND) {
-        if (m.route == NULL || m.nparams > LK_ROUTE_MAX_PARAMS) abort();
-        for (size_t i = 0; i < m.nparams; i++) {
-            size_t n = strnlen(m.params[i], LK_ID_SIZE);
+        if (m.route == NULL || (m.have >> LK_PARAM_COUNT) != 0) abort();
+        /* the route's public flag and its authz operation agree */
+        if (((m.route->flags & LK_ROUTE_PUBLIC) != 0) != (m.route->op == LK_ACT_NONE)) abort();
+        /* one named param per '{' in the pattern, each a substring of the path */
+        size_t braces = 0, got = 0;
+        for (const char *p = m.route->pattern; *p; p++)
+            braces += *p == '{';
+        for (int k = 0; k < LK_PARAM_COUNT; k++) {
+            if (!(m.have & (1u << k))) continue;
+            got++;
+            const char *v = lk_route_param(&m, (lk_param)k);
+            size_t n = strnlen(v, LK_ID_SIZE);
             if (n == LK_ID_SIZE || n < 4) abort();
-            if (memchr(target, m.params[i][0], plen) == NULL) abort();
+            if (memmem(target, plen, v, n) == NULL) abort();
         }
+        if (got != braces) abort();
     } else if (st == LK_ROUTE_METHOD) {
         if (strnlen(m.allow, LK_ROUTER_ALLOW_SIZE) == LK_ROUTER_ALLOW_SIZE || m.allow[0] == '\0')
             abort();

@@ -8,6 +8,7 @@
  * header callback against LK_CLIENT_HEADERS_MAX the same way.
  */
 #include "client.h"
+#include "client_rx.h"
 
 #include <assert.h>
 #include <curl/curl.h>
@@ -32,16 +33,7 @@ struct lk_client {
 };
 
 /* What the callbacks fill while one request runs. */
-typedef struct rx {
-    char *buf;
-    size_t len, cap;
-    size_t header_bytes;
-    long retry_after;
-    bool want_cookie;
-    char cookie[LK_CLIENT_COOKIE_MAX]; /* "latchkey_session=value", or "" */
-    bool body_too_large;
-    bool headers_too_large;
-} rx;
+typedef lk_client_rx rx; /* client_rx.h */
 
 static bool curl_ready;
 
@@ -116,7 +108,7 @@ int lk_client_escape(const char *s, char *out, size_t size)
     return 0;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
+size_t lk_client_rx_body(char *data, size_t size, size_t n, void *ud)
 {
     rx *r = ud;
     size_t len = size * n;
@@ -140,7 +132,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *ud)
+size_t lk_client_rx_header(char *data, size_t size, size_t n, void *ud)
 {
     rx *r = ud;
     size_t len = size * n;
@@ -302,7 +294,7 @@ int lk_client_exit_code(int result)
 }
 
 /* Build "message (code)" from an API error body, or a generic line. */
-static void error_from_body(lk_client *c, const lk_client_resp *resp)
+void lk_client_error_from_body(lk_client *c, const lk_client_resp *resp)
 {
     json_t *err = resp->json ? json_object_get(resp->json, "error") : NULL;
     const char *code = json_string_value(json_object_get(err, "code"));
@@ -379,9 +371,9 @@ static void set_options(lk_client *c, const char *url, const char *method, rx *r
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE, (long)LK_CLIENT_BODY_MAX);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "latchkey-cli/" LK_CLIENT_VERSION);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, lk_client_rx_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, lk_client_rx_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "GET") == 0) curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -454,7 +446,7 @@ static int take_answer(lk_client *c, rx *r, lk_client_resp *resp)
     r->buf = NULL;
     if (resp->raw_len > 0) resp->json = json_loadb(resp->raw, resp->raw_len, 0, NULL);
     if (resp->status < 200 || resp->status >= 300) {
-        error_from_body(c, resp);
+        lk_client_error_from_body(c, resp);
         return resp->status == 401 ? LK_CLIENT_EUNAUTH : LK_CLIENT_EREFUSED;
     }
     if (resp->raw_len > 0 && !resp->json) {

@@ -1,9 +1,9 @@
 /*
- * api.h — the HTTP handlers, one per route (router.c's table names them).
+ * api.h — the HTTP handlers, one per route (routes.c's table names them).
  *
  * Each handler reads its input from the request (path params already
- * validated by the router, the principal already authenticated unless the
- * route is public), calls one lk_svc_* function and writes the result with
+ * validated by the router and fetched by name with lk_route_param, the
+ * principal already authenticated unless the route is public), calls one lk_svc_* function and writes the result with
  * json_out.h and reply.h. Handlers never map errors to HTTP themselves:
  * they return the lk_err code and reply.c does it.
  *
@@ -15,6 +15,7 @@
 #define LK_API_H
 
 #include "reply.h"
+#include "req.h"
 
 int lk_api_healthz(lk_req *r);
 int lk_api_readyz(lk_req *r);

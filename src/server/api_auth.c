@@ -2,7 +2,7 @@
  * api_auth.c — signup, login, logout, session, whoami, /v1/me.
  *
  * Signup and login hash or verify a password with argon2id (~30 ms), so
- * they run on a worker thread (lk_http_defer): the handler parses and
+ * they run on a worker thread (lk_jobs_defer): the handler parses and
  * copies the input into a job, the worker calls the service, the loop
  * thread writes the answer. Passwords and the new session token are wiped
  * from the job before it is freed, whether or not the client is still
@@ -10,7 +10,7 @@
  * Secure when the request came over TLS.
  */
 #include "api.h"
-#include "http.h"
+#include "jobs.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -146,7 +146,7 @@ out:
 
 static int defer(lk_req *r, auth_job *j)
 {
-    int rc = lk_http_defer(r, &j->base);
+    int rc = lk_jobs_defer(r, &j->base);
     if (rc < 0) job_free(j);
     return rc;
 }

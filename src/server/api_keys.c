@@ -95,19 +95,19 @@ static int key_delete(lk_req *r, const char *org_id, const char *key_id)
 
 int lk_api_orgkey_list(lk_req *r)
 {
-    return key_list(r, r->m.params[0]);
+    return key_list(r, lk_route_param(&r->m, LK_PARAM_ORG));
 }
 int lk_api_orgkey_create(lk_req *r)
 {
-    return key_create(r, r->m.params[0]);
+    return key_create(r, lk_route_param(&r->m, LK_PARAM_ORG));
 }
 int lk_api_orgkey_patch(lk_req *r)
 {
-    return key_rename(r, r->m.params[0], r->m.params[1]);
+    return key_rename(r, lk_route_param(&r->m, LK_PARAM_ORG), lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_orgkey_delete(lk_req *r)
 {
-    return key_delete(r, r->m.params[0], r->m.params[1]);
+    return key_delete(r, lk_route_param(&r->m, LK_PARAM_ORG), lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_mykey_list(lk_req *r)
 {
@@ -119,9 +119,9 @@ int lk_api_mykey_create(lk_req *r)
 }
 int lk_api_mykey_patch(lk_req *r)
 {
-    return key_rename(r, NULL, r->m.params[0]);
+    return key_rename(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }
 int lk_api_mykey_delete(lk_req *r)
 {
-    return key_delete(r, NULL, r->m.params[0]);
+    return key_delete(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }

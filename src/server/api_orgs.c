@@ -1,17 +1,19 @@
 /*
  * api_orgs.c — organizations, members, projects, environments, billing.
  *
- * Path params come validated from the router: m.params[0] is the org,
- * [1] the project or member user, [2] the environment. Lists are written
+ * Path params come validated from the router, fetched by name
+ * (lk_route_param: the org, the project, the member user, the
+ * environment). Lists are written
  * straight into the response buffer from the store's row callback.
  */
 #include "api.h"
 
 #include <string.h>
 
-#define ORG_ID(r) ((r)->m.params[0])
-#define SUB_ID(r) ((r)->m.params[1])
-#define ENV_ID(r) ((r)->m.params[2])
+#define ORG_ID(r) lk_route_param(&(r)->m, LK_PARAM_ORG)
+#define PROJECT_ID(r) lk_route_param(&(r)->m, LK_PARAM_PROJECT)
+#define USER_ID(r) lk_route_param(&(r)->m, LK_PARAM_USER)
+#define ENV_ID(r) lk_route_param(&(r)->m, LK_PARAM_ENVIRONMENT)
 
 /* Parse a body holding a required {"name": string}. On success the caller
  * owns *body (json_decref); *name points into it. */
@@ -170,7 +172,7 @@ int lk_api_member_add(lk_req *r)
 
 int lk_api_member_remove(lk_req *r)
 {
-    int rc = lk_svc_member_remove(r->svc, &r->principal, ORG_ID(r), SUB_ID(r));
+    int rc = lk_svc_member_remove(r->svc, &r->principal, ORG_ID(r), USER_ID(r));
     if (rc != 0) return rc;
     lk_reply_empty(r->req, 204);
     return 0;
@@ -204,7 +206,7 @@ int lk_api_project_create(lk_req *r)
 int lk_api_project_get(lk_req *r)
 {
     lk_project p;
-    int rc = lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), &p);
+    int rc = lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &p);
     if (rc != 0) return rc;
     REPLY_ONE(r, 200, lk_json_project, &p);
 }
@@ -217,7 +219,7 @@ int lk_api_project_patch(lk_req *r)
     lk_project p;
     int rc = body_name(r, &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_svc_project_rename(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), name, n, &p);
+    rc = lk_svc_project_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n, &p);
     json_decref(body);
     if (rc != 0) return rc;
     REPLY_ONE(r, 200, lk_json_project, &p);
@@ -225,7 +227,7 @@ int lk_api_project_patch(lk_req *r)
 
 int lk_api_project_delete(lk_req *r)
 {
-    int rc = lk_svc_project_delete(r->svc, &r->principal, ORG_ID(r), SUB_ID(r));
+    int rc = lk_svc_project_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r));
     if (rc != 0) return rc;
     lk_reply_empty(r->req, 204);
     return 0;
@@ -238,7 +240,7 @@ int lk_api_env_list(lk_req *r)
     list_out o;
     int rc = list_begin(r, &o);
     if (rc == 0)
-        rc = lk_svc_env_list(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), &o.page, env_cb, &o.l);
+        rc = lk_svc_env_list(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &o.page, env_cb, &o.l);
     return rc != 0 ? rc : list_end(r, &o);
 }
 
@@ -250,7 +252,7 @@ int lk_api_env_create(lk_req *r)
     lk_env v;
     int rc = body_name(r, &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), name, n, &v);
+    rc = lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n, &v);
     json_decref(body);
     if (rc != 0) return rc;
     REPLY_ONE(r, 201, lk_json_env, &v);
@@ -259,7 +261,7 @@ int lk_api_env_create(lk_req *r)
 int lk_api_env_get(lk_req *r)
 {
     lk_env v;
-    int rc = lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r), &v);
+    int rc = lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), &v);
     if (rc != 0) return rc;
     REPLY_ONE(r, 200, lk_json_env, &v);
 }
@@ -272,7 +274,7 @@ int lk_api_env_patch(lk_req *r)
     lk_env v;
     int rc = body_name(r, &body, &name, &n);
     if (rc != 0) return rc;
-    rc = lk_svc_env_rename(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r), name, n, &v);
+    rc = lk_svc_env_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), name, n, &v);
     json_decref(body);
     if (rc != 0) return rc;
     REPLY_ONE(r, 200, lk_json_env, &v);
@@ -280,7 +282,7 @@ int lk_api_env_patch(lk_req *r)
 
 int lk_api_env_delete(lk_req *r)
 {
-    int rc = lk_svc_env_delete(r->svc, &r->principal, ORG_ID(r), SUB_ID(r), ENV_ID(r));
+    int rc = lk_svc_env_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r));
     if (rc != 0) return rc;
     lk_reply_empty(r->req, 204);
     return 0;

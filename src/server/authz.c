@@ -4,8 +4,10 @@
  * lk_authz_check() before it touches the data.
  *
  * Decisions, in order:
+ *   0. NONE (public)                      → allowed
  *   1. no principal                       → 401 (LK_EUNAUTHENTICATED)
- *   2. SELF / ORG_CREATE: org key         → 403; anyone else → allowed
+ *   2. ANY                                → allowed
+ *      SELF / ORG_CREATE: org key         → 403; anyone else → allowed
  *   3. ORG_*: a malformed org id          → 404 (no store call)
  *      org key: another org               → 404 (may not learn it exists)
  *               this org, READ_WRITE      → allowed
@@ -20,20 +22,26 @@
  */
 #include "authz.h"
 
+#include <assert.h>
 #include <string.h>
 
 static const char *org_nf = "organization not found";
 
-int lk_authz_check(lk_svc *svc, const lk_principal *p, lk_action action, const char *org_id)
+int lk_authz_decide(lk_store *st, lk_err *err, const lk_principal *p, lk_action action,
+                    const char *org_id)
 {
+    assert(st != NULL && err != NULL);
+    if (action == LK_ACT_NONE) return LK_OK;
     if (p == NULL || p->kind == LK_PRINCIPAL_NONE)
-        return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "authentication required");
+        return lk_err_set(err, LK_EUNAUTHENTICATED, "authentication required");
 
     switch (action) {
+    case LK_ACT_ANY:
+        return LK_OK;
     case LK_ACT_SELF:
     case LK_ACT_ORG_CREATE:
         if (p->kind == LK_PRINCIPAL_ORG_KEY)
-            return lk_err_set(&svc->err, LK_EFORBIDDEN,
+            return lk_err_set(err, LK_EFORBIDDEN,
                               action == LK_ACT_SELF
                                   ? "an organization key has no user; use a personal key or a "
                                     "session"
@@ -44,16 +52,16 @@ int lk_authz_check(lk_svc *svc, const lk_principal *p, lk_action action, const c
     case LK_ACT_ORG_KEYS:
         break;
     default:
-        return lk_err_set(&svc->err, LK_EINTERNAL, NULL);
+        return lk_err_set(err, LK_EINTERNAL, NULL);
     }
 
     if (org_id == NULL || !lk_id_valid("org_", org_id, strlen(org_id)))
-        return lk_err_set(&svc->err, LK_ENOT_FOUND, org_nf);
+        return lk_err_set(err, LK_ENOT_FOUND, org_nf);
 
     if (p->kind == LK_PRINCIPAL_ORG_KEY) {
-        if (strcmp(p->org_id, org_id) != 0) return lk_err_set(&svc->err, LK_ENOT_FOUND, org_nf);
+        if (strcmp(p->org_id, org_id) != 0) return lk_err_set(err, LK_ENOT_FOUND, org_nf);
         if (action != LK_ACT_ORG_READ_WRITE)
-            return lk_err_set(&svc->err, LK_EFORBIDDEN,
+            return lk_err_set(err, LK_EFORBIDDEN,
                               action == LK_ACT_ORG_KEYS
                                   ? "an organization key may not manage access keys"
                                   : "an organization key may not manage members or delete the "
@@ -61,10 +69,10 @@ int lk_authz_check(lk_svc *svc, const lk_principal *p, lk_action action, const c
         return LK_OK;
     }
 
-    int rc = svc->st->ops->member_check(svc->st, org_id, p->user_id);
-    if (rc == LK_ENOT_FOUND) return lk_err_set(&svc->err, LK_ENOT_FOUND, org_nf);
+    int rc = st->ops->member_check(st, org_id, p->user_id);
+    if (rc == LK_ENOT_FOUND) return lk_err_set(err, LK_ENOT_FOUND, org_nf);
     if (rc != LK_OK) {
-        lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
+        lk_err_set(err, rc, st->err.message[0] ? st->err.message : NULL);
         return rc;
     }
     return LK_OK;

@@ -152,7 +152,7 @@ void lk_buf_put_key(lk_buf *b, const char *key)
 void lk_buf_put_time(lk_buf *b, int64_t t)
 {
     if (t == 0) {
-        lk_buf_putn(b, "null", 4);
+        lk_buf_put_lit(b, "null");
         return;
     }
     /* Formatted in place: '"', 20 characters (+ the NUL lk_time_format
@@ -296,15 +296,15 @@ void lk_json_whoami(lk_buf *b, const lk_whoami *w)
     LIT(b, "{\"principal\":");
     put_cstr(b, kind);
     if (w->has_user) {
-        lk_buf_putn(b, ",\"user\":", 8);
+        lk_buf_put_lit(b, ",\"user\":");
         lk_json_user(b, &w->user);
     }
     if (w->has_org) {
-        lk_buf_putn(b, ",\"organization\":", 16);
+        lk_buf_put_lit(b, ",\"organization\":");
         lk_json_org(b, &w->org);
     }
     if (w->has_key) {
-        lk_buf_putn(b, ",\"key\":", 7);
+        lk_buf_put_lit(b, ",\"key\":");
         lk_json_key(b, &w->key, NULL);
     }
     lk_buf_putc(b, '}');
@@ -314,7 +314,7 @@ void lk_json_list_begin(lk_json_list *l, lk_buf *b)
 {
     l->b = b;
     l->n = 0;
-    lk_buf_putn(b, "{\"data\":[", 9);
+    lk_buf_put_lit(b, "{\"data\":[");
 }
 
 void lk_json_list_sep(lk_json_list *l)
@@ -324,9 +324,9 @@ void lk_json_list_sep(lk_json_list *l)
 
 void lk_json_list_end(lk_json_list *l, int64_t next)
 {
-    lk_buf_putn(l->b, "],\"next_cursor\":", 16);
+    lk_buf_put_lit(l->b, "],\"next_cursor\":");
     if (next == 0) {
-        lk_buf_putn(l->b, "null}", 5);
+        lk_buf_put_lit(l->b, "null}");
         return;
     }
     char c[LK_CURSOR_SIZE];

@@ -3,7 +3,7 @@
  * memory pool, without building a jansson tree.
  *
  * Why: the hot path (GET /v1/whoami with a key) measured a third faster with
- * a fixed-format body than with jansson (notes/performance.md). Every
+ * a fixed-format body than with jansson (docs/performance.md). Every
  * record the API returns has a fixed shape, so each gets one writer here.
  *
  * Invariants:
@@ -34,6 +34,8 @@ typedef struct lk_buf {
 void lk_buf_init(lk_buf *b, h2o_mem_pool_t *pool, size_t cap);
 void lk_buf_putn(lk_buf *b, const char *s, size_t n);
 void lk_buf_puts(lk_buf *b, const char *s);
+/* A string literal, its length counted by the compiler. */
+#define lk_buf_put_lit(b, lit) lk_buf_putn((b), "" lit, sizeof(lit) - 1)
 void lk_buf_putc(lk_buf *b, char c);
 void lk_buf_put_int(lk_buf *b, int64_t v);
 /* A JSON string literal with quotes; s[0..n) need not be NUL-terminated. */

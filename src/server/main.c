@@ -1,7 +1,8 @@
 /*
- * main.c — latchkeyd's entry point: flags, environment fallbacks, then
- * lk_http_run (http.h). `latchkeyd migrate-data ...` dispatches to
- * migrate_data.h before any server flag is looked at.
+ * main.c — latchkeyd's entry point and wiring: flags (getopt_long),
+ * environment fallbacks, the schema migration, then one lk_server_config
+ * handed to the server (server.h). `latchkeyd migrate-data ...`
+ * dispatches to migrate_data.h before any server flag is looked at.
  *
  *   --listen ADDR:PORT     LATCHKEY_LISTEN         127.0.0.1:8080
  *   --database URL         LATCHKEY_DATABASE_URL   sqlite:latchkey.db
@@ -12,18 +13,26 @@
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
  *   --print-routes         (hidden) print the route table and exit
+ *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
+ *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
  *
  * Flags win over the environment. Every failure to start is one line on
  * stderr and exit status 2 (usage) or 1 (anything else). This is the only
- * place that reads the server's configuration; the layers below get it in
- * lk_http_config / lk_svc_config.
+ * place that reads the server's configuration and the only one that knows
+ * the database URL (it migrates the schema once, then gives the server an
+ * opener for per-thread connections); the layers below get it in
+ * lk_server_config / lk_svc_config. Flags are exact: getopt_long's
+ * abbreviations (--lis) are refused as unknown, as they always were.
  */
-#include "http.h"
 #include "migrate_data.h"
 #include "router.h"
+#include "server.h"
+#include "store.h"
 #include "token.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +42,12 @@
 #ifndef LK_VERSION
 #define LK_VERSION "0.0.0"
 #endif
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define DEFAULT_DATABASE "sqlite:latchkey.db"
+#define LK_THREADS_MAX 256
+#define LK_MAX_CONNECTIONS_LIMIT 1000000 /* LATCHKEY_MAX_CONNECTIONS at most */
+#define LK_REQUEST_TIMEOUT_LIMIT 3600000 /* LATCHKEY_REQUEST_TIMEOUT_MS at most */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* h2o 2.2 keeps per-thread free lists of socket buffers
@@ -99,108 +114,226 @@ static int parse_int(const char *v, long min, long max, int *out)
     return 0;
 }
 
+/* A positive integer from the environment, else def (a bad value too:
+ * these two are for tests and operators, not documented flags). */
+static long env_long(const char *name, long def, long max)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end == '\0' && n > 0 && n <= max) ? n : def;
+}
+
+/* The settings as text: environment first, flags over it. */
+typedef struct opts {
+    const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
+} opts;
+
+static void opts_from_env(opts *o)
+{
+    o->listen = getenv("LATCHKEY_LISTEN");
+    o->db = getenv("LATCHKEY_DATABASE_URL");
+    o->signup = getenv("LATCHKEY_SIGNUP");
+    o->threads = getenv("LATCHKEY_THREADS");
+    o->bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
+    o->tls_cert = getenv("LATCHKEY_TLS_CERT");
+    o->tls_key = getenv("LATCHKEY_TLS_KEY");
+    if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
+    if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
+    if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
+}
+
+enum {
+    OPT_LISTEN = 256,
+    OPT_DATABASE,
+    OPT_SIGNUP,
+    OPT_THREADS,
+    OPT_BEARER,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_VERSION,
+    OPT_ROUTES
+};
+
+static const struct option long_opts[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"database", required_argument, NULL, OPT_DATABASE},
+    {"signup", required_argument, NULL, OPT_SIGNUP},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"bearer-fail-limit", required_argument, NULL, OPT_BEARER},
+    {"tls-cert", required_argument, NULL, OPT_CERT},
+    {"tls-key", required_argument, NULL, OPT_KEY},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"print-routes", no_argument, NULL, OPT_ROUTES},
+    {NULL, 0, NULL, 0},
+};
+
+/* The option text as typed for the option getopt_long just returned. */
+static const char *typed(char **argv, int had_value)
+{
+    return had_value && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+}
+
+/* Whether a names a flag exactly: getopt_long also takes unique
+ * abbreviations (--lis), which latchkeyd never has. */
+static bool exact_flag(const char *a)
+{
+    if (a[0] != '-' || a[1] != '-') return true; /* -h */
+    for (size_t i = 0; long_opts[i].name != NULL; i++) {
+        size_t n = strlen(long_opts[i].name);
+        if (strncmp(a + 2, long_opts[i].name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '='))
+            return true;
+    }
+    return false;
+}
+
+/* Store a flag's value in o. */
+static void opts_set(opts *o, int c, const char *v)
+{
+    const char **slot[] = {&o->listen,       &o->db,       &o->signup, &o->threads,
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key};
+    assert(c >= OPT_LISTEN && c <= OPT_KEY);
+    *slot[c - OPT_LISTEN] = v;
+}
+
+/* Flags over o. Returns -1 to go on, else the exit status (--help,
+ * --version, --print-routes: 0; a usage error: 2, one line on stderr). */
+static int opts_from_argv(opts *o, int argc, char **argv)
+{
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", long_opts, NULL)) != -1) {
+        const char *a = typed(argv, c == ':' ? 0 : optarg != NULL);
+        char shortopt[] = {'-', (char)optopt, '\0'};
+        if (c == '?' && optopt != 0) a = shortopt; /* -x, also inside -xh */
+        if (c == '?' || !exact_flag(a)) {
+            fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+        if (c == ':') {
+            fprintf(stderr, "latchkeyd: %s needs a value (see --help)\n", a);
+            return 2;
+        }
+        if (c == 'h') return usage(stdout), 0;
+        if (c == OPT_VERSION) return printf("latchkeyd %s\n", LK_VERSION), 0;
+        if (c == OPT_ROUTES) return lk_router_print(stdout), 0;
+        opts_set(o, c, optarg);
+    }
+    if (optind < argc) {
+        fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+static int open_store(const void *ctx, lk_store **st);
+
+#define USAGE_ERROR(...) (fprintf(stderr, "latchkeyd: " __VA_ARGS__), 2)
+
+/* The server's configuration from the text settings: 0, or 2 after a
+ * usage line on stderr. */
+static int config_fill(opts *o, lk_server_config *cfg)
+{
+    if (o->tls_cert != NULL && o->tls_cert[0] == '\0') o->tls_cert = NULL;
+    if (o->tls_key != NULL && o->tls_key[0] == '\0') o->tls_key = NULL;
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+        return USAGE_ERROR("--tls-cert and --tls-key go together\n");
+    *cfg = (lk_server_config){.listen = o->listen,
+                              .tls_cert = o->tls_cert,
+                              .tls_key = o->tls_key,
+                              .open_store = open_store,
+                              .store_ctx = o->db};
+    lk_svc_config_init(&cfg->svc);
+    if (parse_signup(o->signup, &cfg->svc.signup_open) != 0)
+        return USAGE_ERROR("--signup must be 'open' or 'closed', not '%s'\n", o->signup);
+    if (o->threads != NULL && o->threads[0] != '\0') {
+        if (parse_int(o->threads, 1, LK_THREADS_MAX, &cfg->threads) != 0)
+            return USAGE_ERROR("--threads must be a number from 1 to %d\n", LK_THREADS_MAX);
+    } else {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n < 1 ? 1 : (n > LK_THREADS_MAX ? LK_THREADS_MAX : (int)n);
+    }
+    if (o->bearer_limit != NULL && o->bearer_limit[0] != '\0' &&
+        parse_int(o->bearer_limit, 1, INT_MAX, &cfg->svc.bearer_per_client.max_failures) != 0)
+        return USAGE_ERROR("--bearer-fail-limit (LATCHKEY_BEARER_FAIL_LIMIT) must be a number "
+                           "from 1 to %d\n",
+                           INT_MAX);
+    if (o->listen[0] == '\0' || o->db[0] == '\0')
+        return USAGE_ERROR("--listen and --database must not be empty\n");
+    cfg->max_connections =
+        (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
+    cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
+                                                 LK_REQUEST_TIMEOUT_MS, LK_REQUEST_TIMEOUT_LIMIT);
+    return 0;
+}
+
+/* The database URL as it may be printed: for scheme://user:password@host/db
+ * the password and the query string (which may hold password=...) are left
+ * out. Writes into out (always NUL-terminated, truncated to n). */
+static void safe_db_url(const char *url, char *out, size_t n)
+{
+    const char *auth = strstr(url, "://");
+    if (auth == NULL) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    auth += 3;
+    size_t alen = strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@') at = p;
+    size_t ulen = 0; /* user name part of the userinfo, without ":password" */
+    if (at != NULL) ulen = strcspn(auth, ":@");
+    const char *host = at ? at + 1 : auth;
+    snprintf(out, n, "%.*s%.*s%s%.*s", (int)(auth - url), url, (int)ulen, auth, at ? "@" : "",
+             (int)strcspn(host, "?"), host);
+}
+
+/* lk_store_open_fn: one connection to the URL in ctx. */
+static int open_store(const void *ctx, lk_store **st)
+{
+    const char *url_in = ctx;
+    lk_err e;
+    lk_err_clear(&e);
+    if (lk_store_open(url_in, st, &e) != 0) {
+        char url[256];
+        safe_db_url(url_in, url, sizeof url);
+        fprintf(stderr, "latchkeyd: cannot open database %s: %s\n", url, lk_err_message(&e));
+        return -1;
+    }
+    return 0;
+}
+
+/* Create or migrate the schema once, before any thread opens the store. */
+static int migrate_schema(const char *url)
+{
+    lk_store *st = NULL;
+    if (open_store(url, &st) != 0) return -1;
+    int rc = st->ops->migrate(st);
+    if (rc == 0) rc = st->ops->ping(st);
+    if (rc != 0) fprintf(stderr, "latchkeyd: database not usable: %s\n", lk_err_message(&st->err));
+    lk_store_close(st);
+    return rc == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "migrate-data") == 0) {
         return lk_migrate_data_main(argc - 1, argv + 1);
     }
-
-    const char *listen = getenv("LATCHKEY_LISTEN");
-    const char *db = getenv("LATCHKEY_DATABASE_URL");
-    const char *signup = getenv("LATCHKEY_SIGNUP");
-    const char *threads = getenv("LATCHKEY_THREADS");
-    const char *bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
-    const char *tls_cert = getenv("LATCHKEY_TLS_CERT");
-    const char *tls_key = getenv("LATCHKEY_TLS_KEY");
-    if (listen == NULL || listen[0] == '\0') listen = "127.0.0.1:8080";
-    if (db == NULL || db[0] == '\0') db = "sqlite:latchkey.db";
-    if (signup == NULL || signup[0] == '\0') signup = "open";
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-#define FLAG(name) (nlen == strlen(name) && strncmp(a, name, nlen) == 0)
-        if (FLAG("--help") || FLAG("-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (FLAG("--version")) {
-            printf("latchkeyd %s\n", LK_VERSION);
-            return 0;
-        }
-        if (FLAG("--print-routes")) {
-            lk_router_print(stdout);
-            return 0;
-        }
-        if (!(FLAG("--listen") || FLAG("--database") || FLAG("--signup") || FLAG("--threads") ||
-              FLAG("--bearer-fail-limit") || FLAG("--tls-cert") || FLAG("--tls-key"))) {
-            fprintf(stderr, "latchkeyd: unknown option '%s' (see --help)\n", a);
-            return 2;
-        }
-        if (eq) {
-            val = eq + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        } else {
-            fprintf(stderr, "latchkeyd: %s needs a value (see --help)\n", a);
-            return 2;
-        }
-        if (FLAG("--listen"))
-            listen = val;
-        else if (FLAG("--database"))
-            db = val;
-        else if (FLAG("--signup"))
-            signup = val;
-        else if (FLAG("--threads"))
-            threads = val;
-        else if (FLAG("--tls-cert"))
-            tls_cert = val;
-        else if (FLAG("--tls-key"))
-            tls_key = val;
-        else
-            bearer_limit = val;
-#undef FLAG
-    }
-
-    if (tls_cert != NULL && tls_cert[0] == '\0') tls_cert = NULL;
-    if (tls_key != NULL && tls_key[0] == '\0') tls_key = NULL;
-    if ((tls_cert == NULL) != (tls_key == NULL)) {
-        fprintf(stderr, "latchkeyd: --tls-cert and --tls-key go together\n");
-        return 2;
-    }
-    lk_http_config cfg = {
-        .listen = listen, .database_url = db, .tls_cert = tls_cert, .tls_key = tls_key};
-    lk_svc_config_init(&cfg.svc);
-    if (parse_signup(signup, &cfg.svc.signup_open) != 0) {
-        fprintf(stderr, "latchkeyd: --signup must be 'open' or 'closed', not '%s'\n", signup);
-        return 2;
-    }
-    if (threads != NULL && threads[0] != '\0') {
-        if (parse_int(threads, 1, 256, &cfg.threads) != 0) {
-            fprintf(stderr, "latchkeyd: --threads must be a number from 1 to 256\n");
-            return 2;
-        }
-    } else {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg.threads = n < 1 ? 1 : (n > 256 ? 256 : (int)n);
-    }
-    if (bearer_limit != NULL && bearer_limit[0] != '\0' &&
-        parse_int(bearer_limit, 1, INT_MAX, &cfg.svc.bearer_per_client.max_failures) != 0) {
-        fprintf(stderr,
-                "latchkeyd: --bearer-fail-limit (LATCHKEY_BEARER_FAIL_LIMIT) must be a number from "
-                "1 to %d\n",
-                INT_MAX);
-        return 2;
-    }
-    if (listen[0] == '\0' || db[0] == '\0') {
-        fprintf(stderr, "latchkeyd: --listen and --database must not be empty\n");
-        return 2;
-    }
+    opts o;
+    opts_from_env(&o);
+    int rc = opts_from_argv(&o, argc, argv);
+    if (rc >= 0) return rc;
+    static lk_server_config cfg; /* the server points into it until exit */
+    if ((rc = config_fill(&o, &cfg)) != 0) return rc;
     if (lk_token_init() != 0) {
         fprintf(stderr, "latchkeyd: cannot initialise libsodium\n");
         return 1;
     }
-    return lk_http_run(&cfg);
+    lk_server *srv = lk_server_prepare(&cfg);
+    if (srv == NULL || migrate_schema(o.db) != 0) return 1;
+    return lk_server_run(srv);
 }

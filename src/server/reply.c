@@ -5,13 +5,16 @@
  */
 #include "reply.h"
 
-#include "http.h"
+#include "accesslog.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+
+#define ERROR_BODY_GUESS 160 /* initial size of an error body (it grows if needed) */
+#define RETRY_AFTER_SIZE 16  /* an int in decimal, with its NUL */
 
 static const char *reason(int status)
 {
@@ -100,7 +103,7 @@ void lk_reply_log(h2o_req_t *req, int status)
     line[n++] = (char)('0' + us % 10);
     memcpy(line + n, "ms\n", 3);
     n += 3;
-    lk_http_log(req, line, n);
+    lk_accesslog_add(line, n);
 }
 
 static void add_api_headers(h2o_req_t *req)
@@ -169,7 +172,7 @@ void lk_reply_error(h2o_req_t *req, int code, const lk_err *e)
     int status = lk_err_http_status(code);
     const char *msg = (e != NULL && e->code == code) ? lk_err_message(e) : lk_err_default_msg(code);
     lk_buf b;
-    lk_buf_init(&b, &req->pool, 160);
+    lk_buf_init(&b, &req->pool, ERROR_BODY_GUESS);
     lk_buf_puts(&b, "{\"error\":{\"code\":");
     const char *api = lk_err_api_code(code);
     lk_buf_put_str(&b, api, strlen(api));
@@ -185,8 +188,8 @@ void lk_reply_error(h2o_req_t *req, int code, const lk_err *e)
                        H2O_STRLIT("Bearer"));
     if (status == 429) {
         int secs = (e != NULL && e->code == code && e->retry_after > 0) ? e->retry_after : 1;
-        char *v = h2o_mem_alloc_pool(&req->pool, 16);
-        int n = snprintf(v, 16, "%d", secs);
+        char *v = h2o_mem_alloc_pool(&req->pool, RETRY_AFTER_SIZE);
+        int n = snprintf(v, RETRY_AFTER_SIZE, "%d", secs);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
     }
     lk_reply_json(req, status, &b);

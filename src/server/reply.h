@@ -1,5 +1,6 @@
 /*
- * reply.h — the request as handlers see it, and every way to answer it.
+ * reply.h — reading a request's input, and every way to answer it (the
+ * request itself is req.h).
  *
  * This is the ONLY place that turns an lk_err into HTTP: the status and
  * `code` come from err.h's table, the body has the contract's shape
@@ -22,7 +23,7 @@
 #define LK_REPLY_H
 
 #include "json_out.h"
-#include "router.h"
+#include "req.h"
 #include "service.h"
 
 #include <h2o.h>
@@ -31,21 +32,6 @@
 
 #define LK_BODY_MAX (64 * 1024)
 #define LK_QUERY_MAX 2048
-#define LK_CLIENT_SIZE 64
-
-typedef struct lk_loop lk_loop;
-
-struct lk_req {
-    h2o_req_t *req;
-    lk_loop *loop;               /* the event-loop thread serving it */
-    lk_svc *svc;                 /* that thread's service handle */
-    lk_route_match m;            /* route and validated path params */
-    lk_principal principal;      /* filled unless the route is public */
-    bool by_cookie;              /* authenticated by the session cookie */
-    char client[LK_CLIENT_SIZE]; /* peer address, for rate limits */
-    lk_err err;                  /* errors raised by the HTTP layer itself */
-};
-
 /* --- input ------------------------------------------------------------- */
 
 /* Parse the body as a JSON object. On success *out is owned by the caller
@@ -104,7 +90,7 @@ void lk_reply_fail(lk_req *r, int code);
  * for the host. */
 void lk_reply_install_fallback(h2o_hostconf_t *host);
 
-/* One access-log line to stderr. */
+/* One access-log line (accesslog.h: buffered, then stderr). */
 void lk_reply_log(h2o_req_t *req, int status);
 
 #endif

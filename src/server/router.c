@@ -1,69 +1,26 @@
 /*
- * router.c — the route table and a segment-by-segment matcher (router.h).
+ * router.c — a segment-by-segment matcher over the route table (router.h;
+ * the table itself is routes.c).
  *
  * ~40 routes, matched linearly: each comparison is a few short memcmp's, and
  * the first segment ("v1") is shared, so this costs well under a
  * microsecond and allocates nothing. A pattern can only fit a path with as
  * many '/' as it has (each segment consumes one '/' and the text up to the
  * next), so the number of '/' of each pattern is counted once (slashes[],
- * filled under pthread_once) and routes with another count are skipped
- * without parsing their pattern: most of the table, for most paths.
+ * filled under pthread_once, which also checks the table's invariants) and
+ * routes with another count are skipped without parsing their pattern:
+ * most of the table, for most paths.
  */
 #include "router.h"
 
-#include "api.h"
-
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 
-#define ORG "/v1/organizations/{org_id}"
-#define PRJ ORG "/projects/{project_id}"
+#define NROUTES lk_routes_count
+#define LK_ROUTER_TABLE_MAX 64 /* slashes[] capacity; routes.c holds fewer */
 
-static const lk_route routes[] = {
-    {"GET", "/healthz", lk_api_healthz, LK_ROUTE_PUBLIC},
-    {"GET", "/readyz", lk_api_readyz, LK_ROUTE_PUBLIC},
-
-    {"POST", "/v1/auth/signup", lk_api_signup, LK_ROUTE_PUBLIC},
-    {"POST", "/v1/auth/login", lk_api_login, LK_ROUTE_PUBLIC},
-    {"POST", "/v1/auth/logout", lk_api_logout, LK_ROUTE_PUBLIC},
-    {"GET", "/v1/auth/session", lk_api_session, LK_ROUTE_PUBLIC},
-    {"GET", "/v1/whoami", lk_api_whoami, 0},
-    {"GET", "/v1/me", lk_api_me_get, 0},
-    {"PATCH", "/v1/me", lk_api_me_patch, 0},
-    {"GET", "/v1/me/access-keys", lk_api_mykey_list, 0},
-    {"POST", "/v1/me/access-keys", lk_api_mykey_create, 0},
-    {"PATCH", "/v1/me/access-keys/{key_id}", lk_api_mykey_patch, 0},
-    {"DELETE", "/v1/me/access-keys/{key_id}", lk_api_mykey_delete, 0},
-
-    {"GET", "/v1/organizations", lk_api_org_list, 0},
-    {"POST", "/v1/organizations", lk_api_org_create, 0},
-    {"GET", ORG, lk_api_org_get, 0},
-    {"PATCH", ORG, lk_api_org_patch, 0},
-    {"DELETE", ORG, lk_api_org_delete, 0},
-    {"GET", ORG "/members", lk_api_member_list, 0},
-    {"POST", ORG "/members", lk_api_member_add, 0},
-    {"DELETE", ORG "/members/{user_id}", lk_api_member_remove, 0},
-    {"GET", ORG "/projects", lk_api_project_list, 0},
-    {"POST", ORG "/projects", lk_api_project_create, 0},
-    {"GET", PRJ, lk_api_project_get, 0},
-    {"PATCH", PRJ, lk_api_project_patch, 0},
-    {"DELETE", PRJ, lk_api_project_delete, 0},
-    {"GET", PRJ "/environments", lk_api_env_list, 0},
-    {"POST", PRJ "/environments", lk_api_env_create, 0},
-    {"GET", PRJ "/environments/{environment_id}", lk_api_env_get, 0},
-    {"PATCH", PRJ "/environments/{environment_id}", lk_api_env_patch, 0},
-    {"DELETE", PRJ "/environments/{environment_id}", lk_api_env_delete, 0},
-    {"GET", ORG "/billing", lk_api_billing_get, 0},
-    {"PATCH", ORG "/billing", lk_api_billing_patch, 0},
-    {"GET", ORG "/access-keys", lk_api_orgkey_list, 0},
-    {"POST", ORG "/access-keys", lk_api_orgkey_create, 0},
-    {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0},
-    {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0},
-};
-
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
-
-static size_t slashes[NROUTES]; /* '/' in routes[i].pattern; read-only once filled */
+static size_t slashes[LK_ROUTER_TABLE_MAX]; /* '/' in routes[i].pattern; read-only once filled */
 static pthread_once_t slashes_once = PTHREAD_ONCE_INIT;
 
 static size_t count_slashes(const char *s, size_t n)
@@ -74,25 +31,36 @@ static size_t count_slashes(const char *s, size_t n)
     return k;
 }
 
+/* Count each pattern's '/' and check the table's invariants: public
+ * routes, and only they, perform no authorization operation. */
 static void count_route_slashes(void)
 {
-    for (size_t i = 0; i < NROUTES; i++)
-        slashes[i] = count_slashes(routes[i].pattern, strlen(routes[i].pattern));
+    assert(NROUTES <= LK_ROUTER_TABLE_MAX);
+    for (size_t i = 0; i < NROUTES; i++) {
+        const lk_route *r = &lk_routes[i];
+        assert(((r->flags & LK_ROUTE_PUBLIC) != 0) == (r->op == LK_ACT_NONE));
+        slashes[i] = count_slashes(r->pattern, strlen(r->pattern));
+    }
 }
 
-/* The ID prefix a {param} holds, or NULL for an unknown name. */
-static const char *param_prefix(const char *name, size_t n)
+/* {param} names: the slot each fills and the ID prefix it holds. */
+static const struct {
+    const char *name, *prefix;
+    lk_param slot;
+} param_map[] = {{"org_id", "org_", LK_PARAM_ORG},
+                 {"user_id", "usr_", LK_PARAM_USER},
+                 {"project_id", "prj_", LK_PARAM_PROJECT},
+                 {"environment_id", "env_", LK_PARAM_ENVIRONMENT},
+                 {"key_id", "key_", LK_PARAM_KEY}};
+#define NPARAM_NAMES (sizeof(param_map) / sizeof(param_map[0]))
+
+/* The param_map entry of a {param} name, or -1 for an unknown name. */
+static int param_find(const char *name, size_t n)
 {
-    static const struct {
-        const char *name, *prefix;
-    } map[] = {{"org_id", "org_"},
-               {"user_id", "usr_"},
-               {"project_id", "prj_"},
-               {"environment_id", "env_"},
-               {"key_id", "key_"}};
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strlen(map[i].name) == n && memcmp(map[i].name, name, n) == 0) return map[i].prefix;
-    return NULL;
+    for (size_t i = 0; i < NPARAM_NAMES; i++)
+        if (strlen(param_map[i].name) == n && memcmp(param_map[i].name, name, n) == 0)
+            return (int)i;
+    return -1;
 }
 
 enum shape { NO_FIT, FIT, FIT_BAD_ID };
@@ -126,7 +94,7 @@ static enum shape fit(const char *pat, const char *path, size_t plen, lk_route_m
     if (i != plen) return NO_FIT;
 
     i = 0;
-    size_t np = 0;
+    unsigned have = 0;
     int bad_id = 0;
     while (*pat) {
         if (*pat != '/' || i >= plen || path[i] != '/') return NO_FIT;
@@ -140,22 +108,23 @@ static enum shape fit(const char *pat, const char *path, size_t plen, lk_route_m
         size_t sl = i - s;
         if (pl >= 2 && pat[0] == '{') {
             if (sl == 0) return NO_FIT;
-            const char *prefix = param_prefix(pat + 1, pl - 2);
-            if (prefix == NULL || np >= LK_ROUTE_MAX_PARAMS) return NO_FIT;
-            if (!lk_id_valid(prefix, path + s, sl) || sl >= LK_ID_SIZE) {
+            int k = param_find(pat + 1, pl - 2);
+            if (k < 0) return NO_FIT;
+            if (!lk_id_valid(param_map[k].prefix, path + s, sl) || sl >= LK_ID_SIZE) {
                 bad_id = 1;
             } else {
-                memcpy(m->params[np], path + s, sl);
-                m->params[np][sl] = '\0';
+                char *slot = m->params[param_map[k].slot];
+                memcpy(slot, path + s, sl);
+                slot[sl] = '\0';
+                have |= 1u << param_map[k].slot;
             }
-            np++;
         } else if (pl != sl || memcmp(pat, path + s, sl) != 0) {
             return NO_FIT;
         }
         pat += pl;
     }
     if (i != plen) return NO_FIT;
-    m->nparams = np;
+    m->have = have;
     return bad_id ? FIT_BAD_ID : FIT;
 }
 
@@ -219,7 +188,7 @@ lk_route_status lk_router_match(const char *method, size_t mlen, const char *pat
                                 lk_route_match *m)
 {
     m->route = NULL;
-    m->nparams = 0;
+    m->have = 0;
     m->allow[0] = '\0';
     if (!path_ok(path, plen)) return LK_ROUTE_BAD_PATH;
     if (mlen == 4 && memcmp(method, "HEAD", 4) == 0) {
@@ -230,7 +199,7 @@ lk_route_status lk_router_match(const char *method, size_t mlen, const char *pat
     size_t nslash = count_slashes(path, plen);
     int shape_fits = 0, bad_id = 0;
     for (size_t i = 0; i < NROUTES; i++) {
-        const lk_route *r = &routes[i];
+        const lk_route *r = &lk_routes[i];
         if (slashes[i] != nslash) continue; /* cannot fit: see the top of the file */
         enum shape s = fit(r->pattern, path, plen, m);
         if (s == NO_FIT) continue;
@@ -254,5 +223,5 @@ lk_route_status lk_router_match(const char *method, size_t mlen, const char *pat
 void lk_router_print(FILE *f)
 {
     for (size_t i = 0; i < NROUTES; i++)
-        fprintf(f, "%s %s\n", routes[i].method, routes[i].pattern);
+        fprintf(f, "%s %s\n", lk_routes[i].method, lk_routes[i].pattern);
 }

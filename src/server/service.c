@@ -89,6 +89,24 @@ static const char *person_of(const lk_principal *p)
 
 /* --- pagination ----------------------------------------------------------- */
 
+#define LK__STR(x) #x
+#define LK_STR(x) LK__STR(x)
+#define LIMIT_MSG "must be an integer from 1 to " LK_STR(LK_LIST_MAX_LIMIT)
+#define LIMIT_DIGITS_MAX 4 /* digits of LK_LIST_MAX_LIMIT */
+_Static_assert(LK_LIST_MAX_LIMIT >= 1000 && LK_LIST_MAX_LIMIT < 10000, "LIMIT_DIGITS_MAX");
+
+/* `limit` as 1..LK_LIST_MAX_LIMIT, or 0 when it is anything else. */
+static int parse_limit(const char *s, size_t n)
+{
+    if (n == 0 || n > LIMIT_DIGITS_MAX) return 0;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v <= LK_LIST_MAX_LIMIT ? v : 0;
+}
+
 /* Cursor: the seq of the last row of the previous page, as 1..15 lowercase
  * hex digits without leading zeros (so it is canonical and < 2^60). */
 int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, size_t cursor_len,
@@ -98,16 +116,8 @@ int lk_svc_parse_page(const char *limit, size_t limit_len, const char *cursor, s
     out->page.before_seq = 0;
     out->next = 0;
     if (limit != NULL) {
-        int v = 0;
-        if (limit_len == 0 || limit_len > 4)
-            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
-        for (size_t i = 0; i < limit_len; i++) {
-            if (limit[i] < '0' || limit[i] > '9')
-                return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
-            v = v * 10 + (limit[i] - '0');
-        }
-        if (v < 1 || v > LK_LIST_MAX_LIMIT)
-            return lk_err_field(e, "limit", "must be an integer from 1 to 1000");
+        int v = parse_limit(limit, limit_len);
+        if (v < 1) return lk_err_field(e, "limit", LIMIT_MSG);
         out->page.limit = v;
     }
     if (cursor != NULL) {

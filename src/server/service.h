@@ -26,6 +26,7 @@
 #define LK_SERVICE_H
 
 #include "err.h"
+#include "principal.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "usage.h"
@@ -37,26 +38,6 @@
 #define LK_SESSION_TOKEN_SIZE 48 /* cookie value: 43 base64url chars + NUL */
 #define LK_SESSION_TTL (14 * 24 * 3600)
 #define LK_CURSOR_SIZE 24
-
-typedef enum lk_principal_kind {
-    LK_PRINCIPAL_NONE = 0,
-    LK_PRINCIPAL_SESSION,      /* dashboard / terminal session cookie */
-    LK_PRINCIPAL_PERSONAL_KEY, /* lkp_ bearer token */
-    LK_PRINCIPAL_ORG_KEY,      /* lko_ bearer token */
-} lk_principal_kind;
-
-typedef struct lk_principal {
-    lk_principal_kind kind;
-    char user_id[LK_ID_SIZE]; /* SESSION, PERSONAL_KEY: the user */
-    char org_id[LK_ID_SIZE];  /* ORG_KEY: its org */
-    lk_key key;               /* *_KEY: the key record */
-    lk_session session;       /* SESSION: includes the csrf token */
-    /* *_KEY authenticated with LK_AUTH_OWNER: the key's user (personal) or
-     * org (org key), read in the same statement as the key. */
-    bool has_owner;
-    lk_user owner_user;
-    lk_org owner_org;
-} lk_principal;
 
 /* Throttles (see lk_svc_config_init for the defaults). A rule left all
  * zero in a config that was not initialised means "use the default"; to

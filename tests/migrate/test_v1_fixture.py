@@ -5,7 +5,8 @@ the SQLite schema is upgraded in place (version 2 rebuilds every table from
 schema.c, adding the CHECKs and users.seq) and every user logs in with the
 same password, sees the same lists in the same order, every live token
 works, a revoked one does not, and new rows sort first. The same file copied
-by migrate-data into PostgreSQL (when tests/pg.sh runs) shows the same.
+by migrate-data into PostgreSQL (when tests/pg.sh runs) shows the same, and so
+does fixtures/v1-pg.sql: a database the v1 server wrote into PostgreSQL itself.
 """
 import json
 import os
@@ -23,8 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "fixtures", "v1.sqlite")
 
 
-def fixture_world():
-    with open(os.path.join(HERE, "fixtures", "v1.json")) as f:
+def fixture_world(name="v1.json"):
+    with open(os.path.join(HERE, "fixtures", name)) as f:
         d = json.load(f)
     return d["world"], d["before"]
 
@@ -33,12 +34,14 @@ class V1Base:
     """Each test gets its own copy of the fixture, as the subclass's backend
     (self.url, made by prepare())."""
 
+    world_file = "v1.json"
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="lk-v1-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.sqlite_path = os.path.join(self.tmp, "v1.sqlite")
         shutil.copyfile(FIXTURE, self.sqlite_path)
-        self.world, self.before = fixture_world()
+        self.world, self.before = fixture_world(self.world_file)
         self.url = self.prepare()
         if self.url.startswith("postgres"):
             self.addCleanup(lkserver.pg_drop_database, self.url)
@@ -112,6 +115,39 @@ class V1CopiedToPostgres(V1Base, unittest.TestCase):
         if rc != 0:
             raise AssertionError("migrate-data failed: %s" % err)
         return url
+
+
+@unittest.skipUnless(lkserver.pg_available(), "PostgreSQL not running (tests/pg.sh)")
+class V1OnPostgres(V1Base, unittest.TestCase):
+    """fixtures/v1-pg.sql: a database the v1 server wrote into PostgreSQL
+    itself (make_v1_fixture.py --backend pg), restored with psql, then
+    opened by today's binary."""
+    world_file = "v1-pg.json"
+
+    def prepare(self):
+        import subprocess
+        url = lkserver.pg_create_database()
+        name = url.rsplit("/", 1)[1]
+        subprocess.run([lkserver.pg_bin("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                        os.path.join(HERE, "fixtures", "v1-pg.sql"), name],
+                       env=lkserver.pg_env(), check=True, capture_output=True)
+        return url
+
+    def test_passwords_hashes_and_seq_kept(self):
+        import subprocess
+        def rows(sql):
+            return subprocess.run([lkserver.pg_bin("psql"), "-Atc", sql, self.url.rsplit("/", 1)[1]],
+                                  env=lkserver.pg_env(), check=True, capture_output=True,
+                                  text=True).stdout
+        keys = rows("SELECT seq, id, encode(hash, 'hex') FROM access_keys ORDER BY seq")
+        users = rows("SELECT id, pwhash FROM users ORDER BY id")
+        members = rows("SELECT seq, org_id, user_id FROM members ORDER BY seq")
+        srv = self.serve()
+        srv.stop()
+        self.assertTrue(keys and users and members)
+        self.assertEqual(rows("SELECT seq, id, encode(hash, 'hex') FROM access_keys ORDER BY seq"), keys)
+        self.assertEqual(rows("SELECT id, pwhash FROM users ORDER BY id"), users)
+        self.assertEqual(rows("SELECT seq, org_id, user_id FROM members ORDER BY seq"), members)
 
 
 del test_migrate  # only its helpers are used here

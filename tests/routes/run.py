@@ -11,6 +11,11 @@ tests/routes/run.py — the HTTP layer of latchkeyd, against the real binary.
    the dashboard's security headers, h2o's own 413 in the JSON shape, the
    access log (no secrets), clients hanging up during a deferred login, and
    a graceful SIGTERM that still answers a request already sent.
+3. main.c's flags are exact (no getopt_long abbreviations, stray words
+   refused, each usage error one line and exit 2).
+4. scripts/include_graph.py: src/'s #include graph is acyclic and rooms
+   point one way — and the check fails on a copy with a cycle or a lower
+   room including a higher one.
 
 Usage: run.py [--backend sqlite|pg] [-k SUBSTRING]... (tests/lib/lktestrun.py's
 flags). Needs the Python module yaml. Last line: RESULT <passed> <failed>.
@@ -398,6 +403,48 @@ def t_bad_flags(ctx):
     assert p.returncode == 0 and p.stdout.startswith("latchkeyd "), p
     p = subprocess.run([lkserver.LATCHKEYD, "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and "--listen" in p.stdout and "--threads" in p.stdout, p
+
+
+@test
+def t_flags_exact(ctx):
+    """getopt_long's extras are not accepted: abbreviations and stray words
+    are unknown options, a missing value is named; all exit 2."""
+    cases = [(["--lis", "127.0.0.1:1"], "unknown option '--lis'"),
+             (["--lis"], "unknown option '--lis'"),
+             (["-xh"], "unknown option '-x'"),
+             (["--threads=1", "stray"], "unknown option 'stray'"),
+             (["--listen"], "--listen needs a value"),
+             (["--listen="], "must not be empty"),
+             (["--threads", "257"], "from 1 to 256"),
+             (["--tls-cert", "x.pem"], "go together")]
+    for args, msg in cases:
+        p = subprocess.run([lkserver.LATCHKEYD] + args, capture_output=True, text=True, timeout=20)
+        assert p.returncode == 2, (args, p)
+        assert msg in p.stderr and p.stderr.count("\n") == 1, (args, p.stderr)
+    p = subprocess.run([lkserver.LATCHKEYD, "-h"], capture_output=True, text=True)
+    assert p.returncode == 0 and "--listen" in p.stdout, p
+
+
+@test
+def t_include_graph(ctx):
+    """scripts/include_graph.py passes on src/ and fails on a copy with a
+    cycle or with a lower room including a higher one."""
+    import shutil
+    import tempfile
+    script = os.path.join(ROOT, "scripts", "include_graph.py")
+    p = subprocess.run([sys.executable, script, os.path.join(ROOT, "src")], capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "acyclic" in p.stdout, p.stdout + p.stderr
+    for victim, line in (("server/router.h", '#include "api.h"\n'),
+                         ("common/err.h", '#include "service.h"\n'),
+                         ("server/store/store.h", '#include "service.h"\n')):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "src")
+            shutil.copytree(os.path.join(ROOT, "src"), src)
+            with open(os.path.join(src, victim), "a") as f:
+                f.write(line)
+            p = subprocess.run([sys.executable, script, src], capture_output=True, text=True)
+            assert p.returncode == 1 and "include graph:" in p.stdout, (victim, p.stdout)
 
 
 class Ctx:

@@ -1,0 +1,31 @@
+/*
+ * auth.h — who is calling: the request's credential turned into a
+ * principal, as the dispatcher does it for every non-public route.
+ *
+ * The Authorization header wins over the session cookie. Bearer: at most
+ * one Authorization header, at most LK_AUTH_HEADER_MAX bytes, scheme
+ * "Bearer" (any case), the token trimmed of spaces and tabs, then
+ * lk_svc_auth_bearer_lazy (offline token check, one store read, the
+ * per-address throttle; the peer address is only formatted for a failed
+ * attempt). Cookie: lk_req_session_cookie, lk_svc_auth_session, and for
+ * a write method (not GET/HEAD/OPTIONS) the X-CSRF-Token header (at most
+ * LK_CSRF_HEADER_MAX bytes) via lk_svc_check_csrf.
+ *
+ * Never logs or copies a credential: header values are only looked at in
+ * place.
+ */
+#ifndef LK_AUTH_H
+#define LK_AUTH_H
+
+#include "req.h"
+
+#define LK_AUTH_HEADER_MAX 256
+#define LK_CSRF_HEADER_MAX 128
+
+/* Fill r->principal (and r->by_cookie). r->m must hold the matched route
+ * (its LK_ROUTE_OWNER flag asks for the key's owner row too). 0, or
+ * LK_EUNAUTHENTICATED / LK_EFORBIDDEN / LK_ERATE_LIMITED / a store error,
+ * with details on r->err or r->svc->err. */
+int lk_http_authenticate(lk_req *r);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * jobs.c — the job queue and its workers (see jobs.h).
+ */
+#include "jobs.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct lk_job_anchor {
+    lk_job *job; /* NULL once the job has come back */
+};
+
+static void on_anchor_dispose(void *p)
+{
+    struct lk_job_anchor *a = p;
+    if (a->job != NULL) {
+        a->job->req = NULL; /* the client has gone */
+        atomic_store(&a->job->cancelled, 1);
+    }
+}
+
+int lk_jobs_defer(lk_req *r, lk_job *j)
+{
+    lk_jobs *q = r->jobs->q;
+    struct lk_job_anchor *a = h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
+    a->job = j;
+    j->req = r->req;
+    j->anchor = a;
+    j->port = r->jobs;
+    j->next = NULL;
+    atomic_init(&j->cancelled, 0);
+    pthread_mutex_lock(&q->mu);
+    assert(q->len <= LK_JOB_QUEUE_MAX);
+    if (q->len >= LK_JOB_QUEUE_MAX) {
+        pthread_mutex_unlock(&q->mu);
+        a->job = NULL;
+        return lk_err_set(&r->err, LK_EUNAVAILABLE, "server busy, try again");
+    }
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+    q->len++;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    r->jobs->pending++;
+    return LK_HANDLER_DEFERRED;
+}
+
+/* On the loop thread: jobs coming back (a NULL message only wakes it). */
+static void on_jobs_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
+{
+    lk_jobs_port *port = H2O_STRUCT_FROM_MEMBER(lk_jobs_port, rx, rx);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&msg->link);
+        lk_job *j = H2O_STRUCT_FROM_MEMBER(lk_job, msg, msg);
+        assert(port->pending > 0);
+        port->pending--;
+        h2o_req_t *req = j->req;
+        if (req != NULL) j->anchor->job = NULL;
+        j->finish(j, req);
+    }
+}
+
+void lk_jobs_port_init(lk_jobs_port *port, lk_jobs *q, h2o_multithread_queue_t *queue)
+{
+    port->q = q;
+    port->pending = 0;
+    h2o_multithread_register_receiver(queue, &port->rx, on_jobs_done);
+}
+
+/* The next job, or NULL once the queue is stopped and empty. */
+static lk_job *take(lk_jobs *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->head == NULL && !q->stop)
+        pthread_cond_wait(&q->cv, &q->mu);
+    lk_job *j = q->head;
+    if (j != NULL) {
+        q->head = j->next;
+        if (q->head == NULL) q->tail = NULL;
+        assert(q->len > 0);
+        q->len--;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return j;
+}
+
+static void *worker_main(void *arg)
+{
+    lk_worker *w = arg;
+    lk_job *j;
+    while ((j = take(w->q)) != NULL) {
+        /* A job whose client has gone is not run: no argon2id for nobody. */
+        if (!atomic_load(&j->cancelled)) {
+            lk_err_clear(&w->svc.err);
+            j->run(j, &w->svc);
+        }
+        h2o_multithread_send_message(&j->port->rx, &j->msg);
+    }
+    return NULL;
+}
+
+int lk_jobs_init(lk_jobs *q, int nworkers, lk_store_open_fn open_store, const void *store_ctx,
+                 const lk_svc_config *svc_cfg, lk_ratelimit *rl)
+{
+    assert(nworkers >= LK_WORKERS_MIN && nworkers <= LK_WORKERS_MAX);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    q->nworkers = nworkers;
+    q->workers = calloc((size_t)nworkers, sizeof(lk_worker));
+    if (q->workers == NULL) {
+        fprintf(stderr, "latchkeyd: out of memory\n");
+        return -1;
+    }
+    for (int i = 0; i < nworkers; i++) {
+        lk_worker *w = &q->workers[i];
+        w->q = q;
+        if (open_store(store_ctx, &w->st) != 0) return -1;
+        w->svc = (lk_svc){.st = w->st, .usage = NULL, .rl = rl, .cfg = svc_cfg};
+    }
+    return 0;
+}
+
+void lk_jobs_start(lk_jobs *q)
+{
+    for (; q->started < q->nworkers; q->started++)
+        h2o_multithread_create_thread(&q->workers[q->started].tid, NULL, worker_main,
+                                      &q->workers[q->started]);
+}
+
+void lk_jobs_release(lk_jobs *q)
+{
+    if (q->workers == NULL) return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    for (int i = 0; i < q->started; i++)
+        pthread_join(q->workers[i].tid, NULL);
+    for (int i = 0; i < q->nworkers; i++)
+        lk_store_close(q->workers[i].st);
+    free(q->workers);
+    q->workers = NULL;
+    q->started = 0;
+}
