@@ -58,4 +58,8 @@ int lk_api_mykey_create(lk_req *r);
 int lk_api_mykey_patch(lk_req *r);
 int lk_api_mykey_delete(lk_req *r);
 
+/* --- audit --- (api_audit.c) */
+int lk_api_audit_org(lk_req *r);
+int lk_api_audit_me(lk_req *r);
+
 #endif

@@ -28,4 +28,10 @@
  * with details on r->err or r->svc->err. */
 int lk_http_authenticate(lk_req *r);
 
+/* --- audit --- */
+/* Tell the service where this request comes from (svc->origin: the client
+ * address and the User-Agent, read into audit events) for a write method;
+ * clear it for a read, which records nothing. */
+void lk_http_set_origin(lk_req *r);
+
 #endif

@@ -112,6 +112,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) rc = lk_http_authenticate(&r);
     if (rc == 0) {
+        lk_http_set_origin(&r);
         rc = r.m.route->fn(&r);
         if (rc == LK_HANDLER_DEFERRED) return 0;
     }

@@ -12,6 +12,9 @@
  *                          attempts per client address per minute)
  *   --tls-cert FILE        LATCHKEY_TLS_CERT       none: plain HTTP; with
  *   --tls-key FILE         LATCHKEY_TLS_KEY        both, HTTPS (HTTP/1.1, HTTP/2)
+ *   --audit-retention-days N  LATCHKEY_AUDIT_RETENTION_DAYS  365 (0: keep
+ *                          audit events forever); purged by retention.h
+ *   (no flag)              LATCHKEY_AUDIT_PURGE_INTERVAL_SECS  3600 (tests: short)
  *   --print-routes         (hidden) print the route table and exit
  *   (no flag)              LATCHKEY_MAX_CONNECTIONS     10000 (tests: small)
  *   (no flag)              LATCHKEY_REQUEST_TIMEOUT_MS  10000 (tests: short)
@@ -25,6 +28,7 @@
  * abbreviations (--lis) are refused as unknown, as they always were.
  */
 #include "migrate_data.h"
+#include "retention.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -48,6 +52,7 @@
 #define LK_THREADS_MAX 256
 #define LK_MAX_CONNECTIONS_LIMIT 1000000 /* LATCHKEY_MAX_CONNECTIONS at most */
 #define LK_REQUEST_TIMEOUT_LIMIT 3600000 /* LATCHKEY_REQUEST_TIMEOUT_MS at most */
+#define LK_AUDIT_DAYS_MAX 36500          /* --audit-retention-days at most */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* h2o 2.2 keeps per-thread free lists of socket buffers
@@ -65,7 +70,8 @@ static void usage(FILE *f)
 {
     fputs("usage: latchkeyd [--listen ADDR:PORT] [--database URL] [--signup open|closed]\n"
           "                 [--threads N] [--bearer-fail-limit N]\n"
-          "                 [--tls-cert FILE --tls-key FILE] [--help] [--version]\n"
+          "                 [--tls-cert FILE --tls-key FILE] [--audit-retention-days N]\n"
+          "                 [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -82,6 +88,8 @@ static void usage(FILE *f)
           "  --tls-cert FILE       serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate\n"
           "                        chain (env LATCHKEY_TLS_CERT); needs --tls-key\n"
           "  --tls-key FILE        the certificate's PEM private key (env LATCHKEY_TLS_KEY)\n"
+          "  --audit-retention-days N  audit events older than N days are purged hourly\n"
+          "                        (env LATCHKEY_AUDIT_RETENTION_DAYS; default 365; 0 keeps all)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -128,6 +136,7 @@ static long env_long(const char *name, long def, long max)
 /* The settings as text: environment first, flags over it. */
 typedef struct opts {
     const char *listen, *db, *signup, *threads, *bearer_limit, *tls_cert, *tls_key;
+    const char *audit_days; /* --- audit --- */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -139,6 +148,7 @@ static void opts_from_env(opts *o)
     o->bearer_limit = getenv("LATCHKEY_BEARER_FAIL_LIMIT");
     o->tls_cert = getenv("LATCHKEY_TLS_CERT");
     o->tls_key = getenv("LATCHKEY_TLS_KEY");
+    o->audit_days = getenv("LATCHKEY_AUDIT_RETENTION_DAYS");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -152,6 +162,7 @@ enum {
     OPT_BEARER,
     OPT_CERT,
     OPT_KEY,
+    OPT_AUDIT_DAYS,
     OPT_VERSION,
     OPT_ROUTES
 };
@@ -164,6 +175,7 @@ static const struct option long_opts[] = {
     {"bearer-fail-limit", required_argument, NULL, OPT_BEARER},
     {"tls-cert", required_argument, NULL, OPT_CERT},
     {"tls-key", required_argument, NULL, OPT_KEY},
+    {"audit-retention-days", required_argument, NULL, OPT_AUDIT_DAYS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -193,8 +205,8 @@ static bool exact_flag(const char *a)
 static void opts_set(opts *o, int c, const char *v)
 {
     const char **slot[] = {&o->listen,       &o->db,       &o->signup, &o->threads,
-                           &o->bearer_limit, &o->tls_cert, &o->tls_key};
-    assert(c >= OPT_LISTEN && c <= OPT_KEY);
+                           &o->bearer_limit, &o->tls_cert, &o->tls_key, &o->audit_days};
+    assert(c >= OPT_LISTEN && c <= OPT_AUDIT_DAYS);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -266,6 +278,14 @@ static int config_fill(opts *o, lk_server_config *cfg)
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
                                                  LK_REQUEST_TIMEOUT_MS, LK_REQUEST_TIMEOUT_LIMIT);
+    cfg->audit_retention_days = LK_AUDIT_RETENTION_DAYS_DEFAULT;
+    if (o->audit_days != NULL && o->audit_days[0] != '\0' &&
+        parse_int(o->audit_days, 0, LK_AUDIT_DAYS_MAX, &cfg->audit_retention_days) != 0)
+        return USAGE_ERROR("--audit-retention-days (LATCHKEY_AUDIT_RETENTION_DAYS) must be a "
+                           "number from 0 to %d\n",
+                           LK_AUDIT_DAYS_MAX);
+    cfg->audit_purge_interval_secs = (int)env_long("LATCHKEY_AUDIT_PURGE_INTERVAL_SECS",
+                                                   LK_RETENTION_INTERVAL_SECS, INT_MAX);
     return 0;
 }
 
@@ -335,5 +355,9 @@ int main(int argc, char **argv)
     }
     lk_server *srv = lk_server_prepare(&cfg);
     if (srv == NULL || migrate_schema(o.db) != 0) return 1;
-    return lk_server_run(srv);
+    lk_retention *ret = lk_retention_start(cfg.open_store, cfg.store_ctx, &cfg.svc,
+                                           cfg.audit_retention_days, cfg.audit_purge_interval_secs);
+    rc = lk_server_run(srv);
+    lk_retention_stop(ret);
+    return rc;
 }

@@ -56,6 +56,10 @@ const lk_route lk_routes[] = {
     {"POST", ORG "/access-keys", lk_api_orgkey_create, 0, LK_ACT_ORG_KEYS},
     {"PATCH", ORG "/access-keys/{key_id}", lk_api_orgkey_patch, 0, LK_ACT_ORG_KEYS},
     {"DELETE", ORG "/access-keys/{key_id}", lk_api_orgkey_delete, 0, LK_ACT_ORG_KEYS},
+
+    /* --- audit --- (keys need the audit:read scope once scopes exist) */
+    {"GET", ORG "/audit-events", lk_api_audit_org, RW},
+    {"GET", "/v1/me/audit-events", lk_api_audit_me, 0, LK_ACT_SELF},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

@@ -47,6 +47,9 @@ typedef struct lk_server_config {
     lk_store_open_fn open_store; /* one connection per loop and worker */
     const void *store_ctx;       /* open_store's argument */
     lk_svc_config svc;
+    /* --- audit --- (main.c starts retention.h with these) */
+    int audit_retention_days;      /* 0: keep every event */
+    int audit_purge_interval_secs; /* how often the purge runs */
 } lk_server_config;
 
 typedef struct lk_server lk_server;

@@ -23,7 +23,6 @@
 
 #include "authz.h"
 #include "password.h"
-#include "service_audit.h"
 #include "timefmt.h"
 
 #include <inttypes.h>

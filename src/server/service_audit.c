@@ -1,7 +1,35 @@
 /*
- * service_audit.c — the audit log's service side (service_audit.h): events
- * recorded in the change's own transaction, the org and personal lists,
- * and the retention purge.
+ * service_audit.c — the audit log, service side (declared in service.h's
+ * "audit" block): recording an event in the
+ * same transaction as the change it describes, and the two lists.
+ *
+ *     service.c (each change) ──► lk_audit_begin … store op … lk_audit_end
+ *                                      └── store begin() … audit_insert, commit()
+ *
+ * The one mechanism: a change and its event are one store transaction.
+ * A mutating use-case opens it with lk_audit_begin, runs its store op(s),
+ * and closes it with lk_audit_end(svc, rc, &event): when rc is LK_OK the
+ * event is inserted and the transaction committed; otherwise (the op
+ * failed, or the event insert or the commit fails) everything is rolled
+ * back. So no change exists without its event and no event without its
+ * change, on both backends (store ops that open a transaction of their own
+ * nest inside it: SQLite savepoints, PostgreSQL's in_tx).
+ *
+ *     int rc = lk_audit_begin(svc);
+ *     if (rc == LK_OK) rc = svc->st->ops->project_rename(svc->st, org, id, n);
+ *     rc = lk_audit_end(svc, rc, &(lk_audit){"project.renamed", p, org, NULL,
+ *                       "project", id, n, .from = old.name, .to = n});
+ *
+ * Who and from where: the actor comes from the principal (a session is
+ * "user", else the key type; none is "anonymous"); the client address and
+ * User-Agent from svc->origin, which the HTTP layer sets per request
+ * (lk_svc_set_origin: User-Agent capped to LK_AUDIT_UA_SIZE - 1 bytes,
+ * control bytes and invalid UTF-8 removed). An event never holds a token,
+ * a password, a hash or a cookie: only ids, names, emails and the details
+ * the call site passes (names and values, never secrets).
+ *
+ * No API edits or deletes an event; lk_svc_audit_purge (the retention
+ * timer, off the request path) deletes those older than the retention.
  *
  * Invariants:
  *  - lk_audit_end is the only way an event of a change is written, and it
@@ -15,7 +43,7 @@
  *  - Nothing here logs, and nothing here includes an HTTP or JSON header:
  *    details are built by the small escaper below.
  */
-#include "service_audit.h"
+#include "service.h"
 
 #include "authz.h"
 #include "timefmt.h"

@@ -1,5 +1,5 @@
 /*
- * test_audit.c — the audit log's service side (service_audit.h) against a
+ * test_audit.c — the audit log's service side (service_audit.c) against a
  * real store: every existing action is recorded with its actor, target and
  * details; the two lists and their filters; the deleted-org rule; the
  * retention purge; origin cleaning; and the same-transaction promise under
@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "service.h"
-#include "service_audit.h"
+#include "service.h"
 #include "timefmt.h"
 #include "token.h"
 

@@ -187,7 +187,7 @@ typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
 
 /* --- audit --- */
 /* One audit event (the contract's "Audit log"): written by the service in
- * the same transaction as the change it describes (service_audit.h), never
+ * the same transaction as the change it describes (service_audit.c), never
  * edited; only audit_purge deletes, by age. Text fields are plain UTF-8 the
  * service has already capped and cleaned; details is a JSON object's text
  * the service built ("{}" when there is nothing to say). org_id and
