@@ -29,7 +29,7 @@ ERROR_STATUS = {
     "unsupported_media_type": 415, "rate_limited": 429, "internal": 500, "unavailable": 503,
 }
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
-ID_RE = re.compile(r"^(usr|org|prj|env|key)_[0-9A-Za-z]+$")
+ID_RE = re.compile(r"^(usr|org|prj|env|key|evt)_[0-9A-Za-z]+$")
 TOKEN_RE = re.compile(r"^lk[op]_[0-9A-Za-z]{38}$")
 PASSWORD = "correct horse battery"
 
