@@ -54,6 +54,7 @@ enum {
     F_CURSOR = 1u << 5,
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
+#define F_ACTION (1u << 6) /* --- audit --- (--action A) */
 
 /* Flags of a command (command.flags). */
 enum {
@@ -62,6 +63,7 @@ enum {
 
 typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
+    const char *action; /* --- audit --- */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -159,5 +161,6 @@ int lk_cmd_keys_create(lk_cli_ctx *x);
 int lk_cmd_keys_rename(lk_cli_ctx *x);
 int lk_cmd_keys_delete(lk_cli_ctx *x);
 int lk_cmd_keys_check(lk_cli_ctx *x);
+int lk_cmd_audit(lk_cli_ctx *x); /* --- audit --- (cmd_audit.c) */
 
 #endif

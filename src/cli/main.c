@@ -76,12 +76,16 @@ static const lk_cli_command commands[] = {
     {"keys", "check", "keys check TOKEN|-",
      "offline: is it well-formed, which kind, does the checksum hold (- reads stdin)", 1, 1, 0, 0,
      CMD_NO_CREDENTIAL, lk_cmd_keys_check},
+    /* --- audit --- */
+    {"audit", NULL, "audit [--org ORG] [--action A] [--limit N]",
+     "show the audit log, newest first: an organization's, or your own security log", 0, 0,
+     F_ORG | F_ACTION | F_LIST, 0, 0, lk_cmd_audit},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 /* The options: getopt_long's table, with each option's F_* bit. The help
  * line of an option a command allows is printed by print_command_help. */
-enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR };
+enum { O_URL = 256, O_TOKEN, O_JSON, O_ORG, O_PROJECT, O_EXPIRES, O_LIMIT, O_CURSOR, O_ACTION };
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, O_URL},
@@ -92,6 +96,7 @@ static const struct option long_opts[] = {
     {"expires", required_argument, NULL, O_EXPIRES},
     {"limit", required_argument, NULL, O_LIMIT},
     {"cursor", required_argument, NULL, O_CURSOR},
+    {"action", required_argument, NULL, O_ACTION},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -111,6 +116,7 @@ static const struct {
     {F_LIMIT, "--limit",
      "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
     {F_CURSOR, "--cursor", NULL},
+    {F_ACTION, "--action", "  --action A       only events with this action (e.g. access_key.created)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -184,6 +190,7 @@ static const struct {
     {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
     {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
+    {O_ACTION, offsetof(lk_cli_opts, action), F_ACTION},
 };
 
 /* Store a value option; 0, or -1 for an option id not in value_opts. */
