@@ -9,6 +9,8 @@
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
 //                                         general, projects, members, billing
 //   /orgs/{org}/settings/projects/{prj}   a project's environments
+//   /orgs/{org}/settings/audit-log        the org's audit log (views/audit.js)
+//   /account                              the person's page: Security log
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -23,6 +25,7 @@ import { renderEnvironments } from './views/environments.js';
 import { renderMembers } from './views/members.js';
 import { renderBilling } from './views/billing.js';
 import { renderGeneral } from './views/general.js';
+import { renderAuditLog, renderAccount } from './views/audit.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -45,6 +48,7 @@ const VIEWS = {
   projects: renderProjects,
   members: renderMembers,
   billing: renderBilling,
+  'audit-log': renderAuditLog,
 };
 
 function title(parts) {
@@ -81,6 +85,11 @@ async function render({ focus = false } = {}) {
       const last = lastOrg();
       const org = orgs.find((o) => o.id === last) || orgs[0];
       return navigate(`/orgs/${encodeURIComponent(org.id)}/settings/access-keys`, { replace: true, focus });
+    }
+    if (path === '/account') {
+      title(['Account']);
+      renderAccount({ root, live, user: state.user });
+      return finish(focus);
     }
     if (path === '/orgs/new') {
       title(['Create organization']);

@@ -15,6 +15,7 @@ export const TABS = [
   { id: 'projects', label: 'Projects', icon: 'folder', group: 'Organization' },
   { id: 'members', label: 'Members', icon: 'users', group: 'Organization' },
   { id: 'billing', label: 'Billing', icon: 'card', group: 'Organization' },
+  { id: 'audit-log', label: 'Audit Log', icon: 'layers', group: 'Organization' },
 ];
 
 function brand() {
@@ -64,7 +65,10 @@ function userMenu() {
     label: `Account: ${u.name || u.email || ''}`,
     content: h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(u.name, u.email)),
     className: 'avatar-btn',
-    items: [{ label: 'Log out', icon: 'logout', onSelect: logout }],
+    items: [
+      { label: 'Account', icon: 'user', onSelect: () => navigate('/account') },
+      { label: 'Log out', icon: 'logout', onSelect: logout },
+    ],
     header: [h('span', { class: 'menu-header-name' }, u.name || ''), h('span', { class: 'menu-header-email' }, u.email || '')],
   });
 }
