@@ -87,6 +87,8 @@ typedef struct lk_svc {
     const lk_svc_config *cfg;   /* not owned */
     lk_err err;                 /* details of the last failure */
     lk_origin origin;           /* the current request's client (audit) */
+    char audit_id[LK_ID_SIZE];  /* the next event's id, drawn by lk_audit_begin
+                                 * before the transaction holds any lock */
 } lk_svc;
 
 /* A list request and its continuation. The HTTP layer fills `page` with

@@ -197,7 +197,9 @@ static int insert_event(lk_svc *svc, const lk_audit *a)
     assert(a != NULL && a->action != NULL);
     lk_audit_event *ev = calloc(1, sizeof *ev);
     if (ev == NULL) return lk_err_set(&svc->st->err, LK_ENOMEM, NULL);
-    lk_id_new("evt_", ev->id);
+    if (svc->audit_id[0] == '\0') lk_id_new("evt_", svc->audit_id);
+    memcpy(ev->id, svc->audit_id, sizeof ev->id);
+    svc->audit_id[0] = '\0'; /* used: the next event draws its own */
     copy_str(ev->action, sizeof ev->action, a->action);
     int rc = fill_actor(svc, a->actor, ev);
     copy_str(ev->target_type, sizeof ev->target_type, a->target_type);
@@ -229,6 +231,8 @@ static int fail(lk_svc *svc, int rc)
 
 int lk_audit_begin(lk_svc *svc)
 {
+    /* ~20 CSPRNG calls: not while holding the database's write lock */
+    lk_id_new("evt_", svc->audit_id);
     int rc = svc->st->ops->begin(svc->st);
     return rc == LK_OK ? LK_OK : fail(svc, rc);
 }

@@ -174,7 +174,7 @@
       "ORDER BY seq DESC LIMIT $3")                                                                \
     X(AUDIT_PURGE, false,                                                                          \
       "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "                       \
-      "WHERE created_at < $1 ORDER BY created_at LIMIT $2)")
+      "WHERE created_at < $1 ORDER BY seq LIMIT $2)")
 
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,

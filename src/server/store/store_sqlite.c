@@ -152,7 +152,7 @@
                        "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                     \
                        "ORDER BY seq DESC LIMIT ?3")                                               \
     X(AUDIT_PURGE, "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "          \
-                   "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")
+                   "WHERE created_at < ?1 ORDER BY seq LIMIT ?2)")
 
 enum {
 #define LK__STMT_ENUM(name, sql) S_##name,
