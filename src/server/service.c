@@ -403,6 +403,38 @@ static void random_b64(char *out, size_t out_size)
     sodium_memzero(rnd, sizeof(rnd));
 }
 
+/* A new session for u (with its user.logged_in event, one transaction):
+ * the cookie value into session_token (wiped again on failure), its CSRF
+ * token into csrf. */
+static int session_start(lk_svc *svc, const lk_user *u, int64_t now,
+                         char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE])
+{
+    lk_session s;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    memset(&s, 0, sizeof(s));
+    memcpy(s.user_id, u->id, sizeof(s.user_id));
+    random_b64(s.csrf, sizeof(s.csrf));
+    s.created_at = now;
+    s.expires_at = now + LK_SESSION_TTL;
+    random_b64(session_token, LK_SESSION_TOKEN_SIZE);
+    crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
+    lk_principal self = {.kind = LK_PRINCIPAL_SESSION};
+    memcpy(self.user_id, u->id, sizeof(self.user_id));
+    int rc = lk_audit_begin(svc);
+    if (rc == LK_OK) {
+        rc = svc->st->ops->session_create(svc->st, hash, &s);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_USER_LOGGED_IN, &self, NULL, u->id, "user", u->id,
+                                      u->name});
+    }
+    if (rc != LK_OK) {
+        sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
+        return store_err(svc, rc, NULL);
+    }
+    memcpy(csrf, s.csrf, LK_CSRF_SIZE);
+    return LK_OK;
+}
+
 int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *password,
                  size_t password_len, const char *client, lk_user *out,
                  char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE])
@@ -466,29 +498,10 @@ int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *p
         return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
     }
 
-    lk_session s;
-    uint8_t hash[LK_TOKEN_HASH_LEN];
-    memset(&s, 0, sizeof(s));
-    memcpy(s.user_id, out->id, sizeof(s.user_id));
-    random_b64(s.csrf, sizeof(s.csrf));
-    s.created_at = now;
-    s.expires_at = now + LK_SESSION_TTL;
-    random_b64(session_token, LK_SESSION_TOKEN_SIZE);
-    crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
-    lk_principal self = {.kind = LK_PRINCIPAL_SESSION};
-    memcpy(self.user_id, out->id, sizeof(self.user_id));
-    if ((rc = lk_audit_begin(svc)) == LK_OK) {
-        rc = svc->st->ops->session_create(svc->st, hash, &s);
-        rc = lk_audit_end(svc, rc,
-                          &(lk_audit){LK_AUDIT_USER_LOGGED_IN, &self, NULL, out->id, "user",
-                                      out->id, out->name});
-    }
-    if (rc != LK_OK) {
-        sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
+    if ((rc = session_start(svc, out, now, session_token, csrf)) != LK_OK) {
         memset(out, 0, sizeof(*out));
-        return store_err(svc, rc, NULL);
+        return rc;
     }
-    memcpy(csrf, s.csrf, LK_CSRF_SIZE);
     if (svc->rl) lk_ratelimit_reset(svc->rl, LK_RL_LOGIN_EMAIL, ek);
     return LK_OK;
 }
