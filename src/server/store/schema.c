@@ -236,6 +236,8 @@ const lk_table *lk_schema_of_kind(lk_record_kind kind)
         return &lk_schema_billing;
     case LK_REC_KEY:
         return &lk_schema_keys;
+    case LK_REC_AUDIT:
+        return &lk_schema_audit;
     }
     return NULL;
 }
@@ -467,6 +469,7 @@ int lk_row_sink_call(const lk_row_sink *s, const void *row)
         return s->cb.key(s->ctx, row);
     case LK_REC_USER:
     case LK_REC_BILLING:
+    case LK_REC_AUDIT: /* listed through audit_list, dumped as records */
         break;
     }
     if (s->kind == LK_SINK_RECORD) return s->cb.record(s->ctx, row);

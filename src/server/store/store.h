@@ -139,52 +139,6 @@ typedef struct lk_page {
     int limit;          /* rows to return at most, 1..LK_STORE_PAGE_MAX */
 } lk_page;
 
-/* A whole row of any table, for migrate-data (dump from one store, load
- * into another). Hashes are carried so that existing tokens and passwords
- * keep working after a migration. */
-typedef enum lk_record_kind {
-    LK_REC_USER = 1,
-    LK_REC_ORG,
-    LK_REC_MEMBER,
-    LK_REC_PROJECT,
-    LK_REC_ENV,
-    LK_REC_BILLING,
-    LK_REC_KEY,
-} lk_record_kind;
-
-/* A user with the columns its record leaves out. */
-typedef struct lk_user_row {
-    lk_user user; /* first: the record view (schema.h) */
-    char email_lower[LK_EMAIL_SIZE];
-    char pwhash[LK_PWHASH_SIZE];
-} lk_user_row;
-
-/* An access key with its token's hash. */
-typedef struct lk_key_row {
-    lk_key key; /* first: the record view (schema.h) */
-    uint8_t hash[LK_TOKEN_HASH_LEN];
-} lk_key_row;
-
-typedef struct lk_record {
-    lk_record_kind kind;
-    union {
-        lk_user_row u;
-        lk_org org;
-        lk_member member;
-        lk_project project;
-        lk_env env;
-        lk_billing billing;
-        lk_key_row k;
-    } as;
-} lk_record;
-
-typedef int (*lk_org_cb)(void *ctx, const lk_org *o);
-typedef int (*lk_member_cb)(void *ctx, const lk_member *m);
-typedef int (*lk_project_cb)(void *ctx, const lk_project *p);
-typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
-typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
-typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
-
 /* --- audit --- */
 /* One audit event (the contract's "Audit log"): written by the service in
  * the same transaction as the change it describes (service_audit.c), never
@@ -231,6 +185,55 @@ typedef struct lk_audit_filter {
 } lk_audit_filter;
 
 typedef int (*lk_audit_cb)(void *ctx, const lk_audit_event *ev);
+
+/* A whole row of any table, for migrate-data (dump from one store, load
+ * into another). Hashes are carried so that existing tokens and passwords
+ * keep working after a migration. */
+typedef enum lk_record_kind {
+    LK_REC_USER = 1,
+    LK_REC_ORG,
+    LK_REC_MEMBER,
+    LK_REC_PROJECT,
+    LK_REC_ENV,
+    LK_REC_BILLING,
+    LK_REC_KEY,
+    LK_REC_AUDIT, /* --- audit --- (no foreign key: loaded last) */
+} lk_record_kind;
+
+/* A user with the columns its record leaves out. */
+typedef struct lk_user_row {
+    lk_user user; /* first: the record view (schema.h) */
+    char email_lower[LK_EMAIL_SIZE];
+    char pwhash[LK_PWHASH_SIZE];
+} lk_user_row;
+
+/* An access key with its token's hash. */
+typedef struct lk_key_row {
+    lk_key key; /* first: the record view (schema.h) */
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+} lk_key_row;
+
+typedef struct lk_record {
+    lk_record_kind kind;
+    union {
+        lk_user_row u;
+        lk_org org;
+        lk_member member;
+        lk_project project;
+        lk_env env;
+        lk_billing billing;
+        lk_key_row k;
+        lk_audit_event audit; /* --- audit --- */
+    } as;
+} lk_record;
+
+typedef int (*lk_org_cb)(void *ctx, const lk_org *o);
+typedef int (*lk_member_cb)(void *ctx, const lk_member *m);
+typedef int (*lk_project_cb)(void *ctx, const lk_project *p);
+typedef int (*lk_env_cb)(void *ctx, const lk_env *v);
+typedef int (*lk_key_cb)(void *ctx, const lk_key *k);
+typedef int (*lk_record_cb)(void *ctx, const lk_record *r);
+
 
 typedef struct lk_store lk_store;
 
@@ -345,7 +348,7 @@ typedef struct lk_store_ops {
     /* LK_OK and *empty = true if there are no users and no orgs. */
     int (*is_empty)(lk_store *st, bool *empty);
     /* Every row, in an order that satisfies foreign keys on load: users,
-     * orgs, members, projects, environments, billing, keys. */
+     * orgs, members, projects, environments, billing, keys, audit events. */
     int (*dump)(lk_store *st, lk_record_cb cb, void *ctx);
     int (*begin)(lk_store *st);
     int (*commit)(lk_store *st);

@@ -172,6 +172,8 @@
       "SELECT {audit_events} FROM audit_events WHERE user_id = $1 AND seq < $2 "                   \
       "AND ($4 = '' OR action = $4) AND ($5 = '' OR actor_id = $5 OR actor_user_id = $5) "         \
       "ORDER BY seq DESC LIMIT $3")                                                                \
+    X(DUMP_AUDIT, true,                                                                            \
+      "SELECT seq, {audit_events*} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")        \
     X(AUDIT_PURGE, false,                                                                          \
       "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "                       \
       "WHERE created_at < $1 ORDER BY seq LIMIT $2)")
@@ -1235,6 +1237,7 @@ static const struct {
     {LK_REC_ENV, S_DUMP_ENVS, S_ENV_CREATE},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_CREATE},
+    {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
 };
 #define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
 

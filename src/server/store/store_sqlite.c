@@ -151,6 +151,7 @@
                        "AND (?4 = '' OR action = ?4) "                                             \
                        "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                     \
                        "ORDER BY seq DESC LIMIT ?3")                                               \
+    X(DUMP_AUDIT, "SELECT {audit_events*} FROM audit_events ORDER BY seq")                         \
     X(AUDIT_PURGE, "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "          \
                    "WHERE created_at < ?1 ORDER BY seq LIMIT ?2)")
 
@@ -1324,6 +1325,7 @@ static const struct {
     {LK_REC_ENV, S_DUMP_ENVS, S_ENV_INSERT},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_INSERT},
+    {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
 };
 #define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
 
