@@ -64,6 +64,7 @@ enum {
     F_NO_BROWSER = 1u << 12, /* login --no-browser: only print the URL */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
+#define F_ACTION (1u << 6) /* --- audit --- (--action A) */
 
 /* Flags of a command (command.flags). */
 enum {
@@ -74,6 +75,7 @@ typedef struct lk_cli_opts {
     const char *url, *token, *org, *project, *expires, *limit, *cursor;
     const char *role; /* --role */
     const char *grace; /* --- rotate: --grace DURATION */
+    const char *action; /* --- audit --- */
     bool json, yes, help, version;
     unsigned seen; /* F_* given on the command line */
     const char *pos[LK_CLI_MAX_POS];
@@ -201,5 +203,6 @@ int lk_cmd_keys_rotate(lk_cli_ctx *x); /* --- rotate */
 /* The --scope values (each may be S,S) into arr as names, checked against
  * scope.h: 0, or a usage error's exit status. (cmd_keys.c; login uses it.) */
 int lk_cli_scopes_json(lk_cli_ctx *x, json_t *arr);
+int lk_cmd_audit(lk_cli_ctx *x); /* --- audit --- (cmd_audit.c) */
 
 #endif

@@ -102,6 +102,22 @@ const lk_resource lk_res_keys = {
      {"PREVIOUS TOKEN UNTIL", "previous_token_expires_at", COL_DATE | COL_IF_ANY, 0}},
 };
 
+/* --- audit --- (cmd_audit.c flattens actor and target into the *_label
+ * fields these columns show) */
+const lk_resource lk_res_audit = {
+    "audit event",
+    "/v1/organizations/{org}/audit-events",
+    "/v1/me/audit-events",
+    "id",
+    "evt_",
+    "action",
+    {{"TIME", "created_at", 0, 0},
+     {"ACTION", "action", 0, 0},
+     {"ACTOR", "actor_label", 0, LK_RES_NAME_WIDTH},
+     {"TARGET", "target_label", 0, LK_RES_NAME_WIDTH},
+     {"IP", "ip", COL_IF_ANY, 0}},
+};
+
 /* ---------------------------------------------------------------- paths */
 
 /* The ID of --org (want_project false) or --project, cached in the ctx. */

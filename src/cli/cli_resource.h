@@ -55,6 +55,7 @@ typedef struct lk_resource {
 
 extern const lk_resource lk_res_orgs, lk_res_members, lk_res_projects, lk_res_envs, lk_res_keys;
 extern const lk_resource lk_res_invitations; /* roles and invitations */
+extern const lk_resource lk_res_audit; /* --- audit --- */
 
 /* The collection's path into path (LK_CLI_PATH_MAX bytes), with --org and
  * --project resolved. 0 or an exit status (reported). */

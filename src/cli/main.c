@@ -104,6 +104,10 @@ static const lk_cli_command commands[] = {
     {"keys", "rotate", "keys rotate KEY [--org ORG] [--grace DURATION]",
      "give a key a new token; the old one works for --grace (default: ends now)", 1, 1,
      F_ORG | F_GRACE, 0, 0, lk_cmd_keys_rotate},
+    /* --- audit --- */
+    {"audit", NULL, "audit [--org ORG] [--action A] [--limit N]",
+     "show the audit log, newest first: an organization's, or your own security log", 0, 0,
+     F_ORG | F_ACTION | F_LIST, 0, 0, lk_cmd_audit},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -123,6 +127,7 @@ enum {
     O_ALLOW_CIDR,
     O_ROLE,
     O_GRACE,
+    O_ACTION,
 };
 enum { O_PASSWORD = 300, O_NO_BROWSER }; /* login */
 
@@ -142,6 +147,7 @@ static const struct option long_opts[] = {
     {"grace", required_argument, NULL, O_GRACE},
     {"password", no_argument, NULL, O_PASSWORD},
     {"no-browser", no_argument, NULL, O_NO_BROWSER},
+    {"action", required_argument, NULL, O_ACTION},
     {"yes", no_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -174,6 +180,7 @@ static const struct {
      "  --password       ask for email and password here instead of the browser\n"},
     {F_NO_BROWSER, "--no-browser",
      "  --no-browser     print the sign-in URL, do not open a browser\n"},
+    {F_ACTION, "--action", "  --action A       only events with this action (e.g. access_key.created)\n"},
 };
 #define NFLAGS (sizeof flag_help / sizeof flag_help[0])
 
@@ -249,6 +256,7 @@ static const struct {
     {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
     {O_ROLE, offsetof(lk_cli_opts, role), F_ROLE},
     {O_GRACE, offsetof(lk_cli_opts, grace), F_GRACE},
+    {O_ACTION, offsetof(lk_cli_opts, action), F_ACTION},
 };
 
 /* A --scope or --allow-cidr value, kept in the order given. */

@@ -8,10 +8,23 @@
 
 static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/* Random bytes drawn per CSPRNG call, and the largest multiple of 62 below
+ * 256: a byte under ID_BYTE_LIMIT maps to a digit without bias (byte % 62),
+ * others are dropped and drawn again. One call (one getrandom) per id
+ * instead of one per digit; 32 bytes hold 20 accepted ones all but always. */
+#define ID_DRAW 32
+#define ID_BYTE_LIMIT 248
+
 void lk_id_new(const char *prefix, char out[LK_ID_SIZE])
 {
+    unsigned char buf[ID_DRAW];
+    int n = 0;
     memcpy(out, prefix, 4);
-    for (int i = 0; i < LK_ID_RANDOM_LEN; i++) out[4 + i] = alphabet[randombytes_uniform(62)];
+    while (n < LK_ID_RANDOM_LEN) {
+        randombytes_buf(buf, sizeof buf);
+        for (size_t i = 0; i < sizeof buf && n < LK_ID_RANDOM_LEN; i++)
+            if (buf[i] < ID_BYTE_LIMIT) out[4 + n++] = alphabet[buf[i] % 62];
+    }
     out[LK_ID_LEN] = '\0';
 }
 

@@ -21,6 +21,9 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
+#define TOKEN_DRAW 64        /* random bytes per CSPRNG call (32 digits needed) */
+#define TOKEN_BYTE_LIMIT 248 /* 4 x 62: the bytes that map to a digit without bias */
+
 static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /* base62 digit value of c, or -1 */
@@ -116,7 +119,17 @@ int lk_token_generate(lk_token_kind kind, char out[LK_TOKEN_SIZE])
     }
     memcpy(out, prefix, LK_TOKEN_PREFIX_LEN);
     char *r = out + LK_TOKEN_PREFIX_LEN;
-    for (int i = 0; i < LK_TOKEN_RANDOM_LEN; i++) r[i] = alphabet[randombytes_uniform(62)];
+    /* One CSPRNG call for the whole random part (not one per digit): bytes
+     * under TOKEN_BYTE_LIMIT (4 x 62) map to a digit without bias, others
+     * are drawn again; the raw bytes are wiped. */
+    unsigned char buf[TOKEN_DRAW];
+    int n = 0;
+    while (n < LK_TOKEN_RANDOM_LEN) {
+        randombytes_buf(buf, sizeof buf);
+        for (size_t i = 0; i < sizeof buf && n < LK_TOKEN_RANDOM_LEN; i++)
+            if (buf[i] < TOKEN_BYTE_LIMIT) r[n++] = alphabet[buf[i] % 62];
+    }
+    sodium_memzero(buf, sizeof buf);
     lk_token_crc_encode(lk_token_crc32(r, LK_TOKEN_RANDOM_LEN), r + LK_TOKEN_RANDOM_LEN);
     out[LK_TOKEN_LEN] = '\0';
     return LK_OK;

@@ -83,4 +83,8 @@ int lk_api_device_lookup(lk_req *r);
 int lk_api_device_approve(lk_req *r);
 int lk_api_device_deny(lk_req *r);
 
+/* --- audit --- (api_audit.c) */
+int lk_api_audit_org(lk_req *r);
+int lk_api_audit_me(lk_req *r);
+
 #endif

@@ -33,6 +33,7 @@ typedef struct auth_job {
     size_t email_len, password_len, name_len;
     char client[LK_CLIENT_SIZE];
     char user_agent[LK_SESSION_UA_SIZE]; /* login: the session's device (capped) */
+    lk_origin origin; /* the request's, for the audit event the worker records */
     lk_user user;
     char session[LK_SESSION_TOKEN_SIZE];
     char csrf[LK_CSRF_SIZE];
@@ -84,6 +85,7 @@ static int is_tls(h2o_req_t *req)
 static void signup_run(lk_job *jb, lk_svc *svc)
 {
     auth_job *j = (auth_job *)jb;
+    svc->origin = j->origin;
     j->rc = lk_svc_signup(svc, j->email, j->email_len, j->password, j->password_len, j->name,
                           j->name_len, &j->user);
     j->err = svc->err;
@@ -129,6 +131,7 @@ static int auth_job_new(lk_req *r, bool with_name, auth_job **out)
         (rc =
              copy_field(r, "name", name ? name : "", name_n, j->name, NAME_COPY_MAX, &j->name_len)))
         goto out;
+    j->origin = r->svc->origin;
     *out = j;
     j = NULL;
 out:
@@ -173,6 +176,7 @@ int lk_api_signup(lk_req *r)
 static void login_run(lk_job *jb, lk_svc *svc)
 {
     auth_job *j = (auth_job *)jb;
+    svc->origin = j->origin;
     lk_svc_origin from = {j->client, j->user_agent, strlen(j->user_agent)};
     j->rc = lk_svc_login_from(svc, j->email, j->email_len, j->password, j->password_len, &from,
                               &j->user, j->session, j->csrf);

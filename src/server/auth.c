@@ -94,6 +94,20 @@ static int is_write_method(h2o_iovec_t m)
              h2o_memis(m.base, m.len, H2O_STRLIT("OPTIONS")));
 }
 
+/* --- audit --- */
+void lk_http_set_origin(lk_req *r)
+{
+    lk_svc *svc = r->svc;
+    if (!is_write_method(r->req->method)) {
+        lk_svc_set_origin(svc, NULL, NULL, 0);
+        return;
+    }
+    char ip[LK_CLIENT_SIZE];
+    if (r->client[0] == '\0') client_addr(r, ip, sizeof ip);
+    h2o_iovec_t ua = lk_req_header(r->req, H2O_TOKEN_USER_AGENT, NULL);
+    lk_svc_set_origin(svc, r->client, ua.base, ua.len);
+}
+
 /* Fill r->principal from the Bearer header or else the session cookie. */
 int lk_http_authenticate(lk_req *r)
 {

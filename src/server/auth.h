@@ -45,4 +45,10 @@ const lk_addr *lk_http_client(lk_req *r);
  * login and failed-Bearer throttles count it. */
 void lk_http_client_key(lk_req *r, char out[LK_CLIENT_SIZE]);
 
+/* --- audit --- */
+/* Tell the service where this request comes from (svc->origin: the client
+ * address and the User-Agent, read into audit events) for a write method;
+ * clear it for a read, which records nothing. */
+void lk_http_set_origin(lk_req *r);
+
 #endif

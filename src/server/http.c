@@ -133,6 +133,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         lk_observe_auth(obs, rc, &r.principal, r.svc);
     }
     if (rc == 0) {
+        lk_http_set_origin(&r);
         rc = r.m.route->fn(&r);
         if (rc == LK_HANDLER_DEFERRED) return 0;
     }

@@ -20,6 +20,9 @@
  *                          an hour; 0: no per-address limit)
  *   --device-code-ttl S    LATCHKEY_DEVICE_CODE_TTL  600 (seconds a CLI sign-in
  *                          waits for the browser; 1..3600; for tests)
+ *   --audit-retention-days N  LATCHKEY_AUDIT_RETENTION_DAYS  365 (0: keep
+ *                          audit events forever); purged by retention.h
+ *   (no flag)              LATCHKEY_AUDIT_PURGE_INTERVAL_SECS  3600 (tests: short)
  *   --print-routes         (hidden) print the route table and exit
  *   --public-url URL       LATCHKEY_PUBLIC_URL     http:// (https:// with TLS) +
  *                                                  the listen address; invitation links
@@ -45,6 +48,7 @@
 #include "metrics.h"
 #include "mailer.h"
 #include "migrate_data.h"
+#include "retention.h"
 #include "router.h"
 #include "server.h"
 #include "service_invitations.h"
@@ -72,6 +76,7 @@
 #define LK_THREADS_MAX 256
 #define LK_MAX_CONNECTIONS_LIMIT 1000000 /* LATCHKEY_MAX_CONNECTIONS at most */
 #define LK_REQUEST_TIMEOUT_LIMIT 3600000 /* LATCHKEY_REQUEST_TIMEOUT_MS at most */
+#define LK_AUDIT_DAYS_MAX 36500          /* --audit-retention-days at most */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* h2o 2.2 keeps per-thread free lists of socket buffers
@@ -92,7 +97,8 @@ static void usage(FILE *f)
           "                 [--trusted-proxies CIDR,...] [--tls-cert FILE --tls-key FILE]\n"
           "                 [--metrics-listen ADDR:PORT] [--log-format text|json]\n"
           "                 [--public-url URL] [--smtp-url URL --smtp-from ADDR]\n"
-          "                 [--device-code-ttl S] [--help] [--version]\n"
+          "                 [--device-code-ttl S] [--audit-retention-days N]\n"
+          "                 [--help] [--version]\n"
           "       latchkeyd migrate-data --from URL --to URL [--force]\n"
           "\n"
           "  --listen ADDR:PORT    address to serve on (env LATCHKEY_LISTEN; default "
@@ -129,6 +135,8 @@ static void usage(FILE *f)
           "  --device-code-ttl S   seconds a `latchkey login` sign-in waits for the browser\n"
           "                        (env LATCHKEY_DEVICE_CODE_TTL; 1..3600, default 600;\n"
           "                        meant for tests)\n"
+          "  --audit-retention-days N  audit events older than N days are purged hourly\n"
+          "                        (env LATCHKEY_AUDIT_RETENTION_DAYS; default 365; 0 keeps all)\n"
           "  --help                show this and exit\n"
           "  --version             print the version and exit\n"
           "\n"
@@ -180,6 +188,7 @@ typedef struct opts {
     const char *signup_limit; /* account */
     const char *public_url, *smtp_url, *smtp_from; /* roles and invitations */
     const char *device_ttl; /* --- device --- */
+    const char *audit_days; /* --- audit --- */
 } opts;
 
 static void opts_from_env(opts *o)
@@ -199,6 +208,7 @@ static void opts_from_env(opts *o)
     o->smtp_url = getenv("LATCHKEY_SMTP_URL");
     o->smtp_from = getenv("LATCHKEY_SMTP_FROM");
     o->device_ttl = getenv("LATCHKEY_DEVICE_CODE_TTL");
+    o->audit_days = getenv("LATCHKEY_AUDIT_RETENTION_DAYS");
     if (o->listen == NULL || o->listen[0] == '\0') o->listen = DEFAULT_LISTEN;
     if (o->db == NULL || o->db[0] == '\0') o->db = DEFAULT_DATABASE;
     if (o->signup == NULL || o->signup[0] == '\0') o->signup = "open";
@@ -219,6 +229,7 @@ enum {
     OPT_SMTP_URL,
     OPT_SMTP_FROM,
     OPT_DEVICE_TTL,
+    OPT_AUDIT_DAYS,
     OPT_VERSION,
     OPT_ROUTES,
     OPT_SIGNUP_LIMIT, /* account */
@@ -239,6 +250,7 @@ static const struct option long_opts[] = {
     {"smtp-url", required_argument, NULL, OPT_SMTP_URL},
     {"smtp-from", required_argument, NULL, OPT_SMTP_FROM},
     {"device-code-ttl", required_argument, NULL, OPT_DEVICE_TTL},
+    {"audit-retention-days", required_argument, NULL, OPT_AUDIT_DAYS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"print-routes", no_argument, NULL, OPT_ROUTES},
@@ -271,9 +283,9 @@ static void opts_set(opts *o, int c, const char *v)
     const char **slot[] = {&o->listen,   &o->db,       &o->signup,         &o->threads,
                            &o->bearer_limit, &o->tls_cert, &o->tls_key,        &o->trusted,
                            &o->metrics_listen, &o->log_format, &o->public_url, &o->smtp_url,
-                           &o->smtp_from, &o->device_ttl};
-    _Static_assert(OPT_DEVICE_TTL - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
-    assert(c >= OPT_LISTEN && c <= OPT_DEVICE_TTL);
+                           &o->smtp_from, &o->device_ttl, &o->audit_days};
+    _Static_assert(OPT_AUDIT_DAYS - OPT_LISTEN + 1 == sizeof slot / sizeof slot[0], "slots");
+    assert(c >= OPT_LISTEN && c <= OPT_AUDIT_DAYS);
     *slot[c - OPT_LISTEN] = v;
 }
 
@@ -473,6 +485,14 @@ static int config_fill(opts *o, lk_server_config *cfg)
         (int)env_long("LATCHKEY_MAX_CONNECTIONS", LK_MAX_CONNECTIONS, LK_MAX_CONNECTIONS_LIMIT);
     cfg->request_timeout_ms = (uint64_t)env_long("LATCHKEY_REQUEST_TIMEOUT_MS",
                                                  LK_REQUEST_TIMEOUT_MS, LK_REQUEST_TIMEOUT_LIMIT);
+    cfg->audit_retention_days = LK_AUDIT_RETENTION_DAYS_DEFAULT;
+    if (o->audit_days != NULL && o->audit_days[0] != '\0' &&
+        parse_int(o->audit_days, 0, LK_AUDIT_DAYS_MAX, &cfg->audit_retention_days) != 0)
+        return USAGE_ERROR("--audit-retention-days (LATCHKEY_AUDIT_RETENTION_DAYS) must be a "
+                           "number from 0 to %d\n",
+                           LK_AUDIT_DAYS_MAX);
+    cfg->audit_purge_interval_secs = (int)env_long("LATCHKEY_AUDIT_PURGE_INTERVAL_SECS",
+                                                   LK_RETENTION_INTERVAL_SECS, INT_MAX);
     return 0;
 }
 
@@ -544,7 +564,10 @@ int main(int argc, char **argv)
     lk_server *srv = lk_server_prepare(&cfg);
     if (srv == NULL || migrate_schema(o.db) != 0) return 1;
     if ((rc = mailer_start(&o, &cfg)) != 0) return rc;
+    lk_retention *ret = lk_retention_start(cfg.open_store, cfg.store_ctx, &cfg.svc,
+                                           cfg.audit_retention_days, cfg.audit_purge_interval_secs);
     rc = lk_server_run(srv);
+    lk_retention_stop(ret);
     lk_mailer_stop(cfg.svc.mailer); /* delivers what is queued */
     return rc;
 }

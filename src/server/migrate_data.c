@@ -32,7 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MD_KINDS (LK_REC_KEY + 1) /* count[] is indexed by lk_record_kind, 1..LK_REC_KEY */
+#define MD_KINDS (LK_REC_AUDIT + 1) /* count[] is indexed by lk_record_kind, 1..LK_REC_AUDIT */
 
 typedef struct md_copy {
     lk_store *to;
@@ -57,6 +57,8 @@ static const char *kind_name(int kind)
         return "billing records";
     case LK_REC_KEY:
         return "access keys";
+    case LK_REC_AUDIT:
+        return "audit events";
     default:
         return "records";
     }
@@ -267,7 +269,7 @@ int lk_migrate_data_main(int argc, char **argv)
     if (md_check_stores(src, dst, a.force) != LK_OK) goto out;
     if (md_copy_all(src, dst, &c) != LK_OK) goto out;
     printf("migrate-data: copied from %s to %s:", src->ops->name, dst->ops->name);
-    for (int k = LK_REC_USER; k <= LK_REC_KEY; k++)
+    for (int k = LK_REC_USER; k <= LK_REC_AUDIT; k++)
         printf("%s %lld %s", k == LK_REC_USER ? "" : ",", c.count[k], kind_name(k));
     printf("\n");
     status = 0;

@@ -91,6 +91,10 @@ const lk_route lk_routes[] = {
     {"GET", "/v1/auth/device", lk_api_device_lookup, DEV, S(USER_READ)},
     {"POST", "/v1/auth/device/approve", lk_api_device_approve, DEV, S(USER_WRITE)},
     {"POST", "/v1/auth/device/deny", lk_api_device_deny, DEV, S(USER_WRITE)},
+
+    /* --- audit --- */
+    {"GET", ORG "/audit-events", lk_api_audit_org, RW, S(AUDIT_READ)},
+    {"GET", "/v1/me/audit-events", lk_api_audit_me, 0, LK_ACT_SELF, S(USER_READ)},
 };
 
 const size_t lk_routes_count = sizeof(lk_routes) / sizeof(lk_routes[0]);

@@ -55,6 +55,9 @@ typedef struct lk_server_config {
     lk_log_format log_format;   /* the access log's format (accesslog.h) */
     /* --- account: the throttles' rules and table sizes (ratelimit.h) --- */
     lk_ratelimit_config rl;
+    /* --- audit --- (main.c starts retention.h with these) */
+    int audit_retention_days;      /* 0: keep every event */
+    int audit_purge_interval_secs; /* how often the purge runs */
 } lk_server_config;
 
 typedef struct lk_server lk_server;

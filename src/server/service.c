@@ -78,6 +78,15 @@ static void begin(lk_svc *svc)
     lk_err_clear(&svc->st->err);
 }
 
+/* The person acting (a session's or a personal key's user), or NULL: whose
+ * security log a personal event goes to. */
+static const char *person_of(const lk_principal *p)
+{
+    return p && (p->kind == LK_PRINCIPAL_SESSION || p->kind == LK_PRINCIPAL_PERSONAL_KEY)
+               ? p->user_id
+               : NULL;
+}
+
 /* --- pagination ----------------------------------------------------------- */
 
 #define LK__STR(x) #x
@@ -369,12 +378,20 @@ int lk_svc_signup(lk_svc *svc, const char *email, size_t email_len, const char *
         return lk_err_set(&svc->err, rc, NULL);
     lk_id_new("usr_", out->id);
     out->created_at = now_of(svc);
-    rc = svc->st->ops->user_create(svc->st, out, lower, pwhash);
+    lk_principal self = {.kind = LK_PRINCIPAL_SESSION};
+    memcpy(self.user_id, out->id, sizeof(self.user_id));
+    if ((rc = lk_audit_begin(svc)) == LK_OK) {
+        rc = svc->st->ops->user_create(svc->st, out, lower, pwhash);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_USER_SIGNED_UP, &self, NULL, out->id, "user",
+                                      out->id, out->name});
+    }
     sodium_memzero(pwhash, sizeof(pwhash));
     if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, "email is already registered");
     if (rc != LK_OK) return store_err(svc, rc, NULL);
     return LK_OK;
 }
+
 
 int lk_svc_login(lk_svc *svc, const char *email, size_t email_len, const char *password,
                  size_t password_len, const char *client, lk_user *out,
@@ -450,8 +467,14 @@ int lk_svc_me_rename(lk_svc *svc, const lk_principal *p, const char *name, size_
     char n[LK_NAME_SIZE];
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc || (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    if ((rc = svc->st->ops->user_rename(svc->st, p->user_id, n)) != LK_OK)
-        return store_err(svc, rc, "user not found");
+    lk_user old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->user_get(svc->st, p->user_id, &old)) == LK_OK)
+        rc = svc->st->ops->user_rename(svc->st, p->user_id, n);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_USER_RENAMED, p, NULL, p->user_id, "user", p->user_id,
+                                  n, .from = old.name, .to = n});
+    if (rc != LK_OK) return store_err(svc, rc, "user not found");
     rc = svc->st->ops->user_get(svc->st, p->user_id, out);
     return rc ? store_err(svc, rc, "user not found") : LK_OK;
 }
@@ -498,8 +521,12 @@ int lk_svc_org_create(lk_svc *svc, const lk_principal *p, const char *name, size
         return store_err(svc, rc, "user not found");
     lk_id_new("org_", out->id);
     out->created_at = now_of(svc);
-    if ((rc = svc->st->ops->org_create(svc->st, out, p->user_id, creator.email)) != LK_OK)
-        return store_err(svc, rc, NULL);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    rc = svc->st->ops->org_create(svc->st, out, p->user_id, creator.email);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ORG_CREATED, p, out->id, NULL, "organization", out->id,
+                                  out->name});
+    if (rc != LK_OK) return store_err(svc, rc, NULL);
     rc = svc->st->ops->org_get(svc->st, out->id, out);
     return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
 }
@@ -520,8 +547,14 @@ int lk_svc_org_rename(lk_svc *svc, const lk_principal *p, const char *org_id, co
     char n[LK_NAME_SIZE];
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
     if (rc || (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    if ((rc = svc->st->ops->org_rename(svc->st, org_id, n)) != LK_OK)
-        return store_err(svc, rc, ORG_NF);
+    lk_org old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->org_get(svc->st, org_id, &old)) == LK_OK)
+        rc = svc->st->ops->org_rename(svc->st, org_id, n);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ORG_RENAMED, p, org_id, NULL, "organization", org_id,
+                                  n, .from = old.name, .to = n});
+    if (rc != LK_OK) return store_err(svc, rc, ORG_NF);
     rc = svc->st->ops->org_get(svc->st, org_id, out);
     return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
 }
@@ -531,7 +564,15 @@ int lk_svc_org_delete(lk_svc *svc, const lk_principal *p, const char *org_id)
     begin(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER, org_id); /* roles: owners only */
     if (rc) return rc;
-    rc = svc->st->ops->org_delete(svc->st, org_id);
+    /* The event keeps org_id (no foreign key) and goes to the deleter's
+     * own log too: it outlives the org. */
+    lk_org o;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->org_get(svc->st, org_id, &o)) == LK_OK)
+        rc = svc->st->ops->org_delete(svc->st, org_id);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ORG_DELETED, p, org_id, person_of(p), "organization",
+                                  org_id, o.name});
     return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
 }
 
@@ -563,7 +604,10 @@ int lk_svc_member_add(lk_svc *svc, const lk_principal *p, const char *org_id, co
     rc = svc->st->ops->user_get_by_email(svc->st, lower, &u, NULL);
     if (rc) return store_err(svc, rc, "no user with this email");
     int64_t now = now_of(svc);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->member_add(svc->st, org_id, u.id, now);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_MEMBER_ADDED, p, org_id, NULL, "user", u.id, u.name});
     if (rc == LK_ECONFLICT)
         return lk_err_set(&svc->err, rc, "this user is already a member of the organization");
     if (rc) return store_err(svc, rc, ORG_NF);
@@ -589,12 +633,16 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
     if (!id_ok("usr_", user_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, nf);
     /* One atomic store operation: the count and the delete cannot
      * interleave with a concurrent removal (store.h). */
-    rc = svc->st->ops->member_remove_unless_last(svc->st, org_id, user_id);
+    lk_user u = {{0}};
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    rc = svc->st->ops->user_get(svc->st, user_id, &u);
+    if (rc == LK_OK) rc = svc->st->ops->member_remove_unless_last(svc->st, org_id, user_id);
+    bool last_owner = rc == LK_ECONFLICT && strcmp(svc->st->err.message, LK_STORE_LAST_OWNER) == 0;
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_MEMBER_REMOVED, p, org_id, NULL, "user", user_id,
+                                  u.name});
     if (rc == LK_ECONFLICT)
-        return lk_err_set(&svc->err, rc,
-                          strcmp(svc->st->err.message, LK_STORE_LAST_OWNER) == 0
-                              ? LK_STORE_LAST_OWNER
-                              : LAST_MEMBER);
+        return lk_err_set(&svc->err, rc, last_owner ? LK_STORE_LAST_OWNER : LAST_MEMBER);
     if (rc != LK_OK) return store_err(svc, rc, nf);
     return LK_OK;
 }
@@ -627,8 +675,12 @@ int lk_svc_project_create(lk_svc *svc, const lk_principal *p, const char *org_id
     lk_id_new("prj_", out->id);
     memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
     out->created_at = now_of(svc);
-    if ((rc = svc->st->ops->project_create(svc->st, out)) != LK_OK)
-        return store_err(svc, rc, ORG_NF);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    rc = svc->st->ops->project_create(svc->st, out);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_PROJECT_CREATED, p, org_id, NULL, "project", out->id,
+                                  out->name});
+    if (rc != LK_OK) return store_err(svc, rc, ORG_NF);
     rc = svc->st->ops->project_get(svc->st, org_id, out->id, out);
     return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
 }
@@ -653,8 +705,14 @@ int lk_svc_project_rename(lk_svc *svc, const lk_principal *p, const char *org_id
     if (rc) return rc;
     if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
     if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    if ((rc = svc->st->ops->project_rename(svc->st, org_id, project_id, n)) != LK_OK)
-        return store_err(svc, rc, PRJ_NF);
+    lk_project old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->project_get(svc->st, org_id, project_id, &old)) == LK_OK)
+        rc = svc->st->ops->project_rename(svc->st, org_id, project_id, n);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_PROJECT_RENAMED, p, org_id, NULL, "project",
+                                  project_id, n, .from = old.name, .to = n});
+    if (rc != LK_OK) return store_err(svc, rc, PRJ_NF);
     rc = svc->st->ops->project_get(svc->st, org_id, project_id, out);
     return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
 }
@@ -666,7 +724,13 @@ int lk_svc_project_delete(lk_svc *svc, const lk_principal *p, const char *org_id
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
     if (rc) return rc;
     if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
-    rc = svc->st->ops->project_delete(svc->st, org_id, project_id);
+    lk_project old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->project_get(svc->st, org_id, project_id, &old)) == LK_OK)
+        rc = svc->st->ops->project_delete(svc->st, org_id, project_id);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_PROJECT_DELETED, p, org_id, NULL, "project",
+                                  project_id, old.name});
     return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
 }
 
@@ -707,8 +771,15 @@ int lk_svc_env_create(lk_svc *svc, const lk_principal *p, const char *org_id,
     lk_id_new("env_", out->id);
     memcpy(out->project_id, project_id, strnlen(project_id, LK_ID_SIZE - 1));
     out->created_at = now_of(svc);
-    if ((rc = svc->st->ops->env_create(svc->st, out)) != LK_OK)
-        return store_err(svc, rc, PRJ_NF);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    rc = svc->st->ops->env_create(svc->st, out);
+    const char *kv[] = {"project_id", project_id};
+    char details[LK_AUDIT_DETAILS_SIZE];
+    lk_audit_details(details, kv, 1);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ENV_CREATED, p, org_id, NULL, "environment", out->id,
+                                  out->name, .details = details});
+    if (rc != LK_OK) return store_err(svc, rc, PRJ_NF);
     rc = svc->st->ops->env_get(svc->st, project_id, out->id, out);
     return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
 }
@@ -734,8 +805,14 @@ int lk_svc_env_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
     if (rc) return rc;
     if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
     if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    if ((rc = svc->st->ops->env_rename(svc->st, project_id, env_id, n)) != LK_OK)
-        return store_err(svc, rc, ENV_NF);
+    lk_env old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->env_get(svc->st, project_id, env_id, &old)) == LK_OK)
+        rc = svc->st->ops->env_rename(svc->st, project_id, env_id, n);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ENV_RENAMED, p, org_id, NULL, "environment", env_id,
+                                  n, .from = old.name, .to = n});
+    if (rc != LK_OK) return store_err(svc, rc, ENV_NF);
     rc = svc->st->ops->env_get(svc->st, project_id, env_id, out);
     return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
 }
@@ -747,7 +824,13 @@ int lk_svc_env_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
     int rc = env_scope(svc, p, org_id, project_id);
     if (rc) return rc;
     if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
-    rc = svc->st->ops->env_delete(svc->st, project_id, env_id);
+    lk_env old;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->env_get(svc->st, project_id, env_id, &old)) == LK_OK)
+        rc = svc->st->ops->env_delete(svc->st, project_id, env_id);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_ENV_DELETED, p, org_id, NULL, "environment", env_id,
+                                  old.name});
     return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
 }
 
@@ -783,12 +866,23 @@ int lk_svc_billing_update(lk_svc *svc, const lk_principal *p, const char *org_id
         (rc = lk_validate_email(billing_email, email_len, email, NULL, "billing_email",
                                 &svc->err)))
         return rc;
-    if ((rc = svc->st->ops->billing_get(svc->st, org_id, out)) != LK_OK)
-        return store_err(svc, rc, ORG_NF);
-    if (new_plan) snprintf(out->plan, sizeof(out->plan), "%s", new_plan);
-    if (billing_email) memcpy(out->billing_email, email, sizeof(out->billing_email));
-    out->updated_at = now_of(svc);
-    rc = svc->st->ops->billing_set(svc->st, out);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    lk_billing old = {{0}};
+    if ((rc = svc->st->ops->billing_get(svc->st, org_id, out)) == LK_OK) {
+        old = *out;
+        if (new_plan) snprintf(out->plan, sizeof(out->plan), "%s", new_plan);
+        if (billing_email) memcpy(out->billing_email, email, sizeof(out->billing_email));
+        out->updated_at = now_of(svc);
+        rc = svc->st->ops->billing_set(svc->st, out);
+    }
+    const char *kv[] = {"plan_from", old.plan, "plan_to", out->plan,
+                        "billing_email_from", old.billing_email, "billing_email_to",
+                        out->billing_email};
+    char details[LK_AUDIT_DETAILS_SIZE];
+    lk_audit_details(details, kv, 4);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_BILLING_UPDATED, p, org_id, NULL, "billing", org_id,
+                                  out->plan, .details = details});
     return rc ? store_err(svc, rc, ORG_NF) : LK_OK;
 }
 
@@ -844,8 +938,14 @@ int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
     int rc = key_scope(svc, p, org_id);
     if (rc || (rc = key_load(svc, p, org_id, key_id, out))) return rc;
     if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    if ((rc = svc->st->ops->key_rename(svc->st, key_id, n)) != LK_OK)
-        return store_err(svc, rc, KEY_NF);
+    char from[LK_NAME_SIZE];
+    memcpy(from, out->name, sizeof(from));
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    rc = svc->st->ops->key_rename(svc->st, key_id, n);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_KEY_RENAMED, p, org_id, org_id ? NULL : p->user_id,
+                                  "access_key", key_id, n, .from = from, .to = n});
+    if (rc != LK_OK) return store_err(svc, rc, KEY_NF);
     rc = svc->st->ops->key_get(svc->st, key_id, out);
     return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
 }
@@ -857,7 +957,11 @@ int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
     lk_key k;
     int rc = key_scope(svc, p, org_id);
     if (rc || (rc = key_load(svc, p, org_id, key_id, &k))) return rc;
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->key_delete(svc->st, key_id);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_KEY_DELETED, p, org_id, org_id ? NULL : p->user_id,
+                                  "access_key", key_id, k.name});
     return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
 }
 

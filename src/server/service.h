@@ -85,6 +85,15 @@ typedef struct lk_svc_config {
  * The service reads no environment: the caller (main.c) overrides fields. */
 void lk_svc_config_init(lk_svc_config *cfg);
 
+/* --- audit --- */
+/* Where the request the service works for came from: set per request by
+ * the HTTP layer (lk_svc_set_origin, the audit block below), read into audit
+ * events. Cleaned text, never a secret. */
+typedef struct lk_origin {
+    char ip[LK_AUDIT_IP_SIZE];
+    char user_agent[LK_AUDIT_UA_SIZE];
+} lk_origin;
+
 typedef struct lk_svc {
     lk_store *st;               /* this thread's connection, not owned */
     lk_usage *usage;            /* this thread's last-used buffer, not owned; may be NULL */
@@ -94,6 +103,9 @@ typedef struct lk_svc {
     /* metrics: the last failed authentication presented a key or session
      * that exists but has expired (auth outcome "expired", not "invalid") */
     bool expired_credential;
+    lk_origin origin;           /* the current request's client (audit) */
+    char audit_id[LK_ID_SIZE];  /* the next event's id, drawn by lk_audit_begin
+                                 * before the transaction holds any lock */
 } lk_svc;
 
 /* A list request and its continuation. The HTTP layer fills `page` with
@@ -349,5 +361,100 @@ int64_t lk_svc__now(const lk_svc *svc);
 int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found);
 int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                      lk_key *out);
+
+/* --- audit --- (service_audit.c: the design is at its top)
+ * A change and its audit event are one store transaction:
+ *     int rc = lk_audit_begin(svc);
+ *     if (rc == LK_OK) rc = svc->st->ops->project_rename(svc->st, org, id, n);
+ *     rc = lk_audit_end(svc, rc, &(lk_audit){LK_AUDIT_PROJECT_RENAMED, p, org, NULL,
+ *                       "project", id, n, .from = old.name, .to = n});
+ */
+/* The actions, as the contract spells them. */
+#define LK_AUDIT_ORG_CREATED "organization.created"
+#define LK_AUDIT_ORG_RENAMED "organization.renamed"
+#define LK_AUDIT_ORG_DELETED "organization.deleted"
+#define LK_AUDIT_MEMBER_ADDED "member.added"
+#define LK_AUDIT_MEMBER_INVITED "member.invited"
+#define LK_AUDIT_MEMBER_JOINED "member.joined"
+#define LK_AUDIT_MEMBER_REMOVED "member.removed"
+#define LK_AUDIT_MEMBER_ROLE_CHANGED "member.role_changed"
+#define LK_AUDIT_INVITATION_REVOKED "invitation.revoked"
+#define LK_AUDIT_PROJECT_CREATED "project.created"
+#define LK_AUDIT_PROJECT_RENAMED "project.renamed"
+#define LK_AUDIT_PROJECT_DELETED "project.deleted"
+#define LK_AUDIT_ENV_CREATED "environment.created"
+#define LK_AUDIT_ENV_RENAMED "environment.renamed"
+#define LK_AUDIT_ENV_DELETED "environment.deleted"
+#define LK_AUDIT_BILLING_UPDATED "billing.updated"
+#define LK_AUDIT_KEY_CREATED "access_key.created"
+#define LK_AUDIT_KEY_RENAMED "access_key.renamed"
+#define LK_AUDIT_KEY_ROTATED "access_key.rotated"
+#define LK_AUDIT_KEY_DELETED "access_key.deleted"
+#define LK_AUDIT_KEY_REVOKED_LEAKED "access_key.revoked_leaked"
+#define LK_AUDIT_USER_SIGNED_UP "user.signed_up"
+#define LK_AUDIT_USER_RENAMED "user.renamed"
+#define LK_AUDIT_USER_LOGGED_IN "user.logged_in"
+#define LK_AUDIT_USER_LOGIN_FAILED "user.login_failed"
+#define LK_AUDIT_USER_PASSWORD_CHANGED "user.password_changed"
+#define LK_AUDIT_USER_SESSION_REVOKED "user.session_revoked"
+
+/* The retention default (--audit-retention-days) and the purge's batch. */
+#define LK_AUDIT_RETENTION_DAYS_DEFAULT 365
+#define LK_AUDIT_PURGE_BATCH 5000
+
+/* What one event says; strings are borrowed for the call. NULL = "". */
+typedef struct lk_audit {
+    const char *action;        /* LK_AUDIT_* */
+    const lk_principal *actor; /* NULL or LK_PRINCIPAL_NONE: anonymous */
+    const char *org_id;        /* the org's log it belongs to */
+    const char *user_id;       /* the person's security log it belongs to */
+    const char *target_type;   /* "organization", "member", "project", … */
+    const char *target_id;
+    const char *target_name;
+    const char *from, *to;     /* details {"from": …, "to": …} (renames, roles) */
+    const char *details;       /* else a JSON object text (lk_audit_details) */
+} lk_audit;
+
+/* Open the transaction a change and its event share. LK_OK, or the store's
+ * failure (on svc->err). */
+int lk_audit_begin(lk_svc *svc);
+
+/* Close it. rc is the change's result: LK_OK → insert the event a
+ * describes and commit; anything else → roll back. Returns rc if it was
+ * not LK_OK, else the insert's or the commit's failure (then nothing of
+ * the change is kept), else LK_OK. On failure svc->err is set. */
+int lk_audit_end(lk_svc *svc, int rc, const lk_audit *a);
+
+/* Record an event that goes with no change (a failed sign-in): one insert,
+ * its own transaction. */
+int lk_audit_record(lk_svc *svc, const lk_audit *a);
+
+/* The origin of the request the service is working for; the HTTP layer
+ * sets it before each call (ip: the client address; ua: the raw
+ * User-Agent header, cleaned here). NULL clears. */
+void lk_svc_set_origin(lk_svc *svc, const char *ip, const char *ua, size_t ua_len);
+
+/* Build a JSON object text from n key/value string pairs (kv[2i] the key,
+ * kv[2i+1] its value; a NULL value is left out) into out. Values are
+ * capped and cleaned like the User-Agent. */
+void lk_audit_details(char out[LK_AUDIT_DETAILS_SIZE], const char *const *kv, int n);
+
+/* GET /v1/organizations/{org}/audit-events: the org's events, newest
+ * first. action / actor (NULL: any) filter: action is a dotted name
+ * ("access_key.created"), actor a usr_ or key_ id; else LK_EVALIDATION
+ * with field "action" / "actor". Members, and the org's keys. */
+int lk_svc_audit_list_org(lk_svc *svc, const lk_principal *p, const char *org_id,
+                          const char *action, size_t action_len, const char *actor,
+                          size_t actor_len, lk_list *l, lk_audit_cb cb, void *ctx);
+
+/* GET /v1/me/audit-events: the caller's own security events (sign-ins,
+ * failed sign-ins for their email, their personal keys, organizations they
+ * deleted). A person only (session or personal key). */
+int lk_svc_audit_list_me(lk_svc *svc, const lk_principal *p, const char *action,
+                         size_t action_len, lk_list *l, lk_audit_cb cb, void *ctx);
+
+/* The retention: delete events created before now - days, in batches of
+ * LK_AUDIT_PURGE_BATCH; *deleted gets the total. days <= 0: keep all. */
+int lk_svc_audit_purge(lk_svc *svc, int days, int64_t *deleted);
 
 #endif

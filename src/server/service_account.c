@@ -158,8 +158,10 @@ static void login_succeeded(lk_svc *svc, const login_keys *k)
 }
 
 /* Does password match the stored hash of the account lower names? *out
- * gets the user on a match. Unknown accounts cost a dummy verify, so the
- * answer takes as long either way. */
+ * gets the account (id "" when there is none; the caller clears it on a
+ * mismatch, after noting the failure in the account's security log).
+ * Unknown accounts cost a dummy verify, so the answer takes as long either
+ * way. */
 static int verify(lk_svc *svc, const char *lower, const char *password, size_t password_len,
                   lk_user *out, bool *match)
 {
@@ -178,7 +180,7 @@ static int verify(lk_svc *svc, const char *lower, const char *password, size_t p
     else if (pw_ok)
         (void)lk_password_verify_dummy(password, password_len);
     sodium_memzero(pwhash, sizeof pwhash);
-    if (!*match) memset(out, 0, sizeof *out);
+    if (rc != LK_OK) memset(out, 0, sizeof *out);
     return LK_OK;
 }
 
@@ -231,7 +233,15 @@ static int session_open(lk_svc *svc, const lk_user *u, const lk_svc_origin *from
     if (from && from->client) snprintf(s.ip, sizeof s.ip, "%s", from->client);
     if (from) agent_copy(from->user_agent, from->user_agent_len, s.user_agent);
     crypto_hash_sha256(hash, (const unsigned char *)session_token, strlen(session_token));
-    int rc = svc->st->ops->session_create_capped(svc->st, hash, &s, LK_SESSIONS_PER_USER_MAX, now);
+    lk_principal self = {.kind = LK_PRINCIPAL_SESSION};
+    memcpy(self.user_id, u->id, sizeof self.user_id);
+    int rc = lk_audit_begin(svc);
+    if (rc == LK_OK) {
+        rc = svc->st->ops->session_create_capped(svc->st, hash, &s, LK_SESSIONS_PER_USER_MAX, now);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_USER_LOGGED_IN, &self, NULL, u->id, "user", u->id,
+                                      u->name});
+    }
     if (rc == LK_OK)
         memcpy(csrf, s.csrf, LK_CSRF_SIZE);
     else
@@ -262,6 +272,10 @@ int lk_svc_login_from(lk_svc *svc, const char *email, size_t email_len, const ch
     if (rc == LK_OK) rc = verify(svc, lower, password, password_len, out, &match);
     if (rc != LK_OK) return rc;
     if (!match) {
+        if (lower[0] && out->id[0]) /* a known email: into its owner's security log */
+            (void)lk_audit_record(svc, &(lk_audit){LK_AUDIT_USER_LOGIN_FAILED, NULL, NULL,
+                                                   out->id, "user", out->id, out->name});
+        memset(out, 0, sizeof *out);
         login_failed(svc, &k, now);
         return lk_err_set(&svc->err, LK_EUNAUTHENTICATED, "wrong email or password");
     }

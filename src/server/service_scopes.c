@@ -166,7 +166,13 @@ int lk_svc_key_create_spec(lk_svc *svc, const lk_principal *p, const char *org_i
         return lk_err_set(&svc->err, rc, NULL);
     lk_token_hash(token, LK_TOKEN_LEN, hash);
     lk_token_redact(token, out->redacted);
-    rc = svc->st->ops->key_create(svc->st, out, hash);
+    if ((rc = lk_audit_begin(svc)) == LK_OK) {
+        rc = svc->st->ops->key_create(svc->st, out, hash);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_KEY_CREATED, p, org_id,
+                                      org_id ? NULL : p->user_id, "access_key", out->id,
+                                      out->name});
+    }
     sodium_memzero(hash, sizeof(hash));
     if (rc != LK_OK) {
         sodium_memzero(token, LK_TOKEN_SIZE);

@@ -31,7 +31,7 @@ ERROR_STATUS = {
     "authorization_pending": 400, "slow_down": 400, "expired_token": 400, "access_denied": 400,
 }
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
-ID_RE = re.compile(r"^(usr|org|prj|env|key|ses|inv)_[0-9A-Za-z]+$")
+ID_RE = re.compile(r"^(usr|org|prj|env|key|ses|inv|evt)_[0-9A-Za-z]+$")
 TOKEN_RE = re.compile(r"^lk[op]_[0-9A-Za-z]{38}$")
 PASSWORD = "correct horse battery"
 

@@ -1701,6 +1701,89 @@ try {
     await rotateFlow(alice, { kind: 'personal', orgId: rotOrg, label: 'rotate personal key' });
   }
 
+  // --- audit --- (views/audit.js: the org's Audit Log tab, the Security log)
+  const ada = new Person(browser, 'ada');
+  let adaOrg = null;
+  await test('audit log tab: readable sentences, newest first, with time and address', async () => {
+    await ada.open();
+    await signUp(ada);
+    adaOrg = await createOrg(ada, 'Audit Co', true);
+    ada.csrf = (await ada.api('/v1/auth/session')).body.csrf_token;
+    const page = ada.page;
+    const { dialog } = await createKeyInModal(page, 'ci');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const keys = (await ada.api(`/v1/organizations/${adaOrg}/access-keys`)).body.data;
+    const ci = keys.find((k) => k.name === 'ci');
+    const r = await ada.context.request.patch(`/v1/organizations/${adaOrg}/access-keys/${ci.id}`, { headers: { 'X-CSRF-Token': ada.csrf }, data: { name: 'ci-prod' } });
+    assert.equal(r.status(), 200);
+    await page.getByRole('link', { name: 'Audit Log' }).click();
+    await page.getByRole('heading', { name: 'Audit Log', level: 1 }).waitFor();
+    const items = page.locator('.audit-item');
+    await items.first().waitFor();
+    const lines = (await items.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.equal(lines[0], `${ada.name} renamed key ci → ci-prod · just now · 127.0.0.1`);
+    assert.equal(lines[1], `${ada.name} created key ci · just now · 127.0.0.1`);
+    assert.equal(lines[2], `${ada.name} created the organization Audit Co · just now · 127.0.0.1`);
+    assert.equal(await items.first().getAttribute('data-action'), 'access_key.renamed');
+    await shot(page, 'audit-log-1280');
+  });
+
+  await test('audit log tab: filter by action and by actor; pages', async () => {
+    const page = ada.page;
+    for (let i = 0; i < 26; i++) {
+      const r = await ada.context.request.post(`/v1/organizations/${adaOrg}/projects`, { headers: { 'X-CSRF-Token': ada.csrf }, data: { name: `p${i}` } });
+      assert.equal(r.status(), 201);
+    }
+    await page.reload();
+    const items = page.locator('.audit-item');
+    await page.getByLabel('Action').selectOption('access_key.created');
+    await page.waitForFunction(() => document.querySelectorAll('.audit-item').length === 1);
+    assert.match(await items.first().textContent(), /created key ci/);
+    await page.getByLabel('Action').selectOption('project.created');
+    await page.waitForFunction(() => document.querySelectorAll('.audit-item').length === 25);
+    assert.match(await items.first().textContent(), /created project p25/);
+    const older = page.getByRole('button', { name: 'Older' });
+    assert.equal(await page.getByRole('button', { name: 'Newer' }).isDisabled(), true);
+    await older.click();
+    await page.waitForFunction(() => document.querySelectorAll('.audit-item').length === 1);
+    assert.match(await items.first().textContent(), /created project p0 /);
+    assert.equal(await older.isDisabled(), true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.audit-item').length === 25);
+    // actor: a person who did nothing here yet has no events
+    await page.getByLabel('Action').selectOption('');
+    await page.getByLabel('Actor').locator('option', { hasText: ada.name }).waitFor({ state: 'attached' });
+    const opts = await page.getByLabel('Actor').locator('option').allTextContents();
+    assert.deepEqual(opts, ['Anyone', ada.name]);
+    await page.getByLabel('Actor').selectOption({ label: ada.name });
+    await page.waitForFunction(() => document.querySelectorAll('.audit-item').length === 25);
+    await shot(page, 'audit-log-filtered-1280');
+  });
+
+  await test('security log on the Account page: sign-ins and failed sign-ins for my email', async () => {
+    const bad = await fetch(`${BASE}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: ada.email, password: 'not the password' }) });
+    assert.equal(bad.status, 401);
+    const page = ada.page;
+    await page.getByRole('button', { name: /^Account:/ }).click();
+    await page.getByRole('menuitem', { name: 'Account' }).click();
+    await page.getByRole('heading', { name: 'Security log' }).waitFor();
+    const items = page.locator('.audit-security .audit-item');
+    await items.first().waitFor();
+    const lines = (await items.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.equal(lines[0], `Someone failed to sign in as ${ada.name} · just now · 127.0.0.1`);
+    assert.ok(lines.includes(`${ada.name} signed in · just now · 127.0.0.1`), lines.join('\n'));
+    assert.ok(lines.includes(`${ada.name} signed up · just now · 127.0.0.1`), lines.join('\n'));
+    assert.ok(!lines.some((l) => /project/.test(l)), 'org events are not in the security log');
+    await shot(page, 'security-log-1280');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'security-log-1280-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(ada.errors, []);
+    assert.deepEqual(ada.dialogs, []);
+    assert.deepEqual(ada.csrfProblems, []);
+    await ada.close();
+  });
+
   await test('every state-changing call carried the session’s CSRF token', async () => {
     assert.deepEqual(alice.csrfProblems, []);
     assert.deepEqual(bob.csrfProblems, []);

@@ -27,6 +27,15 @@ One real latchkeyd on a fresh database (tests/lib/lkserver.py). Each round:
      in the last round, a sample before), so a later crash that loses older
      data is caught too.
 
+  5. The audit log agrees with the data, whatever the kill interrupted
+     (every change and its event are one transaction): per key, its events
+     in order are access_key.created, then renames whose "from" is the
+     name before, then at most one access_key.deleted, last; a key that is
+     listed has its created event and is named as its last rename says; a
+     key with a deleted event is gone; a key that is gone (and the model
+     knows it was created) has its deleted event. So no surviving change
+     lacks its event and no event describes a change that is not there.
+
 A round passes when every check of it holds. The last line is
 `RESULT <passed> <failed>` (one test per round, plus the final full check).
 Bearer-failure throttling is set high (LATCHKEY_BEARER_FAIL_LIMIT): refused
@@ -206,6 +215,69 @@ def verify(srv, sess, org_id, keys, sample, rnd):
     return bad, len(chosen)
 
 
+def all_events(c, path):
+    """Every event at path, oldest first (all pages)."""
+    out, cursor = [], None
+    while True:
+        q = path + "?limit=1000" + ("&cursor=" + cursor if cursor else "")
+        r = c.get(q)
+        if r.status != 200:
+            raise AssertionError("list %s -> %r" % (q, r))
+        out.extend(r.json["data"])
+        cursor = r.json.get("next_cursor")
+        if not cursor:
+            return list(reversed(out))
+
+
+def audit_events(sess, org_id):
+    """The access-key events of the org's log and of the person's own log."""
+    evs = all_events(sess, "/v1/organizations/%s/audit-events" % org_id)
+    evs += all_events(sess, "/v1/me/audit-events")
+    return [e for e in evs if e["action"].startswith("access_key.")]
+
+
+def audit_consistency(events, listed, keys):
+    """Failures where the audit log and the keys disagree (see step 5)."""
+    bad, by_key = [], {}
+    for e in events:
+        by_key.setdefault(e["target"]["id"], []).append(e)
+    for kid, evs in by_key.items():
+        if evs[0]["action"] != "access_key.created":
+            bad.append("AUDIT: key %s: first event is %s, not access_key.created" % (kid, evs[0]["action"]))
+            continue
+        name, gone = evs[0]["target"]["name"], False
+        for e in evs[1:]:
+            if gone:
+                bad.append("AUDIT: key %s: %s after access_key.deleted" % (kid, e["action"]))
+            elif e["action"] == "access_key.renamed":
+                if e["details"].get("from") != name:
+                    bad.append("AUDIT: key %s renamed from %r but was %r (an event is missing)"
+                               % (kid, e["details"].get("from"), name))
+                name = e["details"].get("to")
+            elif e["action"] == "access_key.deleted":
+                gone = True
+        if gone and kid in listed:
+            bad.append("AUDIT: key %s has access_key.deleted but still exists" % kid)
+        elif not gone and kid not in listed:
+            bad.append("AUDIT: key %s is gone without an access_key.deleted event" % kid)
+        elif not gone and listed[kid] != name:
+            bad.append("AUDIT: key %s is named %r, its events say %r" % (kid, listed[kid], name))
+    for kid in listed:
+        if kid not in by_key:
+            bad.append("AUDIT: key %s exists without an access_key.created event" % kid)
+    for k in keys:
+        if k.id not in by_key:
+            bad.append("AUDIT: acknowledged key %s has no events" % k.id)
+    return bad
+
+
+def audit_check(sess, org_id, keys):
+    listed = list_names(sess, "/v1/me/access-keys")
+    listed.update(list_names(sess, "/v1/organizations/%s/access-keys" % org_id))
+    events = audit_events(sess, org_id)
+    return audit_consistency(events, listed, keys), events, listed
+
+
 def crash_args(ap):
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("LK_CRASH_ROUNDS", "20")))
     ap.add_argument("--seed", type=int, default=None)
@@ -262,6 +334,7 @@ def main():
             keys = [k for wk in writers_keys for k in wk]
             bad, checked = verify(srv, sess, org_id, keys, 300, rnd)
             problems += bad
+            problems += audit_check(sess, org_id, keys)[0]
             print("round %2d: killed after %4d acknowledged writes; checked %4d of %5d keys: %s"
                   % (rn, acked, checked, len(keys), "ok" if not problems else "FAIL"))
             for p in problems[:20]:
@@ -274,6 +347,8 @@ def main():
         # the final, full check of everything ever acknowledged
         keys = [k for wk in writers_keys for k in wk]
         bad, checked = verify(srv, sess, org_id, keys, None, rnd)
+        audit_bad, events, listed = audit_check(sess, org_id, keys)
+        bad += audit_bad
         live = sum(1 for k in keys if k.state == "live")
         print("final: %d acknowledged writes in all; %d keys checked (%d live, %d deleted): %s"
               % (total_acked, checked, live, checked - live, "ok" if not bad else "FAIL"))
@@ -303,6 +378,23 @@ def main():
             else:
                 failed += 1
                 print("control: FAIL, a wrong model went unnoticed: %r" % bad)
+        # the same for the audit check: a log missing one rename, and one
+        # with a deleted event for a key that exists, must be reported
+        renames = [e for e in events
+                   if e["action"] == "access_key.renamed" and e["target"]["id"] in listed]
+        lost = [e for e in events if e is not (renames[0] if renames else None)]
+        kid = next(iter(listed), None)
+        forged = events + [{"action": "access_key.deleted", "target": {"id": kid}, "details": {}}]
+        n_lost = len(audit_consistency(lost, listed, keys)) if renames else 0
+        n_forged = len(audit_consistency(forged, listed, keys)) if kid else 0
+        if n_lost and n_forged:
+            passed += 1
+            print("control: a log missing an event, and one with an event for a change that "
+                  "did not happen, are caught (%d, %d findings); %d events checked"
+                  % (n_lost, n_forged, len(events)))
+        else:
+            failed += 1
+            print("control: FAIL, a wrong audit log went unnoticed (%d, %d)" % (n_lost, n_forged))
         if total_acked < args.rounds * 5:
             print("too few acknowledged writes (%d): the test did not exercise anything" % total_acked)
             failed += 1

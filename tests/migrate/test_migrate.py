@@ -215,6 +215,26 @@ class MigrateBase:
                                                    "password": "wrong password!"})
         self.assertEqual(r.status, 401, r)
 
+    def test_audit_log_copied(self):
+        """Every audit event moves too (ids, times, actors, details); the
+        org logs read the same, and so do the personal ones but for the
+        sign-in this test itself makes on each side."""
+        self.assertEqual(self.rc, 0, self.err)
+        self.assertRegex(self.out, r"[1-9][0-9]* audit events")
+        logs = []
+        for url in (self.src_url, self.dst_url):
+            srv = self.serve(url)
+            alice = login(srv.url, self.world["users"]["alice"])
+            orgs = walk(alice, "/v1/organizations")
+            org_logs = {o["id"]: walk(alice, "/v1/organizations/%s/audit-events" % o["id"])
+                        for o in orgs}
+            mine = walk(alice, "/v1/me/audit-events")
+            self.assertEqual(mine[0]["action"], "user.logged_in")
+            logs.append((org_logs, mine[1:]))
+            srv.stop()
+        self.assertTrue(any(logs[0][0].values()))
+        self.assertEqual(logs[1], logs[0])
+
     def test_pages_and_new_rows_sort_newest_first(self):
         self.assertEqual(self.rc, 0, self.err)
         srv = self.serve(self.dst_url)

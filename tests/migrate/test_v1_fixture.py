@@ -172,6 +172,7 @@ class V1OnSqlite(V1Base, unittest.TestCase):
         self.assertEqual(versions, list(range(1, len(versions) + 1)))
         self.assertGreaterEqual(len(versions), 2)
         self.assertEqual(db.execute("SELECT count(*) FROM device_requests").fetchone(), (0,))
+        self.assertEqual(db.execute("SELECT count(*) FROM audit_events").fetchone(), (0,))
         self.assertEqual(db.execute("SELECT seq, id, hash FROM access_keys ORDER BY seq")
                          .fetchall(), keys_before)
         self.assertEqual(db.execute("SELECT seq, id, pwhash FROM users ORDER BY seq").fetchall(),

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "id.h"
 #include "token.h"
 
 #include <sodium.h>
@@ -182,6 +183,51 @@ static void redact_format(void **state)
     assert_string_equal(r, "lko_AbC1…lz5N");
 }
 
+/* lk_id_new (one CSPRNG call per id, bytes >= 248 drawn again): well-formed,
+ * never repeating, and every digit equally likely — a plain byte % 62
+ * would make the first eight digits a quarter more frequent than the rest,
+ * far outside the ±10% allowed here (about 8 standard deviations). */
+static void id_new_uniform(void **state)
+{
+    (void)state;
+    enum { N = 20000, DIGITS = 62 };
+    static const char alpha[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    long count[DIGITS] = {0};
+    char id[LK_ID_SIZE], prev[LK_ID_SIZE] = "";
+    for (int i = 0; i < N; i++) {
+        lk_id_new("evt_", id);
+        assert_true(lk_id_valid("evt_", id, strlen(id)));
+        assert_string_not_equal(id, prev);
+        for (int j = 4; j < LK_ID_LEN; j++) count[strchr(alpha, id[j]) - alpha]++;
+        memcpy(prev, id, sizeof prev);
+    }
+    double expect = (double)N * LK_ID_RANDOM_LEN / DIGITS;
+    for (int d = 0; d < DIGITS; d++) {
+        if (count[d] < expect * 0.9 || count[d] > expect * 1.1)
+            fail_msg("digit %c drawn %ld times, expected about %.0f", alpha[d], count[d], expect);
+    }
+}
+
+/* lk_token_generate's random part: every digit equally likely (±10%). */
+static void token_random_uniform(void **state)
+{
+    (void)state;
+    enum { N = 10000, DIGITS = 62 };
+    static const char alpha[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    long count[DIGITS] = {0};
+    char tok[LK_TOKEN_SIZE];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(lk_token_generate(i % 2 ? LK_TOKEN_ORG : LK_TOKEN_PERSONAL, tok), 0);
+        for (int j = 0; j < LK_TOKEN_RANDOM_LEN; j++)
+            count[strchr(alpha, tok[LK_TOKEN_PREFIX_LEN + j]) - alpha]++;
+    }
+    double expect = (double)N * LK_TOKEN_RANDOM_LEN / DIGITS;
+    for (int d = 0; d < DIGITS; d++) {
+        if (count[d] < expect * 0.9 || count[d] > expect * 1.1)
+            fail_msg("digit %c drawn %ld times, expected about %.0f", alpha[d], count[d], expect);
+    }
+}
+
 static void status_strings(void **state)
 {
     (void)state;
@@ -198,6 +244,7 @@ int main(void)
         cmocka_unit_test(parse_fixed_vectors), cmocka_unit_test(generate_roundtrip),
         cmocka_unit_test(reject_malformed),    cmocka_unit_test(hash_is_sha256),
         cmocka_unit_test(redact_format),       cmocka_unit_test(status_strings),
+        cmocka_unit_test(id_new_uniform),      cmocka_unit_test(token_random_uniform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

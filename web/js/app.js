@@ -13,6 +13,8 @@
 //   /invite/{token}                       an invitation: log in or sign up,
 //                                         then Accept / Decline
 //   /device, /device?code=BCDF-GHJK       approve a sign-in from the CLI
+//   /orgs/{org}/settings/audit-log        the org's audit log (views/audit.js)
+//   /account                              the person's page: Security log
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -30,6 +32,7 @@ import { renderGeneral } from './views/general.js';
 import { renderAccount } from './views/account.js';
 import { renderInvite } from './views/invite.js';
 import { renderDevice } from './views/device.js';
+import { renderAuditLog, renderAccount } from './views/audit.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -52,6 +55,7 @@ const VIEWS = {
   projects: renderProjects,
   members: renderMembers,
   billing: renderBilling,
+  'audit-log': renderAuditLog,
 };
 
 function title(parts) {
@@ -98,6 +102,11 @@ async function render({ focus = false } = {}) {
     if (path === '/account') {
       title(['Account']);
       renderAccount({ root, live, main: plainShell(root), user: state.user });
+      return finish(focus);
+    }
+    if (path === '/account') {
+      title(['Account']);
+      renderAccount({ root, live, user: state.user });
       return finish(focus);
     }
     if (path === '/orgs/new') {

@@ -15,6 +15,7 @@ export const TABS = [
   { id: 'projects', label: 'Projects', icon: 'folder', group: 'Organization' },
   { id: 'members', label: 'Members', icon: 'users', group: 'Organization' },
   { id: 'billing', label: 'Billing', icon: 'card', group: 'Organization' },
+  { id: 'audit-log', label: 'Audit Log', icon: 'layers', group: 'Organization' },
 ];
 
 function brand() {

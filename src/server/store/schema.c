@@ -266,12 +266,47 @@ const lk_table lk_schema_device = {
     NULL,              device_idx,  true,
 };
 
+/* --- audit --- */
+/* No REFERENCES on org_id / user_id: an org's organization.deleted event
+ * must outlive the org (it stays in the deleter's security log). Lists run
+ * by (org_id, seq) and (user_id, seq). No index on created_at (one less
+ * write per change): the hourly purge walks seq upwards, where the oldest
+ * events are, and stops after a batch. */
+static const lk_col audit_cols[] = {
+    SEQ_OF(lk_audit_event),
+    COL(lk_audit_event, id, "id", TEXT, "NOT NULL UNIQUE"),
+    COL(lk_audit_event, action, "action", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_type, "actor_type", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_id, "actor_id", OPT_TEXT, ""),
+    COL(lk_audit_event, actor_name, "actor_name", TEXT, "NOT NULL"),
+    COL(lk_audit_event, actor_user_id, "actor_user_id", OPT_TEXT, ""),
+    COL(lk_audit_event, target_type, "target_type", TEXT, "NOT NULL"),
+    COL(lk_audit_event, target_id, "target_id", OPT_TEXT, ""),
+    COL(lk_audit_event, target_name, "target_name", TEXT, "NOT NULL"),
+    COL(lk_audit_event, org_id, "org_id", OPT_TEXT, ""),
+    COL(lk_audit_event, user_id, "user_id", OPT_TEXT, ""),
+    COL(lk_audit_event, ip, "ip", TEXT, "NOT NULL"),
+    COL(lk_audit_event, user_agent, "user_agent", TEXT, "NOT NULL"),
+    COL(lk_audit_event, details, "details", TEXT, "NOT NULL"),
+    COL(lk_audit_event, created_at, "created_at", I64, "NOT NULL"),
+};
+static const char *const audit_idx[] = {
+    "audit_events_org_seq ON audit_events (org_id, seq) WHERE org_id IS NOT NULL",
+    "audit_events_user_seq ON audit_events (user_id, seq) WHERE user_id IS NOT NULL",
+    NULL,
+};
+const lk_table lk_schema_audit = {
+    "audit_events",         audit_cols, NCOLS(audit_cols), sizeof(lk_audit_event),
+    sizeof(lk_audit_event), NULL,       audit_idx,
+};
+
 const lk_table *const lk_schema_tables[] = {
     &lk_schema_users,       &lk_schema_sessions,
     &lk_schema_orgs,        &lk_schema_members,
     &lk_schema_projects,    &lk_schema_environments,
     &lk_schema_billing,     &lk_schema_keys,
     &lk_schema_invitations, &lk_schema_device,
+    &lk_schema_audit,
     NULL,
 };
 
@@ -292,6 +327,8 @@ const lk_table *lk_schema_of_kind(lk_record_kind kind)
         return &lk_schema_billing;
     case LK_REC_KEY:
         return &lk_schema_keys;
+    case LK_REC_AUDIT:
+        return &lk_schema_audit;
     }
     return NULL;
 }
@@ -524,6 +561,7 @@ int lk_row_sink_call(const lk_row_sink *s, const void *row)
         return s->cb.key(s->ctx, row);
     case LK_REC_USER:
     case LK_REC_BILLING:
+    case LK_REC_AUDIT: /* listed through audit_list, dumped as records */
         break;
     }
     if (s->kind == LK_SINK_RECORD) return s->cb.record(s->ctx, row);

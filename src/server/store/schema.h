@@ -112,6 +112,8 @@ typedef struct lk_session_row {
 
 extern const lk_table lk_schema_users, lk_schema_sessions, lk_schema_orgs, lk_schema_members,
     lk_schema_projects, lk_schema_environments, lk_schema_billing, lk_schema_keys;
+/* --- audit --- */
+extern const lk_table lk_schema_audit;
 
 /* Every table, in foreign-key order (parents first); NULL-ended. */
 extern const lk_table *const lk_schema_tables[];

@@ -220,6 +220,53 @@ typedef struct lk_page {
     int limit;          /* rows to return at most, 1..LK_STORE_PAGE_MAX */
 } lk_page;
 
+/* --- audit --- */
+/* One audit event (the contract's "Audit log"): written by the service in
+ * the same transaction as the change it describes (service_audit.c), never
+ * edited; only audit_purge deletes, by age. Text fields are plain UTF-8 the
+ * service has already capped and cleaned; details is a JSON object's text
+ * the service built ("{}" when there is nothing to say). org_id and
+ * user_id carry no foreign key: an org's `organization.deleted` event
+ * outlives the org. */
+#define LK_AUDIT_ACTION_SIZE 48
+#define LK_AUDIT_TYPE_SIZE 24
+#define LK_AUDIT_IP_SIZE 64      /* a client address as text */
+#define LK_AUDIT_UA_SIZE 256     /* User-Agent, capped to 255 bytes */
+#define LK_AUDIT_DETAILS_SIZE 2048
+#define LK_AUDIT_LABEL_SIZE (LK_EMAIL_SIZE > LK_NAME_SIZE ? LK_EMAIL_SIZE : LK_NAME_SIZE)
+
+typedef struct lk_audit_event {
+    char id[LK_ID_SIZE];                     /* evt_… */
+    char action[LK_AUDIT_ACTION_SIZE];       /* "access_key.renamed" */
+    char actor_type[LK_AUDIT_TYPE_SIZE];     /* user|personal_key|organization_key|anonymous */
+    char actor_id[LK_ID_SIZE];               /* usr_… / key_… / "" */
+    char actor_name[LK_AUDIT_LABEL_SIZE];
+    char actor_user_id[LK_ID_SIZE];          /* the person behind it (user, personal key) */
+    char target_type[LK_AUDIT_TYPE_SIZE];    /* organization|member|project|… */
+    char target_id[LK_ID_SIZE];
+    char target_name[LK_AUDIT_LABEL_SIZE];
+    char org_id[LK_ID_SIZE];                 /* the org's log it belongs to, or "" */
+    char user_id[LK_ID_SIZE];                /* the person's security log it is in, or "" */
+    char ip[LK_AUDIT_IP_SIZE];
+    char user_agent[LK_AUDIT_UA_SIZE];
+    char details[LK_AUDIT_DETAILS_SIZE];     /* a JSON object */
+    int64_t created_at;
+    int64_t seq;
+} lk_audit_event;
+
+/* Which events an audit_list returns: an org's (org_id set) or a person's
+ * security log (user_id set; exactly one of the two); action and actor
+ * ("" or NULL: any) narrow it. actor matches actor_id or actor_user_id, so
+ * a person's id finds what they did by session and by personal key. */
+typedef struct lk_audit_filter {
+    const char *org_id;
+    const char *user_id;
+    const char *action;
+    const char *actor;
+} lk_audit_filter;
+
+typedef int (*lk_audit_cb)(void *ctx, const lk_audit_event *ev);
+
 /* A whole row of any table, for migrate-data (dump from one store, load
  * into another). Hashes are carried so that existing tokens and passwords
  * keep working after a migration. */
@@ -231,6 +278,7 @@ typedef enum lk_record_kind {
     LK_REC_ENV,
     LK_REC_BILLING,
     LK_REC_KEY,
+    LK_REC_AUDIT, /* --- audit --- (no foreign key: loaded last) */
 } lk_record_kind;
 
 /* A user with the columns its record leaves out. */
@@ -258,6 +306,7 @@ typedef struct lk_record {
         lk_env env;
         lk_billing billing;
         lk_key_row k;
+        lk_audit_event audit; /* --- audit --- */
     } as;
 } lk_record;
 
@@ -278,6 +327,7 @@ typedef union lk_row_cb {
     lk_key_cb key;
     lk_record_cb record; /* row is an lk_record (dump) */
 } lk_row_cb;
+
 
 typedef struct lk_store lk_store;
 
@@ -422,7 +472,7 @@ typedef struct lk_store_ops {
     /* LK_OK and *empty = true if there are no users and no orgs. */
     int (*is_empty)(lk_store *st, bool *empty);
     /* Every row, in an order that satisfies foreign keys on load: users,
-     * orgs, members, projects, environments, billing, keys. */
+     * orgs, members, projects, environments, billing, keys, audit events. */
     int (*dump)(lk_store *st, lk_record_cb cb, void *ctx);
     int (*begin)(lk_store *st);
     int (*commit)(lk_store *st);
@@ -513,6 +563,17 @@ typedef struct lk_store_ops {
     /* Clears every previous hash whose end has passed; *n: how many (may
      * be NULL). */
     int (*key_purge_previous)(lk_store *st, int64_t *n);
+    /* --- audit --- */
+    /* Insert ev (ev->seq ignored). Called inside the caller's begin() …
+     * commit() with the change it records (service_audit.c). */
+    int (*audit_insert)(lk_store *st, const lk_audit_event *ev);
+    /* Events of f's org or person, newest first (page as for every list). */
+    int (*audit_list)(lk_store *st, const lk_audit_filter *f, const lk_page *pg, lk_audit_cb cb,
+                      void *ctx);
+    /* Delete at most max_rows events with created_at < before, oldest
+     * first; *deleted gets how many (the retention timer calls it until it
+     * deletes fewer than max_rows). */
+    int (*audit_purge)(lk_store *st, int64_t before, int max_rows, int64_t *deleted);
 } lk_store_ops;
 
 /* The common head of every backend's connection struct: a backend defines

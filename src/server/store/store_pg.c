@@ -192,7 +192,22 @@
       "GROUP BY id) t WHERE s.id = t.id AND s.id <> '' AND s.last_seen_at < t.at")                 \
     X(SESSION_PURGE, false, "DELETE FROM sessions WHERE expires_at <= $1")                         \
     PG_STATEMENTS_ROLES(X)                                                                         \
-    ROTATE_STATEMENTS(X)
+    ROTATE_STATEMENTS(X)                                                                           \
+    /* --- audit --- */                                                                            \
+    X(AUDIT_INSERT, false, "INSERT INTO {audit_events:insert}")                                    \
+    X(AUDIT_LIST_ORG, true,                                                                        \
+      "SELECT {audit_events} FROM audit_events WHERE org_id = $1 AND seq < $2 "                    \
+      "AND ($4 = '' OR action = $4) AND ($5 = '' OR actor_id = $5 OR actor_user_id = $5) "         \
+      "ORDER BY seq DESC LIMIT $3")                                                                \
+    X(AUDIT_LIST_USER, true,                                                                       \
+      "SELECT {audit_events} FROM audit_events WHERE user_id = $1 AND seq < $2 "                   \
+      "AND ($4 = '' OR action = $4) AND ($5 = '' OR actor_id = $5 OR actor_user_id = $5) "         \
+      "ORDER BY seq DESC LIMIT $3")                                                                \
+    X(DUMP_AUDIT, true,                                                                            \
+      "SELECT seq, {audit_events*} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")        \
+    X(AUDIT_PURGE, false,                                                                          \
+      "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "                       \
+      "WHERE created_at < $1 ORDER BY seq LIMIT $2)")
 
 /* --- roles and invitations: statements --- */
 #define PG_STATEMENTS_ROLES(X)                                                                     \
@@ -378,6 +393,8 @@ static const struct pg_migration {
     "WHERE prev_hash IS NOT NULL;"},
     /* 7: device sign-ins from the CLI: schema.c's device_requests */
     {NULL, &lk_schema_device},
+    /* 8: the audit log: schema.c's audit_events */
+    {NULL, &lk_schema_audit},
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -784,6 +801,8 @@ static int apply_migration(pg_store *s, const struct pg_migration *m)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
     return pg_simple(s, "migrate: create", ddl);
 }
+
+/* --- audit --- */
 
 static int pg_migrate(lk_store *st)
 {
@@ -1523,6 +1542,7 @@ static const struct {
     {LK_REC_ENV, S_DUMP_ENVS, S_ENV_CREATE},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_CREATE},
+    {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
 };
 #define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
 
@@ -1570,6 +1590,54 @@ static int pg_dump(lk_store *st, lk_record_cb cb, void *ctx)
         s->tx_lost = false; /* our own snapshot transaction: nothing to undo */
     }
     return rc;
+}
+
+/* --- audit --- */
+
+static int pg_audit_insert(lk_store *st, const lk_audit_event *ev)
+{
+    return insert_row(st, S_AUDIT_INSERT, &lk_schema_audit, ev);
+}
+
+static int pg_audit_list(lk_store *st, const lk_audit_filter *f, const lk_page *pg,
+                         lk_audit_cb cb, void *ctx)
+{
+    bool by_org = f->org_id && f->org_id[0];
+    assert(by_org != (f->user_id && f->user_id[0]));
+    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
+    pg_params p = {0};
+    p_text(&p, by_org ? f->org_id : f->user_id);
+    p_before(&p, pg);
+    p_i64(&p, pg->limit);
+    p_text(&p, f->action ? f->action : "");
+    p_text(&p, f->actor ? f->actor : "");
+    PGresult *r;
+    int rc = pg_run((pg_store *)st, by_org ? S_AUDIT_LIST_ORG : S_AUDIT_LIST_USER, &p, &r);
+    if (rc) return rc;
+    lk_audit_event *ev = malloc(sizeof *ev);
+    if (ev == NULL) rc = lk_err_set(&st->err, LK_ENOMEM, NULL);
+    for (int i = 0; ev && i < PQntuples(r) && rc == 0; i++) {
+        memset(ev, 0, sizeof *ev);
+        read_cols(r, i, 0, &lk_schema_audit, LK_VIEW_RECORD, ev);
+        rc = cb(ctx, ev);
+    }
+    free(ev);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_audit_purge(lk_store *st, int64_t before, int max_rows, int64_t *deleted)
+{
+    pg_params p = {0};
+    p_i64(&p, before);
+    p_i64(&p, max_rows);
+    PGresult *r;
+    *deleted = 0;
+    int rc = pg_run((pg_store *)st, S_AUDIT_PURGE, &p, &r);
+    if (rc) return rc;
+    *deleted = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return LK_OK;
 }
 
 static int pg_begin(lk_store *st)
@@ -1964,4 +2032,8 @@ const lk_store_ops lk_store_pg_ops = {
     .device_poll = pg_device_poll,
     .device_decide = pg_device_decide,
     .device_redeem = pg_device_redeem,
+    /* --- audit --- */
+    .audit_insert = pg_audit_insert,
+    .audit_list = pg_audit_list,
+    .audit_purge = pg_audit_purge,
 };

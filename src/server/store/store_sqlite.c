@@ -163,7 +163,20 @@
                      "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
     X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                                \
     LK_SQLITE_STMTS_ROLES(X)                                                                       \
-    ROTATE_STMTS(X)
+    ROTATE_STMTS(X)                                                                                \
+    /* --- audit --- */                                                                            \
+    X(AUDIT_INSERT, "INSERT INTO {audit_events:insert}")                                           \
+    X(AUDIT_LIST_ORG, "SELECT {audit_events} FROM audit_events WHERE org_id = ?1 AND seq < ?2 "    \
+                      "AND (?4 = '' OR action = ?4) "                                              \
+                      "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                      \
+                      "ORDER BY seq DESC LIMIT ?3")                                                \
+    X(AUDIT_LIST_USER, "SELECT {audit_events} FROM audit_events WHERE user_id = ?1 AND seq < ?2 "  \
+                       "AND (?4 = '' OR action = ?4) "                                             \
+                       "AND (?5 = '' OR actor_id = ?5 OR actor_user_id = ?5) "                     \
+                       "ORDER BY seq DESC LIMIT ?3")                                               \
+    X(DUMP_AUDIT, "SELECT {audit_events*} FROM audit_events ORDER BY seq")                         \
+    X(AUDIT_PURGE, "DELETE FROM audit_events WHERE seq IN (SELECT seq FROM audit_events "          \
+                   "WHERE created_at < ?1 ORDER BY seq LIMIT ?2)")
 
 /* --- roles and invitations: statements --- */
 #define LK_SQLITE_STMTS_ROLES(X)                                                                   \
@@ -293,6 +306,7 @@ typedef struct sqlite_store {
     lk_store base;
     sqlite3 *db;
     int tx_depth;          /* 0: autocommit; 1: inside begin() or an op's BEGIN; >1: savepoints */
+    bool tx_gated;         /* begin() holds the write gate until commit/rollback */
     bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
@@ -712,6 +726,13 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
     return ret;
 }
 
+/* Did version 2 rebuild t? Tables that later versions add (audit_events)
+ * are created by their own migration, after version 2. */
+static bool in_v2(const lk_table *t)
+{
+    return t != &lk_schema_audit;
+}
+
 /* Version 2: every table rebuilt from schema.c's description, so SQLite
  * has exactly the constraints PostgreSQL has (CHECKs on plan and on key
  * type/owner, users.seq and billing.seq, the same indexes). SQLite cannot
@@ -727,6 +748,7 @@ static int rebuild_tables(sqlite_store *s)
         const lk_table *t = lk_schema_tables[i];
         if (!schema_has(s, t->name, NULL)) continue; /* created by a later version */
         if (t->not_in_v1) continue; /* created by its own later migration */
+        if (!in_v2(t)) continue;
         if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
@@ -875,6 +897,16 @@ static int create_device_table(sqlite_store *s)
     return exec(s, ddl, "migrate: device_requests");
 }
 
+/* --- audit --- */
+/* Version 8: the audit_events table, from schema.c's description. */
+static int apply_audit(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(&lk_schema_audit, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return exec(s, ddl, "migrate: audit_events");
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -887,6 +919,7 @@ static const struct {
     {apply_roles, false},       /* 5: roles and invitations */
     {add_key_previous, false},  /* 6: key rotation (previous token) */
     {create_device_table, false}, /* 7: device sign-ins from the CLI */
+    {apply_audit, false},         /* 8: the audit log (audit_events) */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1680,6 +1713,7 @@ static const struct {
     {LK_REC_ENV, S_DUMP_ENVS, S_ENV_INSERT},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_INSERT},
+    {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
 };
 #define N_KINDS ((int)(sizeof kind_stmts / sizeof kind_stmts[0]))
 
@@ -1707,12 +1741,81 @@ static int sqlite_dump(lk_store *st, lk_record_cb cb, void *ctx)
     return ret;
 }
 
+/* --- audit --- */
+
+static int sqlite_audit_insert(lk_store *st, const lk_audit_event *ev)
+{
+    return insert_row(S(st), S_AUDIT_INSERT, &lk_schema_audit, ev, "audit event");
+}
+
+static int sqlite_audit_list(lk_store *st, const lk_audit_filter *f, const lk_page *pg,
+                             lk_audit_cb cb, void *ctx)
+{
+    sqlite_store *s = S(st);
+    bool by_org = f->org_id && f->org_id[0];
+    assert(by_org != (f->user_id && f->user_id[0]));
+    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
+    sqlite3_stmt *q = stmt_get(s, by_org ? S_AUDIT_LIST_ORG : S_AUDIT_LIST_USER);
+    if (q == NULL) return s->base.err.code;
+    bind_text(q, 1, by_org ? f->org_id : f->user_id);
+    sqlite3_bind_int64(q, 2, before_of(pg));
+    sqlite3_bind_int(q, 3, limit_of(pg));
+    bind_text(q, 4, f->action ? f->action : "");
+    bind_text(q, 5, f->actor ? f->actor : "");
+    lk_audit_event *ev = malloc(sizeof *ev);
+    if (ev == NULL) {
+        sqlite3_reset(q);
+        return lk_err_set(&s->base.err, LK_ENOMEM, NULL);
+    }
+    int rc, ret = LK_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(ev, 0, sizeof *ev);
+        read_cols(q, 0, &lk_schema_audit, LK_VIEW_RECORD, ev);
+        if ((ret = cb(ctx, ev)) != 0) break;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "audit events");
+    free(ev);
+    return ret;
+}
+
+static int sqlite_audit_purge(lk_store *st, int64_t before, int max_rows, int64_t *deleted)
+{
+    sqlite_store *s = S(st);
+    *deleted = 0;
+    sqlite3_stmt *q = stmt_get(s, S_AUDIT_PURGE);
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, before);
+    sqlite3_bind_int(q, 2, max_rows);
+    int ret = run_write(s, q, "audit events", false);
+    if (ret == LK_OK) *deleted = sqlite3_changes(s->db);
+    return ret;
+}
+
+/* begin() … commit()/rollback() take the write gate (run_write) for the
+ * whole transaction: a change and its audit event are one write, and the
+ * other connections of this process wait on the gate's futex instead of
+ * polling for SQLite's lock. */
 static int sqlite_begin(lk_store *st)
 {
     sqlite_store *s = S(st);
     if (s->tx_depth != 0)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "begin: a transaction is already open");
-    return tx_begin(s);
+    s->tx_gated = gate_enter();
+    int rc = tx_begin(s);
+    if (rc != LK_OK && s->tx_gated) {
+        s->tx_gated = false;
+        pthread_mutex_unlock(&write_gate);
+    }
+    return rc;
+}
+
+static void gate_leave(sqlite_store *s)
+{
+    if (!s->tx_gated) return;
+    s->tx_gated = false;
+    pthread_mutex_unlock(&write_gate);
 }
 
 static int sqlite_commit(lk_store *st)
@@ -1720,7 +1823,9 @@ static int sqlite_commit(lk_store *st)
     sqlite_store *s = S(st);
     if (s->tx_depth != 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "commit: no transaction is open");
-    return tx_end(s, LK_OK);
+    int rc = tx_end(s, LK_OK);
+    gate_leave(s);
+    return rc;
 }
 
 static int sqlite_rollback(lk_store *st)
@@ -1730,6 +1835,7 @@ static int sqlite_rollback(lk_store *st)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "rollback: no transaction is open");
     s->tx_depth = 0;
     int rc = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    gate_leave(s);
     /* A failed statement may already have ended the transaction. */
     if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db)) return fail(s, rc, "rollback");
     return LK_OK;
@@ -2015,4 +2121,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .device_poll = sqlite_device_poll,
     .device_decide = sqlite_device_decide,
     .device_redeem = sqlite_device_redeem,
+    /* --- audit --- */
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
+    .audit_purge = sqlite_audit_purge,
 };
