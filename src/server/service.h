@@ -388,6 +388,7 @@ int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, con
 #define LK_AUDIT_BILLING_UPDATED "billing.updated"
 #define LK_AUDIT_KEY_CREATED "access_key.created"
 #define LK_AUDIT_KEY_RENAMED "access_key.renamed"
+#define LK_AUDIT_KEY_CIDRS_CHANGED "access_key.allowed_cidrs_changed" /* an addition */
 #define LK_AUDIT_KEY_ROTATED "access_key.rotated"
 #define LK_AUDIT_KEY_DELETED "access_key.deleted"
 #define LK_AUDIT_KEY_REVOKED_LEAKED "access_key.revoked_leaked"

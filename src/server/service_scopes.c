@@ -203,10 +203,27 @@ int lk_svc_key_update(lk_svc *svc, const lk_principal *p, const char *org_id, co
     if (name == NULL && !set_cidrs) return lk_err_field(&svc->err, "name", "name is required");
     if (name != NULL && (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
     if (set_cidrs && (rc = cidrs_to_text(svc, cidrs, text))) return rc;
-    if (name != NULL && (rc = svc->st->ops->key_rename(svc->st, key_id, n)) != LK_OK)
-        return store_err(svc, rc, KEY_NF);
-    if (set_cidrs && (rc = svc->st->ops->key_set_cidrs(svc->st, key_id, text)) != LK_OK)
-        return store_err(svc, rc, KEY_NF);
+    /* each change in its own transaction with its event (audit log) */
+    const char *user = org_id ? NULL : p->user_id;
+    if (name != NULL) {
+        char from[LK_NAME_SIZE];
+        memcpy(from, out->name, sizeof from);
+        if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+        rc = svc->st->ops->key_rename(svc->st, key_id, n);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_KEY_RENAMED, p, org_id, user, "access_key", key_id,
+                                      n, .from = from, .to = n});
+        if (rc != LK_OK) return store_err(svc, rc, KEY_NF);
+    }
+    if (set_cidrs) {
+        if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+        rc = svc->st->ops->key_set_cidrs(svc->st, key_id, text);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_KEY_CIDRS_CHANGED, p, org_id, user, "access_key",
+                                      key_id, name ? n : out->name, .from = out->allowed_cidrs,
+                                      .to = text});
+        if (rc != LK_OK) return store_err(svc, rc, KEY_NF);
+    }
     rc = svc->st->ops->key_get(svc->st, key_id, out);
     return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
 }

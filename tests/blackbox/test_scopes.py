@@ -102,9 +102,11 @@ class RouteTable(ServerCase):
                 return personal_victim
             if name in ids:
                 return ids[name]
+            if name == "invitation_token":  # well-formed, never issued
+                return "lki_" + "A" * 38
             prefix = PARAM_PREFIX.get(name)
             if prefix is None:
-                self.skipTest("no way to fill {%s}" % name)
+                self.fail("no way to fill {%s}: teach fill() the new parameter" % name)
             return prefix + "A" * 20
         return re.sub(r"\{([a-z_]+)\}", sub, pattern)
 
