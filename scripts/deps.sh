@@ -34,6 +34,7 @@ test_pkgs+=(prometheus)  # tests/ops: promtool check metrics
 bench_pkgs=(wrk nginx-light)
 test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
 test_pkgs+=(python3-aiosmtpd)  # tests/blackbox/test_roles.py: a real SMTP server receiving invitation emails
+test_pkgs+=(iproute2)  # tests/blackbox/test_account.py: a network namespace with its own IPv6 /64
 
 want=("${build_pkgs[@]}")
 case "$mode" in
