@@ -344,9 +344,11 @@ typedef struct lk_leak_report {
  * (LK_ERATE_LIMITED with retry_after). */
 int lk_svc_report_leaked(lk_svc *svc, const lk_leak_report *r, const char *client);
 
-/* Called once per key revoked by a report, inside its transaction. */
-void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
-                                  const char *source, const char *url);
+/* Called once per key revoked by a report, inside its transaction: records
+ * access_key.revoked_leaked there (anonymous actor; details source, url,
+ * which token; never the token). A failure rolls the report back. */
+int lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
+                                 const char *source, const char *url);
 
 /* Clears expired previous token hashes (housekeeping). */
 int lk_svc_purge_previous(lk_svc *svc);
@@ -429,6 +431,12 @@ int lk_audit_end(lk_svc *svc, int rc, const lk_audit *a);
 /* Record an event that goes with no change (a failed sign-in): one insert,
  * its own transaction. */
 int lk_audit_record(lk_svc *svc, const lk_audit *a);
+
+/* Insert an event inside a transaction the caller already opened with the
+ * store's begin() (a use-case that revokes several things in one
+ * transaction, e.g. a leaked-token report); the caller commits or rolls
+ * back both. LK_OK or the insert's failure (on svc->st->err). */
+int lk_audit_insert(lk_svc *svc, const lk_audit *a);
 
 /* The origin of the request the service is working for; the HTTP layer
  * sets it before each call (ip: the client address; ua: the raw

@@ -335,9 +335,15 @@ int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *curre
     if ((rc = lk_password_hash(next, next_len, pwhash)) != LK_OK)
         return lk_err_set(&svc->err, rc, NULL);
     const char *keep = p->kind == LK_PRINCIPAL_SESSION ? p->session.id : "";
-    rc = svc->st->ops->user_set_password(svc->st, p->user_id, pwhash, keep);
+    if ((rc = lk_audit_begin(svc)) == LK_OK) {
+        rc = svc->st->ops->user_set_password(svc->st, p->user_id, pwhash, keep);
+        if (rc != LK_OK) store_err(svc, rc, "user not found");
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_USER_PASSWORD_CHANGED, p, NULL, p->user_id,
+                                      "user", p->user_id, u.name});
+    }
     sodium_memzero(pwhash, sizeof pwhash);
-    if (rc != LK_OK) return store_err(svc, rc, "user not found");
+    if (rc != LK_OK) return rc;
     login_succeeded(svc, &k);
     return LK_OK;
 }
@@ -397,8 +403,12 @@ int lk_svc_session_revoke(lk_svc *svc, const lk_principal *p, const char *sessio
     if (rc) return rc;
     if (session_id == NULL || !lk_id_valid("ses_", session_id, strnlen(session_id, LK_ID_SIZE)))
         return lk_err_set(&svc->err, LK_ENOT_FOUND, SESSION_NF);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->session_delete_id(svc->st, p->user_id, session_id);
-    return rc ? store_err(svc, rc, SESSION_NF) : LK_OK;
+    if (rc != LK_OK) store_err(svc, rc, SESSION_NF);
+    return lk_audit_end(svc, rc,
+                        &(lk_audit){LK_AUDIT_USER_SESSION_REVOKED, p, NULL, p->user_id, "session",
+                                    session_id, NULL});
 }
 
 int lk_svc_session_purge(lk_svc *svc)

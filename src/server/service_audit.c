@@ -247,6 +247,11 @@ int lk_audit_end(lk_svc *svc, int rc, const lk_audit *a)
     return rc;
 }
 
+int lk_audit_insert(lk_svc *svc, const lk_audit *a)
+{
+    return insert_event(svc, a);
+}
+
 int lk_audit_record(lk_svc *svc, const lk_audit *a)
 {
     int rc = lk_audit_begin(svc);

@@ -236,7 +236,19 @@ static int redeem(lk_svc *svc, const lk_device *d, int64_t now, lk_key *key,
     if (rc != LK_OK) return lk_err_set(&svc->err, rc, NULL);
     lk_token_hash(token, LK_TOKEN_LEN, hash);
     lk_token_redact(token, key->redacted);
-    rc = svc->st->ops->device_redeem(svc->st, d->device_hash, now, key, hash);
+    /* access_key.created in the approver's security log, in the redeem's
+     * transaction; the actor is the approver (the poll itself is anonymous) */
+    lk_principal approver = {.kind = LK_PRINCIPAL_SESSION};
+    memcpy(approver.user_id, d->user_id, sizeof approver.user_id);
+    const char *kv[] = {"via", "device_sign_in"};
+    char details[LK_AUDIT_DETAILS_SIZE];
+    lk_audit_details(details, kv, 1);
+    if ((rc = lk_audit_begin(svc)) == LK_OK) {
+        rc = svc->st->ops->device_redeem(svc->st, d->device_hash, now, key, hash);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_KEY_CREATED, &approver, NULL, d->user_id,
+                                      "access_key", key->id, key->name, .details = details});
+    }
     sodium_memzero(hash, sizeof hash);
     if (rc != LK_OK) {
         sodium_memzero(token, LK_TOKEN_SIZE);

@@ -166,10 +166,16 @@ int lk_svc_invitation_create(lk_svc *svc, const lk_principal *p, const char *org
     out->expires_at = out->created_at + LK_INVITE_TTL;
     if ((rc = invite_token_new(token)) != LK_OK) return lk_err_set(&svc->err, rc, NULL);
     lk_token_hash(token, LK_TOKEN_LEN, hash);
-    if ((rc = svc->st->ops->invitation_create(svc->st, out, hash)) != LK_OK) {
+    if ((rc = lk_audit_begin(svc)) != LK_OK) goto out;
+    if ((rc = svc->st->ops->invitation_create(svc->st, out, hash)) != LK_OK)
         store_err(svc, rc, ORG_NF);
-        goto out;
-    }
+    const char *kv[] = {"email", out->email, "role", out->role};
+    char details[LK_AUDIT_DETAILS_SIZE];
+    lk_audit_details(details, kv, 2);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_MEMBER_INVITED, p, org_id, NULL, "invitation", out->id,
+                                  out->email, .details = details});
+    if (rc != LK_OK) goto out;
     if ((rc = invite_url(svc, token, url)) != LK_OK) goto out;
     invite_mail(svc, out, org.name, &inviter, url);
 out:
@@ -224,8 +230,12 @@ int lk_svc_invitation_revoke(lk_svc *svc, const lk_principal *p, const char *org
     if (rc) return rc;
     if (inv_id == NULL || !lk_id_valid("inv_", inv_id, strnlen(inv_id, LK_ID_SIZE)))
         return lk_err_set(&svc->err, LK_ENOT_FOUND, INV_NF);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->invitation_delete(svc->st, org_id, inv_id);
-    return rc ? store_err(svc, rc, INV_NF) : LK_OK;
+    if (rc != LK_OK) store_err(svc, rc, INV_NF);
+    return lk_audit_end(svc, rc,
+                        &(lk_audit){LK_AUDIT_INVITATION_REVOKED, p, org_id, NULL, "invitation",
+                                    inv_id, NULL});
 }
 
 /* --- preview and accept ---------------------------------------------------- */
@@ -280,12 +290,21 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
         return lk_err_set(&svc->err, LK_EFORBIDDEN,
                           "this invitation is for another email address; sign in as the "
                           "invited person");
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     lk_token_hash(token, len, hash);
     rc = svc->st->ops->invitation_accept(svc->st, hash, p->user_id, now_of(svc), out);
     sodium_memzero(hash, sizeof hash);
     if (rc == LK_ECONFLICT)
-        return lk_err_set(&svc->err, rc, "you are already a member of this organization");
-    if (rc != LK_OK) return store_err(svc, rc, INV_NF);
+        lk_err_set(&svc->err, rc, "you are already a member of this organization");
+    else if (rc != LK_OK)
+        store_err(svc, rc, INV_NF);
+    const char *kv[] = {"role", out->role, "invitation_id", inv.id};
+    char details[LK_AUDIT_DETAILS_SIZE];
+    lk_audit_details(details, kv, 2);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_MEMBER_JOINED, p, inv.org_id, NULL, "user", me.id,
+                                  me.name, .details = details});
+    if (rc != LK_OK) return rc;
     memcpy(out->email, me.email, sizeof out->email);
     memcpy(out->name, me.name, sizeof out->name);
     return LK_OK;
@@ -304,9 +323,19 @@ int lk_svc_member_set_role(lk_svc *svc, const lk_principal *p, const char *org_i
     if (user_id == NULL || !lk_id_valid("usr_", user_id, strnlen(user_id, LK_ID_SIZE)))
         return lk_err_set(&svc->err, LK_ENOT_FOUND, MEMBER_NF);
     if ((rc = role_parse(svc, role, role_len, NULL, r))) return rc;
+    lk_member before;
+    if ((rc = svc->st->ops->member_get(svc->st, org_id, user_id, &before)) != LK_OK)
+        return store_err(svc, rc, MEMBER_NF);
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->member_set_role(svc->st, org_id, user_id, r);
-    if (rc == LK_ECONFLICT) return lk_err_set(&svc->err, rc, LK_STORE_LAST_OWNER);
-    if (rc != LK_OK) return store_err(svc, rc, MEMBER_NF);
+    if (rc == LK_ECONFLICT)
+        lk_err_set(&svc->err, rc, LK_STORE_LAST_OWNER);
+    else if (rc != LK_OK)
+        store_err(svc, rc, MEMBER_NF);
+    rc = lk_audit_end(svc, rc,
+                      &(lk_audit){LK_AUDIT_MEMBER_ROLE_CHANGED, p, org_id, NULL, "user", user_id,
+                                  NULL, .from = before.role, .to = r});
+    if (rc != LK_OK) return rc;
     rc = svc->st->ops->member_get(svc->st, org_id, user_id, out);
     return rc ? store_err(svc, rc, MEMBER_NF) : LK_OK;
 }

@@ -36,6 +36,7 @@
 #include <string.h>
 
 static const char *KEY_NF = "access key not found";
+#define GRACE_TEXT_SIZE 24 /* an int64 in decimal */
 
 /* --- rotation ------------------------------------------------------------- */
 
@@ -57,12 +58,23 @@ int lk_svc_key_rotate(lk_svc *svc, const lk_principal *p, const char *org_id, co
     if (rc != LK_OK) return lk_err_set(&svc->err, rc, NULL);
     lk_token_hash(token, LK_TOKEN_LEN, hash);
     lk_token_redact(token, redacted);
-    rc = svc->st->ops->key_rotate(svc->st, k.id, hash, redacted, grace_secs, out);
+    char grace[GRACE_TEXT_SIZE], details[LK_AUDIT_DETAILS_SIZE];
+    snprintf(grace, sizeof grace, "%lld", (long long)grace_secs);
+    const char *kv[] = {"grace_period_seconds", grace};
+    lk_audit_details(details, kv, 1);
+    if ((rc = lk_audit_begin(svc)) == LK_OK) {
+        rc = svc->st->ops->key_rotate(svc->st, k.id, hash, redacted, grace_secs, out);
+        if (rc != LK_OK) lk_svc__store_err(svc, rc, KEY_NF);
+        rc = lk_audit_end(svc, rc,
+                          &(lk_audit){LK_AUDIT_KEY_ROTATED, p, k.org_id[0] ? k.org_id : NULL,
+                                      k.org_id[0] ? NULL : k.user_id, "access_key", k.id, k.name,
+                                      .details = details});
+    }
     sodium_memzero(hash, sizeof(hash));
     if (rc != LK_OK) {
         sodium_memzero(token, LK_TOKEN_SIZE);
         memset(out, 0, sizeof(*out));
-        return lk_svc__store_err(svc, rc, KEY_NF);
+        return rc;
     }
     /* Housekeeping on the way: expired previous hashes of any key. A
      * failure here does not undo the rotation. */
@@ -79,21 +91,18 @@ int lk_svc_purge_previous(lk_svc *svc)
 
 /* --- leaked-token reports --------------------------------------------------- */
 
-/* The audit hook: one call per revoked key. */
-void lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous, const char *source,
-                                  const char *url)
+/* The audit hook: one call per revoked key, inside the report's
+ * transaction. The reporter is anonymous (its address is the origin). */
+int lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous, const char *source,
+                                 const char *url)
 {
-    /* TODO(audit): record an `access_key.revoked_leaked` event here, in the
-     * report's transaction (svc->st is inside begin()): actor anonymous
-     * (the reporter's client address), target the key (k->id, k->name,
-     * organization_id k->org_id for an org key, else the user k->user_id),
-     * details {"source": source, "url": url, "token": previous ?
-     * "previous" : "current"}. Never the token itself. */
-    (void)svc;
-    (void)k;
-    (void)previous;
-    (void)source;
-    (void)url;
+    char details[LK_AUDIT_DETAILS_SIZE];
+    const char *kv[] = {"source", source, "url", url, "token", previous ? "previous" : "current"};
+    lk_audit_details(details, kv, 3);
+    bool org = k->org_id[0] != '\0';
+    return lk_audit_insert(svc, &(lk_audit){LK_AUDIT_KEY_REVOKED_LEAKED, NULL,
+                                            org ? k->org_id : NULL, org ? NULL : k->user_id,
+                                            "access_key", k->id, k->name, .details = details});
 }
 
 /* The length of the UTF-8 sequence that starts with lead byte c (the input
@@ -144,7 +153,7 @@ static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *sour
     lk_token_hash(tok, len, hash);
     int rc = svc->st->ops->key_revoke_token(svc->st, hash, &k, &previous);
     sodium_memzero(hash, sizeof(hash));
-    if (rc == LK_OK) lk_svc_on_key_revoked_leaked(svc, &k, previous, source, url);
+    if (rc == LK_OK) rc = lk_svc_on_key_revoked_leaked(svc, &k, previous, source, url);
     return rc == LK_ENOT_FOUND ? LK_OK : rc;
 }
 
