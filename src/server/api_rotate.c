@@ -15,6 +15,7 @@
  * copied or logged.
  */
 #include "api.h"
+#include "auth.h"
 
 #include <netdb.h>
 #include <sodium.h>
@@ -69,20 +70,6 @@ int lk_api_mykey_rotate(lk_req *r)
     return key_rotate(r, NULL, lk_route_param(&r->m, LK_PARAM_KEY));
 }
 
-/* The TCP peer as text ("" if unknown): the throttle's key. */
-static void peer_of(h2o_req_t *req, char out[LK_CLIENT_SIZE])
-{
-    struct sockaddr_storage ss;
-    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    out[0] = '\0';
-    if (n == 0) return;
-    char buf[NI_MAXHOST];
-    size_t len = h2o_socket_getnumerichost((struct sockaddr *)&ss, n, buf);
-    if (len == SIZE_MAX || len >= LK_CLIENT_SIZE) return;
-    memcpy(out, buf, len);
-    out[len] = '\0';
-}
-
 /* tokens: an array of 1..100 strings (checked here for type and count; the
  * service checks the count again). Pointers go into the caller's arrays. */
 static int tokens_of(lk_req *r, json_t *body, const char **toks, size_t *lens, size_t *n)
@@ -117,7 +104,7 @@ int lk_api_leaked_tokens(lk_req *r)
         rc = lk_req_str(r, body, "source", LK_FIELD_NULLABLE, &rep.source, &rep.source_len);
     if (rc == 0) rc = lk_req_str(r, body, "url", LK_FIELD_NULLABLE, &rep.url, &rep.url_len);
     if (rc == 0) {
-        peer_of(r->req, client);
+        lk_http_client_key(r, client); /* behind --trusted-proxies; IPv6 per /64 */
         rc = lk_svc_report_leaked(r->svc, &rep, client);
     }
     size_t received = rep.n;
