@@ -9,12 +9,11 @@
 //   /orgs/{org}/settings/{tab}            tab: access-keys, personal-keys,
 //                                         general, projects, members, billing
 //   /orgs/{org}/settings/projects/{prj}   a project's environments
-//   /account                              password, sessions (account menu)
+//   /account                              password, sessions, security log (account menu)
 //   /invite/{token}                       an invitation: log in or sign up,
 //                                         then Accept / Decline
 //   /device, /device?code=BCDF-GHJK       approve a sign-in from the CLI
 //   /orgs/{org}/settings/audit-log        the org's audit log (views/audit.js)
-//   /account                              the person's page: Security log
 
 import { get, setCsrf, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
@@ -32,7 +31,7 @@ import { renderGeneral } from './views/general.js';
 import { renderAccount } from './views/account.js';
 import { renderInvite } from './views/invite.js';
 import { renderDevice } from './views/device.js';
-import { renderAuditLog, renderAccount } from './views/audit.js';
+import { renderAuditLog } from './views/audit.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -102,11 +101,6 @@ async function render({ focus = false } = {}) {
     if (path === '/account') {
       title(['Account']);
       renderAccount({ root, live, main: plainShell(root), user: state.user });
-      return finish(focus);
-    }
-    if (path === '/account') {
-      title(['Account']);
-      renderAccount({ root, live, user: state.user });
       return finish(focus);
     }
     if (path === '/orgs/new') {

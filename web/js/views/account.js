@@ -3,14 +3,14 @@
 // any of those sessions out. The current password is asked for every change;
 // the server ends every other session when the password changes.
 //
-// Sections, in order: Password · Sessions · (Security log — the audit-log
-// work fills the slot marked data-slot="security-log").
+// Sections, in order: Password · Sessions · Security log (views/audit.js).
 
 import { h } from '../dom.js';
 import { patch, del, listAll } from '../api.js';
 import { button, field, alertBox, setButtonBusy, confirmDialog, toast, tableRoles } from '../ui.js';
 import { pageHeader, logout } from '../layout.js';
 import { timeEl } from '../format.js';
+import { securityLogSection } from './audit.js';
 
 export const accountPaths = {
   password: () => '/v1/me/password',
@@ -129,8 +129,8 @@ export function renderAccount(ctx) {
     sessionsAlert.el,
     sessionsBody,
   );
-  // The security log (audit events of this account) goes here.
-  const securityLog = h('div', { 'data-slot': 'security-log' });
+  // The security log: this account's audit events (views/audit.js).
+  const securityLog = securityLogSection({ live: ctx.live });
   const u = ctx.user || {};
   ctx.main.replaceChildren(pageHeader('Account', [u.name || '', u.email ? ` · ${u.email}` : '']), pw.form, sessions, securityLog);
   pw.bind(load);

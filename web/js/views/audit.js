@@ -178,10 +178,3 @@ export function securityLogSection(ctx) {
   pagedLog({ ctx, content, alert, base: '/v1/me/audit-events', query: () => ({}), what: 'Couldn’t load your security log.', empty: 'Nothing yet.' }).reset();
   return section;
 }
-
-// /account: the person's own page. (The full Account page — name, password,
-// sessions — is built alongside; this one holds the Security log.)
-export function renderAccount({ root, live, user }) {
-  const main = plainShell(root);
-  main.replaceChildren(pageHeader('Account', [user.name || '', user.email ? ` · ${user.email}` : '']), securityLogSection({ live }));
-}
