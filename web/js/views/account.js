@@ -130,7 +130,7 @@ export function renderAccount(ctx) {
     sessionsBody,
   );
   // The security log: this account's audit events (views/audit.js).
-  const securityLog = securityLogSection({ live: ctx.live });
+  const securityLog = h('div', { 'data-slot': 'security-log' }, securityLogSection({ live: ctx.live }));
   const u = ctx.user || {};
   ctx.main.replaceChildren(pageHeader('Account', [u.name || '', u.email ? ` · ${u.email}` : '']), pw.form, sessions, securityLog);
   pw.bind(load);
