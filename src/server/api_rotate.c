@@ -17,7 +17,6 @@
 #include "api.h"
 #include "auth.h"
 
-#include <netdb.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>

@@ -930,26 +930,6 @@ int lk_svc_key_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_l
     return pager_done(svc, &pg, l, rc);
 }
 
-int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
-                      const char *key_id, const char *name, size_t len, lk_key *out)
-{
-    begin(svc);
-    char n[LK_NAME_SIZE];
-    int rc = key_scope(svc, p, org_id);
-    if (rc || (rc = key_load(svc, p, org_id, key_id, out))) return rc;
-    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    char from[LK_NAME_SIZE];
-    memcpy(from, out->name, sizeof(from));
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    rc = svc->st->ops->key_rename(svc->st, key_id, n);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_KEY_RENAMED, p, org_id, org_id ? NULL : p->user_id,
-                                  "access_key", key_id, n, .from = from, .to = n});
-    if (rc != LK_OK) return store_err(svc, rc, KEY_NF);
-    rc = svc->st->ops->key_get(svc->st, key_id, out);
-    return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
-}
-
 int lk_svc_key_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *key_id)
 {

@@ -228,6 +228,13 @@ int lk_svc_key_update(lk_svc *svc, const lk_principal *p, const char *org_id, co
     return rc ? store_err(svc, rc, KEY_NF) : LK_OK;
 }
 
+/* The v1 call (name only): lk_svc_key_update without allowed_cidrs. */
+int lk_svc_key_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
+                      const char *key_id, const char *name, size_t len, lk_key *out)
+{
+    return lk_svc_key_update(svc, p, org_id, key_id, name, len, NULL, out);
+}
+
 /* Is client inside the key's allowed_cidrs (canonical text, non-empty)? */
 static bool client_allowed(const char *cidrs, const lk_addr *client)
 {
@@ -262,7 +269,7 @@ int lk_svc_org_update(lk_svc *svc, const lk_principal *p, const char *org_id, co
     int rc;
     if (days != NULL) {
         /* checked before anything is written: no half-applied PATCH */
-        if ((rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id))) return rc;
+        if ((rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER, org_id))) return rc; /* owners only */
         if (*days < 0 || *days > LK_KEY_LIFETIME_DAYS_MAX)
             return lk_err_field(&svc->err, "access_key_max_lifetime_days",
                                 "access_key_max_lifetime_days must be null or 1..3650");

@@ -97,6 +97,7 @@ class TestRoles(RolesBase):
             ("PATCH", ORG % o + "/members/" + member.user["id"], {"role": "owner"}),
             ("PATCH", ORG % o + "/members/" + owner.user["id"], {"role": "member"}),
             ("POST", ORG % o + "/invitations", {"email": uemail(), "role": "owner"}),
+            ("PATCH", ORG % o, {"access_key_max_lifetime_days": 30}),
         ]
         for cred_name, client in (("session", member), ("personal key", self.bearer(pkey))):
             for method, path, body in ops:
@@ -104,7 +105,7 @@ class TestRoles(RolesBase):
                     r = client.request(method, path, json=body)
                     self.assert_error(r, 403, "forbidden")
         # nothing changed
-        self.ok(owner.get(ORG % o))
+        self.assertIsNone(self.ok(owner.get(ORG % o))["access_key_max_lifetime_days"])
         self.assertEqual(self.ok(owner.get(ORG % o + "/billing"))["plan"], "free")
         roles = self.roles(owner, o)
         self.assertEqual(roles, {owner.user["id"]: "owner", member.user["id"]: "member",

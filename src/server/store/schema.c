@@ -263,7 +263,7 @@ static const char *const device_idx[] = {
 };
 const lk_table lk_schema_device = {
     "device_requests", device_cols, NCOLS(device_cols), sizeof(lk_device), sizeof(lk_device),
-    NULL,              device_idx,  true,
+    NULL,              device_idx,
 };
 
 /* --- audit --- */

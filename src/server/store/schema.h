@@ -28,9 +28,10 @@
  *      migrate-data copies it);
  *   2. an lk_table in schema.c (columns, table constraints, indexes) and
  *      its entry in lk_schema_tables;
- *   3. a migration per backend that runs lk_schema_table_ddl for it, and
- *      not_in_v1 set on the table (SQLite's v2 rebuild knows only the v1
- *      tables; see lk_schema_device);
+ *   3. a migration per backend that creates it from the description
+ *      (SQLite: lk_schema_table_ddl; PostgreSQL: a pg_migrations entry
+ *      naming the table). SQLite's version-2 rebuild skips tables a v1
+ *      file does not have;
  *   4. the ops in store.h and, in each backend, only the statements that
  *      are particular to it (WHERE clauses, locking): their column lists
  *      are written `{alias.table}` and expanded by lk_schema_sql.
@@ -91,7 +92,6 @@ typedef struct lk_table {
     /* Not one of the released v1 tables: created by its own later
      * migration (lk_schema_table_ddl), so SQLite's v2 rebuild of the v1
      * tables leaves it out. */
-    bool not_in_v1;
 } lk_table;
 
 typedef enum lk_view {

@@ -726,13 +726,6 @@ static int copy_rows(sqlite_store *s, const lk_table *t)
     return ret;
 }
 
-/* Did version 2 rebuild t? Tables that later versions add (audit_events)
- * are created by their own migration, after version 2. */
-static bool in_v2(const lk_table *t)
-{
-    return t != &lk_schema_audit;
-}
-
 /* Version 2: every table rebuilt from schema.c's description, so SQLite
  * has exactly the constraints PostgreSQL has (CHECKs on plan and on key
  * type/owner, users.seq and billing.seq, the same indexes). SQLite cannot
@@ -746,9 +739,9 @@ static int rebuild_tables(sqlite_store *s)
     int ret = LK_OK;
     for (int i = 0; lk_schema_tables[i] && ret == LK_OK; i++) {
         const lk_table *t = lk_schema_tables[i];
-        if (!schema_has(s, t->name, NULL)) continue; /* created by a later version */
-        if (t->not_in_v1) continue; /* created by its own later migration */
-        if (!in_v2(t)) continue;
+        /* a table a later version adds is not in a v1 file: its own
+         * migration creates it from the description */
+        if (!schema_has(s, t->name, NULL)) continue;
         if (lk_schema_table_ddl(t, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
         ret = exec_fmt(s, "migrate: rename", "ALTER TABLE %s RENAME TO %s_v1", t->name, t->name);
