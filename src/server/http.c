@@ -15,6 +15,7 @@
 #include "reply.h"
 #include "router.h"
 #include "static.h"
+#include "writer.h"
 
 #include <assert.h>
 #include <string.h>
@@ -134,7 +135,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (rc == 0) {
         lk_http_set_origin(&r);
-        rc = r.m.route->fn(&r);
+        if ((r.m.route->flags & LK_ROUTE_WRITE) && hc->writer != NULL)
+            rc = lk_writer_defer(&r, hc->writer);
+        else
+            rc = r.m.route->fn(&r);
         if (rc == LK_HANDLER_DEFERRED) return 0;
     }
     if (rc < 0) lk_reply_fail(&r, rc);

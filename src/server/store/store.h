@@ -474,6 +474,10 @@ typedef struct lk_store_ops {
     /* Every row, in an order that satisfies foreign keys on load: users,
      * orgs, members, projects, environments, billing, keys, audit events. */
     int (*dump)(lk_store *st, lk_record_cb cb, void *ctx);
+    /* begin..commit/rollback: one transaction. SQLite nests them: inside an
+     * open transaction they are a savepoint (the writer's group commit,
+     * jobs.h, runs every job's transaction inside its batch's); PostgreSQL,
+     * which has no writer, refuses a second begin. */
     int (*begin)(lk_store *st);
     int (*commit)(lk_store *st);
     int (*rollback)(lk_store *st);

@@ -472,8 +472,12 @@ static bool gate_enter(void)
     return pthread_mutex_timedlock(&write_gate, &until) == 0;
 }
 
+static int tx_lost(sqlite_store *s);
+
 static int run_write(sqlite_store *s, sqlite3_stmt *q, const char *what, bool must_change)
 {
+    int lost = tx_lost(s);
+    if (lost != LK_OK) return lost;
     bool gated = s->tx_depth == 0 && gate_enter();
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
@@ -499,8 +503,19 @@ static int run_row(sqlite_store *s, sqlite3_stmt *q, const char *what)
  * tx_begin/tx_end nest: the outermost is BEGIN IMMEDIATE ... COMMIT/ROLLBACK,
  * inner ones (an op running inside begin()..commit()) are savepoints. */
 
+/* Inside an open transaction that SQLite has already rolled back on its own
+ * (SQLITE_FULL, SQLITE_IOERR, ...): a statement now would run, and commit,
+ * on its own. Refused instead, so the caller's commit fails as a whole. */
+static int tx_lost(sqlite_store *s)
+{
+    if (s->tx_depth == 0 || !sqlite3_get_autocommit(s->db)) return LK_OK;
+    return lk_err_set(&s->base.err, LK_EUNAVAILABLE, "the transaction was rolled back");
+}
+
 static int tx_begin(sqlite_store *s)
 {
+    int lost = tx_lost(s);
+    if (lost != LK_OK) return lost;
     int rc = exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT lk", "begin");
     if (rc == LK_OK) s->tx_depth++;
     return rc;
@@ -1793,8 +1808,7 @@ static int sqlite_audit_purge(lk_store *st, int64_t before, int max_rows, int64_
 static int sqlite_begin(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 0)
-        return lk_err_set(&s->base.err, LK_EINTERNAL, "begin: a transaction is already open");
+    if (s->tx_depth != 0) return tx_begin(s); /* nested: a savepoint (the writer's batch) */
     s->tx_gated = gate_enter();
     int rc = tx_begin(s);
     if (rc != LK_OK && s->tx_gated) {
@@ -1814,8 +1828,9 @@ static void gate_leave(sqlite_store *s)
 static int sqlite_commit(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 1)
+    if (s->tx_depth < 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "commit: no transaction is open");
+    if (s->tx_depth > 1) return tx_end(s, LK_OK); /* RELEASE the savepoint */
     int rc = tx_end(s, LK_OK);
     gate_leave(s);
     return rc;
@@ -1824,8 +1839,14 @@ static int sqlite_commit(lk_store *st)
 static int sqlite_rollback(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 1)
+    if (s->tx_depth < 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "rollback: no transaction is open");
+    if (s->tx_depth > 1) { /* back to the savepoint; the outer transaction goes on */
+        s->tx_depth--;
+        return sqlite3_exec(s->db, "ROLLBACK TO lk; RELEASE lk", NULL, NULL, NULL) == SQLITE_OK
+                   ? LK_OK
+                   : fail(s, sqlite3_errcode(s->db), "rollback");
+    }
     s->tx_depth = 0;
     int rc = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     gate_leave(s);
