@@ -585,6 +585,8 @@ int lk_row_sink_call(const lk_row_sink *s, const void *row)
         break;
     }
     if (s->kind == LK_SINK_RECORD) return s->cb.record(s->ctx, row);
+    if (s->kind == LK_SINK_SESSION) return s->cb.session(s->ctx, row);
+    if (s->kind == LK_SINK_INVITATION) return s->cb.invitation(s->ctx, row);
     assert(!"lk_row_sink: no callback for this kind");
     return LK_EINTERNAL;
 }

@@ -214,6 +214,9 @@ typedef struct lk_row_sink {
 } lk_row_sink;
 
 #define LK_SINK_RECORD ((lk_record_kind)0) /* kind of a sink whose cb is .record */
+/* Kinds of the rows that are listed but not dumped (no lk_record_kind). */
+#define LK_SINK_SESSION ((lk_record_kind)100)    /* cb.session, an lk_session */
+#define LK_SINK_INVITATION ((lk_record_kind)101) /* cb.invitation, an lk_invitation */
 
 int lk_row_sink_call(const lk_row_sink *s, const void *row);
 

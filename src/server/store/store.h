@@ -326,6 +326,8 @@ typedef union lk_row_cb {
     lk_env_cb env;
     lk_key_cb key;
     lk_record_cb record; /* row is an lk_record (dump) */
+    lk_session_cb session;       /* lists only (not dumped) */
+    lk_invitation_cb invitation; /* lists only (not dumped) */
 } lk_row_cb;
 
 

@@ -955,7 +955,7 @@ static int sink_rows(const PGresult *r, int col, const lk_table *t, lk_view v, l
     return rc;
 }
 
-/* A list: $1 owner, $2 before, $3 limit ($4 now for keys). */
+/* A list: $1 owner, $2 before, $3 limit ($4 now for keys and invitations). */
 static int list_page(lk_store *st, int id, const char *owner, const lk_page *pg, const int64_t *now,
                      const lk_table *t, const lk_row_sink *sink)
 {
@@ -1484,13 +1484,8 @@ static int pg_session_list(lk_store *st, const char *user_id, int64_t now, int m
     PGresult *r;
     int rc = pg_run((pg_store *)st, S_SESSION_LIST, &p, &r);
     if (rc) return rc;
-    lk_session row;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        memset(&row, 0, sizeof row);
-        read_cols(r, i, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
-        rc = cb(ctx, &row);
-    }
-    memset(&row, 0, sizeof row); /* held a CSRF token */
+    lk_row_sink sink = {.kind = LK_SINK_SESSION, .cb.session = cb, .ctx = ctx};
+    rc = sink_rows(r, 0, &lk_schema_sessions, LK_VIEW_RECORD, sink.kind, &sink, NULL);
     PQclear(r);
     return rc;
 }
@@ -1783,23 +1778,8 @@ static int pg_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_H
 static int pg_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                               lk_invitation_cb cb, void *ctx)
 {
-    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    p_i64(&p, now);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_INVITATION_LIST, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_invitation inv;
-        memset(&inv, 0, sizeof inv);
-        read_cols(r, i, 0, &lk_schema_invitations, LK_VIEW_RECORD, &inv);
-        rc = cb(ctx, &inv);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_SINK_INVITATION, .cb.invitation = cb, .ctx = ctx};
+    return list_page(st, S_INVITATION_LIST, org_id, pg, &now, &lk_schema_invitations, &sink);
 }
 
 static int pg_invitation_delete(lk_store *st, const char *org_id, const char *id)

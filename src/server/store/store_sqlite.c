@@ -718,7 +718,7 @@ static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
  * description) takes its default. */
 static bool schema_has(sqlite_store *s, const char *table, const char *column);
 static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
-                               size_t n);
+                               size_t n, const char *then, const char *what);
 
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
@@ -817,16 +817,13 @@ static int add_scope_columns(sqlite_store *s)
 static int apply_account(sqlite_store *s)
 {
     static const char *const cols[] = {"id", "ip", "user_agent", "last_seen_at", "created_us"};
-    int ret = add_missing_columns(s, &lk_schema_sessions, cols, sizeof cols / sizeof cols[0]);
-    if (ret == LK_OK)
-        ret = exec(s,
-                   "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
-                   "UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = 0;"
-                   "UPDATE sessions SET created_us = created_at * 1000000 WHERE created_us = 0;"
-                   "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions (id) "
-                   "WHERE id <> '';",
-                   "migrate: session ids");
-    return ret;
+    return add_missing_columns(
+        s, &lk_schema_sessions, cols, sizeof cols / sizeof cols[0],
+        "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
+        "UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = 0;"
+        "UPDATE sessions SET created_us = created_at * 1000000 WHERE created_us = 0;"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions (id) WHERE id <> '';",
+        "migrate: session ids");
 }
 
 /* --- roles and invitations: schema version 3 --- */
@@ -847,8 +844,10 @@ static bool schema_has(sqlite_store *s, const char *table, const char *column)
 /* A migration that adds columns: each of t's columns in cols that the
  * table lacks is added from schema.c's description (a database whose
  * version-2 rebuild ran with this build has them already). */
+/* Add those of t's columns cols[0..n) the table lacks (from schema.c's
+ * description); then run `then` (NULL: nothing; `what` names it). */
 static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
-                               size_t n)
+                               size_t n, const char *then, const char *what)
 {
     char ddl[LK_SCHEMA_SQL_MAX];
     int ret = LK_OK;
@@ -858,7 +857,7 @@ static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *c
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
         ret = exec(s, ddl, "migrate: add column");
     }
-    return ret;
+    return ret == LK_OK && then ? exec(s, then, what) : ret;
 }
 
 /* Version 3: members.role (every existing member becomes an owner, the
@@ -892,15 +891,12 @@ static int apply_roles(sqlite_store *s)
 static int add_key_previous(sqlite_store *s)
 {
     static const char *const cols[] = {"prev_hash", "prev_expires_at"};
-    int ret = add_missing_columns(s, &lk_schema_keys, cols, sizeof cols / sizeof cols[0]);
-    if (ret == LK_OK)
-        ret = exec(s,
-                   "CREATE UNIQUE INDEX IF NOT EXISTS access_keys_prev_hash "
-                   "ON access_keys (prev_hash);"
-                   "CREATE INDEX IF NOT EXISTS access_keys_prev_expiry "
-                   "ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
-                   "migrate: index");
-    return ret;
+    return add_missing_columns(s, &lk_schema_keys, cols, sizeof cols / sizeof cols[0],
+                               "CREATE UNIQUE INDEX IF NOT EXISTS access_keys_prev_hash "
+                               "ON access_keys (prev_hash);"
+                               "CREATE INDEX IF NOT EXISTS access_keys_prev_expiry "
+                               "ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
+                               "migrate: index");
 }
 
 /* --- device --- version 7: the device_requests table, from schema.c. */
@@ -1170,7 +1166,7 @@ static int list_rows(sqlite_store *s, sqlite3_stmt *q, const lk_table *t, lk_vie
     return ret;
 }
 
-/* A list: ?1 owner, ?2 before, ?3 limit (?4 now for keys). */
+/* A list: ?1 owner, ?2 before, ?3 limit (?4 now for keys and invitations). */
 static int list_page(sqlite_store *s, int id, const char *owner, const lk_page *pg,
                      const int64_t *now, const lk_table *t, const lk_row_sink *sink)
 {
@@ -1584,22 +1580,12 @@ static int sqlite_session_list(lk_store *st, const char *user_id, int64_t now, i
                                lk_session_cb cb, void *ctx)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_LIST);
+    sqlite3_stmt *q = stmt_bound(s, S_SESSION_LIST, &(lookup){.a = user_id});
     if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, user_id);
     sqlite3_bind_int64(q, 2, now);
     sqlite3_bind_int(q, 3, max);
-    lk_session row;
-    int rc, ret = LK_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof row);
-        read_cols(q, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
-        if ((ret = cb(ctx, &row)) != 0) break;
-    }
-    sqlite3_reset(q);
-    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "session");
-    sodium_memzero(&row, sizeof row); /* held a CSRF token */
-    return ret;
+    lk_row_sink sink = {.kind = LK_SINK_SESSION, .cb.session = cb, .ctx = ctx};
+    return list_rows(s, q, &lk_schema_sessions, LK_VIEW_RECORD, sink.kind, &sink);
 }
 
 static int sqlite_session_delete_id(lk_store *st, const char *user_id, const char *id)
@@ -1912,24 +1898,8 @@ static int sqlite_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOK
 static int sqlite_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                                   lk_invitation_cb cb, void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_INVITATION_LIST);
-    if (q == NULL) return s->base.err.code;
-    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
-    bind_text(q, 1, org_id);
-    sqlite3_bind_int64(q, 2, before_of(pg));
-    sqlite3_bind_int(q, 3, limit_of(pg));
-    sqlite3_bind_int64(q, 4, now);
-    lk_invitation inv;
-    int rc, ret = LK_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&inv, 0, sizeof inv);
-        read_cols(q, 0, &lk_schema_invitations, LK_VIEW_RECORD, &inv);
-        if ((ret = cb(ctx, &inv)) != 0) break;
-    }
-    sqlite3_reset(q);
-    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "invitations");
-    return ret;
+    lk_row_sink sink = {.kind = LK_SINK_INVITATION, .cb.invitation = cb, .ctx = ctx};
+    return list_page(S(st), S_INVITATION_LIST, org_id, pg, &now, &lk_schema_invitations, &sink);
 }
 
 static int sqlite_invitation_delete(lk_store *st, const char *org_id, const char *id)
