@@ -71,11 +71,16 @@ static bool id_ok(const char *prefix, const char *id)
     return id != NULL && lk_id_valid(prefix, id, strnlen(id, LK_ID_SIZE));
 }
 
+void lk_svc__clear(lk_svc *svc)
+{
+    lk_err_clear(&svc->err);
+    lk_err_clear(&svc->st->err);
+}
+
 static void begin(lk_svc *svc)
 {
     svc->expired_credential = false;
-    lk_err_clear(&svc->err);
-    lk_err_clear(&svc->st->err);
+    lk_svc__clear(svc);
 }
 
 /* The person acting (a session's or a personal key's user), or NULL: whose

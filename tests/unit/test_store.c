@@ -560,7 +560,8 @@ static void project_env_scoped(void **state)
     assert_true(got.seq > 0);
     /* another org's project is not found through this org */
     assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p2.id, &got), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->child_rename(st, LK_CHILD_PROJECT, o.id, p2.id, "hijack"), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_rename(st, LK_CHILD_PROJECT, o.id, p2.id, "hijack"),
+                     LK_ENOT_FOUND);
     assert_int_equal(st->ops->child_delete(st, LK_CHILD_PROJECT, o.id, p2.id), LK_ENOT_FOUND);
     assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o2.id, p2.id, &got), LK_OK);
     assert_string_equal(got.name, p2.name);
@@ -589,12 +590,16 @@ static void project_env_scoped(void **state)
     collect *c = collect_new();
     lk_env v3;
     new_env(st, p.id, &v3);
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10}, (lk_row_cb){.env = cb_env}, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.env = cb_env}, c),
+                     LK_OK);
     assert_int_equal(c->n, 2);
     assert_string_equal(c->ids[0], v3.id);
     assert_string_equal(c->ids[1], v.id);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10}, (lk_row_cb){.project = cb_project}, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 1);
     assert_string_equal(c->ids[0], p.id);
 
@@ -607,7 +612,9 @@ static void project_env_scoped(void **state)
     assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got), LK_ENOT_FOUND);
     assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v.id, &vg), LK_ENOT_FOUND);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10}, (lk_row_cb){.env = cb_env}, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.env = cb_env}, c),
+                     LK_OK);
     assert_int_equal(c->n, 0);
     /* the other org's project and env are untouched */
     assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p2.id, v2.id, &vg), LK_OK);
@@ -868,7 +875,8 @@ static void pagination_stable(void **state)
     int pages = 0;
     for (;;) {
         memset(c, 0, sizeof *c);
-        assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){cursor, 10}, (lk_row_cb){.project = cb_project}, c),
+        assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){cursor, 10},
+                                             (lk_row_cb){.project = cb_project}, c),
                          LK_OK);
         assert_true(c->n <= 10);
         for (int i = 0; i < c->n; i++)
@@ -890,11 +898,15 @@ static void pagination_stable(void **state)
     /* a callback that returns non-zero stops the iteration with its value */
     memset(c, 0, sizeof *c);
     c->stop_after = 3;
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 100}, (lk_row_cb){.project = cb_project}, c), 7);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 100},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     7);
     assert_int_equal(c->n, 3);
     /* and the connection is fine afterwards (statement reset) */
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 1}, (lk_row_cb){.project = cb_project}, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 1},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 1);
 
     /* same for keys, members */
@@ -972,7 +984,9 @@ static void org_delete_cascades(void **state)
     assert_int_equal(st->ops->key_list_org(st, o.id, T0, &(lk_page){0, 10}, cb_key, c), LK_OK);
     assert_int_equal(c->n, 0);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10}, (lk_row_cb){.project = cb_project}, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 0);
 
     /* the users, personal keys and the other org are untouched */

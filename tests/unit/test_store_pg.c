@@ -164,7 +164,8 @@ static void dropped_connection_insert_fails_once_rename_retried(void **state)
         assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &p), LK_EUNAVAILABLE);
         assert_int_equal(st->err.code, LK_EUNAVAILABLE);
         lk_project got_p;
-        assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got_p), LK_ENOT_FOUND);
+        assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got_p),
+                         LK_ENOT_FOUND);
         assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &p), LK_OK);
         assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got_p), LK_OK);
         /* a rename is idempotent: retried, so it just works */
