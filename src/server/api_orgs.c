@@ -226,25 +226,25 @@ static int body_lifetime(lk_req *r, json_t *body, bool *has, int64_t *days)
     return 0;
 }
 
-static int org_patch(lk_req *r)
+static int org_update(lk_req *r, json_t *body, const void *ctx, void *out)
 {
-    json_t *body;
     const char *name;
     size_t n;
     bool has_days;
     int64_t days;
-    lk_org org;
-    int rc = lk_req_json(r, &body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    int rc = lk_req_str(r, body, "name", 0, &name, &n);
     if (rc == 0) rc = body_lifetime(r, body, &has_days, &days);
     if (rc == 0 && name == NULL && !has_days) rc = lk_err_field(&r->err, "name", "name is required");
-    if (rc == 0)
-        rc = lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n, has_days ? &days : NULL,
-                               &org);
-    json_decref(body);
     if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_org, &org);
+    return lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n, has_days ? &days : NULL,
+                             out);
+}
+
+static int org_patch(lk_req *r)
+{
+    static const lk_api_body_op op = {200, 512, org_update, org_write};
+    lk_org org;
+    return lk_api_body_call(r, &op, NULL, &org);
 }
 
 int lk_api_org_list(lk_req *r) { return named_list(r, &ORG); }
