@@ -656,9 +656,6 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
  * Both are named children (store.h's child_* ops): the rename, delete and
  * get below serve both, told apart by a child_desc. */
 
-#define PRJ_NF_TEXT "project not found"
-static const char *PRJ_NF = PRJ_NF_TEXT;
-
 typedef struct child_desc {
     lk_child_kind kind;
     const char *prefix;      /* of its ids: "prj_" */
@@ -667,7 +664,7 @@ typedef struct child_desc {
     const char *renamed, *deleted;
 } child_desc;
 
-static const child_desc PROJECT = {LK_CHILD_PROJECT, "prj_", PRJ_NF_TEXT, "project",
+static const child_desc PROJECT = {LK_CHILD_PROJECT, "prj_", "project not found", "project",
                                    LK_AUDIT_PROJECT_RENAMED, LK_AUDIT_PROJECT_DELETED};
 static const child_desc ENV = {LK_CHILD_ENV, "env_", "environment not found", "environment",
                                LK_AUDIT_ENV_RENAMED, LK_AUDIT_ENV_DELETED};
@@ -683,10 +680,11 @@ static int child_scope(lk_svc *svc, const lk_principal *p, const child_desc *d,
 {
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, r->org_id);
     if (rc || d->kind == LK_CHILD_PROJECT) return rc;
-    if (!id_ok(PROJECT.prefix, r->parent_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
+    if (!id_ok(PROJECT.prefix, r->parent_id))
+        return lk_err_set(&svc->err, LK_ENOT_FOUND, PROJECT.nf);
     lk_project prj;
     rc = svc->st->ops->child_get(svc->st, LK_CHILD_PROJECT, r->org_id, r->parent_id, &prj);
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+    return rc ? store_err(svc, rc, PROJECT.nf) : LK_OK;
 }
 
 static int child_list(lk_svc *svc, const lk_principal *p, const child_desc *d,
@@ -704,9 +702,9 @@ static int child_list(lk_svc *svc, const lk_principal *p, const child_desc *d,
     return pager_done(svc, &pg, l, rc);
 }
 
-/* The store's insert of a new child and its audit event (details: NULL or
- * "k=v"), then the row as stored into out. `parent_nf` is the message when
- * the parent is gone. */
+/* The store's insert of the new child `out` with its audit event ev, then
+ * the row as stored into out. `parent_nf` is the message when the parent
+ * is gone. */
 static int child_insert(lk_svc *svc, const child_desc *d, const child_ref *r, void *out,
                         const lk_audit *ev, const char *parent_nf)
 {
@@ -823,7 +821,7 @@ int lk_svc_env_create(lk_svc *svc, const lk_principal *p, const char *org_id,
     lk_audit_details(details, kv, 1);
     lk_audit ev = {LK_AUDIT_ENV_CREATED, p, org_id, NULL, "environment", out->id, out->name,
                    .details = details};
-    return child_insert(svc, &ENV, &r, out, &ev, PRJ_NF);
+    return child_insert(svc, &ENV, &r, out, &ev, PROJECT.nf);
 }
 
 int lk_svc_env_get(lk_svc *svc, const lk_principal *p, const char *org_id,
