@@ -281,24 +281,25 @@ static const struct pg_stmt pg_child_stmts[C__COUNT] = {
 #define S__ALL S_CHILD(LK_CHILD_KINDS, 0)
 #define PG_STMT_NAME_MAX 64
 
-/* Statement id's name (into name[PG_STMT_NAME_MAX]), retry flag and
- * expanded SQL (into sql[cap], when sql is not NULL). Returns 0, or -1 if
- * the template does not expand (a bug: they are constants). */
-static int stmt_of(int id, char *name, bool *retry, char *sql, size_t cap)
+/* Statement id's name (a constant, or written into buf[PG_STMT_NAME_MAX]
+ * for a child's statement), its retry flag, and its expanded SQL (into
+ * sql[cap], when sql is not NULL; *bad set if the template does not expand,
+ * a bug: they are constants). */
+static const char *stmt_of(int id, char *buf, bool *retry, char *sql, size_t cap, bool *bad)
 {
     assert(id >= 0 && id < S__ALL);
     if (id < S__COUNT) {
-        snprintf(name, PG_STMT_NAME_MAX, "%s", pg_stmts[id].name);
         *retry = pg_stmts[id].retry;
-        return sql ? lk_schema_sql(pg_stmts[id].sql, '$', sql, cap) : 0;
+        if (sql) *bad = lk_schema_sql(pg_stmts[id].sql, '$', sql, cap) != 0;
+        return pg_stmts[id].name;
     }
     const lk_child *c = &lk_schema_children[(id - S__COUNT) / C__COUNT];
     const struct pg_stmt *t = &pg_child_stmts[(id - S__COUNT) % C__COUNT];
-    snprintf(name, PG_STMT_NAME_MAX, "lk_%s_%s", c->table->name, t->name);
+    snprintf(buf, PG_STMT_NAME_MAX, "lk_%s_%s", c->table->name, t->name);
     *retry = t->retry;
-    return sql ? lk_schema_child_sql(t->sql, c, '$', sql, cap) : 0;
+    if (sql) *bad = lk_schema_child_sql(t->sql, c, '$', sql, cap) != 0;
+    return buf;
 }
-
 
 /* -- schema -------------------------------------------------------------- */
 
@@ -576,9 +577,9 @@ static int pg_fail(pg_store *s, const char *what, PGresult *res)
  * (owned by the caller: PQclear). */
 static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
 {
-    char name[PG_STMT_NAME_MAX];
-    bool retry;
-    (void)stmt_of(id, name, &retry, NULL, 0);
+    char buf[PG_STMT_NAME_MAX];
+    bool retry, bad = false;
+    const char *name = stmt_of(id, buf, &retry, NULL, 0, &bad);
     *out = NULL;
     lk_err_clear(&s->base.err);
     for (int attempt = 0;; attempt++) {
@@ -587,7 +588,8 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
         PGresult *res;
         if (!s->prepared[id]) {
             char sql[LK_SCHEMA_SQL_MAX];
-            if (stmt_of(id, name, &retry, sql, sizeof sql) != 0) {
+            (void)stmt_of(id, buf, &retry, sql, sizeof sql, &bad);
+            if (bad) {
                 assert(!"statement template does not expand");
                 return lk_err_set(&s->base.err, LK_EINTERNAL, "prepare: bad statement template");
             }
