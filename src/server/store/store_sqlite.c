@@ -57,6 +57,7 @@
  */
 #include "schema.h"
 #include "store.h"
+#include "keycache.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -150,6 +151,7 @@
     X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 "                                      \
                      "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
     X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                                \
+    X(DATA_VERSION, "PRAGMA data_version") /* keycache.h */                                       \
     LK_SQLITE_STMTS_ROLES(X)                                                                       \
     ROTATE_STMTS(X)                                                                                \
     /* --- audit --- */                                                                            \
@@ -324,6 +326,7 @@ typedef struct sqlite_store {
     bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
     sqlite3_stmt *stmt[S__ALL]; /* prepared on first use, finalized by close */
+    lk_keycache kc;             /* token-hash look-ups while nothing changed */
 } sqlite_store;
 
 static sqlite_store *S(lk_store *st)
@@ -572,6 +575,7 @@ static void sqlite_close(lk_store *st)
     sqlite_store *s = S(st);
     for (int i = 0; i < S__ALL; i++)
         sqlite3_finalize(s->stmt[i]);
+    lk_keycache_free(&s->kc);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(s->db);
@@ -1475,18 +1479,52 @@ static int sqlite_key_get(lk_store *st, const char *id, lk_key *out)
 }
 
 /* The hot path: one probe of the UNIQUE index on hash, no allocation here. */
+/* The key cache, synced with the database's state (keycache.h), or NULL
+ * inside a transaction (the writer's batch: read the database itself). */
+static lk_keycache *key_cache(sqlite_store *s)
+{
+    if (s->tx_depth != 0) return NULL;
+    sqlite3_stmt *q = stmt_get(s, S_DATA_VERSION);
+    if (q == NULL) return NULL;
+    int rc = sqlite3_step(q);
+    int64_t dv = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW) return NULL;
+    lk_keycache_sync(&s->kc, dv, sqlite3_total_changes64(s->db));
+    return &s->kc;
+}
+
+/* A cached answer for hash (need_owner: with the owner rows), or NULL. */
+static const lk_keycache_entry *key_cached(sqlite_store *s, lk_keycache *kc, const uint8_t *hash,
+                                           bool need_owner)
+{
+    if (kc == NULL) return NULL;
+    const lk_keycache_entry *e = lk_keycache_find(kc, hash, need_owner, (int64_t)time(NULL));
+    if (e != NULL && e->rc != LK_OK) not_found(s, "access key");
+    return e;
+}
+
 static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out)
 {
-    return get_row(S(st), S_KEY_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_keys,
-                   LK_VIEW_RECORD, out, "access key");
+    sqlite_store *s = S(st);
+    lk_keycache *kc = key_cache(s);
+    const lk_keycache_entry *e = key_cached(s, kc, hash, false);
+    if (e != NULL) {
+        if (e->rc == LK_OK) *out = e->key;
+        return e->rc;
+    }
+    int rc = get_row(s, S_KEY_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_keys,
+                     LK_VIEW_RECORD, out, "access key");
+    if (kc != NULL && (rc == LK_OK || rc == LK_ENOT_FOUND))
+        lk_keycache_put(kc, hash, rc, out, NULL, NULL);
+    return rc;
 }
 
 /* The key's columns, then the user's and the org's, NULL when the LEFT
  * JOIN found nothing. */
-static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                                        lk_key *key, lk_user *user, lk_org *org)
+static int key_owner_read(sqlite_store *s, const uint8_t *hash, lk_key *key, lk_user *user,
+                          lk_org *org)
 {
-    sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_bound(s, S_KEY_GET_BY_HASH_OWNER, &(lookup){.hash = hash});
     if (q == NULL) return s->base.err.code;
     int ret = run_row(s, q, "access key");
@@ -1501,6 +1539,26 @@ static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKE
         read_cols(q, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
     sqlite3_reset(q);
     return LK_OK;
+}
+
+static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                        lk_key *key, lk_user *user, lk_org *org)
+{
+    sqlite_store *s = S(st);
+    lk_keycache *kc = key_cache(s);
+    const lk_keycache_entry *e = key_cached(s, kc, hash, true);
+    if (e != NULL) {
+        if (e->rc == LK_OK) {
+            *key = e->key;
+            *user = e->user;
+            *org = e->org;
+        }
+        return e->rc;
+    }
+    int rc = key_owner_read(s, hash, key, user, org);
+    if (kc != NULL && rc == LK_OK) lk_keycache_put(kc, hash, rc, key, user, org);
+    if (kc != NULL && rc == LK_ENOT_FOUND) lk_keycache_put(kc, hash, rc, NULL, NULL, NULL);
+    return rc;
 }
 
 static int sqlite_key_rename(lk_store *st, const char *id, const char *name)
