@@ -946,14 +946,14 @@ static int sink_rows(const PGresult *r, int col, const lk_table *t, lk_view v, l
     lk_record row;
     assert(t->row_size <= sizeof row.as);
     int rc = 0;
+    row.kind = kind;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        memset(&row, 0, sizeof row);
-        row.kind = kind;
+        memset(&row.as, 0, t->row_size); /* the table's record, not the whole union */
         read_cols(r, i, col, t, v, &row.as);
         if (last_seq) *last_seq = col_i64(r, i, 0);
         rc = lk_row_sink_call(sink, sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as);
     }
-    memset(&row, 0, sizeof row); /* may have held a password or token hash */
+    sodium_memzero(&row.as, t->row_size); /* may have held a password or token hash */
     return rc;
 }
 

@@ -1172,16 +1172,16 @@ static int list_rows(sqlite_store *s, sqlite3_stmt *q, const lk_table *t, lk_vie
     lk_record row;
     assert(t->row_size <= sizeof row.as);
     int rc, ret = LK_OK;
+    row.kind = kind;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof row);
-        row.kind = kind;
+        memset(&row.as, 0, t->row_size); /* the table's record, not the whole union */
         read_cols(q, 0, t, v, &row.as);
         const void *arg = sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as;
         if ((ret = lk_row_sink_call(sink, arg)) != 0) break;
     }
     sqlite3_reset(q);
     if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, t->name);
-    sodium_memzero(&row, sizeof row); /* may have held a password or token hash */
+    sodium_memzero(&row.as, t->row_size); /* may have held a password or token hash */
     return ret;
 }
 
