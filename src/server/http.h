@@ -6,7 +6,9 @@
  *      Transfer-Encoding, ...) → 400 and close (request smuggling);
  *   2. a path outside the API → the dashboard's embedded files (static.h);
  *   3. route match (router.h): 404, 405 with Allow, or a route;
- *   4. unless the route is LK_ROUTE_PUBLIC, authentication (auth.h);
+ *   4. unless the route is LK_ROUTE_PUBLIC, authentication (auth.h); on
+ *      PostgreSQL a Bearer key's look-up is deferred to the loop's
+ *      pipelined connection (pgwait.h) and step 5 runs when it answers;
  *   5. the handler (api.h), which replies, defers to a worker (jobs.h),
  *      or returns an lk_err code that reply.h turns into the error body.
  *
@@ -28,6 +30,7 @@ typedef struct lk_http_ctx {
     h2o_context_t h2o; /* the loop's h2o context; dispatch finds this struct from it */
     lk_svc svc;        /* the loop's service handle (its own store connection) */
     lk_jobs_port jobs; /* the loop's way to the workers */
+    struct lk_pgwait *pg; /* PostgreSQL: the loop's pipelined connection (pgwait.h), or NULL */
 } lk_http_ctx;
 
 /* Register the dispatcher (and the JSON 413 fallback) on host. Every
