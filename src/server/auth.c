@@ -4,9 +4,11 @@
 #include "auth.h"
 
 #include "clientaddr.h"
+#include "metrics.h"
 #include "pg_pipe.h"
 #include "reply.h"
 #include "service_scopes.h"
+#include "store_metrics.h"
 #include "timefmt.h"
 
 #include <assert.h>
@@ -180,6 +182,7 @@ typedef struct auth_wait {
     lk_pgpipe *pipe;
     uint64_t ticket;       /* the pipe's waiter; 0 once answered */
     lk_token_kind kind;
+    uint64_t t0_us;        /* queued at (metrics on) */
 } auth_wait;
 
 /* The request is going (client gone, or answered): forget its waiter. */
@@ -197,6 +200,7 @@ static void on_key(void *arg, int rc, const lk_pgpipe_row *row, const lk_err *e)
     auth_wait *w = arg;
     lk_req *r = &w->r;
     w->ticket = 0;
+    if (lk_metrics_on()) lk_store_metrics_key_owner(lk_metrics_now_us() - w->t0_us, rc);
     if (rc == LK_OK) {
         r->principal.key = row->key;
         r->principal.owner_user = row->user;
@@ -224,6 +228,7 @@ int lk_http_authenticate_async(lk_req *r, lk_pgpipe *pipe, lk_http_authed_fn the
     w->pipe = pipe;
     w->kind = kind;
     w->ticket = 0;
+    w->t0_us = lk_metrics_on() ? lk_metrics_now_us() : 0;
     if (lk_pgpipe_lookup(pipe, hash, on_key, w, &w->ticket) != LK_OK) {
         w->ticket = 0;
         return lk_http_authenticate(r); /* pipe down or full: the store's own path */

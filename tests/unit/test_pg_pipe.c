@@ -7,8 +7,11 @@
  *    statement's row (key and owner) or LK_ENOT_FOUND;
  *  - a cancelled waiter is never called back;
  *  - a connection the server drops while look-ups wait (they are held by a
- *    table lock, then pg_terminate_backend) answers every waiter
- *    LK_EUNAVAILABLE, and the next look-up reconnects and succeeds;
+ *    table lock, then pg_terminate_backend) sends them once more on a
+ *    fresh connection; dropped again, every waiter is answered
+ *    LK_EUNAVAILABLE (in order), and the next look-up reconnects and
+ *    succeeds;
+ *  - one drop while look-ups wait costs them nothing (sent again);
  *  - an idle connection the server drops is noticed and costs nothing;
  *  - freeing the pipe answers its waiters LK_EUNAVAILABLE (shutdown);
  *  - an unreachable server is LK_EUNAVAILABLE at once, and not retried
@@ -217,6 +220,7 @@ static void admin_exec(PGconn *c, const char *sql)
 /* Terminate latchkeyd's connections to this database; how many. */
 static int terminate_all(PGconn *c)
 {
+    admin_exec(c, "SELECT pg_stat_clear_snapshot()");
     PGresult *r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                             "AND application_name = 'latchkeyd'");
@@ -229,6 +233,8 @@ static int terminate_all(PGconn *c)
 /* Whether some latchkeyd backend waits for a lock. */
 static bool someone_waits(PGconn *c)
 {
+    /* the statistics are a snapshot per transaction: c holds the lock in one */
+    admin_exec(c, "SELECT pg_stat_clear_snapshot()");
     PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                             "current_database() AND application_name = 'latchkeyd' "
                             "AND wait_event_type = 'Lock'");
@@ -301,7 +307,16 @@ static void cancelled_waiter_is_not_called(void **state)
     free_fixture(f);
 }
 
-/* Look-ups held by a lock when the server drops the connection. */
+/* Turns until a latchkeyd backend waits for the lock. */
+static void until_waiting(lk_pgpipe *p, loop *l, PGconn *adm)
+{
+    for (int i = 0; i < 200 && !someone_waits(adm); i++)
+        turn(p, l, 10); /* the batch goes out and blocks on the lock */
+    assert_true(someone_waits(adm));
+}
+
+/* Look-ups held by a lock when the server drops the connection: sent
+ * once more, then, dropped again, answered LK_EUNAVAILABLE. */
 static void dropped_connection_fails_waiters_then_reconnects(void **state)
 {
     NEED_PG();
@@ -322,10 +337,13 @@ static void dropped_connection_fails_waiters_then_reconnects(void **state)
     g_order = 0;
     for (int i = 0; i < N; i++)
         assert_int_equal(lk_pgpipe_lookup(p, f->hashes[i], on_answer, &a[i], &t), LK_OK);
-    for (int i = 0; i < 100 && !someone_waits(adm); i++)
-        turn(p, &l, 10); /* the batch goes out and blocks on the lock */
-    assert_true(someone_waits(adm));
+    until_waiting(p, &l, adm);
+    assert_true(terminate_all(adm) > 0);
+    for (int i = 0; i < 200 && lk_pgpipe_connects(p) < 2; i++)
+        turn(p, &l, 10);
+    assert_int_equal(lk_pgpipe_connects(p), 2); /* sent again on a fresh connection */
     assert_int_equal(lk_pgpipe_pending(p), N);
+    until_waiting(p, &l, adm); /* and held by the lock again */
     assert_true(terminate_all(adm) > 0);
     pump(p, &l);
     admin_exec(adm, "ROLLBACK");
@@ -336,11 +354,45 @@ static void dropped_connection_fails_waiters_then_reconnects(void **state)
         assert_int_equal(a[i].order, i);
     }
     assert_int_equal(l.fd, -1); /* closed and unwatched */
+    assert_int_equal(lk_pgpipe_connects(p), 2);
     answer after = {0};
     assert_int_equal(lk_pgpipe_lookup(p, f->hashes[1], on_answer, &after, &t), LK_OK);
     pump(p, &l);
     assert_int_equal(after.rc, LK_OK);
     assert_string_equal(after.key_id, f->keys[1].id);
+    assert_int_equal(lk_pgpipe_connects(p), 3);
+    lk_pgpipe_free(p);
+    free_fixture(f);
+}
+
+/* One drop while look-ups wait costs them nothing: sent again, answered. */
+static void dropped_connection_once_is_retried(void **state)
+{
+    NEED_PG();
+    fixture *f = make_fixture();
+    loop l;
+    lk_pgpipe *p = new_pipe(&l, g_url);
+    PGconn *adm = admin();
+    admin_exec(adm, "BEGIN");
+    admin_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
+    enum { N = 10 };
+    answer a[N] = {0};
+    uint64_t t;
+    g_order = 0;
+    for (int i = 0; i < N; i++)
+        assert_int_equal(lk_pgpipe_lookup(p, f->hashes[i], on_answer, &a[i], &t), LK_OK);
+    until_waiting(p, &l, adm);
+    assert_true(terminate_all(adm) > 0);
+    for (int i = 0; i < 200 && lk_pgpipe_connects(p) < 2; i++)
+        turn(p, &l, 10);
+    admin_exec(adm, "ROLLBACK");
+    PQfinish(adm);
+    pump(p, &l);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(a[i].rc, LK_OK);
+        assert_string_equal(a[i].key_id, f->keys[i].id);
+        assert_int_equal(a[i].order, i);
+    }
     assert_int_equal(lk_pgpipe_connects(p), 2);
     lk_pgpipe_free(p);
     free_fixture(f);
@@ -420,6 +472,7 @@ int main(void)
         cmocka_unit_test(many_lookups_in_flight),
         cmocka_unit_test(cancelled_waiter_is_not_called),
         cmocka_unit_test(dropped_connection_fails_waiters_then_reconnects),
+        cmocka_unit_test(dropped_connection_once_is_retried),
         cmocka_unit_test(dropped_idle_connection_costs_nothing),
         cmocka_unit_test(free_answers_waiters),
         cmocka_unit_test(unreachable_server_is_unavailable_at_once),

@@ -25,9 +25,12 @@ enum pipe_kind { E_PREPARE, E_QUERY, E_SYNC };
 
 typedef struct pipe_entry {
     enum pipe_kind kind;
-    bool answered; /* its result came (callback called or cancelled); its NULL is next */
+    bool answered;   /* its result came (callback called or cancelled); its NULL is next */
+    bool retried;    /* already sent again after a lost connection */
     lk_pgpipe_cb cb; /* NULL: cancelled, or not a query */
     void *arg;
+    uint64_t id; /* the waiter's ticket (kept when it is sent again) */
+    uint8_t hash[LK_TOKEN_HASH_LEN];
 } pipe_entry;
 
 struct lk_pgpipe {
@@ -38,6 +41,7 @@ struct lk_pgpipe {
     size_t unsynced;         /* queries sent since the last SYNC */
     int64_t reconnect_after; /* monotonic ms */
     uint64_t connects;
+    uint64_t last_id; /* tickets handed out */
     const char *stmt_name;
     char sql[LK_SCHEMA_SQL_MAX];
     char url[PIPE_URL_MAX];
@@ -82,10 +86,26 @@ static void answer(lk_pgpipe *p, pipe_entry *e, int rc, const lk_pgpipe_row *row
     cb(e->arg, rc, row, &err);
 }
 
-/* The connection is gone (or being closed): stop watching, close, answer
- * every entry queued on it LK_EUNAVAILABLE. A callback may queue a new
- * look-up (on a new connection, at positions past `end`). */
-static void lose(lk_pgpipe *p)
+static int pipe_connect(lk_pgpipe *p);
+static int send_query(lk_pgpipe *p, const pipe_entry *w);
+
+/* Whether some waiter queued before position end could be sent again. */
+static bool any_retry(const lk_pgpipe *p, uint64_t end)
+{
+    for (uint64_t i = p->head; i < end; i++) {
+        const pipe_entry *e = &p->ring[i & PIPE_MASK];
+        if (e->kind == E_QUERY && !e->answered && !e->retried && e->cb != NULL) return true;
+    }
+    return false;
+}
+
+/* The connection is gone (or being closed): stop watching, close. Every
+ * waiter queued on it is sent once more on a fresh connection if `retry`
+ * (a read: running it twice is harmless, as store_pg.c retries reads) and
+ * it was not sent again already and the reconnect works; else answered
+ * LK_EUNAVAILABLE. A callback may queue a new look-up (at positions past
+ * `end`, on the new connection). */
+static void lose(lk_pgpipe *p, bool retry)
 {
     if (p->conn == NULL) return;
     p->io.unwatch(p->io.ctx);
@@ -93,11 +113,13 @@ static void lose(lk_pgpipe *p)
     p->conn = NULL;
     p->unsynced = 0;
     uint64_t end = p->tail;
+    bool again = retry && any_retry(p, end) && pipe_connect(p) == LK_OK;
     while (p->head < end) {
-        pipe_entry *e = &p->ring[p->head & PIPE_MASK];
-        pipe_entry copy = *e;
+        pipe_entry w = p->ring[p->head & PIPE_MASK];
         pop(p);
-        if (copy.kind == E_QUERY) answer(p, &copy, LK_EUNAVAILABLE, NULL, "database unavailable");
+        if (w.kind != E_QUERY || w.answered || w.cb == NULL) continue;
+        if (again && !w.retried && p->conn != NULL && send_query(p, &w) == LK_OK) continue;
+        answer(p, &w, LK_EUNAVAILABLE, NULL, "database unavailable");
     }
 }
 
@@ -145,8 +167,29 @@ lk_pgpipe *lk_pgpipe_new(const char *url, const lk_pgpipe_io *io)
 void lk_pgpipe_free(lk_pgpipe *p)
 {
     if (p == NULL) return;
-    lose(p);
+    lose(p, false);
     free(p);
+}
+
+/* Queue w's statement and its ring entry (a copy of w, marked retried if
+ * it was queued before). LK_OK, or LK_EUNAVAILABLE (libpq refused it). */
+static int send_query(lk_pgpipe *p, const pipe_entry *w)
+{
+    const char *v[1] = {(const char *)w->hash};
+    const int len[1] = {LK_TOKEN_HASH_LEN}, fmt[1] = {1};
+    if (PQsendQueryPrepared(p->conn, p->stmt_name, 1, v, len, fmt, 0) != 1) {
+        (void)lk_store_pg_result_err(p->conn, NULL, p->stmt_name);
+        return LK_EUNAVAILABLE;
+    }
+    p->unsynced++;
+    p->io.flush_soon(p->io.ctx); /* the owner links its flush once per loop turn */
+    pipe_entry *e = push(p, E_QUERY);
+    bool again = w->id != 0;
+    *e = *w;
+    e->kind = E_QUERY;
+    e->answered = false;
+    e->retried = again;
+    return LK_OK;
 }
 
 int lk_pgpipe_lookup(lk_pgpipe *p, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_pgpipe_cb cb,
@@ -158,28 +201,23 @@ int lk_pgpipe_lookup(lk_pgpipe *p, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_pgp
         int rc = pipe_connect(p);
         if (rc != LK_OK) return rc;
     }
-    const char *v[1] = {(const char *)hash};
-    const int len[1] = {LK_TOKEN_HASH_LEN}, fmt[1] = {1};
-    if (PQsendQueryPrepared(p->conn, p->stmt_name, 1, v, len, fmt, 0) != 1) {
-        (void)lk_store_pg_result_err(p->conn, NULL, p->stmt_name);
-        lose(p);
+    pipe_entry w = {.kind = E_QUERY, .cb = cb, .arg = arg};
+    memcpy(w.hash, hash, LK_TOKEN_HASH_LEN);
+    if (send_query(p, &w) != LK_OK) {
+        lose(p, true);
         return LK_EUNAVAILABLE;
     }
-    p->unsynced++;
-    p->io.flush_soon(p->io.ctx); /* the owner links its flush once per loop turn */
-    pipe_entry *e = push(p, E_QUERY);
-    e->cb = cb;
-    e->arg = arg;
-    *ticket = p->tail; /* position + 1: never 0 */
+    p->ring[(p->tail - 1) & PIPE_MASK].id = *ticket = ++p->last_id;
     return LK_OK;
 }
 
 void lk_pgpipe_cancel(lk_pgpipe *p, uint64_t ticket)
 {
-    if (ticket == 0 || ticket <= p->head || ticket > p->tail) return;
-    pipe_entry *e = &p->ring[(ticket - 1) & PIPE_MASK];
-    assert(e->kind == E_QUERY);
-    e->cb = NULL;
+    /* rare (a client gone mid-look-up): a scan of at most the ring */
+    for (uint64_t i = p->head; ticket != 0 && i < p->tail; i++) {
+        pipe_entry *e = &p->ring[i & PIPE_MASK];
+        if (e->kind == E_QUERY && e->id == ticket) e->cb = NULL;
+    }
 }
 
 int lk_pgpipe_flush(lk_pgpipe *p)
@@ -195,7 +233,7 @@ int lk_pgpipe_flush(lk_pgpipe *p)
     return rc;
 lost:
     (void)lk_store_pg_result_err(p->conn, NULL, "pipeline flush");
-    lose(p);
+    lose(p, true);
     return 0;
 }
 
@@ -220,10 +258,13 @@ static bool take_result(lk_pgpipe *p, pipe_entry *e, PGresult *r)
         return true;
     }
     int rc = lk_store_pg_result_err(p->conn, r, p->stmt_name);
-    answer(p, e, rc, NULL, rc == LK_EUNAVAILABLE ? "database unavailable" : "database error");
-    /* FATAL: the server ends the session (e.g. pg_terminate_backend) */
+    /* FATAL: the server ends the session (e.g. pg_terminate_backend); the
+     * waiter is left to lose(), which may send it again */
     const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-    return PQstatus(p->conn) == CONNECTION_OK && (sev == NULL || strcmp(sev, "FATAL") != 0);
+    if (PQstatus(p->conn) != CONNECTION_OK || (sev != NULL && strcmp(sev, "FATAL") == 0))
+        return false;
+    answer(p, e, rc, NULL, rc == LK_EUNAVAILABLE ? "database unavailable" : "database error");
+    return true;
 }
 
 /* Every complete result, matched to the head of the ring. false: lost. */
@@ -258,7 +299,7 @@ void lk_pgpipe_readable(lk_pgpipe *p)
         (p->conn != NULL && PQstatus(p->conn) != CONNECTION_OK)) {
         if (p->conn != NULL && p->head < p->tail)
             (void)lk_store_pg_result_err(p->conn, NULL, "pipeline read");
-        lose(p);
+        lose(p, true);
         return;
     }
     if (p->conn != NULL && PQflush(p->conn) == 1) p->io.flush_soon(p->io.ctx);

@@ -21,13 +21,15 @@
  *  - The pipe knows nothing about the event loop: its owner watches the
  *    socket (io.watch / io.unwatch) and calls lk_pgpipe_readable and
  *    lk_pgpipe_flush. No HTTP type, no h2o header here.
- *  - Connection loss (read or write error, EOF, a FATAL result): every
- *    waiter still pending is answered LK_EUNAVAILABLE (the request answers
- *    503 once), the connection is closed; the next look-up reconnects
- *    (blocking connect, as store_pg.c's PQreset; after a failed connect no
- *    new attempt for LK_PGPIPE_BACKOFF_MS). An idle connection that the
- *    server drops is noticed by the watch and closed at once, so it costs
- *    no request anything.
+ *  - Connection loss (read or write error, EOF, a FATAL result such as
+ *    pg_terminate_backend's): the connection is closed, and every waiter
+ *    still pending is sent once more on a fresh connection (a read: as
+ *    store_pg.c retries reads once); a waiter that was already sent again,
+ *    or when the reconnect fails, is answered LK_EUNAVAILABLE (its request
+ *    answers 503 once). Reconnects are blocking connects, as store_pg.c's
+ *    PQreset; after a failed one no new attempt for LK_PGPIPE_BACKOFF_MS.
+ *    An idle connection that the server drops is noticed by the watch and
+ *    closed at once; the next look-up reconnects.
  *  - A waiter whose request has gone is cancelled by its ticket: its
  *    result is read and dropped; the callback is never called.
  *
