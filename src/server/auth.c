@@ -166,8 +166,7 @@ int lk_http_authenticate(lk_req *r)
     /* GET /v1/whoami answers with the key's user or org: read it in the
      * same statement as the key (one store read per request, not two; see
      * docs/performance.md, "Optimisations applied"). */
-    unsigned flags =
-        r->m.route != NULL && (r->m.route->flags & LK_ROUTE_OWNER) ? LK_AUTH_OWNER : 0;
+    unsigned flags = r->m.route != NULL && (r->m.route->flags & LK_ROUTE_OWNER) ? LK_AUTH_OWNER : 0;
     rc = lk_svc_auth_bearer_lazy(r->svc, tok, len, client_addr, r, flags, &r->principal);
     return rc != 0 ? rc : admit_key(r);
 }
@@ -176,13 +175,13 @@ int lk_http_authenticate(lk_req *r)
 
 /* A request waiting for its key (in its pool: freed with the request). */
 typedef struct auth_wait {
-    lk_req r;              /* the dispatcher's lk_req: its stack frame is gone */
+    lk_req r; /* the dispatcher's lk_req: its stack frame is gone */
     lk_http_authed_fn then;
     void *then_ctx;
     lk_pgpipe *pipe;
-    uint64_t ticket;       /* the pipe's waiter; 0 once answered */
+    uint64_t ticket; /* the pipe's waiter; 0 once answered */
     lk_token_kind kind;
-    uint64_t t0_us;        /* queued at (metrics on) */
+    uint64_t t0_us; /* queued at (metrics on) */
 } auth_wait;
 
 /* The request is going (client gone, or answered): forget its waiter. */

@@ -146,8 +146,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) {
         /* PostgreSQL: a Bearer look-up goes out on the loop's pipe and
          * after_auth runs when it answers (auth.h) */
-        rc = lk_http_authenticate_async(&r, hc->pg ? lk_pgwait_pipe(hc->pg) : NULL, after_auth,
-                                        obs);
+        lk_pgpipe *pipe = hc->pg ? lk_pgwait_pipe(hc->pg) : NULL;
+        rc = lk_http_authenticate_async(&r, pipe, after_auth, obs);
         if (rc == LK_AUTH_DEFERRED) return 0;
     }
     after_auth(&r, obs, rc);

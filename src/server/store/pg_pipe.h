@@ -65,9 +65,10 @@ typedef void (*lk_pgpipe_cb)(void *arg, int rc, const lk_pgpipe_row *row, const 
 /* How the pipe asks its owner's event loop for attention. */
 typedef struct lk_pgpipe_io {
     void *ctx;
-    int (*watch)(void *ctx, int fd); /* connected: call lk_pgpipe_readable when fd is readable; 0 or -1 */
-    void (*unwatch)(void *ctx);       /* the watched connection is about to close */
-    void (*flush_soon)(void *ctx);    /* call lk_pgpipe_flush before the loop sleeps */
+    /* connected: call lk_pgpipe_readable whenever fd is readable; 0, or -1 (cannot) */
+    int (*watch)(void *ctx, int fd);
+    void (*unwatch)(void *ctx);    /* the watched connection is about to close */
+    void (*flush_soon)(void *ctx); /* call lk_pgpipe_flush before the loop sleeps */
 } lk_pgpipe_io;
 
 /* A pipe for url (a postgresql:// URL); connects on first use. url and io
