@@ -26,7 +26,7 @@
 #   LK_BENCH_BACKENDS="sqlite pg"
 #   LK_BENCH_SCALE_KEYS=1000000 LK_BENCH_SCALE_ORGS=10000 (0 skips the scale test)
 #   LK_BENCH_WRK="1:32 2:64"    wrk threads:connections pairs
-#   LK_BENCH_ONLY="1 2 3 4 5"   which workloads
+#   LK_BENCH_ONLY="1 2 3 4 5 6" which workloads (6: paced whoami at 50% load, alone and with 200 creates/s)
 #   LK_BENCH_SERVER_ARGS=...    extra latchkeyd flags
 #   LK_BENCH_BUILD=build-bench
 #
@@ -44,7 +44,7 @@ SCALE_ORGS=${LK_BENCH_SCALE_ORGS:-10000}
 AUDIT_EVENTS=${LK_BENCH_AUDIT_EVENTS:-365000} # 0 skips the audit scale test
 AUDIT_RUNS=${LK_BENCH_AUDIT_RUNS:-101}
 WRKS=${LK_BENCH_WRK:-1:32 2:64}
-ONLY=${LK_BENCH_ONLY:-1 2 3 4 5}
+ONLY=${LK_BENCH_ONLY:-1 2 3 4 5 6}
 BUILD=${LK_BENCH_BUILD:-build-bench}
 SERVER_ARGS=${LK_BENCH_SERVER_ARGS:-}
 # Failed bearer attempts are throttled per client address (100 a minute by
@@ -88,11 +88,12 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" -Dbuildtype=release -Ddebug=true -Dwerror=false -Dtests=disabled >"$RES/meson.log" 2>&1 ||
     { cat "$RES/meson.log" >&2; exit 1; }
 fi
-ninja -C "$BUILD" latchkeyd bench/seed bench/sqlite_commit bench/probe bench/audit_scale >"$RES/build.log" 2>&1 ||
+ninja -C "$BUILD" latchkeyd bench/seed bench/sqlite_commit bench/probe bench/audit_scale bench/paced >"$RES/build.log" 2>&1 ||
   { tail -30 "$RES/build.log" >&2; exit 1; }
 LKD=$ROOT/$BUILD/latchkeyd
 SEED=$ROOT/$BUILD/bench/seed
 PROBE=$ROOT/$BUILD/bench/probe
+PACED=$ROOT/$BUILD/bench/paced
 SQLC=$ROOT/$BUILD/bench/sqlite_commit
 
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -245,6 +246,7 @@ bench_backend() { # backend url
       run_wrk 5 "5 mixed 90% read / 10% write" "$b" "$tc" "$LK_PORT" / mixed.lua \
         LK_TOKEN="$LK_PERSONAL" LK_ORGKEY="$LK_ORGKEY" LK_ORG="$LK_ORG" ;; esac
   done
+  case " $ONLY " in *" 6 "*) bench_paced "$b" ;; esac
   # The rate limiter must not have answered for workload 2 (429s would make
   # rejection look cheaper than it is): one more invalid attempt must still
   # be a 401; if not, the row is marked.
@@ -255,6 +257,35 @@ bench_backend() { # backend url
   EXTRA[peak_rss_$b]=$(rss_kib "$LK_PID" VmHWM)
   stop_pid "$LK_PID"
   log "$b: peak RSS ${EXTRA[peak_rss_$b]} KiB"
+}
+
+# ---- 6: whoami at half its maximum rate, alone and with writes ------------
+# bench/paced.c is open-loop: latency counts from when a request was due, so
+# a loop that stalls on a commit is charged for every request queued behind
+# it. The maximum is workload 1's -t1 -c32 figure from this run.
+paced_row() { # backend id label out
+  local line
+  line=$(echo "$4" | sed -n 's/^RESULT //p' | tail -1)
+  [ -n "$line" ] || { echo "$4" >&2; return 1; }
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "paced -c32" "$(echo "$line" | tr ' ' '\t')" >>"$ROWS"
+  log "$1 $3: $(echo "$line" | awk '{printf "%s req/s p50 %s us p99 %s us (%s non-2xx)", $1, $2, $3, $5}')"
+}
+bench_paced() { # backend
+  local b=$1 max rate out bg
+  max=$(awk -F'\t' -v b="$b" '$1==b && $2==1 && $4=="-t1 -c32" {print int($5)}' "$ROWS" | tail -1)
+  [ -n "$max" ] || max=20000
+  rate=$((max / 2))
+  out=$("$PACED" "$LK_PORT" "$rate" "$DUR" 32 GET /v1/whoami "$LK_PERSONAL" 2>&1)
+  echo "$out" >"$RES/paced-$b-whoami.txt"
+  paced_row "$b" 6 "6 whoami at 50% of max ($rate/s)" "$out"
+  "$PACED" "$LK_PORT" 200 "$DUR" 8 POST "/v1/organizations/$LK_ORG/access-keys" "$LK_PERSONAL" \
+    '{"name":"bench paced"}' >"$RES/paced-$b-creates.txt" 2>&1 &
+  bg=$!
+  out=$("$PACED" "$LK_PORT" "$rate" "$DUR" 32 GET /v1/whoami "$LK_PERSONAL" 2>&1)
+  wait "$bg"
+  echo "$out" >"$RES/paced-$b-whoami-with-creates.txt"
+  paced_row "$b" 7 "7 whoami at 50% of max ($rate/s) + 200 creates/s" "$out"
+  paced_row "$b" 8 "8 the 200 creates/s of 7" "$(cat "$RES/paced-$b-creates.txt")"
 }
 
 # ---- the scale test -----------------------------------------------------
@@ -378,8 +409,11 @@ table() {
       if (id == 3 && be == "sqlite") { target = "≥ 0.45 × nginx"; met = (nx >= 0.45) ? "yes" : "NO" }
       if (id == 4 && be == "sqlite") {
         ceil = sc > 0 ? rps / sc : 0
-        target = sprintf("≥ 0.5 × raw SQLite FULL commit (%d/s)", sc); met = (ceil >= 0.5) ? "yes" : "NO"
+        target = sprintf("≥ 2 × raw SQLite FULL commit (%d/s; group commit)", sc); met = (ceil >= 2) ? "yes" : "NO"
       }
+      if (id == 5 && be == "sqlite") { target = "≥ 0.40 × nginx"; met = (nx >= 0.4) ? "yes" : "NO" }
+      if (id == 7) { target = "p99 ≤ 1 ms"; met = (p99 <= 1) ? "yes" : "NO" }
+      if (id >= 6) { nx = 0; ceil = -1 }
       if (id == 4 && be != "sqlite") ceil = -1
       if (b == "nginx") { ceil = 1 }
       if (b == "sqlite-1k") { target = "(the 1,000-key figure for the scale test)"; label = label " (1k keys, alternating with 1M)" }

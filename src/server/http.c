@@ -16,6 +16,7 @@
 #include "reply.h"
 #include "router.h"
 #include "static.h"
+#include "writer.h"
 
 #include <assert.h>
 #include <string.h>
@@ -76,10 +77,14 @@ static int ambiguous_framing(h2o_req_t *req)
  * synchronous path and auth.c's deferred one (lk_http_authed_fn) end here. */
 static void after_auth(lk_req *r, void *obs, int rc)
 {
+    lk_http_ctx *hc = H2O_STRUCT_FROM_MEMBER(lk_http_ctx, h2o, r->req->conn->ctx);
     if (!(r->m.route->flags & LK_ROUTE_PUBLIC)) lk_observe_auth(obs, rc, &r->principal, r->svc);
     if (rc == 0) {
         lk_http_set_origin(r);
-        rc = r->m.route->fn(r);
+        if ((r->m.route->flags & LK_ROUTE_WRITE) && hc->writer != NULL)
+            rc = lk_writer_defer(r, hc->writer);
+        else
+            rc = r->m.route->fn(r);
         if (rc == LK_HANDLER_DEFERRED) return;
     }
     if (rc < 0) lk_reply_fail(r, rc);

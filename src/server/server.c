@@ -4,7 +4,8 @@
  *
  * Threads never share a store connection, an lk_svc or an h2o context. What
  * they share: the h2o global configuration (read-only after start), the
- * rate limiter (has its own mutex), the job queue (jobs.h) and the
+ * rate limiter (has its own mutex), the job queues (jobs.h: the workers
+ * and, on SQLite, the writer thread of writer.h) and the
  * `stopping` flag (atomic).
  *
  * Shutdown follows h2o's own server: close the listener, then
@@ -85,6 +86,7 @@ struct lk_server {
     int nloops, started_loops;
     lk_loop *loops;
     lk_jobs jobs;
+    lk_jobs writer; /* cfg->group_commit: the writer thread (writer.h) */
     atomic_int stopping;
     atomic_int nconns; /* open client connections, all loops */
     SSL_CTX *ssl_ctx;  /* HTTPS when set (lk_server_config.tls_cert) */
@@ -438,6 +440,7 @@ static int open_loop(lk_server *srv, lk_loop *lp)
     lp->listener->data = lp;
     h2o_socket_read_start(lp->listener, on_accept);
     lk_jobs_port_init(&lp->http.jobs, &srv->jobs, lp->http.h2o.queue);
+    lp->http.writer = cfg->group_commit ? &srv->writer : NULL;
     const char *url = cfg->database_url;
     if (url != NULL && (lk_store_url_is(url, LK_STORE_PG_SCHEME) ||
                         lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))) {
@@ -484,18 +487,24 @@ static int open_all(lk_server *srv)
     int nworkers = srv->nloops < LK_WORKERS_MIN
                        ? LK_WORKERS_MIN
                        : (srv->nloops > LK_WORKERS_MAX ? LK_WORKERS_MAX : srv->nloops);
-    return lk_jobs_init(&srv->jobs, nworkers, srv->cfg->open_store, srv->cfg->store_ctx,
-                        &srv->cfg->svc, srv->rl);
+    if (srv->cfg->group_commit &&
+        lk_jobs_init(&srv->writer, LK_JOBS_BATCH, 1, srv->cfg->open_store, srv->cfg->store_ctx,
+                     &srv->cfg->svc, srv->rl) != 0)
+        return -1;
+    return lk_jobs_init(&srv->jobs, LK_JOBS_POOL, nworkers, srv->cfg->open_store,
+                        srv->cfg->store_ctx, &srv->cfg->svc, srv->rl);
 }
 
 static void start(lk_server *srv)
 {
     lk_jobs_start(&srv->jobs);
+    lk_jobs_start(&srv->writer);
     for (; srv->started_loops < srv->nloops; srv->started_loops++)
         h2o_multithread_create_thread(&srv->loops[srv->started_loops].tid, NULL, loop_main,
                                       &srv->loops[srv->started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers)\n", srv->cfg->listen,
-            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers%s)\n", srv->cfg->listen,
+            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers,
+            srv->cfg->group_commit ? ", 1 writer" : "");
 }
 
 /* Until SIGTERM or SIGINT. */
@@ -517,6 +526,7 @@ static void stop(lk_server *srv)
     for (int i = 0; i < srv->started_loops; i++)
         pthread_join(srv->loops[i].tid, NULL);
     lk_jobs_release(&srv->jobs);
+    lk_jobs_release(&srv->writer);
     lk_metrics_server_stop();
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {

@@ -38,6 +38,7 @@
 #include "jobs.h"
 #include "service.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LK_MAX_CONNECTIONS 10000    /* default connection cap */
@@ -51,6 +52,7 @@ typedef struct lk_server_config {
     int max_connections;         /* open client connections, >= 1 */
     uint64_t request_timeout_ms; /* whole request, keep-alive idle, TLS hello */
     lk_store_open_fn open_store; /* one connection per loop and worker */
+    bool group_commit;           /* writes on one writer thread (writer.h): SQLite */
     const void *store_ctx;       /* open_store's argument */
     const char *database_url;    /* postgresql://…: each loop also gets a pipelined
                                     connection for key look-ups (pgwait.h); else NULL */

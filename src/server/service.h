@@ -366,13 +366,17 @@ int lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
 /* Clears expired previous token hashes (housekeeping). */
 int lk_svc_purge_previous(lk_svc *svc);
 
-/* Internal to the service (service.c's helpers, for service_rotate.c):
+/* Internal to the service (service.c's helpers, for service_rotate.c,
+ * service_account.c and service_invitations.c):
  * begin clears the error handles; now is the configured clock; store_err
  * copies a store failure to svc->err (not_found: the 404's words); key_find
  * is authz + the key as rename/delete see it (404 for what the caller may
  * not know). */
 void lk_svc__begin(lk_svc *svc);
 int64_t lk_svc__now(const lk_svc *svc);
+/* begin without touching expired_credential: for the use-cases of
+ * service_account.c and service_invitations.c. */
+void lk_svc__clear(lk_svc *svc);
 int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found);
 int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                      lk_key *out);
