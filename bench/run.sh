@@ -6,7 +6,9 @@
 #   2. measures the ceilings: nginx `return 200` (one worker, its own config
 #      in a temp dir) with the same wrk settings, and raw SQLite single-row
 #      INSERT+COMMIT in WAL + synchronous=FULL on the same disk;
-#   3. per backend (sqlite; pg when PostgreSQL can be started): seeds a fresh
+#   3. per backend (sqlite; pg when PostgreSQL can be started — its ceiling
+#      is `pgbench -S -M prepared` on the same cluster with wrk's client and
+#      thread counts and duration): seeds a fresh
 #      database through the store API (bench/seed), times latchkeyd's start
 #      to ready on that existing database, notes idle RSS, then drives
 #        1 GET /v1/whoami, valid personal key
@@ -146,6 +148,38 @@ sqlite_ceiling() {
   log "raw SQLite WAL+FULL insert+commit: ${EXTRA[sqlite_commit]}/s"
 }
 
+# ---- ceiling 3 (pg): pgbench -S -M prepared on the same cluster ----------
+# Select-only, prepared statements: one indexed primary-key read per
+# transaction, the same shape as latchkeyd's key look-up. Same client count
+# as wrk's connections, -j as wrk's threads, same duration. One "pgbench"
+# row per T:C; the pg rows' "× ceiling" is req/s over its tps.
+PGBENCH=
+PGB_DB=
+pgbench_init() { # host port user
+  PGBENCH=$(command -v pgbench || true)
+  [ -n "$PGBENCH" ] || PGBENCH=$(ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)
+  [ -x "$PGBENCH" ] || { log "pg: pgbench not found (apt-get install postgresql); no pg ceiling"; PGBENCH=; return 0; }
+  PGB_DB=lk_pgbench_$$
+  psql -q -h "$1" -p "$2" -U "$3" -d postgres -c "CREATE DATABASE $PGB_DB" >>"$RES/pg.log" 2>&1
+  "$PGBENCH" -i -q -s 1 -h "$1" -p "$2" -U "$3" "$PGB_DB" >>"$RES/pgbench-init.log" 2>&1 ||
+    { log "pg: pgbench -i failed (see $RES/pgbench-init.log); no pg ceiling"; PGBENCH=; }
+}
+pgbench_ceiling() { # T:C
+  [ -n "$PGBENCH" ] || return 0
+  local tc=$1 t=${1%%:*} c=${1##*:} out tps lat n
+  out=$("$PGBENCH" -n -S -M prepared -c "$c" -j "$t" -T "$DUR" \
+        -h "$LK_PG_HOST" -p "$LK_PG_PORT" -U "$LK_PG_USER" "$PGB_DB" 2>&1) || { echo "$out" >&2; return 1; }
+  echo "$out" >"$RES/pgbench-t$t-c$c.txt"
+  tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' | tail -1)
+  lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' | tail -1)
+  n=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | tail -1)
+  [ -n "$tps" ] || { echo "$out" >&2; return 1; }
+  # p50 column: pgbench's average latency (it reports no percentiles); p99: 0
+  printf 'pgbench\t0\tpgbench -S -M prepared (PostgreSQL ceiling)\t-t%s -c%s\t%s\t%s\t0\t%s\t0\t0\n' \
+    "$t" "$c" "$tps" "$(awk -v l="${lat:-0}" 'BEGIN{printf "%d", l*1000}')" "${n:-0}" >>"$ROWS"
+  log "pgbench -S -M prepared -j$t -c$c: $tps tps, latency average ${lat:-?} ms"
+}
+
 # ---- latchkeyd ------------------------------------------------------------
 LK_PID=
 LK_PORT=
@@ -195,6 +229,7 @@ bench_backend() { # backend url
   expect 201 POST "/v1/organizations/$LK_ORG/access-keys" "$LK_PERSONAL" '{"name":"sanity"}'
 
   for tc in $WRKS; do
+    if [ "$b" = pg ]; then pgbench_ceiling "$tc"; fi
     case " $ONLY " in *" 1 "*)
       run_wrk 1 "1 whoami, valid personal key" "$b" "$tc" "$LK_PORT" /v1/whoami get.lua \
         LK_TOKEN="$LK_PERSONAL" ;; esac
@@ -333,6 +368,7 @@ for b in $BACKENDS; do
         db=lk_bench_$$
         PGPASSWORD= psql -q -h "$LK_PG_HOST" -p "$LK_PG_PORT" -U "$LK_PG_USER" -d postgres \
           -c "CREATE DATABASE $db" >>"$RES/pg.log" 2>&1
+        pgbench_init "$LK_PG_HOST" "$LK_PG_PORT" "$LK_PG_USER"
         bench_backend pg "postgresql://$LK_PG_USER@$LK_PG_HOST:$LK_PG_PORT/$db"
       else
         log "pg: PostgreSQL could not be started (see $RES/pg.log); skipped"
@@ -357,7 +393,7 @@ table() {
   local rl=" "
   for b in $BACKENDS; do [ -z "${EXTRA[rl_$b]:-}" ] || rl="$rl$b "; done
   awk -F'\t' -v sc="$sc" -v rl="$rl" '
-    FNR == NR { if ($1 == "sqlite-1k") k1[$4] = $5; next }
+    FNR == NR { if ($1 == "sqlite-1k") k1[$4] = $5; if ($1 == "pgbench") pgb[$4] = $5; next }
     function ngx(w) { return (w in ng) ? ng[w] : 0 }
     $1 == "nginx" { ng[$4] = $5 }
     {
@@ -366,7 +402,9 @@ table() {
       ceil = nx; target = ""; met = ""
       be = b; sub(/-1M$/, "", be)
       if (id == 1 && be == "sqlite") { target = "≥ 0.60 × nginx, p99 ≤ 1 ms"; met = (nx >= 0.6 && p99 <= 1) ? "yes" : "NO" }
-      if (id == 1 && be == "pg")     { target = "≥ 0.15 × nginx"; met = (nx >= 0.15) ? "yes" : "NO" }
+      if (be == "pg") ceil = (w in pgb) && pgb[w] > 0 ? rps / pgb[w] : -1
+      if (id == 1 && be == "pg")     { target = "≥ 0.70 × pgbench -S -M prepared (× ceiling)"; met = (ceil >= 0.7) ? "yes" : "NO" }
+      if (b == "pgbench") { ceil = 1; label = label " (p50 column: its average latency)" }
       if (id == 2 && be == "sqlite") { target = "≥ 0.60 × nginx"; met = (nx >= 0.6) ? "yes" : "NO" }
       if (id == 3 && be == "sqlite") { target = "≥ 0.45 × nginx"; met = (nx >= 0.45) ? "yes" : "NO" }
       if (id == 4 && be == "sqlite") {

@@ -28,6 +28,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "metrics_server.h"
+#include "pgwait.h"
 #include "router.h"
 #include "store.h"
 #include "timefmt.h"
@@ -268,6 +269,12 @@ static size_t drain_conns(lk_loop *lp)
     return busy;
 }
 
+/* Key look-ups waiting on the loop's pipelined PostgreSQL connection. */
+static size_t pg_pending(lk_loop *lp)
+{
+    return lp->http.pg != NULL ? lk_pgpipe_pending(lk_pgwait_pipe(lp->http.pg)) : 0;
+}
+
 /* One loop's shutdown, on its thread: stop accepting (connections already
  * accepted keep being served), drain, flush usage. */
 static void loop_drain(lk_loop *lp)
@@ -288,8 +295,12 @@ static void loop_drain(lk_loop *lp)
         size_t busy = drain_conns(lp);
         h2o_evloop_run(loop, LK_DRAIN_ROUND_MS);
         lk_accesslog_flush();
-        quiet = lp->http.jobs.pending > 0 || busy > 0 ? 0 : quiet + 1;
+        quiet = lp->http.jobs.pending > 0 || busy > 0 || pg_pending(lp) > 0 ? 0 : quiet + 1;
     }
+    /* Key look-ups still waiting past the deadline answer 503, here on the
+     * loop's thread. */
+    lk_pgwait_free(lp->http.pg);
+    lp->http.pg = NULL;
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
 }
@@ -430,6 +441,15 @@ static int open_loop(lk_server *srv, lk_loop *lp)
     h2o_socket_read_start(lp->listener, on_accept);
     lk_jobs_port_init(&lp->http.jobs, &srv->jobs, lp->http.h2o.queue);
     lp->http.writer = cfg->group_commit ? &srv->writer : NULL;
+    const char *url = cfg->database_url;
+    if (url != NULL && (lk_store_url_is(url, LK_STORE_PG_SCHEME) ||
+                        lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))) {
+        lp->http.pg = lk_pgwait_new(lp->http.h2o.loop, url); /* connects on first use */
+        if (lp->http.pg == NULL) {
+            fprintf(stderr, "latchkeyd: out of memory\n");
+            return -1;
+        }
+    }
     h2o_timeout_init(lp->http.h2o.loop, &lp->flush_timeout, LK_USAGE_FLUSH_SECS * 1000);
     lp->flush_entry.cb = on_flush;
     h2o_timeout_link(lp->http.h2o.loop, &lp->flush_timeout, &lp->flush_entry);

@@ -247,46 +247,10 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
                                    (void *)(uintptr_t)client, 0, out);
 }
 
-int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
-                            void *ctx, unsigned flags, lk_principal *out)
+/* A failed Bearer attempt: count it against the client address (429
+ * while over the limit), else 401. */
+static int bearer_failed(lk_svc *svc, lk_svc_client_fn client, void *ctx, int64_t now)
 {
-    begin(svc);
-    memset(out, 0, sizeof(*out));
-    int64_t now = now_of(svc);
-    lk_token_kind kind;
-    int rc;
-    if (token != NULL && lk_token_parse(token, len, &kind) == LK_TOKEN_OK) {
-        uint8_t hash[LK_TOKEN_HASH_LEN];
-        lk_token_hash(token, len, hash);
-        if (flags & LK_AUTH_OWNER) {
-            rc = svc->st->ops->key_get_by_hash_owner(svc->st, hash, &out->key, &out->owner_user,
-                                                     &out->owner_org);
-            out->has_owner = rc == LK_OK;
-        } else {
-            rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
-        }
-        if (rc == LK_OK && !expired(out->key.expires_at, now) &&
-            ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
-             (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
-            if (out->key.type == LK_KEY_ORG) {
-                out->kind = LK_PRINCIPAL_ORG_KEY;
-                memcpy(out->org_id, out->key.org_id, sizeof(out->org_id));
-            } else {
-                out->kind = LK_PRINCIPAL_PERSONAL_KEY;
-                memcpy(out->user_id, out->key.user_id, sizeof(out->user_id));
-            }
-            lk_usage_note(svc->usage, svc->st, out->key.id, now);
-            return LK_OK;
-        }
-        if (rc != LK_OK && rc != LK_ENOT_FOUND) {
-            memset(out, 0, sizeof(*out));
-            return store_err(svc, rc, NULL);
-        }
-        svc->expired_credential = rc == LK_OK && expired(out->key.expires_at, now); /* metrics */
-        memset(out, 0, sizeof(*out));
-    }
-
-    /* A failure: count it against the client address. */
     if (svc->rl && client) {
         /* the client's throttle key (IPv6: its /64) in the Bearer table */
         char addr[LK_SVC_CLIENT_MAX], rk[LK_SVC_CLIENT_MAX];
@@ -306,6 +270,65 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
         }
     }
     return unauthenticated(svc);
+}
+
+bool lk_svc_bearer_hash(const char *token, size_t len, lk_token_kind *kind,
+                        uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    if (token == NULL || lk_token_parse(token, len, kind) != LK_TOKEN_OK) return false;
+    lk_token_hash(token, len, hash);
+    return true;
+}
+
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, unsigned flags, lk_principal *out)
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    lk_token_kind kind = LK_TOKEN_PERSONAL;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    if (!lk_svc_bearer_hash(token, len, &kind, hash))
+        return lk_svc_auth_bearer_found(svc, kind, LK_EUNAUTHENTICATED, NULL, client, ctx, out);
+    int rc;
+    if (flags & LK_AUTH_OWNER) {
+        rc = svc->st->ops->key_get_by_hash_owner(svc->st, hash, &out->key, &out->owner_user,
+                                                 &out->owner_org);
+        out->has_owner = rc == LK_OK;
+    } else {
+        rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
+    }
+    return lk_svc_auth_bearer_found(svc, kind, rc, &svc->st->err, client, ctx, out);
+}
+
+int lk_svc_auth_bearer_found(lk_svc *svc, lk_token_kind kind, int rc, const lk_err *looked_up,
+                             lk_svc_client_fn client, void *ctx, lk_principal *out)
+{
+    svc->expired_credential = false;
+    lk_err_clear(&svc->err);
+    int64_t now = now_of(svc);
+    if (rc != LK_EUNAUTHENTICATED) { /* a well-formed token: the store's answer */
+        if (rc == LK_OK && !expired(out->key.expires_at, now) &&
+            ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
+             (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
+            if (out->key.type == LK_KEY_ORG) {
+                out->kind = LK_PRINCIPAL_ORG_KEY;
+                memcpy(out->org_id, out->key.org_id, sizeof(out->org_id));
+            } else {
+                out->kind = LK_PRINCIPAL_PERSONAL_KEY;
+                memcpy(out->user_id, out->key.user_id, sizeof(out->user_id));
+            }
+            lk_usage_note(svc->usage, svc->st, out->key.id, now);
+            return LK_OK;
+        }
+        if (rc != LK_OK && rc != LK_ENOT_FOUND) {
+            memset(out, 0, sizeof(*out));
+            return lk_err_set(&svc->err, rc,
+                              looked_up && looked_up->message[0] ? looked_up->message : NULL);
+        }
+        svc->expired_credential = rc == LK_OK && expired(out->key.expires_at, now); /* metrics */
+    }
+    memset(out, 0, sizeof(*out));
+    return bearer_failed(svc, client, ctx, now);
 }
 
 /* A session cookie value: exactly 43 base64url characters (32 bytes). */

@@ -155,6 +155,19 @@ typedef void (*lk_svc_client_fn)(void *ctx, char *out, size_t size);
  * throttling, like client == NULL above). */
 int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
                             void *ctx, unsigned flags, lk_principal *out);
+/* lk_svc_auth_bearer_lazy in two halves, for a look-up that answers
+ * later (auth.c's pipelined PostgreSQL path, store/pg_pipe.h):
+ * lk_svc_bearer_hash is the offline half (false: malformed, no look-up
+ * needed); lk_svc_auth_bearer_found the rest, once the look-up of the key
+ * by hash (with its owner) answered rc with out->key (and out->owner_*)
+ * filled: expiry, key type against the token's kind, usage note, or the
+ * failed-attempt throttle. rc LK_EUNAUTHENTICATED means "malformed, not
+ * looked up". looked_up: the handle holding the look-up's error message
+ * (or NULL). Same returns as lk_svc_auth_bearer_lazy. */
+bool lk_svc_bearer_hash(const char *token, size_t len, lk_token_kind *kind,
+                        uint8_t hash[LK_TOKEN_HASH_LEN]);
+int lk_svc_auth_bearer_found(lk_svc *svc, lk_token_kind kind, int rc, const lk_err *looked_up,
+                             lk_svc_client_fn client, void *ctx, lk_principal *out);
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token

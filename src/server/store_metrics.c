@@ -136,3 +136,8 @@ void lk_store_metrics_wrap(lk_store *st)
     if (t != NULL) st->ops = &t->ops;
     pthread_mutex_unlock(&tables_mu);
 }
+
+void lk_store_metrics_key_owner(uint64_t usec, int rc)
+{
+    lk_metrics_store(OP_key_get_by_hash_owner, usec, rc);
+}

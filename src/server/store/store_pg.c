@@ -53,6 +53,7 @@
  */
 #include "schema.h"
 #include "store.h"
+#include "store_pg.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -762,13 +763,8 @@ static int pg_one(pg_store *s, int id, const pg_params *p, const char *what, PGr
 
 /* -- lifecycle ----------------------------------------------------------- */
 
-static int pg_open(const char *url, lk_store **out, lk_err *e)
+PGconn *lk_store_pg_connect(const char *url)
 {
-    *out = NULL;
-    pg_store *s = calloc(1, sizeof(*s));
-    if (s == NULL) return lk_err_set(e, LK_ENOMEM, NULL);
-    s->base.ops = &lk_store_pg_ops;
-    lk_err_clear(&s->base.err);
     /* Defaults first: whatever the URL says wins (libpq keeps the last value
      * of a repeated keyword, and the URL is expanded in place of dbname). */
     const char *const keys[] = {"connect_timeout",  "options",
@@ -782,7 +778,21 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
         "10",        "5",
         "3",         "15000",
         url,         NULL};
-    s->conn = PQconnectdbParams(keys, vals, 1);
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (c == NULL) return NULL;
+    PQsetNoticeProcessor(c, pg_notice_ignore, NULL);
+    PQsetErrorVerbosity(c, PQERRORS_TERSE);
+    return c;
+}
+
+static int pg_open(const char *url, lk_store **out, lk_err *e)
+{
+    *out = NULL;
+    pg_store *s = calloc(1, sizeof(*s));
+    if (s == NULL) return lk_err_set(e, LK_ENOMEM, NULL);
+    s->base.ops = &lk_store_pg_ops;
+    lk_err_clear(&s->base.err);
+    s->conn = lk_store_pg_connect(url);
     if (s->conn == NULL) {
         free(s);
         return lk_err_set(e, LK_ENOMEM, NULL);
@@ -799,8 +809,6 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
         free(s);
         return lk_err_setf(e, LK_EUNAVAILABLE, "cannot connect to PostgreSQL: %s", why);
     }
-    PQsetNoticeProcessor(s->conn, pg_notice_ignore, NULL);
-    PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
     *out = &s->base;
     return LK_OK;
 }
@@ -1330,15 +1338,39 @@ static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HA
     PGresult *r;
     int rc = pg_one((pg_store *)st, S_KEY_GET_BY_HASH_OWNER, &p, "access key", &r);
     if (rc) return rc;
+    rc = lk_store_pg_key_owner_read(r, key, user, org);
+    PQclear(r);
+    return rc;
+}
+
+/* --- store_pg.h: the pipelined look-up (pg_pipe.c) borrows these --- */
+
+int lk_store_pg_key_owner_read(const PGresult *r, lk_key *key, lk_user *user, lk_org *org)
+{
     memset(key, 0, sizeof *key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
+    if (PQntuples(r) < 1) return LK_ENOT_FOUND;
     int col = read_cols(r, 0, 0, &lk_schema_keys, LK_VIEW_RECORD, key);
     if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_users, LK_VIEW_RECORD, user);
     col += lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD);
     if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
-    PQclear(r);
     return LK_OK;
+}
+
+int lk_store_pg_key_owner_stmt(const char **name, char *sql, size_t cap)
+{
+    const struct pg_stmt *st = &pg_stmts[S_KEY_GET_BY_HASH_OWNER];
+    *name = st->name;
+    return lk_schema_sql(st->sql, '$', sql, cap) == 0 ? 0 : -1;
+}
+
+int lk_store_pg_result_err(PGconn *conn, const PGresult *res, const char *what)
+{
+    const char *ss = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    pg_log(what, res, conn);
+    return PQstatus(conn) != CONNECTION_OK || sqlstate_unavailable(ss) ? LK_EUNAVAILABLE
+                                                                       : LK_EINTERNAL;
 }
 
 static int pg_key_rename(lk_store *st, const char *id, const char *name)
