@@ -285,6 +285,7 @@ static int load_org(seed_tx *tx, lk_record *r, const seed_opts *o, long i, const
     snprintf(r->as.member.org_id, sizeof r->as.member.org_id, "%s", oid);
     snprintf(r->as.member.user_id, sizeof r->as.member.user_id, "%s", uid);
     r->as.member.joined_at = now;
+    snprintf(r->as.member.role, sizeof r->as.member.role, "%s", LK_ROLE_OWNER);
     r->as.member.seq = i + 1;
     if (load(tx, r, "load member") != LK_OK) return -1;
 
