@@ -18,6 +18,8 @@ test_rotate.py — key rotation with a grace period and leaked-token reports
             the median difference within the noise the dead-vs-bogus
             control shows (LeakTiming)
 """
+import itertools
+import json
 import statistics
 import time
 
@@ -328,17 +330,21 @@ class LeakTiming(ServerCase):
     dead vs bogus is the A/A control — both match nothing and do the same
     work — so the spread of dead - bogus is the noise of this machine at
     this moment: NOISE = the interquartile range of those differences. The
-    assertion: the median of live - bogus (and of dead - bogus) is within
-    MARGIN_MS + NOISE_FACTOR * NOISE. The median of 30 paired differences
-    does not move with a few scheduler hiccups; the bound widens only
-    when the control itself says the machine is noisy, and stays tight
-    enough on a quiet one to catch a commit that only live reports pay
-    (an fsync: 2-5 ms, measured before every report wrote its count)."""
+    assertion: the median of live - bogus (and of dead - bogus) is below
+    MARGIN_MS + NOISE, i.e. the difference is smaller than one request's
+    jitter. Why that does not flake: with no real difference, the median of
+    30 paired differences has a standard error of about 0.17 NOISE
+    (1.25 sigma / sqrt(30), sigma = IQR / 1.35), so the bound is more than
+    six standard errors away, on a quiet machine and a loaded one alike
+    (a loaded one widens NOISE and the bound with it); the median shrugs
+    off a few scheduler hiccups. And it catches what it should: without the
+    answer floor (api_rotate.c) 100 live tokens cost 4-7 ms more than 100
+    bogus ones on SQLite, against a NOISE of 1.4-3.6 ms measured on this
+    machine under load."""
 
     ROUNDS = 30
     TOKENS = 100
-    MARGIN_MS = 1.0
-    NOISE_FACTOR = 3.0
+    MARGIN_MS = 0.5
 
     def _report_timed(self, client, body):
         t0 = time.perf_counter()
@@ -348,8 +354,6 @@ class LeakTiming(ServerCase):
         return dt
 
     def test_timing_live_dead_bogus(self):
-        import itertools
-        import json
         c = self.user()
         org = self.make_org(c)["id"]
         live_tokens = [[self.make_okey(c, org)["token"] for _ in range(self.TOKENS)]
@@ -383,7 +387,7 @@ class LeakTiming(ServerCase):
         d_dead = [a - b for a, b in zip(ms["dead"], ms["bogus"])]
         q = statistics.quantiles(d_dead, n=4)
         noise = q[2] - q[0]
-        bound = self.MARGIN_MS + self.NOISE_FACTOR * noise
+        bound = self.MARGIN_MS + noise
         med = {k: statistics.median(v) for k, v in ms.items()}
         print("\n  leaked-tokens timing (%s, %d rounds of %d tokens): median live %.2f ms, "
               "dead %.2f ms, bogus %.2f ms; paired median live-bogus %+.2f ms, dead-bogus "
