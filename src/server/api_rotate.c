@@ -118,7 +118,9 @@ typedef struct held_answer {
 } held_answer;
 
 /* One floor timeout per event loop (a loop is one thread), set up on the
- * first report that loop serves. */
+ * first report that loop serves. Never disposed: like the loops' h2o
+ * contexts (server.c's stop), it is left to process exit — no loop runs
+ * again once its thread has ended. */
 static _Thread_local h2o_timeout_t floor_timeout;
 static _Thread_local h2o_loop_t *floor_loop;
 
