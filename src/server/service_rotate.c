@@ -21,8 +21,9 @@
  * hash or address stored). So every report commits a write — one fsync
  * on SQLite, one WAL flush on PostgreSQL — and an all-bogus report is no
  * longer a read-only transaction that commits for free. What a live token
- * adds is its row's delete and its audit event in that same commit
- * (measured in docs/security.md). Reports are throttled per client
+ * adds is its row's delete and its audit event in that same commit; the
+ * answer's fixed floor (api_rotate.c) hides that (measured in
+ * docs/security.md). Reports are throttled per client
  * address before any work is done.
  *
  * Invariants: a token exists only in the caller's buffer (rotate) or the
