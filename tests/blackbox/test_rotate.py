@@ -20,6 +20,7 @@ test_rotate.py — key rotation with a grace period and leaked-token reports
 """
 import itertools
 import json
+import socket
 import statistics
 import time
 
@@ -285,6 +286,26 @@ class LeakedTokens(ServerCase):
         self.assertEqual(self.whoami(k["token"]), 401)
         self.assertEqual(self.ok(self.report([forge_token()], source=None, url=None), 202),
                          {"received": 1})
+
+    def test_reporter_leaves_before_the_answer(self):
+        # the 202 is held for a while (the answer floor): a reporter that
+        # hangs up meanwhile still revokes, and the server carries on
+        k = self.make_pkey(self.c)
+        body = json.dumps({"tokens": [k["token"]]}).encode()
+        host, port = self.url.split("//", 1)[1].split(":")
+        for _ in range(3):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            s.sendall(b"POST /v1/leaked-tokens HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      % (len(body), body))
+            s.close()
+        deadline = time.time() + 5
+        while self.whoami(k["token"]) != 401 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.whoami(k["token"]), 401)
+        time.sleep(0.3)  # every held answer's time has come and gone
+        self.assertEqual(self.anon().get("/healthz").status, 200)
+        self.assertEqual(self.ok(self.report([forge_token()]), 202), {"received": 1})
 
     def test_public_and_no_credentials_needed(self):
         # a Bearer token or cookie is not needed and not used
