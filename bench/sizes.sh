@@ -65,11 +65,11 @@ sizes_sqlite() { # n
   sqlite3 -separator ' ' "$db" "
     SELECT s.name, sum(s.pgsize) FROM dbstat s JOIN sqlite_schema m ON m.name = s.name
     WHERE m.tbl_name = 'access_keys' GROUP BY s.name ORDER BY sum(s.pgsize) DESC;" |
-    awk -v n="$n" '{t += $2; printf "| %s | %d | %.1f |\n", $1, $2, $2 / n}
-      END {printf "| **access_keys + indexes** | %d | **%.1f** |\n", t, t / n}'
+    awk -v n="$n" '{t += $2; printf "| %s | %.0f | %.1f |\n", $1, $2, $2 / n}
+      END {printf "| **access_keys + indexes** | %.0f | **%.1f** |\n", t, t / n}'
   local file
   file=$(stat -c %s "$db")
-  printf '| whole file (users, orgs, … too) | %d | %.1f |\n\n' "$file" "$(echo "$file / $n" | bc -l)"
+  printf '| whole file (users, orgs, … too) | %.0f | %.1f |\n\n' "$file" "$(echo "$file / $n" | bc -l)"
   rm -f "$db" "$db-wal" "$db-shm"
 }
 
@@ -101,14 +101,14 @@ sizes_pg() { # n
     SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
     WHERE i.indrelid = 'access_keys'::regclass
     ORDER BY 2 DESC" |
-    awk -v n="$n" '{t += $NF; $NF = ""; sub(/ $/, ""); printf "| %s | %d | %.1f |\n", $0, t - p, (t - p) / n; p = t}
-      END {printf "| **access_keys heap + indexes** | %d | **%.1f** |\n", t, t / n}'
+    awk -v n="$n" '{t += $NF; $NF = ""; sub(/ $/, ""); printf "| %s | %.0f | %.1f |\n", $0, t - p, (t - p) / n; p = t}
+      END {printf "| **access_keys heap + indexes** | %.0f | **%.1f** |\n", t, t / n}'
   psql_q "$db" "
     SELECT 'pg_indexes_size(access_keys)', pg_indexes_size('access_keys')
     UNION ALL SELECT 'pg_total_relation_size(access_keys) (with TOAST, FSM, VM)',
                      pg_total_relation_size('access_keys')
     UNION ALL SELECT 'pg_database_size (users, orgs, … too)', pg_database_size(current_database())" |
-    awk -v n="$n" '{v = $NF; $NF = ""; sub(/ $/, ""); printf "| %s | %d | %.1f |\n", $0, v, v / n}'
+    awk -v n="$n" '{v = $NF; $NF = ""; sub(/ $/, ""); printf "| %s | %.0f | %.1f |\n", $0, v, v / n}'
   echo
   psql_q postgres "DROP DATABASE $db" >/dev/null
 }
