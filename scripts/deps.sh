@@ -31,7 +31,7 @@ build_pkgs=(gcc make pkg-config meson ninja-build python3
 test_pkgs=(libcmocka-dev python3-yaml sqlite3 postgresql curl chromium
            clang libclang-rt-14-dev procps openssl)
 test_pkgs+=(prometheus)  # tests/ops: promtool check metrics
-bench_pkgs=(wrk nginx-light)
+bench_pkgs=(wrk nginx-light postgresql)  # postgresql: the pg rows (tests/pg.sh) and pgbench, their ceiling
 test_pkgs+=(git-secrets)  # tests/scanners: contrib/git-secrets.patterns with the real tool
 test_pkgs+=(python3-aiosmtpd)  # tests/blackbox/test_roles.py: a real SMTP server receiving invitation emails
 test_pkgs+=(iproute2)  # tests/blackbox/test_account.py: a network namespace with its own IPv6 /64

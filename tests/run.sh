@@ -113,7 +113,8 @@ run_unit() {
   need_pg || { record unit-pg 0 1; return; }
   for exe in "$LK_BUILD"/tests/unit/test_store "$LK_BUILD"/tests/unit/test_store_pg \
              "$LK_BUILD"/tests/unit/test_service "$LK_BUILD"/tests/unit/test_store_rotate \
-             "$LK_BUILD"/tests/unit/test_device "$LK_BUILD"/tests/unit/test_audit; do
+             "$LK_BUILD"/tests/unit/test_device "$LK_BUILD"/tests/unit/test_audit \
+             "$LK_BUILD"/tests/unit/test_pg_pipe; do
     unit_pass=0 unit_fail=0
     if [ ! -x "$exe" ]; then echo "!! $exe is not built"; record "unit-pg($(basename "$exe"))" 0 1; continue; fi
     url=$(python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import lkserver; print(lkserver.pg_create_database())') ||

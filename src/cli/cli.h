@@ -62,9 +62,9 @@ enum {
     F_GRACE = 1u << 10,     /* keys rotate --grace */
     F_PASSWORD = 1u << 11,  /* login --password: email and password prompt */
     F_NO_BROWSER = 1u << 12, /* login --no-browser: only print the URL */
+    F_ACTION = 1u << 13,     /* audit --action A */
 };
 #define F_LIST (F_LIMIT | F_CURSOR)
-#define F_ACTION (1u << 6) /* --- audit --- (--action A) */
 
 /* Flags of a command (command.flags). */
 enum {

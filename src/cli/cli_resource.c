@@ -172,7 +172,8 @@ int lk_res_find(lk_cli_ctx *x, const lk_resource *r, const char *path, const cha
 int lk_res_resolve(lk_cli_ctx *x, const lk_resource *r, const char *path, const char *value,
                    char id[LK_CLI_ESC_MAX])
 {
-    bool is_id = r->id_prefix && strncmp(value, r->id_prefix, strlen(r->id_prefix)) == 0;
+    bool is_id = r->id_prefix ? strncmp(value, r->id_prefix, strlen(r->id_prefix)) == 0
+                              : strchr(value, '@') == NULL;
     if (is_id || strlen(value) >= LK_CLI_ESC_MAX) {
         snprintf(id, LK_CLI_ESC_MAX, "%s", value);
         return 0;
@@ -194,6 +195,14 @@ int lk_res_item_path(lk_cli_ctx *x, const char *path, const char *id, char *out)
     if ((size_t)snprintf(out, LK_CLI_PATH_MAX, "%s%s", path, one) >= LK_CLI_PATH_MAX)
         return lk_cli_usage_error(x, "an argument is too long");
     return 0;
+}
+
+int lk_res_one_path(lk_cli_ctx *x, const lk_resource *r, const char *value, char *one)
+{
+    char path[LK_CLI_PATH_MAX], id[LK_CLI_ESC_MAX];
+    int rc = lk_res_path(x, r, path);
+    if (rc == 0) rc = lk_res_resolve(x, r, path, value, id);
+    return rc != 0 ? rc : lk_res_item_path(x, path, id, one);
 }
 
 /* --------------------------------------------------------------- tables */
@@ -338,12 +347,23 @@ int lk_res_create(lk_cli_ctx *x, const lk_resource *r, json_t *body)
     return rc;
 }
 
+int lk_res_patch(lk_cli_ctx *x, const lk_resource *r, const char *value, json_t *body)
+{
+    char one[LK_CLI_PATH_MAX];
+    lk_client_resp resp;
+    int rc = body ? lk_res_one_path(x, r, value, one) : LK_EXIT_FAIL;
+    if (rc == 0) rc = lk_cli_request(x, "PATCH", one, body, &resp);
+    json_decref(body);
+    if (rc != 0) return rc;
+    rc = lk_res_print_one(x, r, &resp);
+    lk_client_resp_release(&resp);
+    return rc;
+}
+
 int lk_res_delete(lk_cli_ctx *x, const lk_resource *r, const char *value)
 {
-    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], id[LK_CLI_ESC_MAX];
-    int rc = lk_res_path(x, r, path);
-    if (rc == 0) rc = lk_res_resolve(x, r, path, value, id);
-    if (rc == 0) rc = lk_res_item_path(x, path, id, one);
+    char one[LK_CLI_PATH_MAX];
+    int rc = lk_res_one_path(x, r, value, one);
     if (rc != 0) return rc;
     lk_client_resp resp;
     if ((rc = lk_cli_request(x, "DELETE", one, NULL, &resp)) != 0) return rc;

@@ -62,7 +62,8 @@ extern const lk_resource lk_res_audit; /* --- audit --- */
 int lk_res_path(lk_cli_ctx *x, const lk_resource *r, char *path);
 
 /* The ID that value names in the collection at path: value itself when it
- * has the ID prefix, else the one item whose name field equals it. */
+ * has the ID prefix (for a resource without one, members: unless it holds
+ * an '@'), else the one item whose name field equals it. */
 int lk_res_resolve(lk_cli_ctx *x, const lk_resource *r, const char *path, const char *value,
                    char id[LK_CLI_ESC_MAX]);
 
@@ -74,11 +75,18 @@ int lk_res_find(lk_cli_ctx *x, const lk_resource *r, const char *path, const cha
 /* path + "/" + the escaped id into out (LK_CLI_PATH_MAX bytes). */
 int lk_res_item_path(lk_cli_ctx *x, const char *path, const char *id, char *out);
 
+/* The path of the item value names (lk_res_path, lk_res_resolve,
+ * lk_res_item_path) into one (LK_CLI_PATH_MAX bytes). */
+int lk_res_one_path(lk_cli_ctx *x, const lk_resource *r, const char *value, char *one);
+
 /* `<resource> list`: every page as a table, or one page as the API's JSON. */
 int lk_res_list(lk_cli_ctx *x, const lk_resource *r);
 
 /* POST body (stolen) to the collection and show what was created. */
 int lk_res_create(lk_cli_ctx *x, const lk_resource *r, json_t *body);
+
+/* PATCH body (stolen) to the item value names and show the result. */
+int lk_res_patch(lk_cli_ctx *x, const lk_resource *r, const char *value, json_t *body);
 
 /* Resolve value, DELETE it, say "Deleted <kind> <value>." on stderr. */
 int lk_res_delete(lk_cli_ctx *x, const lk_resource *r, const char *value);

@@ -137,9 +137,10 @@ static json_t *create_body(lk_cli_ctx *x, int *rc)
     return body;
 }
 
-/* The created key: its token alone on stdout (so TOKEN=$(…) works), the
- * rest on stderr; or the API's JSON. */
-static int show_created(lk_cli_ctx *x, const lk_client_resp *r)
+/* A created or rotated key: its token alone on stdout (so TOKEN=$(…)
+ * works), "<done> '<name>' (<id>). <its>:" and the warning on stderr; or
+ * the API's JSON. */
+static int show_token(lk_cli_ctx *x, const lk_client_resp *r, const char *done, const char *its)
 {
     const char *token = lk_cli_jstr(r->json, "token");
     if (x->o.json) {
@@ -154,7 +155,7 @@ static int show_created(lk_cli_ctx *x, const lk_client_resp *r)
     const char *n = lk_cli_jstr(r->json, "name"), *i = lk_cli_jstr(r->json, "id");
     lk_output_sanitize(n ? n : "", name, sizeof name);
     lk_output_sanitize(i ? i : "", id, sizeof id);
-    if (isatty(STDOUT_FILENO)) lk_cli_notef("Created key '%s' (%s). Its token:", name, id);
+    if (isatty(STDOUT_FILENO)) lk_cli_notef("%s '%s' (%s). %s:", done, name, id, its);
     printf("%s\n", token);
     fflush(stdout);
     lk_cli_notef("Store this token now: it will not be shown again.");
@@ -171,7 +172,7 @@ int lk_cmd_keys_create(lk_cli_ctx *x)
     if ((rc = lk_res_path(x, &lk_res_keys, path)) != 0) goto out;
     lk_client_resp r;
     if ((rc = lk_cli_request(x, "POST", path, body, &r)) != 0) goto out;
-    rc = show_created(x, &r);
+    rc = show_token(x, &r, "Created key", "Its token");
     lk_client_resp_release(&r);
 out:
     json_decref(body);
@@ -180,21 +181,8 @@ out:
 
 int lk_cmd_keys_rename(lk_cli_ctx *x)
 {
-    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], id[LK_CLI_ESC_MAX];
     assert(x->nargs == 2);
-    int rc = lk_res_path(x, &lk_res_keys, path);
-    if (rc == 0) rc = lk_res_resolve(x, &lk_res_keys, path, x->args[0], id);
-    if (rc == 0) rc = lk_res_item_path(x, path, id, one);
-    if (rc != 0) return rc;
-    lk_client_resp r;
-    json_t *body = lk_cli_name_body(x->args[1]);
-    if (!body) return LK_EXIT_FAIL;
-    rc = lk_cli_request(x, "PATCH", one, body, &r);
-    json_decref(body);
-    if (rc != 0) return rc;
-    rc = lk_res_print_one(x, &lk_res_keys, &r);
-    lk_client_resp_release(&r);
-    return rc;
+    return lk_res_patch(x, &lk_res_keys, x->args[0], lk_cli_name_body(x->args[1]));
 }
 
 /* Ask on the terminal; true only for y/yes. */
@@ -356,29 +344,14 @@ static int64_t grace_parse(const char *s)
     return v <= GRACE_MAX_SECS ? v : -1;
 }
 
-/* The rotated key: the new token alone on stdout, the rest on stderr (as
- * show_created), or the API's JSON. */
+/* The rotated key as show_token, then until when the previous token works. */
 static int show_rotated(lk_cli_ctx *x, const lk_client_resp *r)
 {
-    const char *token = lk_cli_jstr(r->json, "token");
-    if (x->o.json) {
-        lk_cli_print_raw(r);
-        return 0;
-    }
-    if (!token || lk_token_parse(token, strlen(token), NULL) != LK_TOKEN_OK) {
-        lk_cli_errorf(x, "the server's answer holds no valid token");
-        return LK_EXIT_FAIL;
-    }
-    char name[LK_TABLE_CELL_MAX], id[LK_TABLE_CELL_MAX], until[LK_TABLE_CELL_MAX];
-    const char *n = lk_cli_jstr(r->json, "name"), *i = lk_cli_jstr(r->json, "id");
+    int rc = show_token(x, r, "Rotated key", "Its new token");
+    if (rc != 0 || x->o.json) return rc;
+    char until[LK_TABLE_CELL_MAX];
     const char *u = lk_cli_jstr(r->json, "previous_token_expires_at");
-    lk_output_sanitize(n ? n : "", name, sizeof name);
-    lk_output_sanitize(i ? i : "", id, sizeof id);
     lk_output_sanitize(u ? u : "", until, sizeof until);
-    if (isatty(STDOUT_FILENO)) lk_cli_notef("Rotated key '%s' (%s). Its new token:", name, id);
-    printf("%s\n", token);
-    fflush(stdout);
-    lk_cli_notef("Store this token now: it will not be shown again.");
     if (u)
         lk_cli_notef("The previous token keeps working until %s.", until);
     else
@@ -388,8 +361,7 @@ static int show_rotated(lk_cli_ctx *x, const lk_client_resp *r)
 
 int lk_cmd_keys_rotate(lk_cli_ctx *x)
 {
-    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], id[LK_CLI_ESC_MAX];
-    char action[LK_CLI_PATH_MAX + sizeof("/rotate")];
+    char one[LK_CLI_PATH_MAX], action[LK_CLI_PATH_MAX + sizeof("/rotate")];
     assert(x->nargs == 1);
     int64_t grace = x->o.grace ? grace_parse(x->o.grace) : 0;
     if (grace < 0)
@@ -397,9 +369,7 @@ int lk_cmd_keys_rotate(lk_cli_ctx *x)
                                   "--grace wants a duration from 0 to 7d: 0, 90s, 30m, 1h, "
                                   "24h or 7d, not '%s'",
                                   x->o.grace);
-    int rc = lk_res_path(x, &lk_res_keys, path);
-    if (rc == 0) rc = lk_res_resolve(x, &lk_res_keys, path, x->args[0], id);
-    if (rc == 0) rc = lk_res_item_path(x, path, id, one);
+    int rc = lk_res_one_path(x, &lk_res_keys, x->args[0], one);
     if (rc != 0) return rc;
     snprintf(action, sizeof action, "%s/rotate", one);
     json_t *body = json_pack("{s:I}", "grace_period_seconds", (json_int_t)grace);

@@ -27,15 +27,11 @@ int lk_cmd_members_add(lk_cli_ctx *x)
 
 int lk_cmd_members_remove(lk_cli_ctx *x)
 {
-    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], user[LK_CLI_ESC_MAX];
+    char one[LK_CLI_PATH_MAX];
     const char *who = x->args[0];
     assert(x->nargs == 1);
-    int rc = lk_res_path(x, &lk_res_members, path);
+    int rc = lk_res_one_path(x, &lk_res_members, who, one);
     if (rc != 0) return rc;
-    snprintf(user, sizeof user, "%s", who);
-    if (strchr(who, '@') && (rc = lk_res_resolve(x, &lk_res_members, path, who, user)) != 0)
-        return rc;
-    if ((rc = lk_res_item_path(x, path, user, one)) != 0) return rc;
     lk_client_resp r;
     if ((rc = lk_cli_request(x, "DELETE", one, NULL, &r)) != 0) return rc;
     lk_client_resp_release(&r);
@@ -90,24 +86,9 @@ int lk_cmd_members_invite(lk_cli_ctx *x)
 /* `members role USER ROLE --org ORG`: USER is a user ID or an email. */
 int lk_cmd_members_role(lk_cli_ctx *x)
 {
-    char path[LK_CLI_PATH_MAX], one[LK_CLI_PATH_MAX], user[LK_CLI_ESC_MAX];
     const char *who = x->args[0], *role = x->args[1];
     assert(x->nargs == 2);
     if (strcmp(role, "owner") != 0 && strcmp(role, "member") != 0)
         return lk_cli_usage_error(x, "ROLE must be owner or member");
-    int rc = lk_res_path(x, &lk_res_members, path);
-    if (rc != 0) return rc;
-    snprintf(user, sizeof user, "%s", who);
-    if (strchr(who, '@') && (rc = lk_res_resolve(x, &lk_res_members, path, who, user)) != 0)
-        return rc;
-    if ((rc = lk_res_item_path(x, path, user, one)) != 0) return rc;
-    json_t *body = json_pack("{s:s}", "role", role);
-    if (!body) return LK_EXIT_FAIL;
-    lk_client_resp r;
-    rc = lk_cli_request(x, "PATCH", one, body, &r);
-    json_decref(body);
-    if (rc != 0) return rc;
-    rc = lk_res_print_one(x, &lk_res_members, &r);
-    lk_client_resp_release(&r);
-    return rc;
+    return lk_res_patch(x, &lk_res_members, who, json_pack("{s:s}", "role", role));
 }

@@ -111,44 +111,62 @@ static const lk_cli_command commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-/* The options: getopt_long's table, with each option's F_* bit. The help
- * line of an option a command allows is printed by print_command_help. */
+/* The options, each once: X(ID, name, has_arg, F_* bit (0: global), what
+ * it sets in lk_cli_opts, help line or NULL). What it sets: VAL(field), the
+ * value as given; ON(field), true; LIST(scope) / LIST(cidr), one more value
+ * of a repeatable option. getopt_long's table, the help a command prints
+ * for the options it allows (in this order) and what parse_args does with
+ * each are all made from this list. */
+#define OFF(field) offsetof(lk_cli_opts, field)
+#define VAL(field) SET_VALUE, OFF(field)
+#define ON(field) SET_TRUE, OFF(field)
+#define LIST(which) SET_LIST, OFF(which)
+#define CLI_OPTIONS(X)                                                                             \
+    X(URL, "url", required_argument, 0, VAL(url), NULL)                                            \
+    X(TOKEN, "token", required_argument, 0, VAL(token), NULL)                                      \
+    X(JSON, "json", no_argument, 0, ON(json), NULL)                                                \
+    X(ORG, "org", required_argument, F_ORG, VAL(org),                                              \
+      "  --org ORG        organization ID (org_…) or exact name\n")                                \
+    X(PROJECT, "project", required_argument, F_PROJECT, VAL(project),                              \
+      "  --project PRJ    project ID (prj_…) or exact name\n")                                     \
+    X(EXPIRES, "expires", required_argument, F_EXPIRES, VAL(expires),                              \
+      "  --expires DATE   RFC 3339 time or YYYY-MM-DD (midnight UTC)\n")                           \
+    X(YES, "yes", no_argument, F_YES, ON(yes),                                                     \
+      "  --yes            do not ask; needed without a terminal\n")                                \
+    X(LIMIT, "limit", required_argument, F_LIMIT, VAL(limit),                                      \
+      "  --limit N        page size; --cursor C starts at a page (one page only)\n")               \
+    X(CURSOR, "cursor", required_argument, F_CURSOR, VAL(cursor), NULL)                            \
+    X(SCOPE, "scope", required_argument, F_SCOPE, LIST(scope),                                     \
+      "  --scope S        what the key may do, e.g. projects:read (repeat, or S,S;\n"              \
+      "                   default: everything; see docs/scopes.md)\n")                             \
+    X(READ_ONLY, "read-only", no_argument, F_READ_ONLY, ON(read_only),                             \
+      "  --read-only      every :read scope and nothing else\n")                                   \
+    X(ALLOW_CIDR, "allow-cidr", required_argument, F_ALLOW_CIDR, LIST(cidr),                       \
+      "  --allow-cidr C   use only from this IPv4/IPv6 range (repeat, or C,C)\n")                  \
+    X(ROLE, "role", required_argument, F_ROLE, VAL(role),                                          \
+      "  --role ROLE      owner or member (default member)\n")                                     \
+    X(GRACE, "grace", required_argument, F_GRACE, VAL(grace),                                      \
+      "  --grace DURATION how long the old token still works: 0 (default), 30m, 1h, 7d\n")         \
+    X(PASSWORD, "password", no_argument, F_PASSWORD, ON(password),                                 \
+      "  --password       ask for email and password here instead of the browser\n")               \
+    X(NO_BROWSER, "no-browser", no_argument, F_NO_BROWSER, ON(no_browser),                         \
+      "  --no-browser     print the sign-in URL, do not open a browser\n")                         \
+    X(ACTION, "action", required_argument, F_ACTION, VAL(action),                                  \
+      "  --action A       only events with this action (e.g. access_key.created)\n")
+
+typedef enum opt_set { SET_VALUE, SET_TRUE, SET_LIST } opt_set;
+
 enum {
-    O_URL = 256,
-    O_TOKEN,
-    O_JSON,
-    O_ORG,
-    O_PROJECT,
-    O_EXPIRES,
-    O_LIMIT,
-    O_CURSOR,
-    O_SCOPE,
-    O_READ_ONLY,
-    O_ALLOW_CIDR,
-    O_ROLE,
-    O_GRACE,
-    O_ACTION,
+    O__FIRST = 256, /* above every short option */
+#define CLI__ENUM(id, name, has_arg, bit, sets, help) O_##id,
+    CLI_OPTIONS(CLI__ENUM)
+#undef CLI__ENUM
 };
-enum { O_PASSWORD = 300, O_NO_BROWSER }; /* login */
 
 static const struct option long_opts[] = {
-    {"url", required_argument, NULL, O_URL},
-    {"token", required_argument, NULL, O_TOKEN},
-    {"json", no_argument, NULL, O_JSON},
-    {"org", required_argument, NULL, O_ORG},
-    {"project", required_argument, NULL, O_PROJECT},
-    {"expires", required_argument, NULL, O_EXPIRES},
-    {"limit", required_argument, NULL, O_LIMIT},
-    {"cursor", required_argument, NULL, O_CURSOR},
-    {"scope", required_argument, NULL, O_SCOPE},
-    {"read-only", no_argument, NULL, O_READ_ONLY},
-    {"allow-cidr", required_argument, NULL, O_ALLOW_CIDR},
-    {"role", required_argument, NULL, O_ROLE},
-    {"grace", required_argument, NULL, O_GRACE},
-    {"password", no_argument, NULL, O_PASSWORD},
-    {"no-browser", no_argument, NULL, O_NO_BROWSER},
-    {"action", required_argument, NULL, O_ACTION},
-    {"yes", no_argument, NULL, 'y'},
+#define CLI__LONG(id, name, has_arg, bit, sets, help) {name, has_arg, NULL, O_##id},
+    CLI_OPTIONS(CLI__LONG)
+#undef CLI__LONG
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -156,33 +174,19 @@ static const struct option long_opts[] = {
 /* '-': words come back in order as option 1; ':': a missing value is ':' */
 static const char short_opts[] = "-:hVy";
 
-static const struct {
+static const struct cli_option {
+    const char *name;
     unsigned bit;
-    const char *name, *help;
-} flag_help[] = {
-    {F_ORG, "--org", "  --org ORG        organization ID (org_…) or exact name\n"},
-    {F_PROJECT, "--project", "  --project PRJ    project ID (prj_…) or exact name\n"},
-    {F_EXPIRES, "--expires", "  --expires DATE   RFC 3339 time or YYYY-MM-DD (midnight UTC)\n"},
-    {F_YES, "--yes", "  --yes            do not ask; needed without a terminal\n"},
-    {F_LIMIT, "--limit",
-     "  --limit N        page size; --cursor C starts at a page (one page only)\n"},
-    {F_CURSOR, "--cursor", NULL},
-    {F_SCOPE, "--scope",
-     "  --scope S        what the key may do, e.g. projects:read (repeat, or S,S;\n"
-     "                   default: everything; see docs/scopes.md)\n"},
-    {F_READ_ONLY, "--read-only", "  --read-only      every :read scope and nothing else\n"},
-    {F_ALLOW_CIDR, "--allow-cidr",
-     "  --allow-cidr C   use only from this IPv4/IPv6 range (repeat, or C,C)\n"},
-    {F_ROLE, "--role", "  --role ROLE      owner or member (default member)\n"},
-    {F_GRACE, "--grace",
-     "  --grace DURATION how long the old token still works: 0 (default), 30m, 1h, 7d\n"},
-    {F_PASSWORD, "--password",
-     "  --password       ask for email and password here instead of the browser\n"},
-    {F_NO_BROWSER, "--no-browser",
-     "  --no-browser     print the sign-in URL, do not open a browser\n"},
-    {F_ACTION, "--action", "  --action A       only events with this action (e.g. access_key.created)\n"},
+    opt_set set;
+    size_t off;
+    const char *help;
+} options[] = {
+#define CLI__DESC(id, name, has_arg, bit, sets, help)                                              \
+    [O_##id - O__FIRST - 1] = {name, bit, sets, help},
+    CLI_OPTIONS(CLI__DESC)
+#undef CLI__DESC
 };
-#define NFLAGS (sizeof flag_help / sizeof flag_help[0])
+#define NOPTIONS (sizeof options / sizeof options[0])
 
 static const char global_help[] =
     "Global options (before or after the command):\n"
@@ -203,8 +207,8 @@ static void print_command_help(const lk_cli_command *c)
 {
     printf("usage: latchkey %s\n\n%c%s.\n", c->usage, toupper((unsigned char)c->help[0]),
            c->help + 1);
-    for (size_t i = 0; i < NFLAGS; i++)
-        if ((c->allowed & flag_help[i].bit) && flag_help[i].help) fputs(flag_help[i].help, stdout);
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if ((c->allowed & options[i].bit) && options[i].help) fputs(options[i].help, stdout);
     printf("\n%s\n%s", global_help, exit_help);
 }
 
@@ -223,10 +227,11 @@ static void print_help(const char *group)
     if (!group) printf("\nSee latchkey(1) for more.\n");
 }
 
+/* The name of the (first) option with F_* bit `bit`. */
 static const char *flag_name(unsigned bit)
 {
-    for (size_t i = 0; i < NFLAGS; i++)
-        if (flag_help[i].bit == bit) return flag_help[i].name;
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].bit == bit) return options[i].name;
     assert(!"an F_* bit without a name");
     return "?";
 }
@@ -241,60 +246,23 @@ static void add_word(lk_cli_opts *o, const char *w)
         o->too_many = true;
 }
 
-/* Where each value option goes, and its F_* bit (0: a global option). */
-static const struct {
-    int id;
-    size_t off;
-    unsigned bit;
-} value_opts[] = {
-    {O_URL, offsetof(lk_cli_opts, url), 0},
-    {O_TOKEN, offsetof(lk_cli_opts, token), 0},
-    {O_ORG, offsetof(lk_cli_opts, org), F_ORG},
-    {O_PROJECT, offsetof(lk_cli_opts, project), F_PROJECT},
-    {O_EXPIRES, offsetof(lk_cli_opts, expires), F_EXPIRES},
-    {O_LIMIT, offsetof(lk_cli_opts, limit), F_LIMIT},
-    {O_CURSOR, offsetof(lk_cli_opts, cursor), F_CURSOR},
-    {O_ROLE, offsetof(lk_cli_opts, role), F_ROLE},
-    {O_GRACE, offsetof(lk_cli_opts, grace), F_GRACE},
-    {O_ACTION, offsetof(lk_cli_opts, action), F_ACTION},
-};
-
-/* A --scope or --allow-cidr value, kept in the order given. */
-static void add_list_value(lk_cli_opts *o, bool scope, const char *v)
+/* Option id (one of O_*): record what it sets and its F_* bit. */
+static void set_option(lk_cli_opts *o, int id, const char *v)
 {
-    const char **slot = scope ? o->scope : o->cidr;
-    int *n = scope ? &o->nscope : &o->ncidr;
-    o->seen |= scope ? F_SCOPE : F_ALLOW_CIDR;
-    if (*n >= LK_CLI_LIST_OPT_MAX) {
-        o->list_too_long = true;
-        return;
-    }
-    slot[(*n)++] = v;
-}
-
-/* Store a value option; 0, or -1 for an option id not in value_opts. */
-static int set_value(lk_cli_opts *o, int ch, const char *v)
-{
-    for (size_t i = 0; i < sizeof value_opts / sizeof value_opts[0]; i++)
-        if (value_opts[i].id == ch) {
-            const char **slot = (const char **)(void *)((char *)o + value_opts[i].off);
-            *slot = v;
-            o->seen |= value_opts[i].bit;
-            return 0;
-        }
-    return -1;
-}
-
-/* login's --password and --no-browser. */
-static void login_option(lk_cli_opts *o, int ch)
-{
-    assert(ch == O_PASSWORD || ch == O_NO_BROWSER);
-    if (ch == O_PASSWORD) {
-        o->password = true;
-        o->seen |= F_PASSWORD;
+    assert(id > O__FIRST && id <= O__FIRST + (int)NOPTIONS);
+    const struct cli_option *opt = &options[id - O__FIRST - 1];
+    char *field = (char *)o + opt->off;
+    o->seen |= opt->bit;
+    if (opt->set == SET_VALUE) {
+        memcpy(field, &v, sizeof v);
+    } else if (opt->set == SET_TRUE) {
+        *(bool *)(void *)field = true;
     } else {
-        o->no_browser = true;
-        o->seen |= F_NO_BROWSER;
+        int *n = opt->off == OFF(scope) ? &o->nscope : &o->ncidr;
+        if (*n >= LK_CLI_LIST_OPT_MAX)
+            o->list_too_long = true;
+        else
+            ((const char **)(void *)field)[(*n)++] = v;
     }
 }
 
@@ -327,23 +295,7 @@ static void parse_args(int argc, char **argv, lk_cli_opts *o)
             o->version = true;
             break;
         case 'y':
-            o->yes = true;
-            o->seen |= F_YES;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
-        case O_SCOPE:
-        case O_ALLOW_CIDR:
-            add_list_value(o, ch == O_SCOPE, optarg);
-            break;
-        case O_READ_ONLY:
-            o->read_only = true;
-            o->seen |= F_READ_ONLY;
-            break;
-        case O_PASSWORD:
-        case O_NO_BROWSER:
-            login_option(o, ch);
+            set_option(o, O_YES, NULL);
             break;
         case ':':
             if (!o->flag_noval) o->flag_noval = argv[optind - 1];
@@ -352,7 +304,7 @@ static void parse_args(int argc, char **argv, lk_cli_opts *o)
             if (!o->bad_flag) o->bad_flag = refused(argv, optind, optopt);
             break;
         default:
-            if (set_value(o, ch, optarg) != 0 && !o->bad_flag) o->bad_flag = argv[optind - 1];
+            set_option(o, ch, optarg);
         }
     }
     for (; optind < argc; optind++) /* the words after "--" */
@@ -417,7 +369,7 @@ static int check_usage(lk_cli_ctx *x)
     if (x->nargs < c->args_min) return lk_cli_usage_error(x, "missing argument");
     unsigned extra = o->seen & ~c->allowed;
     if (extra)
-        return lk_cli_usage_error(x, "option %s does not apply here", flag_name(extra & -extra));
+        return lk_cli_usage_error(x, "option --%s does not apply here", flag_name(extra & -extra));
     if (o->limit) {
         char *end;
         errno = 0;
@@ -427,7 +379,7 @@ static int check_usage(lk_cli_ctx *x)
                                       LK_CLI_LIMIT_MAX);
     }
     unsigned missing = c->required & ~o->seen;
-    if (missing) return lk_cli_usage_error(x, "%s is required", flag_name(missing & -missing));
+    if (missing) return lk_cli_usage_error(x, "--%s is required", flag_name(missing & -missing));
     for (int i = 0; i < x->nargs; i++)
         if (!x->args[i][0]) return lk_cli_usage_error(x, "an argument is empty");
     return 0;

@@ -31,21 +31,17 @@
 
 typedef uint32_t lk_scopes;
 
-/* X(ENUM, "name", bit) — sorted by name. */
+/* X(ENUM, "name", bit) — sorted by name. Every resource but the audit log
+ * has a :read and a :write scope, on adjacent bits (LK__SCOPE_RW). */
+#define LK__SCOPE_RW(X, RES, res, bit) X(RES##_READ, res ":read", bit) X(RES##_WRITE, res ":write", (bit) + 1)
 #define LK_SCOPE_MAP(X)                                                                            \
     X(AUDIT_READ, "audit:read", 0)                                                                 \
-    X(BILLING_READ, "billing:read", 1)                                                             \
-    X(BILLING_WRITE, "billing:write", 2)                                                           \
-    X(KEYS_READ, "keys:read", 3)                                                                   \
-    X(KEYS_WRITE, "keys:write", 4)                                                                 \
-    X(MEMBERS_READ, "members:read", 5)                                                             \
-    X(MEMBERS_WRITE, "members:write", 6)                                                           \
-    X(ORG_READ, "org:read", 7)                                                                     \
-    X(ORG_WRITE, "org:write", 8)                                                                   \
-    X(PROJECTS_READ, "projects:read", 9)                                                           \
-    X(PROJECTS_WRITE, "projects:write", 10)                                                        \
-    X(USER_READ, "user:read", 11)                                                                  \
-    X(USER_WRITE, "user:write", 12)
+    LK__SCOPE_RW(X, BILLING, "billing", 1)                                                         \
+    LK__SCOPE_RW(X, KEYS, "keys", 3)                                                               \
+    LK__SCOPE_RW(X, MEMBERS, "members", 5)                                                         \
+    LK__SCOPE_RW(X, ORG, "org", 7)                                                                 \
+    LK__SCOPE_RW(X, PROJECTS, "projects", 9)                                                       \
+    LK__SCOPE_RW(X, USER, "user", 11)
 
 enum {
 #define LK__SCOPE_BIT(name, str, bit) LK_SCOPE_##name = (lk_scopes)1u << (bit),

@@ -10,6 +10,7 @@
  * Secure when the request came over TLS.
  */
 #include "api.h"
+#include "api_body.h"
 #include "auth.h"
 #include "jobs.h"
 
@@ -309,15 +310,18 @@ int lk_api_me_get(lk_req *r)
     return rc != 0 ? rc : reply_user(r, &u);
 }
 
+static int me_rename(lk_req *r, const char *name, size_t n, void *out)
+{
+    return lk_svc_me_rename(r->svc, &r->principal, name, n, out);
+}
+static void user_write(lk_buf *b, const void *u)
+{
+    lk_json_user(b, u);
+}
+
 int lk_api_me_patch(lk_req *r)
 {
-    json_t *body;
-    const char *name;
-    size_t n;
+    static const lk_api_str_op op = {"name", 200, 256, me_rename, user_write};
     lk_user u;
-    int rc = lk_req_json_str(r, "name", &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_me_rename(r->svc, &r->principal, name, n, &u);
-    json_decref(body);
-    return rc != 0 ? rc : reply_user(r, &u);
+    return lk_api_str_call(r, &op, &u);
 }

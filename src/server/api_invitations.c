@@ -10,6 +10,7 @@
  * disposed); the service's copy of the link is wiped here.
  */
 #include "api.h"
+#include "api_body.h"
 #include "service_invitations.h"
 
 #include <sodium.h>
@@ -141,41 +142,29 @@ int lk_api_invitation_preview(lk_req *r)
     return 0;
 }
 
+static int accept_call(lk_req *r, const char *token, size_t n, void *out)
+{
+    return lk_svc_invitation_accept(r->svc, &r->principal, token, n, out);
+}
+static int set_role_call(lk_req *r, const char *role, size_t n, void *out)
+{
+    return lk_svc_member_set_role(r->svc, &r->principal, ORG_ID(r), USER_ID(r), role, n, out);
+}
+static void member_write(lk_buf *b, const void *m)
+{
+    lk_json_member(b, m);
+}
+
 int lk_api_invitation_accept(lk_req *r)
 {
-    json_t *body;
-    const char *tok = NULL;
-    size_t n = 0;
+    static const lk_api_str_op op = {"token", 200, ONE_BODY_GUESS, accept_call, member_write};
     lk_member m;
-    int rc = lk_req_json(r, &body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "token", LK_FIELD_REQUIRED, &tok, &n);
-    if (rc == 0) rc = lk_svc_invitation_accept(r->svc, &r->principal, tok, n, &m);
-    json_decref(body);
-    if (rc != 0) return rc;
-    lk_buf b;
-    lk_buf_init(&b, &r->req->pool, ONE_BODY_GUESS);
-    lk_json_member(&b, &m);
-    lk_reply_json(r->req, 200, &b);
-    return 0;
+    return lk_api_str_call(r, &op, &m);
 }
 
 int lk_api_member_patch(lk_req *r)
 {
-    json_t *body;
-    const char *role = NULL;
-    size_t n = 0;
+    static const lk_api_str_op op = {"role", 200, ONE_BODY_GUESS, set_role_call, member_write};
     lk_member m;
-    int rc = lk_req_json(r, &body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "role", LK_FIELD_REQUIRED, &role, &n);
-    if (rc == 0)
-        rc = lk_svc_member_set_role(r->svc, &r->principal, ORG_ID(r), USER_ID(r), role, n, &m);
-    json_decref(body);
-    if (rc != 0) return rc;
-    lk_buf b;
-    lk_buf_init(&b, &r->req->pool, ONE_BODY_GUESS);
-    lk_json_member(&b, &m);
-    lk_reply_json(r->req, 200, &b);
-    return 0;
+    return lk_api_str_call(r, &op, &m);
 }

@@ -7,6 +7,7 @@
  * never logged.
  */
 #include "api.h"
+#include "api_body.h"
 
 #include "service_scopes.h"
 
@@ -104,29 +105,37 @@ static int key_create(lk_req *r, const char *org_id)
     return 0;
 }
 
-/* PATCH: name and/or allowed_cidrs (scopes are fixed at creation). */
-static int key_rename(lk_req *r, const char *org_id, const char *key_id)
+/* PATCH: name and/or allowed_cidrs (scopes are fixed at creation). ctx:
+ * the org's ID (NULL: a personal key) and the key's. */
+typedef struct key_ref {
+    const char *org_id, *key_id;
+} key_ref;
+
+static int key_update(lk_req *r, json_t *body, const void *ctx, void *out)
 {
-    json_t *body;
+    const key_ref *ref = ctx;
     const char *name;
     size_t n;
     str_list cidrs;
     lk_strv cv;
-    lk_key k;
-    int rc = lk_req_json(r, &body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    int rc = lk_req_str(r, body, "name", 0, &name, &n);
     if (rc == 0) rc = req_str_list(r, body, "allowed_cidrs", &cidrs, &cv);
     if (rc == 0 && json_object_get(body, "scopes") != NULL)
         rc = lk_err_field(&r->err, "scopes", "scopes cannot change after creation");
-    if (rc == 0) rc = lk_svc_key_update(r->svc, &r->principal, org_id, key_id, name, n, &cv, &k);
-    json_decref(body);
     if (rc != 0) return rc;
-    lk_buf b;
-    lk_buf_init(&b, &r->req->pool, KEY_JSON_MAX);
-    lk_json_key(&b, &k, NULL);
-    lk_reply_json(r->req, 200, &b);
-    return 0;
+    return lk_svc_key_update(r->svc, &r->principal, ref->org_id, ref->key_id, name, n, &cv, out);
+}
+
+static void key_write(lk_buf *b, const void *k)
+{
+    lk_json_key(b, k, NULL);
+}
+
+static int key_rename(lk_req *r, const char *org_id, const char *key_id)
+{
+    static const lk_api_body_op op = {200, KEY_JSON_MAX, key_update, key_write};
+    lk_key k;
+    return lk_api_body_call(r, &op, &(key_ref){org_id, key_id}, &k);
 }
 
 static int key_delete(lk_req *r, const char *org_id, const char *key_id)

@@ -7,6 +7,7 @@
  * straight into the response buffer from the store's row callback.
  */
 #include "api.h"
+#include "api_body.h"
 
 #include "service_scopes.h"
 
@@ -77,62 +78,62 @@ typedef union rec {
 
 typedef struct named {
     int (*list)(lk_req *r, list_out *o);
-    int (*create)(lk_req *r, const char *name, size_t n, rec *out);
-    int (*get)(lk_req *r, rec *out);
-    int (*rename)(lk_req *r, const char *name, size_t n, rec *out);
+    int (*create)(lk_req *r, const char *name, size_t n, void *out); /* an lk_api_str_op call */
+    int (*get)(lk_req *r, void *out);
+    int (*rename)(lk_req *r, const char *name, size_t n, void *out);
     int (*del)(lk_req *r);
-    void (*write)(lk_buf *b, const rec *x);
+    void (*write)(lk_buf *b, const void *x);
 } named;
 
 static int org_list(lk_req *r, list_out *o)
 {
     return lk_svc_org_list(r->svc, &r->principal, &o->page, org_cb, &o->l);
 }
-static int org_create(lk_req *r, const char *name, size_t n, rec *out)
+static int org_create(lk_req *r, const char *name, size_t n, void *out)
 {
-    return lk_svc_org_create(r->svc, &r->principal, name, n, &out->org);
+    return lk_svc_org_create(r->svc, &r->principal, name, n, out);
 }
-static int org_get(lk_req *r, rec *out)
+static int org_get(lk_req *r, void *out)
 {
-    return lk_svc_org_get(r->svc, &r->principal, ORG_ID(r), &out->org);
+    return lk_svc_org_get(r->svc, &r->principal, ORG_ID(r), out);
 }
-static int org_rename(lk_req *r, const char *name, size_t n, rec *out)
+static int org_rename(lk_req *r, const char *name, size_t n, void *out)
 {
-    return lk_svc_org_rename(r->svc, &r->principal, ORG_ID(r), name, n, &out->org);
+    return lk_svc_org_rename(r->svc, &r->principal, ORG_ID(r), name, n, out);
 }
 static int org_del(lk_req *r)
 {
     return lk_svc_org_delete(r->svc, &r->principal, ORG_ID(r));
 }
-static void org_write(lk_buf *b, const rec *x)
+static void org_write(lk_buf *b, const void *x)
 {
-    lk_json_org(b, &x->org);
+    lk_json_org(b, x);
 }
 
 static int project_list(lk_req *r, list_out *o)
 {
     return lk_svc_project_list(r->svc, &r->principal, ORG_ID(r), &o->page, project_cb, &o->l);
 }
-static int project_create(lk_req *r, const char *name, size_t n, rec *out)
+static int project_create(lk_req *r, const char *name, size_t n, void *out)
 {
-    return lk_svc_project_create(r->svc, &r->principal, ORG_ID(r), name, n, &out->project);
+    return lk_svc_project_create(r->svc, &r->principal, ORG_ID(r), name, n, out);
 }
-static int project_get(lk_req *r, rec *out)
+static int project_get(lk_req *r, void *out)
 {
-    return lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &out->project);
+    return lk_svc_project_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), out);
 }
-static int project_rename(lk_req *r, const char *name, size_t n, rec *out)
+static int project_rename(lk_req *r, const char *name, size_t n, void *out)
 {
     return lk_svc_project_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n,
-                                 &out->project);
+                                 out);
 }
 static int project_del(lk_req *r)
 {
     return lk_svc_project_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r));
 }
-static void project_write(lk_buf *b, const rec *x)
+static void project_write(lk_buf *b, const void *x)
 {
-    lk_json_project(b, &x->project);
+    lk_json_project(b, x);
 }
 
 static int env_list(lk_req *r, list_out *o)
@@ -140,26 +141,26 @@ static int env_list(lk_req *r, list_out *o)
     return lk_svc_env_list(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), &o->page, env_cb,
                            &o->l);
 }
-static int env_create(lk_req *r, const char *name, size_t n, rec *out)
+static int env_create(lk_req *r, const char *name, size_t n, void *out)
 {
-    return lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n, &out->env);
+    return lk_svc_env_create(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), name, n, out);
 }
-static int env_get(lk_req *r, rec *out)
+static int env_get(lk_req *r, void *out)
 {
-    return lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), &out->env);
+    return lk_svc_env_get(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), out);
 }
-static int env_rename(lk_req *r, const char *name, size_t n, rec *out)
+static int env_rename(lk_req *r, const char *name, size_t n, void *out)
 {
     return lk_svc_env_rename(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r), name, n,
-                             &out->env);
+                             out);
 }
 static int env_del(lk_req *r)
 {
     return lk_svc_env_delete(r->svc, &r->principal, ORG_ID(r), PROJECT_ID(r), ENV_ID(r));
 }
-static void env_write(lk_buf *b, const rec *x)
+static void env_write(lk_buf *b, const void *x)
 {
-    lk_json_env(b, &x->env);
+    lk_json_env(b, x);
 }
 
 static const named ORG = {org_list, org_create, org_get, org_rename, org_del, org_write};
@@ -178,16 +179,10 @@ static int named_list(lk_req *r, const named *k)
 /* create (201) or rename (200): both take a body {"name": string}. */
 static int named_write(lk_req *r, const named *k, bool create)
 {
-    json_t *body;
-    const char *name;
-    size_t n;
     rec x;
-    int rc = lk_req_json_str(r, "name", &body, &name, &n);
-    if (rc != 0) return rc;
-    rc = create ? k->create(r, name, n, &x) : k->rename(r, name, n, &x);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, create ? 201 : 200, k->write, &x);
+    const lk_api_str_op op = {"name", create ? 201 : 200, 512, create ? k->create : k->rename,
+                              k->write};
+    return lk_api_str_call(r, &op, &x);
 }
 
 static int named_get(lk_req *r, const named *k)
@@ -231,25 +226,25 @@ static int body_lifetime(lk_req *r, json_t *body, bool *has, int64_t *days)
     return 0;
 }
 
-static int org_patch(lk_req *r)
+static int org_update(lk_req *r, json_t *body, const void *ctx, void *out)
 {
-    json_t *body;
     const char *name;
     size_t n;
     bool has_days;
     int64_t days;
-    lk_org org;
-    int rc = lk_req_json(r, &body);
-    if (rc != 0) return rc;
-    rc = lk_req_str(r, body, "name", 0, &name, &n);
+    int rc = lk_req_str(r, body, "name", 0, &name, &n);
     if (rc == 0) rc = body_lifetime(r, body, &has_days, &days);
     if (rc == 0 && name == NULL && !has_days) rc = lk_err_field(&r->err, "name", "name is required");
-    if (rc == 0)
-        rc = lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n, has_days ? &days : NULL,
-                               &org);
-    json_decref(body);
     if (rc != 0) return rc;
-    REPLY_ONE(r, 200, lk_json_org, &org);
+    return lk_svc_org_update(r->svc, &r->principal, ORG_ID(r), name, n, has_days ? &days : NULL,
+                             out);
+}
+
+static int org_patch(lk_req *r)
+{
+    static const lk_api_body_op op = {200, 512, org_update, org_write};
+    lk_org org;
+    return lk_api_body_call(r, &op, NULL, &org);
 }
 
 int lk_api_org_list(lk_req *r) { return named_list(r, &ORG); }
@@ -281,18 +276,20 @@ int lk_api_member_list(lk_req *r)
     return rc != 0 ? rc : list_end(r, &o);
 }
 
+static int member_add(lk_req *r, const char *email, size_t n, void *out)
+{
+    return lk_svc_member_add(r->svc, &r->principal, ORG_ID(r), email, n, out);
+}
+static void member_write(lk_buf *b, const void *m)
+{
+    lk_json_member(b, m);
+}
+
 int lk_api_member_add(lk_req *r)
 {
-    json_t *body;
-    const char *email;
-    size_t n;
+    static const lk_api_str_op op = {"email", 201, 512, member_add, member_write};
     lk_member m;
-    int rc = lk_req_json_str(r, "email", &body, &email, &n);
-    if (rc != 0) return rc;
-    rc = lk_svc_member_add(r->svc, &r->principal, ORG_ID(r), email, n, &m);
-    json_decref(body);
-    if (rc != 0) return rc;
-    REPLY_ONE(r, 201, lk_json_member, &m);
+    return lk_api_str_call(r, &op, &m);
 }
 
 int lk_api_member_remove(lk_req *r)

@@ -4,8 +4,11 @@
 #include "auth.h"
 
 #include "clientaddr.h"
+#include "metrics.h"
+#include "pg_pipe.h"
 #include "reply.h"
 #include "service_scopes.h"
+#include "store_metrics.h"
 #include "timefmt.h"
 
 #include <assert.h>
@@ -108,34 +111,32 @@ void lk_http_set_origin(lk_req *r)
     lk_svc_set_origin(svc, r->client, ua.base, ua.len);
 }
 
-/* Fill r->principal from the Bearer header or else the session cookie. */
-int lk_http_authenticate(lk_req *r)
+/* The token of r's Authorization header, trimmed: 0 (*tok, *len set), 1
+ * when there is no Authorization header, or an error (on r->err). */
+static int bearer_of(lk_req *r, const char **tok, size_t *len)
 {
-    assert(r->req != NULL && r->svc != NULL);
-    h2o_req_t *req = r->req;
     size_t na;
-    h2o_iovec_t a = lk_req_header(req, H2O_TOKEN_AUTHORIZATION, &na);
+    h2o_iovec_t a = lk_req_header(r->req, H2O_TOKEN_AUTHORIZATION, &na);
     if (na > 1) return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "duplicate Authorization header");
-    if (na == 1) {
-        if (a.len > LK_AUTH_HEADER_MAX)
-            return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "Authorization header too long");
-        if (a.len < BEARER_LEN || strncasecmp(a.base, BEARER, BEARER_LEN) != 0)
-            return lk_err_set(&r->err, LK_EUNAUTHENTICATED,
-                              "expected Authorization: Bearer <token>");
-        size_t s = BEARER_LEN, e = a.len;
-        while (s < e && a.base[s] == ' ')
-            s++;
-        while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t'))
-            e--;
-        /* GET /v1/whoami answers with the key's user or org: read it in
-         * the same statement as the key (one store read per request, not
-         * two; see docs/performance.md, "Optimisations applied"). */
-        unsigned flags =
-            r->m.route != NULL && (r->m.route->flags & LK_ROUTE_OWNER) ? LK_AUTH_OWNER : 0;
-        int rc = lk_svc_auth_bearer_lazy(r->svc, a.base + s, e - s, client_addr, r, flags,
-                                         &r->principal);
-        return rc != 0 ? rc : admit_key(r);
-    }
+    if (na == 0) return 1;
+    if (a.len > LK_AUTH_HEADER_MAX)
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "Authorization header too long");
+    if (a.len < BEARER_LEN || strncasecmp(a.base, BEARER, BEARER_LEN) != 0)
+        return lk_err_set(&r->err, LK_EUNAUTHENTICATED, "expected Authorization: Bearer <token>");
+    size_t s = BEARER_LEN, e = a.len;
+    while (s < e && a.base[s] == ' ')
+        s++;
+    while (e > s && (a.base[e - 1] == ' ' || a.base[e - 1] == '\t'))
+        e--;
+    *tok = a.base + s;
+    *len = e - s;
+    return 0;
+}
+
+/* The session cookie, and for a write method its CSRF header. */
+static int authenticate_cookie(lk_req *r)
+{
+    h2o_req_t *req = r->req;
     const char *cv;
     size_t cn;
     if (!lk_req_session_cookie(req, &cv, &cn))
@@ -151,4 +152,85 @@ int lk_http_authenticate(lk_req *r)
         if (rc != 0) return rc;
     }
     return 0;
+}
+
+/* Fill r->principal from the Bearer header or else the session cookie. */
+int lk_http_authenticate(lk_req *r)
+{
+    assert(r->req != NULL && r->svc != NULL);
+    const char *tok;
+    size_t len;
+    int rc = bearer_of(r, &tok, &len);
+    if (rc == 1) return authenticate_cookie(r);
+    if (rc != 0) return rc;
+    /* GET /v1/whoami answers with the key's user or org: read it in the
+     * same statement as the key (one store read per request, not two; see
+     * docs/performance.md, "Optimisations applied"). */
+    unsigned flags = r->m.route != NULL && (r->m.route->flags & LK_ROUTE_OWNER) ? LK_AUTH_OWNER : 0;
+    rc = lk_svc_auth_bearer_lazy(r->svc, tok, len, client_addr, r, flags, &r->principal);
+    return rc != 0 ? rc : admit_key(r);
+}
+
+/* --- PostgreSQL without blocking: the Bearer look-up on the loop's pipe --- */
+
+/* A request waiting for its key (in its pool: freed with the request). */
+typedef struct auth_wait {
+    lk_req r; /* the dispatcher's lk_req: its stack frame is gone */
+    lk_http_authed_fn then;
+    void *then_ctx;
+    lk_pgpipe *pipe;
+    uint64_t ticket; /* the pipe's waiter; 0 once answered */
+    lk_token_kind kind;
+    uint64_t t0_us; /* queued at (metrics on) */
+} auth_wait;
+
+/* The request is going (client gone, or answered): forget its waiter. */
+static void on_wait_dispose(void *p)
+{
+    auth_wait *w = p;
+    if (w->ticket != 0) lk_pgpipe_cancel(w->pipe, w->ticket);
+    w->ticket = 0;
+}
+
+/* The pipe answered: the rest of lk_http_authenticate, then the caller's
+ * continuation (authz + handler). */
+static void on_key(void *arg, int rc, const lk_pgpipe_row *row, const lk_err *e)
+{
+    auth_wait *w = arg;
+    lk_req *r = &w->r;
+    w->ticket = 0;
+    if (lk_metrics_on()) lk_store_metrics_key_owner(lk_metrics_now_us() - w->t0_us, rc);
+    if (rc == LK_OK) {
+        r->principal.key = row->key;
+        r->principal.owner_user = row->user;
+        r->principal.owner_org = row->org;
+        r->principal.has_owner = true;
+    }
+    rc = lk_svc_auth_bearer_found(r->svc, w->kind, rc, e, client_addr, r, &r->principal);
+    if (rc == 0) rc = admit_key(r);
+    w->then(r, w->then_ctx, rc);
+}
+
+int lk_http_authenticate_async(lk_req *r, lk_pgpipe *pipe, lk_http_authed_fn then, void *ctx)
+{
+    const char *tok;
+    size_t len;
+    lk_token_kind kind;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    if (pipe == NULL || bearer_of(r, &tok, &len) != 0 || !lk_svc_bearer_hash(tok, len, &kind, hash))
+        return lk_http_authenticate(r); /* no pipe, no Bearer, malformed: no look-up to wait for */
+    auth_wait *w = h2o_mem_alloc_shared(&r->req->pool, sizeof *w, on_wait_dispose);
+    w->r = *r;
+    memset(&w->r.principal, 0, sizeof w->r.principal);
+    w->then = then;
+    w->then_ctx = ctx;
+    w->pipe = pipe;
+    w->kind = kind;
+    w->ticket = 0;
+    w->t0_us = lk_metrics_on() ? lk_metrics_now_us() : 0;
+    if (lk_pgpipe_lookup(pipe, hash, on_key, w, &w->ticket) != LK_OK) {
+        w->ticket = 0;
+        return lk_http_authenticate(r); /* pipe down or full: the store's own path */
+    }
+    return LK_AUTH_DEFERRED;
 }

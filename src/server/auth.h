@@ -21,6 +21,7 @@
 #ifndef LK_AUTH_H
 #define LK_AUTH_H
 
+#include "pg_pipe.h"
 #include "req.h"
 
 #define LK_AUTH_HEADER_MAX 256
@@ -31,6 +32,21 @@
  * LK_EUNAUTHENTICATED / LK_EFORBIDDEN / LK_ERATE_LIMITED / a store error,
  * with details on r->err or r->svc->err. */
 int lk_http_authenticate(lk_req *r);
+
+/* --- PostgreSQL without blocking ------------------------------------------
+ * lk_http_authenticate, but a Bearer token's look-up goes to pipe (the
+ * loop's pipelined connection, pg_pipe.h) and the loop is not blocked:
+ * returns LK_AUTH_DEFERRED, and when the key arrives the same checks as
+ * lk_http_authenticate run (expiry, kind, failed-attempt throttle, usage
+ * note, lk_svc_key_admit) and then(r', ctx, rc) is called on the loop
+ * thread, with r' a copy of *r kept in the request's pool. If the request
+ * is disposed first (client gone), then is never called. Without a pipe,
+ * without a Bearer header, with a malformed token, or when the pipe
+ * cannot take the look-up (down, full), it is lk_http_authenticate (the
+ * store's blocking path) and returns its result; then is not called. */
+#define LK_AUTH_DEFERRED 2
+typedef void (*lk_http_authed_fn)(lk_req *r, void *ctx, int rc);
+int lk_http_authenticate_async(lk_req *r, lk_pgpipe *pipe, lk_http_authed_fn then, void *ctx);
 
 /* --- scopes ---------------------------------------------------------------
  * The client address of r (clientaddr.h): the TCP peer, or behind a

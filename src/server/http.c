@@ -11,10 +11,12 @@
 #include "auth.h"
 #include "metrics.h"
 #include "observe.h"
+#include "pgwait.h"
 #include "hygiene.h"
 #include "reply.h"
 #include "router.h"
 #include "static.h"
+#include "writer.h"
 
 #include <assert.h>
 #include <string.h>
@@ -68,6 +70,24 @@ static int ambiguous_framing(h2o_req_t *req)
         i = ls;
     }
     return ncl > 1 || nte > 1 || (ncl > 0 && nte > 0);
+}
+
+/* Once authenticated (rc: its result; 0 for a public route): the record
+ * for logs and metrics, then the handler or the error. Both the
+ * synchronous path and auth.c's deferred one (lk_http_authed_fn) end here. */
+static void after_auth(lk_req *r, void *obs, int rc)
+{
+    lk_http_ctx *hc = H2O_STRUCT_FROM_MEMBER(lk_http_ctx, h2o, r->req->conn->ctx);
+    if (!(r->m.route->flags & LK_ROUTE_PUBLIC)) lk_observe_auth(obs, rc, &r->principal, r->svc);
+    if (rc == 0) {
+        lk_http_set_origin(r);
+        if ((r->m.route->flags & LK_ROUTE_WRITE) && hc->writer != NULL)
+            rc = lk_writer_defer(r, hc->writer);
+        else
+            rc = r->m.route->fn(r);
+        if (rc == LK_HANDLER_DEFERRED) return;
+    }
+    if (rc < 0) lk_reply_fail(r, rc);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -129,15 +149,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     lk_observe_route(obs, (size_t)(r.m.route - lk_routes));
     int rc = 0;
     if (!(r.m.route->flags & LK_ROUTE_PUBLIC)) {
-        rc = lk_http_authenticate(&r);
-        lk_observe_auth(obs, rc, &r.principal, r.svc);
+        /* PostgreSQL: a Bearer look-up goes out on the loop's pipe and
+         * after_auth runs when it answers (auth.h) */
+        lk_pgpipe *pipe = hc->pg ? lk_pgwait_pipe(hc->pg) : NULL;
+        rc = lk_http_authenticate_async(&r, pipe, after_auth, obs);
+        if (rc == LK_AUTH_DEFERRED) return 0;
     }
-    if (rc == 0) {
-        lk_http_set_origin(&r);
-        rc = r.m.route->fn(&r);
-        if (rc == LK_HANDLER_DEFERRED) return 0;
-    }
-    if (rc < 0) lk_reply_fail(&r, rc);
+    after_auth(&r, obs, rc);
     return 0;
 }
 

@@ -22,13 +22,18 @@ static void on_anchor_dispose(void *p)
 
 int lk_jobs_defer(lk_req *r, lk_job *j)
 {
-    lk_jobs *q = r->jobs->q;
+    return lk_jobs_defer_to(r, r->jobs->q, j);
+}
+
+int lk_jobs_defer_to(lk_req *r, lk_jobs *q, lk_job *j)
+{
     struct lk_job_anchor *a = h2o_mem_alloc_shared(&r->req->pool, sizeof(*a), on_anchor_dispose);
     a->job = j;
     j->req = r->req;
     j->anchor = a;
     j->port = r->jobs;
     j->next = NULL;
+    j->batch_rc = LK_OK;
     atomic_init(&j->cancelled, 0);
     pthread_mutex_lock(&q->mu);
     assert(q->len <= LK_JOB_QUEUE_MAX);
@@ -105,10 +110,66 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int lk_jobs_init(lk_jobs *q, int nworkers, lk_store_open_fn open_store, const void *store_ctx,
-                 const lk_svc_config *svc_cfg, lk_ratelimit *rl)
+/* LK_JOBS_BATCH: up to max queued jobs into out (waiting for the first);
+ * 0 once the queue is stopped and empty. */
+static size_t take_batch(lk_jobs *q, lk_job **out, size_t max)
 {
-    assert(nworkers >= LK_WORKERS_MIN && nworkers <= LK_WORKERS_MAX);
+    size_t n = 0;
+    pthread_mutex_lock(&q->mu);
+    while (q->head == NULL && !q->stop)
+        pthread_cond_wait(&q->cv, &q->mu);
+    while (q->head != NULL && n < max) {
+        lk_job *j = q->head;
+        q->head = j->next;
+        assert(q->len > 0);
+        q->len--;
+        out[n++] = j;
+    }
+    if (q->head == NULL) q->tail = NULL;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+/* One group commit: every job of the batch in one transaction. A job whose
+ * client has gone is not run (nothing was acknowledged to anyone). If the
+ * transaction cannot begin or commit, every job learns it (batch_rc) and
+ * answers with that error instead of what it computed. */
+static void run_batch(lk_worker *w, lk_job **batch, size_t n)
+{
+    lk_store *st = w->st;
+    int rc = st->ops->begin(st);
+    for (size_t i = 0; i < n && rc == LK_OK; i++) {
+        if (atomic_load(&batch[i]->cancelled)) continue;
+        lk_err_clear(&w->svc.err);
+        batch[i]->run(batch[i], &w->svc);
+    }
+    if (rc == LK_OK) rc = st->ops->commit(st);
+    if (rc != LK_OK)
+        fprintf(stderr, "latchkeyd: writer: a batch of %zu write(s) was not saved: %s\n", n,
+                lk_err_message(&st->err));
+    for (size_t i = 0; i < n; i++)
+        batch[i]->batch_rc = rc;
+}
+
+static void *writer_main(void *arg)
+{
+    lk_worker *w = arg;
+    lk_job *batch[LK_WRITER_BATCH_MAX];
+    size_t n;
+    while ((n = take_batch(w->q, batch, LK_WRITER_BATCH_MAX)) > 0) {
+        run_batch(w, batch, n);
+        for (size_t i = 0; i < n; i++) /* only now: the batch is durable (or failed) */
+            h2o_multithread_send_message(&batch[i]->port->rx, &batch[i]->msg);
+    }
+    return NULL;
+}
+
+int lk_jobs_init(lk_jobs *q, int mode, int nworkers, lk_store_open_fn open_store,
+                 const void *store_ctx, const lk_svc_config *svc_cfg, lk_ratelimit *rl)
+{
+    assert(mode == LK_JOBS_BATCH ? nworkers == 1
+                                 : nworkers >= LK_WORKERS_MIN && nworkers <= LK_WORKERS_MAX);
+    q->mode = mode;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     q->nworkers = nworkers;
@@ -129,7 +190,8 @@ int lk_jobs_init(lk_jobs *q, int nworkers, lk_store_open_fn open_store, const vo
 void lk_jobs_start(lk_jobs *q)
 {
     for (; q->started < q->nworkers; q->started++)
-        h2o_multithread_create_thread(&q->workers[q->started].tid, NULL, worker_main,
+        h2o_multithread_create_thread(&q->workers[q->started].tid, NULL,
+                                      q->mode == LK_JOBS_BATCH ? writer_main : worker_main,
                                       &q->workers[q->started]);
 }
 

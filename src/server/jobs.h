@@ -17,8 +17,17 @@
  * instead of written to a freed request. A job whose client has gone
  * before a worker takes it is not run at all.
  *
+ * The same queue serves as the WRITER (group commit, lk_jobs_init with
+ * LK_JOBS_BATCH): one thread takes everything queued (at most
+ * LK_WRITER_BATCH_MAX jobs), opens one store transaction, runs each job in
+ * it (their own transactions nest as savepoints), commits once, and only
+ * then sends every job back to its loop with j->batch_rc = the commit's
+ * result. While it waits for fsync, the next batch queues up: N writes
+ * cost one commit, and the loops never block on the disk.
+ *
  * Invariants: len <= LK_JOB_QUEUE_MAX; a job is on the queue, on a
- * worker, or in flight back to its loop, never two of these.
+ * worker, or in flight back to its loop, never two of these; a batch job
+ * goes back only after the transaction it ran in has ended.
  */
 #ifndef LK_JOBS_H
 #define LK_JOBS_H
@@ -33,6 +42,11 @@
 #define LK_JOB_QUEUE_MAX 1024
 #define LK_WORKERS_MIN 2 /* workers: the loop count, clamped to MIN..MAX */
 #define LK_WORKERS_MAX 8
+#define LK_WRITER_BATCH_MAX 64 /* jobs in one group commit */
+
+/* lk_jobs_init modes */
+#define LK_JOBS_POOL 0  /* independent jobs on a pool of workers */
+#define LK_JOBS_BATCH 1 /* one writer thread, one transaction per batch */
 
 /* Opens one store connection for a thread: 0, or -1 after printing one
  * line on stderr. main.c provides it (it knows the database URL). */
@@ -57,6 +71,9 @@ struct lk_job {
     /* On the loop thread. req is NULL when the client has gone. Must free
      * j (and wipe any secret in it). */
     void (*finish)(lk_job *j, h2o_req_t *req);
+    /* LK_JOBS_BATCH: how the batch's transaction ended (LK_OK: committed,
+     * durable; else nothing the job wrote was kept). Read by finish. */
+    int batch_rc;
     /* set by lk_jobs_defer */
     atomic_int cancelled; /* the client went away before a worker took it */
     h2o_req_t *req;
@@ -78,6 +95,7 @@ struct lk_jobs {
     size_t len;          /* under mu */
     int stop;            /* under mu */
     int nworkers, started;
+    int mode; /* LK_JOBS_POOL | LK_JOBS_BATCH */
     lk_worker *workers;
 };
 
@@ -85,12 +103,16 @@ struct lk_jobs {
  * queue owns j until it calls finish, and this returns LK_HANDLER_DEFERRED;
  * on failure (queue full: LK_EUNAVAILABLE on r->err) the caller still owns j. */
 int lk_jobs_defer(lk_req *r, lk_job *j);
+/* The same onto another queue q (the writer): j still comes back through
+ * r's loop port. */
+int lk_jobs_defer_to(lk_req *r, lk_jobs *q, lk_job *j);
 
-/* Set q up for nworkers workers, each with a store from open_store and an
+/* Set q up for nworkers workers (LK_JOBS_POOL: LK_WORKERS_MIN..MAX;
+ * LK_JOBS_BATCH: exactly 1), each with a store from open_store and an
  * lk_svc on svc_cfg and rl (both not owned, outliving q). No thread runs
  * yet. 0, or -1 (a line on stderr); lk_jobs_release either way. */
-int lk_jobs_init(lk_jobs *q, int nworkers, lk_store_open_fn open_store, const void *store_ctx,
-                 const lk_svc_config *svc_cfg, lk_ratelimit *rl);
+int lk_jobs_init(lk_jobs *q, int mode, int nworkers, lk_store_open_fn open_store,
+                 const void *store_ctx, const lk_svc_config *svc_cfg, lk_ratelimit *rl);
 /* Start the worker threads. */
 void lk_jobs_start(lk_jobs *q);
 /* Let the workers finish the queue, join them, close their stores, free

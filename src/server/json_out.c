@@ -188,7 +188,15 @@ static void put_cstr_or_null(lk_buf *b, const char *v)
 /* The plain records are written from a description of their fields (JSON
  * name, kind, where the value sits in the struct), in the order the API
  * shows them; adding a field to the API is one line here. */
-typedef enum jkind { J_STR, J_STR_OR_NULL, J_TIME, J_INT_OR_NULL /* int64_t, 0 = null */ } jkind;
+typedef enum jkind {
+    J_STR,
+    J_STR_OR_NULL,
+    J_TIME,
+    J_INT_OR_NULL, /* int64_t, 0 = null */
+    J_TIME_LIVE,   /* a time, null unless still in the future */
+    J_SCOPES,      /* lk_scopes as a list of names (put_scopes) */
+    J_CSV,         /* "a,b" as ["a","b"] (put_csv) */
+} jkind;
 
 typedef struct jfield {
     const char *name; /* with its quotes and colon: "\"id\":" */
@@ -201,33 +209,50 @@ typedef struct jfield {
     {"\"" name "\":", sizeof("\"" name "\":") - 1, kind, offsetof(type, field)}
 #define JF_END {NULL, 0, J_STR, 0}
 
-static void put_fields(lk_buf *b, const void *rec, const jfield *f)
+static void put_scopes(lk_buf *b, lk_scopes s);
+static void put_csv(lk_buf *b, const char *csv);
+
+static void put_int64_at(lk_buf *b, const char *at, jkind kind)
+{
+    int64_t v;
+    memcpy(&v, at, sizeof v);
+    if (kind == J_TIME_LIVE && v <= lk_time_now()) v = 0;
+    if (kind != J_INT_OR_NULL)
+        lk_buf_put_time(b, v);
+    else if (v == 0)
+        lk_buf_put_lit(b, "null");
+    else
+        lk_buf_put_int(b, v);
+}
+
+/* The members f describes, each after a comma unless it opens the object. */
+static void put_members(lk_buf *b, const void *rec, const jfield *f, bool opens)
 {
     const char *base = rec;
-    lk_buf_putc(b, '{');
     for (const jfield *x = f; x->name; x++) {
-        if (x != f) lk_buf_putc(b, ',');
+        if (x != f || !opens) lk_buf_putc(b, ',');
         lk_buf_putn(b, x->name, x->len);
         switch (x->kind) {
         case J_STR: put_cstr(b, base + x->off); break;
         case J_STR_OR_NULL: put_cstr_or_null(b, base + x->off); break;
-        case J_TIME: {
-            int64_t t;
-            memcpy(&t, base + x->off, sizeof t);
-            lk_buf_put_time(b, t);
+        case J_TIME:
+        case J_TIME_LIVE:
+        case J_INT_OR_NULL: put_int64_at(b, base + x->off, x->kind); break;
+        case J_SCOPES: {
+            lk_scopes sc;
+            memcpy(&sc, base + x->off, sizeof sc);
+            put_scopes(b, sc);
             break;
         }
-        case J_INT_OR_NULL: {
-            int64_t v;
-            memcpy(&v, base + x->off, sizeof v);
-            if (v == 0)
-                lk_buf_put_lit(b, "null");
-            else
-                lk_buf_put_int(b, v);
-            break;
-        }
+        case J_CSV: put_csv(b, base + x->off); break;
         }
     }
+}
+
+static void put_fields(lk_buf *b, const void *rec, const jfield *f)
+{
+    lk_buf_putc(b, '{');
+    put_members(b, rec, f, true);
     lk_buf_putc(b, '}');
 }
 
@@ -253,20 +278,15 @@ static const jfield member_fields[] = {
     JF("role", J_STR, lk_member, role), /* roles and invitations */
     JF_END,
 };
-static const jfield project_fields[] = {
-    JF("id", J_STR, lk_project, id),
-    JF("name", J_STR, lk_project, name),
-    JF("organization_id", J_STR, lk_project, org_id),
-    JF("created_at", J_TIME, lk_project, created_at),
-    JF_END,
-};
-static const jfield env_fields[] = {
-    JF("id", J_STR, lk_env, id),
-    JF("name", J_STR, lk_env, name),
-    JF("project_id", J_STR, lk_env, project_id),
-    JF("created_at", J_TIME, lk_env, created_at),
-    JF_END,
-};
+/* Projects and environments are one shape (store.h's named children): only
+ * the parent's JSON name differs. */
+#define CHILD_FIELDS(T, parent_name, parent)                                                       \
+    {                                                                                              \
+        JF("id", J_STR, T, id), JF("name", J_STR, T, name), JF(parent_name, J_STR, T, parent),     \
+            JF("created_at", J_TIME, T, created_at), JF_END,                                       \
+    }
+static const jfield project_fields[] = CHILD_FIELDS(lk_project, "organization_id", org_id);
+static const jfield env_fields[] = CHILD_FIELDS(lk_env, "project_id", project_id);
 static const jfield billing_fields[] = {
     JF("plan", J_STR, lk_billing, plan),
     JF("billing_email", J_STR_OR_NULL, lk_billing, billing_email),
@@ -331,45 +351,45 @@ static void put_csv(lk_buf *b, const char *csv)
     lk_buf_putc(b, ']');
 }
 
-static void put_key_scopes(lk_buf *b, const lk_key *k)
-{
-    LIT(b, ",\"scopes\":");
-    put_scopes(b, k->scopes);
-    LIT(b, ",\"allowed_cidrs\":");
-    put_csv(b, k->allowed_cidrs);
-    LIT(b, ",\"created_by_key\":");
-    put_cstr_or_null(b, k->created_by_key);
-    LIT(b, ",\"last_used_ip\":");
-    put_cstr_or_null(b, k->last_used_ip);
-}
+/* A key's members after its type, in the API's order. */
+static const jfield key_head_fields[] = {
+    JF("id", J_STR, lk_key, id),
+    JF("name", J_STR, lk_key, name),
+    JF_END,
+};
+static const jfield key_fields[] = {
+    JF("redacted", J_STR, lk_key, redacted),
+    JF("created_at", J_TIME, lk_key, created_at),
+    JF("created_by", J_STR_OR_NULL, lk_key, created_by),
+    JF("last_used_at", J_TIME, lk_key, last_used_at),
+    JF("expires_at", J_TIME, lk_key, expires_at),
+    /* --- rotate: null unless a previous token still works */
+    JF("previous_token_expires_at", J_TIME_LIVE, lk_key, prev_expires_at),
+    JF_END,
+};
+/* --- scopes --- */
+static const jfield key_scope_fields[] = {
+    JF("scopes", J_SCOPES, lk_key, scopes),
+    JF("allowed_cidrs", J_CSV, lk_key, allowed_cidrs),
+    JF("created_by_key", J_STR_OR_NULL, lk_key, created_by_key),
+    JF("last_used_ip", J_STR_OR_NULL, lk_key, last_used_ip),
+    JF_END,
+};
 
 void lk_json_key(lk_buf *b, const lk_key *k, const char *token)
 {
-    LIT(b, "{\"id\":");
-    put_cstr(b, k->id);
-    LIT(b, ",\"name\":");
-    put_cstr(b, k->name);
+    lk_buf_putc(b, '{');
+    put_members(b, k, key_head_fields, true);
     if (k->type == LK_KEY_ORG)
-        LIT(b, ",\"type\":\"organization\",\"redacted\":");
+        LIT(b, ",\"type\":\"organization\"");
     else
-        LIT(b, ",\"type\":\"personal\",\"redacted\":");
-    put_cstr(b, k->redacted);
-    LIT(b, ",\"created_at\":");
-    lk_buf_put_time(b, k->created_at);
-    LIT(b, ",\"created_by\":");
-    put_cstr_or_null(b, k->created_by);
-    LIT(b, ",\"last_used_at\":");
-    lk_buf_put_time(b, k->last_used_at);
-    LIT(b, ",\"expires_at\":");
-    lk_buf_put_time(b, k->expires_at);
-    /* --- rotate: null unless a previous token still works */
-    LIT(b, ",\"previous_token_expires_at\":");
-    lk_buf_put_time(b, k->prev_expires_at > lk_time_now() ? k->prev_expires_at : 0);
+        LIT(b, ",\"type\":\"personal\"");
+    put_members(b, k, key_fields, false);
     if (k->type == LK_KEY_ORG) {
         LIT(b, ",\"organization_id\":");
         put_cstr(b, k->org_id);
     }
-    put_key_scopes(b, k); /* --- scopes --- */
+    put_members(b, k, key_scope_fields, false);
     if (token != NULL) {
         LIT(b, ",\"token\":");
         put_cstr(b, token);

@@ -454,7 +454,10 @@ static int config_fill(opts *o, lk_server_config *cfg)
                               .tls_cert = o->tls_cert,
                               .tls_key = o->tls_key,
                               .open_store = open_store,
-                              .store_ctx = o->db};
+                              .store_ctx = o->db,
+                              .database_url = o->db,
+                              /* SQLite: one writer, group commit (writer.h) */
+                              .group_commit = lk_store_url_is(o->db, LK_STORE_SQLITE_SCHEME)};
     lk_svc_config_init(&cfg->svc);
     if (parse_signup(o->signup, &cfg->svc.signup_open) != 0)
         return USAGE_ERROR("--signup must be 'open' or 'closed', not '%s'\n", o->signup);

@@ -128,10 +128,29 @@ static void add_api_headers(h2o_req_t *req)
                           NULL, H2O_STRLIT("nosniff"));
 }
 
+/* A stand-in request (lk_reply_capture): keep the reply instead of sending. */
+static void capture(h2o_req_t *req, int status, const char *ctype, size_t ctype_len,
+                    const char *body, size_t len)
+{
+    lk_reply_capture *c = H2O_STRUCT_FROM_MEMBER(lk_reply_capture, req, req);
+    assert(!c->done); /* one reply per request */
+    req->res.status = status;
+    if (ctype != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                       ctype_len);
+    c->body = body;
+    c->len = len;
+    c->done = true;
+}
+
 static void send_body(h2o_req_t *req, int status, const char *ctype, size_t ctype_len,
                       const char *body, size_t len)
 {
     static h2o_generator_t generator = {NULL, NULL};
+    if (req->conn == NULL) {
+        capture(req, status, ctype, ctype_len, body, len);
+        return;
+    }
     req->res.status = status;
     req->res.reason = reason(status);
     if (ctype != NULL)
@@ -166,6 +185,7 @@ static void secret_body_dispose(void *p)
 
 void lk_reply_json_secret(h2o_req_t *req, int status, lk_buf *b)
 {
+    if (req->conn == NULL) H2O_STRUCT_FROM_MEMBER(lk_reply_capture, req, req)->secret = true;
     secret_body *sb = h2o_mem_alloc_shared(&req->pool, sizeof(*sb) + b->len, secret_body_dispose);
     sb->len = b->len;
     memcpy(sb->data, b->p, b->len);
@@ -505,4 +525,74 @@ void lk_reply_install_fallback(h2o_hostconf_t *host)
 {
     h2o_filter_t *f = h2o_create_filter(&host->fallback_path, sizeof(*f));
     f->on_setup_ostream = fallback_setup_ostream;
+}
+
+/* --- a reply made off the loop (reply.h) ---------------------------------- */
+
+static h2o_iovec_t dup_iov(h2o_mem_pool_t *pool, h2o_iovec_t v)
+{
+    return v.base != NULL ? h2o_strdup(pool, v.base, v.len) : v;
+}
+
+/* Append a copy of h (name and value in pool) to hs. */
+static void copy_header(h2o_mem_pool_t *pool, h2o_headers_t *hs, const h2o_header_t *h)
+{
+    h2o_iovec_t v = h2o_strdup(pool, h->value.base, h->value.len);
+    if (h2o_iovec_is_token(h->name)) {
+        h2o_add_header(pool, hs, H2O_STRUCT_FROM_MEMBER(h2o_token_t, buf, h->name), NULL, v.base,
+                       v.len);
+    } else {
+        h2o_iovec_t n = h2o_strdup(pool, h->name->base, h->name->len);
+        h2o_add_header_by_str(pool, hs, n.base, n.len, 0, NULL, v.base, v.len);
+    }
+}
+
+void lk_reply_capture_init(lk_reply_capture *c, h2o_req_t *from)
+{
+    memset(c, 0, sizeof *c);
+    h2o_req_t *req = &c->req;
+    h2o_mem_init_pool(&req->pool);
+    req->method = dup_iov(&req->pool, from->method);
+    req->path = dup_iov(&req->pool, from->path);
+    req->query_at = from->query_at;
+    req->input.method = dup_iov(&req->pool, from->input.method);
+    req->input.path = dup_iov(&req->pool, from->input.path);
+    req->input.query_at = from->input.query_at;
+    req->version = from->version;
+    req->timestamps = from->timestamps;
+    for (size_t i = 0; i != from->headers.size; i++)
+        copy_header(&req->pool, &req->headers, &from->headers.entries[i]);
+    if (from->entity.base != NULL) {
+        size_t n = from->entity.len > LK_BODY_MAX + 1 ? LK_BODY_MAX + 1 : from->entity.len;
+        req->entity = h2o_strdup(&req->pool, from->entity.base, n); /* > MAX still means 413 */
+    }
+}
+
+void lk_reply_replay(lk_reply_capture *c, h2o_req_t *to)
+{
+    assert(c->done);
+    const h2o_headers_t *hs = &c->req.res.headers;
+    for (size_t i = 0; i != hs->size; i++)
+        copy_header(&to->pool, &to->res.headers, &hs->entries[i]);
+    if (c->secret) {
+        secret_body *sb =
+            h2o_mem_alloc_shared(&to->pool, sizeof(*sb) + c->len, secret_body_dispose);
+        sb->len = c->len;
+        memcpy(sb->data, c->body, c->len);
+        send_body(to, c->req.res.status, NULL, 0, sb->data, sb->len);
+    } else {
+        char *b = c->len != 0 ? h2o_mem_alloc_pool(&to->pool, c->len) : NULL;
+        if (b != NULL) memcpy(b, c->body, c->len);
+        send_body(to, c->req.res.status, NULL, 0, b, c->len);
+    }
+}
+
+void lk_reply_capture_dispose(lk_reply_capture *c)
+{
+    h2o_req_t *req = &c->req;
+    for (size_t i = 0; i != req->headers.size; i++) /* Authorization, Cookie: secrets */
+        sodium_memzero(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    if (req->entity.base != NULL) /* may hold a password */
+        sodium_memzero(req->entity.base, req->entity.len);
+    h2o_mem_clear_pool(&req->pool); /* a secret body wipes itself (secret_body_dispose) */
 }

@@ -106,4 +106,28 @@ void lk_reply_log(h2o_req_t *req, int status);
 
 /* --- roles and invitations: secrets in paths --- */
 
+/* --- a reply made off the loop (the writer thread, writer.h) ------------- */
+/* A stand-in request: a handler runs against cap->req on another thread just
+ * as it would on the loop; every reply function above sees req->conn ==
+ * NULL and, instead of sending, keeps status, headers and body in cap (in
+ * cap->req's own pool). Back on the loop, lk_reply_replay sends them on the
+ * real request, where the access log and metrics see them as usual. The
+ * stand-in carries copies of the method, path, headers and body (at most
+ * LK_BODY_MAX + 1 bytes: enough for lk_req_json's 413); it has no
+ * connection, so the client address must be resolved before (auth.h). */
+typedef struct lk_reply_capture {
+    h2o_req_t req;    /* first member; conn == NULL marks a stand-in */
+    bool done;        /* a reply was captured */
+    bool secret;      /* the body holds a token (lk_reply_json_secret) */
+    const char *body; /* in req.pool */
+    size_t len;
+} lk_reply_capture;
+
+/* Loop thread: make c a stand-in for `from`. Release with _dispose. */
+void lk_reply_capture_init(lk_reply_capture *c, h2o_req_t *from);
+/* Loop thread: send what was captured (c->done) on `to`. */
+void lk_reply_replay(lk_reply_capture *c, h2o_req_t *to);
+/* Wipe the copies (headers, body, a secret reply) and free c's pool. */
+void lk_reply_capture_dispose(lk_reply_capture *c);
+
 #endif

@@ -43,6 +43,7 @@ static void count_route_slashes(void)
         /* scopes: a route needing a credential names exactly one scope */
         assert(((r->flags & LK_ROUTE_PUBLIC) != 0) == (r->scope == 0));
         assert(r->scope == 0 || lk_scope_name(r->scope) != NULL);
+        assert(!((r->flags & LK_ROUTE_WRITE) && (r->flags & LK_ROUTE_PUBLIC)));
         slashes[i] = count_slashes(r->pattern, strlen(r->pattern));
     }
 }

@@ -60,6 +60,9 @@ enum {
     LK_ROUTE_PUBLIC = 1u << 0, /* no credential needed (the handler may look at one) */
     LK_ROUTE_OWNER = 1u << 1,  /* authenticate a key together with its owner's row
                                 * (one store read: whoami answers with it) */
+    LK_ROUTE_WRITE = 1u << 2,  /* changes data: the handler runs on the writer
+                                * thread in a group commit (writer.h); never
+                                * public, never defers, never reads req->conn */
 };
 
 /* The named path parameters. */

@@ -4,7 +4,8 @@
  *
  * Threads never share a store connection, an lk_svc or an h2o context. What
  * they share: the h2o global configuration (read-only after start), the
- * rate limiter (has its own mutex), the job queue (jobs.h) and the
+ * rate limiter (has its own mutex), the job queues (jobs.h: the workers
+ * and, on SQLite, the writer thread of writer.h) and the
  * `stopping` flag (atomic).
  *
  * Shutdown follows h2o's own server: close the listener, then
@@ -27,6 +28,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "metrics_server.h"
+#include "pgwait.h"
 #include "router.h"
 #include "store.h"
 #include "timefmt.h"
@@ -84,6 +86,7 @@ struct lk_server {
     int nloops, started_loops;
     lk_loop *loops;
     lk_jobs jobs;
+    lk_jobs writer; /* cfg->group_commit: the writer thread (writer.h) */
     atomic_int stopping;
     atomic_int nconns; /* open client connections, all loops */
     SSL_CTX *ssl_ctx;  /* HTTPS when set (lk_server_config.tls_cert) */
@@ -266,6 +269,12 @@ static size_t drain_conns(lk_loop *lp)
     return busy;
 }
 
+/* Key look-ups waiting on the loop's pipelined PostgreSQL connection. */
+static size_t pg_pending(lk_loop *lp)
+{
+    return lp->http.pg != NULL ? lk_pgpipe_pending(lk_pgwait_pipe(lp->http.pg)) : 0;
+}
+
 /* One loop's shutdown, on its thread: stop accepting (connections already
  * accepted keep being served), drain, flush usage. */
 static void loop_drain(lk_loop *lp)
@@ -286,8 +295,12 @@ static void loop_drain(lk_loop *lp)
         size_t busy = drain_conns(lp);
         h2o_evloop_run(loop, LK_DRAIN_ROUND_MS);
         lk_accesslog_flush();
-        quiet = lp->http.jobs.pending > 0 || busy > 0 ? 0 : quiet + 1;
+        quiet = lp->http.jobs.pending > 0 || busy > 0 || pg_pending(lp) > 0 ? 0 : quiet + 1;
     }
+    /* Key look-ups still waiting past the deadline answer 503, here on the
+     * loop's thread. */
+    lk_pgwait_free(lp->http.pg);
+    lp->http.pg = NULL;
     if (lk_usage_flush(lp->usage, lp->st) != 0)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
 }
@@ -427,6 +440,16 @@ static int open_loop(lk_server *srv, lk_loop *lp)
     lp->listener->data = lp;
     h2o_socket_read_start(lp->listener, on_accept);
     lk_jobs_port_init(&lp->http.jobs, &srv->jobs, lp->http.h2o.queue);
+    lp->http.writer = cfg->group_commit ? &srv->writer : NULL;
+    const char *url = cfg->database_url;
+    if (url != NULL && (lk_store_url_is(url, LK_STORE_PG_SCHEME) ||
+                        lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))) {
+        lp->http.pg = lk_pgwait_new(lp->http.h2o.loop, url); /* connects on first use */
+        if (lp->http.pg == NULL) {
+            fprintf(stderr, "latchkeyd: out of memory\n");
+            return -1;
+        }
+    }
     h2o_timeout_init(lp->http.h2o.loop, &lp->flush_timeout, LK_USAGE_FLUSH_SECS * 1000);
     lp->flush_entry.cb = on_flush;
     h2o_timeout_link(lp->http.h2o.loop, &lp->flush_timeout, &lp->flush_entry);
@@ -464,18 +487,24 @@ static int open_all(lk_server *srv)
     int nworkers = srv->nloops < LK_WORKERS_MIN
                        ? LK_WORKERS_MIN
                        : (srv->nloops > LK_WORKERS_MAX ? LK_WORKERS_MAX : srv->nloops);
-    return lk_jobs_init(&srv->jobs, nworkers, srv->cfg->open_store, srv->cfg->store_ctx,
-                        &srv->cfg->svc, srv->rl);
+    if (srv->cfg->group_commit &&
+        lk_jobs_init(&srv->writer, LK_JOBS_BATCH, 1, srv->cfg->open_store, srv->cfg->store_ctx,
+                     &srv->cfg->svc, srv->rl) != 0)
+        return -1;
+    return lk_jobs_init(&srv->jobs, LK_JOBS_POOL, nworkers, srv->cfg->open_store,
+                        srv->cfg->store_ctx, &srv->cfg->svc, srv->rl);
 }
 
 static void start(lk_server *srv)
 {
     lk_jobs_start(&srv->jobs);
+    lk_jobs_start(&srv->writer);
     for (; srv->started_loops < srv->nloops; srv->started_loops++)
         h2o_multithread_create_thread(&srv->loops[srv->started_loops].tid, NULL, loop_main,
                                       &srv->loops[srv->started_loops]);
-    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers)\n", srv->cfg->listen,
-            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers);
+    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers%s)\n", srv->cfg->listen,
+            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers,
+            srv->cfg->group_commit ? ", 1 writer" : "");
 }
 
 /* Until SIGTERM or SIGINT. */
@@ -497,6 +526,7 @@ static void stop(lk_server *srv)
     for (int i = 0; i < srv->started_loops; i++)
         pthread_join(srv->loops[i].tid, NULL);
     lk_jobs_release(&srv->jobs);
+    lk_jobs_release(&srv->writer);
     lk_metrics_server_stop();
     if (srv->loops)
         for (int i = 0; i < srv->nloops; i++) {

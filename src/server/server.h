@@ -9,7 +9,9 @@
  *   main thread ── lk_server_prepare ── (main migrates) ── lk_server_run:
  *                  open everything, start, sigwait(TERM/INT), stop
  *   loop thread × N: one h2o evloop, its own SO_REUSEPORT listen socket,
- *                    its own lk_store connection + lk_svc + lk_usage; a timer
+ *                    its own lk_store connection + lk_svc + lk_usage (and on
+ *                    PostgreSQL a pipelined connection for key look-ups,
+ *                    pgwait.h, that never blocks the loop); a timer
  *                    flushes lk_usage every LK_USAGE_FLUSH_SECS; requests go
  *                    to http.h's dispatcher; access lines to accesslog.h
  *   worker × M:      jobs.h (signup, login: argon2id off the loops)
@@ -36,6 +38,7 @@
 #include "jobs.h"
 #include "service.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LK_MAX_CONNECTIONS 10000    /* default connection cap */
@@ -49,7 +52,10 @@ typedef struct lk_server_config {
     int max_connections;         /* open client connections, >= 1 */
     uint64_t request_timeout_ms; /* whole request, keep-alive idle, TLS hello */
     lk_store_open_fn open_store; /* one connection per loop and worker */
+    bool group_commit;           /* writes on one writer thread (writer.h): SQLite */
     const void *store_ctx;       /* open_store's argument */
+    const char *database_url;    /* postgresql://…: each loop also gets a pipelined
+                                    connection for key look-ups (pgwait.h); else NULL */
     lk_svc_config svc;
     const char *metrics_listen; /* "ADDR:PORT" for GET /metrics (metrics_server.h), NULL: off */
     lk_log_format log_format;   /* the access log's format (accesslog.h) */

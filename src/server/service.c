@@ -71,11 +71,16 @@ static bool id_ok(const char *prefix, const char *id)
     return id != NULL && lk_id_valid(prefix, id, strnlen(id, LK_ID_SIZE));
 }
 
+void lk_svc__clear(lk_svc *svc)
+{
+    lk_err_clear(&svc->err);
+    lk_err_clear(&svc->st->err);
+}
+
 static void begin(lk_svc *svc)
 {
     svc->expired_credential = false;
-    lk_err_clear(&svc->err);
-    lk_err_clear(&svc->st->err);
+    lk_svc__clear(svc);
 }
 
 /* The person acting (a session's or a personal key's user), or NULL: whose
@@ -242,46 +247,10 @@ int lk_svc_auth_bearer(lk_svc *svc, const char *token, size_t len, const char *c
                                    (void *)(uintptr_t)client, 0, out);
 }
 
-int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
-                            void *ctx, unsigned flags, lk_principal *out)
+/* A failed Bearer attempt: count it against the client address (429
+ * while over the limit), else 401. */
+static int bearer_failed(lk_svc *svc, lk_svc_client_fn client, void *ctx, int64_t now)
 {
-    begin(svc);
-    memset(out, 0, sizeof(*out));
-    int64_t now = now_of(svc);
-    lk_token_kind kind;
-    int rc;
-    if (token != NULL && lk_token_parse(token, len, &kind) == LK_TOKEN_OK) {
-        uint8_t hash[LK_TOKEN_HASH_LEN];
-        lk_token_hash(token, len, hash);
-        if (flags & LK_AUTH_OWNER) {
-            rc = svc->st->ops->key_get_by_hash_owner(svc->st, hash, &out->key, &out->owner_user,
-                                                     &out->owner_org);
-            out->has_owner = rc == LK_OK;
-        } else {
-            rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
-        }
-        if (rc == LK_OK && !expired(out->key.expires_at, now) &&
-            ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
-             (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
-            if (out->key.type == LK_KEY_ORG) {
-                out->kind = LK_PRINCIPAL_ORG_KEY;
-                memcpy(out->org_id, out->key.org_id, sizeof(out->org_id));
-            } else {
-                out->kind = LK_PRINCIPAL_PERSONAL_KEY;
-                memcpy(out->user_id, out->key.user_id, sizeof(out->user_id));
-            }
-            lk_usage_note(svc->usage, svc->st, out->key.id, now);
-            return LK_OK;
-        }
-        if (rc != LK_OK && rc != LK_ENOT_FOUND) {
-            memset(out, 0, sizeof(*out));
-            return store_err(svc, rc, NULL);
-        }
-        svc->expired_credential = rc == LK_OK && expired(out->key.expires_at, now); /* metrics */
-        memset(out, 0, sizeof(*out));
-    }
-
-    /* A failure: count it against the client address. */
     if (svc->rl && client) {
         /* the client's throttle key (IPv6: its /64) in the Bearer table */
         char addr[LK_SVC_CLIENT_MAX], rk[LK_SVC_CLIENT_MAX];
@@ -301,6 +270,65 @@ int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_c
         }
     }
     return unauthenticated(svc);
+}
+
+bool lk_svc_bearer_hash(const char *token, size_t len, lk_token_kind *kind,
+                        uint8_t hash[LK_TOKEN_HASH_LEN])
+{
+    if (token == NULL || lk_token_parse(token, len, kind) != LK_TOKEN_OK) return false;
+    lk_token_hash(token, len, hash);
+    return true;
+}
+
+int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
+                            void *ctx, unsigned flags, lk_principal *out)
+{
+    begin(svc);
+    memset(out, 0, sizeof(*out));
+    lk_token_kind kind = LK_TOKEN_PERSONAL;
+    uint8_t hash[LK_TOKEN_HASH_LEN];
+    if (!lk_svc_bearer_hash(token, len, &kind, hash))
+        return lk_svc_auth_bearer_found(svc, kind, LK_EUNAUTHENTICATED, NULL, client, ctx, out);
+    int rc;
+    if (flags & LK_AUTH_OWNER) {
+        rc = svc->st->ops->key_get_by_hash_owner(svc->st, hash, &out->key, &out->owner_user,
+                                                 &out->owner_org);
+        out->has_owner = rc == LK_OK;
+    } else {
+        rc = svc->st->ops->key_get_by_hash(svc->st, hash, &out->key);
+    }
+    return lk_svc_auth_bearer_found(svc, kind, rc, &svc->st->err, client, ctx, out);
+}
+
+int lk_svc_auth_bearer_found(lk_svc *svc, lk_token_kind kind, int rc, const lk_err *looked_up,
+                             lk_svc_client_fn client, void *ctx, lk_principal *out)
+{
+    svc->expired_credential = false;
+    lk_err_clear(&svc->err);
+    int64_t now = now_of(svc);
+    if (rc != LK_EUNAUTHENTICATED) { /* a well-formed token: the store's answer */
+        if (rc == LK_OK && !expired(out->key.expires_at, now) &&
+            ((kind == LK_TOKEN_ORG && out->key.type == LK_KEY_ORG) ||
+             (kind == LK_TOKEN_PERSONAL && out->key.type == LK_KEY_PERSONAL))) {
+            if (out->key.type == LK_KEY_ORG) {
+                out->kind = LK_PRINCIPAL_ORG_KEY;
+                memcpy(out->org_id, out->key.org_id, sizeof(out->org_id));
+            } else {
+                out->kind = LK_PRINCIPAL_PERSONAL_KEY;
+                memcpy(out->user_id, out->key.user_id, sizeof(out->user_id));
+            }
+            lk_usage_note(svc->usage, svc->st, out->key.id, now);
+            return LK_OK;
+        }
+        if (rc != LK_OK && rc != LK_ENOT_FOUND) {
+            memset(out, 0, sizeof(*out));
+            return lk_err_set(&svc->err, rc,
+                              looked_up && looked_up->message[0] ? looked_up->message : NULL);
+        }
+        svc->expired_credential = rc == LK_OK && expired(out->key.expires_at, now); /* metrics */
+    }
+    memset(out, 0, sizeof(*out));
+    return bearer_failed(svc, client, ctx, now);
 }
 
 /* A session cookie value: exactly 43 base64url characters (32 bytes). */
@@ -647,22 +675,115 @@ int lk_svc_member_remove(lk_svc *svc, const lk_principal *p, const char *org_id,
     return LK_OK;
 }
 
-/* --- projects ------------------------------------------------------------- */
+/* --- projects and environments --------------------------------------------
+ * Both are named children (store.h's child_* ops): the rename, delete and
+ * get below serve both, told apart by a child_desc. */
 
-static const char *PRJ_NF = "project not found";
-static const char *ENV_NF = "environment not found";
+typedef struct child_desc {
+    lk_child_kind kind;
+    const char *prefix;      /* of its ids: "prj_" */
+    const char *nf;          /* "project not found" */
+    const char *target_type; /* its audit events' target: "project" */
+    const char *renamed, *deleted;
+} child_desc;
+
+static const child_desc PROJECT = {LK_CHILD_PROJECT, "prj_", "project not found", "project",
+                                   LK_AUDIT_PROJECT_RENAMED, LK_AUDIT_PROJECT_DELETED};
+static const child_desc ENV = {LK_CHILD_ENV, "env_", "environment not found", "environment",
+                               LK_AUDIT_ENV_RENAMED, LK_AUDIT_ENV_DELETED};
+
+/* Ids as the store ops see them: the org (for audit), the parent, the child. */
+typedef struct child_ref {
+    const char *org_id, *parent_id, *id;
+} child_ref;
+
+/* Authz for the org; then, for an environment, the project must belong to it. */
+static int child_scope(lk_svc *svc, const lk_principal *p, const child_desc *d,
+                       const child_ref *r)
+{
+    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, r->org_id);
+    if (rc || d->kind == LK_CHILD_PROJECT) return rc;
+    if (!id_ok(PROJECT.prefix, r->parent_id))
+        return lk_err_set(&svc->err, LK_ENOT_FOUND, PROJECT.nf);
+    lk_project prj;
+    rc = svc->st->ops->child_get(svc->st, LK_CHILD_PROJECT, r->org_id, r->parent_id, &prj);
+    return rc ? store_err(svc, rc, PROJECT.nf) : LK_OK;
+}
+
+static int child_list(lk_svc *svc, const lk_principal *p, const child_desc *d,
+                      const child_ref *r, lk_list *l, lk_row_cb cb, void *ctx)
+{
+    begin(svc);
+    int rc = child_scope(svc, p, d, r);
+    if (rc) return rc;
+    pager pg;
+    lk_page page = pager_init(&pg, l, ctx);
+    pg.cb = cb;
+    lk_row_cb tramp = d->kind == LK_CHILD_ENV ? (lk_row_cb){.env = env_tramp}
+                                              : (lk_row_cb){.project = project_tramp};
+    rc = svc->st->ops->child_list(svc->st, d->kind, r->parent_id, &page, tramp, &pg);
+    return pager_done(svc, &pg, l, rc);
+}
+
+/* The store's insert of the new child `out` with its audit event ev, then
+ * the row as stored into out. `parent_nf` is the message when the parent
+ * is gone. */
+static int child_insert(lk_svc *svc, const child_desc *d, const child_ref *r, void *out,
+                        const lk_audit *ev, const char *parent_nf)
+{
+    int rc = lk_audit_begin(svc);
+    if (rc != LK_OK) return rc;
+    rc = svc->st->ops->child_create(svc->st, d->kind, out);
+    rc = lk_audit_end(svc, rc, ev);
+    if (rc != LK_OK) return store_err(svc, rc, parent_nf);
+    rc = svc->st->ops->child_get(svc->st, d->kind, r->parent_id, r->id, out);
+    return rc ? store_err(svc, rc, d->nf) : LK_OK;
+}
+
+static int child_get(lk_svc *svc, const lk_principal *p, const child_desc *d, const child_ref *r,
+                     void *out)
+{
+    begin(svc);
+    int rc = child_scope(svc, p, d, r);
+    if (rc) return rc;
+    if (!id_ok(d->prefix, r->id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, d->nf);
+    rc = svc->st->ops->child_get(svc->st, d->kind, r->parent_id, r->id, out);
+    return rc ? store_err(svc, rc, d->nf) : LK_OK;
+}
+
+/* Rename (name != NULL) or delete, audited with the old name. */
+static int child_change(lk_svc *svc, const lk_principal *p, const child_desc *d,
+                        const child_ref *r, const char *name, size_t len, void *out)
+{
+    begin(svc);
+    char n[LK_NAME_SIZE];
+    int rc = child_scope(svc, p, d, r);
+    if (rc) return rc;
+    if (!id_ok(d->prefix, r->id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, d->nf);
+    if (name && (rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
+    lk_project old = {0}; /* or an lk_env (the same fields): the record as it was */
+    _Static_assert(sizeof(lk_env) == sizeof(lk_project), "one buffer for either child");
+    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
+    if ((rc = svc->st->ops->child_get(svc->st, d->kind, r->parent_id, r->id, &old)) == LK_OK)
+        rc = name ? svc->st->ops->child_rename(svc->st, d->kind, r->parent_id, r->id, n)
+                  : svc->st->ops->child_delete(svc->st, d->kind, r->parent_id, r->id);
+    lk_audit ev = {name ? d->renamed : d->deleted, p, r->org_id, NULL, d->target_type, r->id,
+                   name ? n : old.name};
+    if (name) {
+        ev.from = old.name;
+        ev.to = n;
+    }
+    rc = lk_audit_end(svc, rc, &ev);
+    if (rc != LK_OK || !name) return rc ? store_err(svc, rc, d->nf) : LK_OK;
+    rc = svc->st->ops->child_get(svc->st, d->kind, r->parent_id, r->id, out);
+    return rc ? store_err(svc, rc, d->nf) : LK_OK;
+}
 
 int lk_svc_project_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
                         lk_project_cb cb, void *ctx)
 {
-    begin(svc);
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
-    if (rc) return rc;
-    pager pg;
-    lk_page page = pager_init(&pg, l, ctx);
-    pg.cb.project = cb;
-    rc = svc->st->ops->project_list(svc->st, org_id, &page, project_tramp, &pg);
-    return pager_done(svc, &pg, l, rc);
+    return child_list(svc, p, &PROJECT, &(child_ref){org_id, org_id, NULL}, l,
+                      (lk_row_cb){.project = cb}, ctx);
 }
 
 int lk_svc_project_create(lk_svc *svc, const lk_principal *p, const char *org_id,
@@ -672,166 +793,77 @@ int lk_svc_project_create(lk_svc *svc, const lk_principal *p, const char *org_id
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
     memset(out, 0, sizeof(*out));
     if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
-    lk_id_new("prj_", out->id);
+    lk_id_new(PROJECT.prefix, out->id);
     memcpy(out->org_id, org_id, strnlen(org_id, LK_ID_SIZE - 1));
     out->created_at = now_of(svc);
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    rc = svc->st->ops->project_create(svc->st, out);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_PROJECT_CREATED, p, org_id, NULL, "project", out->id,
-                                  out->name});
-    if (rc != LK_OK) return store_err(svc, rc, ORG_NF);
-    rc = svc->st->ops->project_get(svc->st, org_id, out->id, out);
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+    lk_audit ev = {LK_AUDIT_PROJECT_CREATED, p, org_id, NULL, "project", out->id, out->name};
+    return child_insert(svc, &PROJECT, &(child_ref){org_id, org_id, out->id}, out, &ev,
+                        ORG_NF);
 }
 
 int lk_svc_project_get(lk_svc *svc, const lk_principal *p, const char *org_id,
                        const char *project_id, lk_project *out)
 {
-    begin(svc);
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
-    if (rc) return rc;
-    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
-    rc = svc->st->ops->project_get(svc->st, org_id, project_id, out);
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+    return child_get(svc, p, &PROJECT, &(child_ref){org_id, org_id, project_id}, out);
 }
 
 int lk_svc_project_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
                           const char *project_id, const char *name, size_t len, lk_project *out)
 {
-    begin(svc);
-    char n[LK_NAME_SIZE];
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
-    if (rc) return rc;
-    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
-    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    lk_project old;
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    if ((rc = svc->st->ops->project_get(svc->st, org_id, project_id, &old)) == LK_OK)
-        rc = svc->st->ops->project_rename(svc->st, org_id, project_id, n);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_PROJECT_RENAMED, p, org_id, NULL, "project",
-                                  project_id, n, .from = old.name, .to = n});
-    if (rc != LK_OK) return store_err(svc, rc, PRJ_NF);
-    rc = svc->st->ops->project_get(svc->st, org_id, project_id, out);
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+    return child_change(svc, p, &PROJECT, &(child_ref){org_id, org_id, project_id}, name, len,
+                        out);
 }
 
 int lk_svc_project_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
                           const char *project_id)
 {
-    begin(svc);
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
-    if (rc) return rc;
-    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
-    lk_project old;
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    if ((rc = svc->st->ops->project_get(svc->st, org_id, project_id, &old)) == LK_OK)
-        rc = svc->st->ops->project_delete(svc->st, org_id, project_id);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_PROJECT_DELETED, p, org_id, NULL, "project",
-                                  project_id, old.name});
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
-}
-
-/* --- environments --------------------------------------------------------- */
-
-/* Authz for the org, then the project must belong to it. */
-static int env_scope(lk_svc *svc, const lk_principal *p, const char *org_id,
-                     const char *project_id)
-{
-    int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
-    if (rc) return rc;
-    if (!id_ok("prj_", project_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, PRJ_NF);
-    lk_project prj;
-    rc = svc->st->ops->project_get(svc->st, org_id, project_id, &prj);
-    return rc ? store_err(svc, rc, PRJ_NF) : LK_OK;
+    return child_change(svc, p, &PROJECT, &(child_ref){org_id, org_id, project_id}, NULL, 0,
+                        NULL);
 }
 
 int lk_svc_env_list(lk_svc *svc, const lk_principal *p, const char *org_id,
                     const char *project_id, lk_list *l, lk_env_cb cb, void *ctx)
 {
-    begin(svc);
-    int rc = env_scope(svc, p, org_id, project_id);
-    if (rc) return rc;
-    pager pg;
-    lk_page page = pager_init(&pg, l, ctx);
-    pg.cb.env = cb;
-    rc = svc->st->ops->env_list(svc->st, project_id, &page, env_tramp, &pg);
-    return pager_done(svc, &pg, l, rc);
+    return child_list(svc, p, &ENV, &(child_ref){org_id, project_id, NULL}, l,
+                      (lk_row_cb){.env = cb}, ctx);
 }
 
 int lk_svc_env_create(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *project_id, const char *name, size_t len, lk_env *out)
 {
     begin(svc);
-    int rc = env_scope(svc, p, org_id, project_id);
+    const child_ref r = {org_id, project_id, out->id};
+    int rc = child_scope(svc, p, &ENV, &r);
     memset(out, 0, sizeof(*out));
     if (rc || (rc = lk_validate_name(name, len, out->name, "name", &svc->err))) return rc;
-    lk_id_new("env_", out->id);
+    lk_id_new(ENV.prefix, out->id);
     memcpy(out->project_id, project_id, strnlen(project_id, LK_ID_SIZE - 1));
     out->created_at = now_of(svc);
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    rc = svc->st->ops->env_create(svc->st, out);
     const char *kv[] = {"project_id", project_id};
     char details[LK_AUDIT_DETAILS_SIZE];
     lk_audit_details(details, kv, 1);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_ENV_CREATED, p, org_id, NULL, "environment", out->id,
-                                  out->name, .details = details});
-    if (rc != LK_OK) return store_err(svc, rc, PRJ_NF);
-    rc = svc->st->ops->env_get(svc->st, project_id, out->id, out);
-    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+    lk_audit ev = {LK_AUDIT_ENV_CREATED, p, org_id, NULL, "environment", out->id, out->name,
+                   .details = details};
+    return child_insert(svc, &ENV, &r, out, &ev, PROJECT.nf);
 }
 
 int lk_svc_env_get(lk_svc *svc, const lk_principal *p, const char *org_id,
                    const char *project_id, const char *env_id, lk_env *out)
 {
-    begin(svc);
-    int rc = env_scope(svc, p, org_id, project_id);
-    if (rc) return rc;
-    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
-    rc = svc->st->ops->env_get(svc->st, project_id, env_id, out);
-    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+    return child_get(svc, p, &ENV, &(child_ref){org_id, project_id, env_id}, out);
 }
 
 int lk_svc_env_rename(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *project_id, const char *env_id, const char *name, size_t len,
                       lk_env *out)
 {
-    begin(svc);
-    char n[LK_NAME_SIZE];
-    int rc = env_scope(svc, p, org_id, project_id);
-    if (rc) return rc;
-    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
-    if ((rc = lk_validate_name(name, len, n, "name", &svc->err))) return rc;
-    lk_env old;
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    if ((rc = svc->st->ops->env_get(svc->st, project_id, env_id, &old)) == LK_OK)
-        rc = svc->st->ops->env_rename(svc->st, project_id, env_id, n);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_ENV_RENAMED, p, org_id, NULL, "environment", env_id,
-                                  n, .from = old.name, .to = n});
-    if (rc != LK_OK) return store_err(svc, rc, ENV_NF);
-    rc = svc->st->ops->env_get(svc->st, project_id, env_id, out);
-    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+    return child_change(svc, p, &ENV, &(child_ref){org_id, project_id, env_id}, name, len, out);
 }
 
 int lk_svc_env_delete(lk_svc *svc, const lk_principal *p, const char *org_id,
                       const char *project_id, const char *env_id)
 {
-    begin(svc);
-    int rc = env_scope(svc, p, org_id, project_id);
-    if (rc) return rc;
-    if (!id_ok("env_", env_id)) return lk_err_set(&svc->err, LK_ENOT_FOUND, ENV_NF);
-    lk_env old;
-    if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
-    if ((rc = svc->st->ops->env_get(svc->st, project_id, env_id, &old)) == LK_OK)
-        rc = svc->st->ops->env_delete(svc->st, project_id, env_id);
-    rc = lk_audit_end(svc, rc,
-                      &(lk_audit){LK_AUDIT_ENV_DELETED, p, org_id, NULL, "environment", env_id,
-                                  old.name});
-    return rc ? store_err(svc, rc, ENV_NF) : LK_OK;
+    return child_change(svc, p, &ENV, &(child_ref){org_id, project_id, env_id}, NULL, 0, NULL);
 }
 
 /* --- billing -------------------------------------------------------------- */

@@ -155,6 +155,19 @@ typedef void (*lk_svc_client_fn)(void *ctx, char *out, size_t size);
  * throttling, like client == NULL above). */
 int lk_svc_auth_bearer_lazy(lk_svc *svc, const char *token, size_t len, lk_svc_client_fn client,
                             void *ctx, unsigned flags, lk_principal *out);
+/* lk_svc_auth_bearer_lazy in two halves, for a look-up that answers
+ * later (auth.c's pipelined PostgreSQL path, store/pg_pipe.h):
+ * lk_svc_bearer_hash is the offline half (false: malformed, no look-up
+ * needed); lk_svc_auth_bearer_found the rest, once the look-up of the key
+ * by hash (with its owner) answered rc with out->key (and out->owner_*)
+ * filled: expiry, key type against the token's kind, usage note, or the
+ * failed-attempt throttle. rc LK_EUNAUTHENTICATED means "malformed, not
+ * looked up". looked_up: the handle holding the look-up's error message
+ * (or NULL). Same returns as lk_svc_auth_bearer_lazy. */
+bool lk_svc_bearer_hash(const char *token, size_t len, lk_token_kind *kind,
+                        uint8_t hash[LK_TOKEN_HASH_LEN]);
+int lk_svc_auth_bearer_found(lk_svc *svc, lk_token_kind kind, int rc, const lk_err *looked_up,
+                             lk_svc_client_fn client, void *ctx, lk_principal *out);
 /* The latchkey_session cookie value. LK_EUNAUTHENTICATED unless live. */
 int lk_svc_auth_session(lk_svc *svc, const char *cookie, size_t len, lk_principal *out);
 /* For cookie-authenticated writes: constant-time compare of X-CSRF-Token
@@ -353,13 +366,17 @@ int lk_svc_on_key_revoked_leaked(lk_svc *svc, const lk_key *k, bool previous,
 /* Clears expired previous token hashes (housekeeping). */
 int lk_svc_purge_previous(lk_svc *svc);
 
-/* Internal to the service (service.c's helpers, for service_rotate.c):
+/* Internal to the service (service.c's helpers, for service_rotate.c,
+ * service_account.c and service_invitations.c):
  * begin clears the error handles; now is the configured clock; store_err
  * copies a store failure to svc->err (not_found: the 404's words); key_find
  * is authz + the key as rename/delete see it (404 for what the caller may
  * not know). */
 void lk_svc__begin(lk_svc *svc);
 int64_t lk_svc__now(const lk_svc *svc);
+/* begin without touching expired_credential: for the use-cases of
+ * service_account.c and service_invitations.c. */
+void lk_svc__clear(lk_svc *svc);
 int lk_svc__store_err(lk_svc *svc, int rc, const char *not_found);
 int lk_svc__key_find(lk_svc *svc, const lk_principal *p, const char *org_id, const char *key_id,
                      lk_key *out);

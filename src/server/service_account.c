@@ -58,24 +58,6 @@
 
 /* --- helpers ----------------------------------------------------------------- */
 
-static void begin(lk_svc *svc)
-{
-    lk_err_clear(&svc->err);
-    lk_err_clear(&svc->st->err);
-}
-
-static int64_t now_of(const lk_svc *svc)
-{
-    return svc->cfg && svc->cfg->now ? svc->cfg->now() : lk_time_now();
-}
-
-static int store_err(lk_svc *svc, int rc, const char *not_found)
-{
-    if (rc == LK_ENOT_FOUND && not_found) return lk_err_set(&svc->err, rc, not_found);
-    lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
-    return rc;
-}
-
 static int limited(lk_svc *svc, int wait, const char *msg)
 {
     assert(wait > 0);
@@ -173,7 +155,7 @@ static int verify(lk_svc *svc, const char *lower, const char *password, size_t p
     if (lower[0]) rc = svc->st->ops->user_get_by_email(svc->st, lower, out, pwhash);
     if (rc != LK_OK && rc != LK_ENOT_FOUND) {
         sodium_memzero(pwhash, sizeof pwhash);
-        return store_err(svc, rc, NULL);
+        return lk_svc__store_err(svc, rc, NULL);
     }
     if (rc == LK_OK && pw_ok)
         *match = lk_password_verify(pwhash, password, password_len);
@@ -247,7 +229,7 @@ static int session_open(lk_svc *svc, const lk_user *u, const lk_svc_origin *from
     else
         sodium_memzero(session_token, LK_SESSION_TOKEN_SIZE);
     sodium_memzero(&s, sizeof s);
-    return rc == LK_OK ? LK_OK : store_err(svc, rc, "user not found");
+    return rc == LK_OK ? LK_OK : lk_svc__store_err(svc, rc, "user not found");
 }
 
 /* --- login and signup --------------------------------------------------------- */
@@ -256,11 +238,11 @@ int lk_svc_login_from(lk_svc *svc, const char *email, size_t email_len, const ch
                       size_t password_len, const lk_svc_origin *from, lk_user *out,
                       char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE])
 {
-    begin(svc);
+    lk_svc__clear(svc);
     memset(out, 0, sizeof *out);
     session_token[0] = '\0';
     csrf[0] = '\0';
-    int64_t now = now_of(svc);
+    int64_t now = lk_svc__now(svc);
     char lower[LK_EMAIL_SIZE] = "";
     lk_err ignored;
     if (lk_validate_email(email, email_len, NULL, lower, "email", &ignored) != LK_OK)
@@ -292,7 +274,7 @@ int lk_svc_signup_admit(lk_svc *svc, const char *client)
     lk_err_clear(&svc->err);
     if (svc->rl == NULL) return LK_OK;
     char key[LK_THROTTLE_KEY_SIZE];
-    int64_t now = now_of(svc);
+    int64_t now = lk_svc__now(svc);
     throttle_key(client, key);
     int w = key[0] ? lk_ratelimit_check_fail(svc->rl, LK_RL_SIGNUP_CLIENT, key, NULL, now) : 0;
     if (w > 0) return limited(svc, w, "too many sign-ups from this address; try again later");
@@ -307,7 +289,7 @@ int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *curre
                            size_t current_len, const char *next, size_t next_len,
                            const char *client)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc) return rc;
     if ((rc = lk_validate_password(next, next_len, &svc->err)) != LK_OK) {
@@ -318,10 +300,10 @@ int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *curre
     lk_user u;
     char lower[LK_EMAIL_SIZE], pwhash[LK_PWHASH_SIZE];
     if ((rc = svc->st->ops->user_get(svc->st, p->user_id, &u)) != LK_OK)
-        return store_err(svc, rc, "user not found");
+        return lk_svc__store_err(svc, rc, "user not found");
     if ((rc = lk_validate_email(u.email, strlen(u.email), NULL, lower, "email", &svc->err)))
         return rc;
-    int64_t now = now_of(svc);
+    int64_t now = lk_svc__now(svc);
     login_keys k;
     login_keys_init(&k, lower, client);
     bool match;
@@ -337,7 +319,7 @@ int lk_svc_password_change(lk_svc *svc, const lk_principal *p, const char *curre
     const char *keep = p->kind == LK_PRINCIPAL_SESSION ? p->session.id : "";
     if ((rc = lk_audit_begin(svc)) == LK_OK) {
         rc = svc->st->ops->user_set_password(svc->st, p->user_id, pwhash, keep);
-        if (rc != LK_OK) store_err(svc, rc, "user not found");
+        if (rc != LK_OK) lk_svc__store_err(svc, rc, "user not found");
         rc = lk_audit_end(svc, rc,
                           &(lk_audit){LK_AUDIT_USER_PASSWORD_CHANGED, p, NULL, p->user_id,
                                       "user", p->user_id, u.name});
@@ -375,7 +357,7 @@ static int session_tramp(void *c, const lk_session *s)
 
 int lk_svc_session_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_session_cb cb, void *ctx)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc) return rc;
     int64_t offset = l->page.before_seq;
@@ -384,8 +366,8 @@ int lk_svc_session_list(lk_svc *svc, const lk_principal *p, lk_list *l, lk_sessi
     if (offset >= SESSION_LIST_ROWS_MAX) return LK_OK; /* past any list */
     int max = (int)offset + l->page.limit + 1;
     if (max > SESSION_LIST_ROWS_MAX) max = SESSION_LIST_ROWS_MAX;
-    rc = svc->st->ops->session_list(svc->st, p->user_id, now_of(svc), max, session_tramp, &pg);
-    if (rc < 0) return store_err(svc, rc, NULL);
+    rc = svc->st->ops->session_list(svc->st, p->user_id, lk_svc__now(svc), max, session_tramp, &pg);
+    if (rc < 0) return lk_svc__store_err(svc, rc, NULL);
     if (pg.more) l->next = offset + l->page.limit;
     return LK_OK;
 }
@@ -398,14 +380,14 @@ bool lk_svc_session_is_current(const lk_principal *p, const lk_session *s)
 
 int lk_svc_session_revoke(lk_svc *svc, const lk_principal *p, const char *session_id)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc) return rc;
     if (session_id == NULL || !lk_id_valid("ses_", session_id, strnlen(session_id, LK_ID_SIZE)))
         return lk_err_set(&svc->err, LK_ENOT_FOUND, SESSION_NF);
     if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->session_delete_id(svc->st, p->user_id, session_id);
-    if (rc != LK_OK) store_err(svc, rc, SESSION_NF);
+    if (rc != LK_OK) lk_svc__store_err(svc, rc, SESSION_NF);
     return lk_audit_end(svc, rc,
                         &(lk_audit){LK_AUDIT_USER_SESSION_REVOKED, p, NULL, p->user_id, "session",
                                     session_id, NULL});
@@ -413,8 +395,8 @@ int lk_svc_session_revoke(lk_svc *svc, const lk_principal *p, const char *sessio
 
 int lk_svc_session_purge(lk_svc *svc)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int64_t purged = 0;
-    int rc = svc->st->ops->session_purge(svc->st, now_of(svc), &purged);
-    return rc ? store_err(svc, rc, NULL) : LK_OK;
+    int rc = svc->st->ops->session_purge(svc->st, lk_svc__now(svc), &purged);
+    return rc ? lk_svc__store_err(svc, rc, NULL) : LK_OK;
 }

@@ -21,24 +21,6 @@ static const char *INV_NF = "invitation not found";
 static const char *MEMBER_NF = "member not found";
 static const char *ORG_NF = "organization not found";
 
-static void begin(lk_svc *svc)
-{
-    lk_err_clear(&svc->err);
-    lk_err_clear(&svc->st->err);
-}
-
-static int64_t now_of(const lk_svc *svc)
-{
-    return svc->cfg && svc->cfg->now ? svc->cfg->now() : lk_time_now();
-}
-
-static int store_err(lk_svc *svc, int rc, const char *not_found)
-{
-    if (rc == LK_ENOT_FOUND && not_found) return lk_err_set(&svc->err, rc, not_found);
-    lk_err_set(&svc->err, rc, svc->st->err.message[0] ? svc->st->err.message : NULL);
-    return rc;
-}
-
 static void copy_id(char dst[LK_ID_SIZE], const char *src)
 {
     memset(dst, 0, LK_ID_SIZE);
@@ -122,10 +104,10 @@ static int not_yet_member(lk_svc *svc, const char *org_id, const char *lower)
     lk_user u;
     int rc = svc->st->ops->user_get_by_email(svc->st, lower, &u, NULL);
     if (rc == LK_ENOT_FOUND) return LK_OK;
-    if (rc != LK_OK) return store_err(svc, rc, NULL);
+    if (rc != LK_OK) return lk_svc__store_err(svc, rc, NULL);
     rc = svc->st->ops->member_check(svc->st, org_id, u.id);
     if (rc == LK_OK) return lk_err_set(&svc->err, LK_ECONFLICT, "this email is already a member's");
-    return rc == LK_ENOT_FOUND ? LK_OK : store_err(svc, rc, NULL);
+    return rc == LK_ENOT_FOUND ? LK_OK : lk_svc__store_err(svc, rc, NULL);
 }
 
 /* The link for token into url[LK_INVITE_URL_MAX]. */
@@ -140,7 +122,7 @@ int lk_svc_invitation_create(lk_svc *svc, const lk_principal *p, const char *org
                              const char *email, size_t email_len, const char *role, size_t role_len,
                              lk_invitation *out, char *url)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     char lower[LK_EMAIL_SIZE], token[LK_TOKEN_SIZE] = "";
     uint8_t hash[LK_TOKEN_HASH_LEN];
     lk_org org;
@@ -156,19 +138,19 @@ int lk_svc_invitation_create(lk_svc *svc, const lk_principal *p, const char *org
         return rc;
     if ((rc = not_yet_member(svc, org_id, lower))) return rc;
     if ((rc = svc->st->ops->org_get(svc->st, org_id, &org)) != LK_OK)
-        return store_err(svc, rc, ORG_NF);
+        return lk_svc__store_err(svc, rc, ORG_NF);
     if ((rc = svc->st->ops->user_get(svc->st, p->user_id, &inviter)) != LK_OK)
-        return store_err(svc, rc, "user not found");
+        return lk_svc__store_err(svc, rc, "user not found");
     lk_id_new("inv_", out->id);
     copy_id(out->org_id, org_id);
     copy_id(out->invited_by, p->user_id);
-    out->created_at = now_of(svc);
+    out->created_at = lk_svc__now(svc);
     out->expires_at = out->created_at + LK_INVITE_TTL;
     if ((rc = invite_token_new(token)) != LK_OK) return lk_err_set(&svc->err, rc, NULL);
     lk_token_hash(token, LK_TOKEN_LEN, hash);
     if ((rc = lk_audit_begin(svc)) != LK_OK) goto out;
     if ((rc = svc->st->ops->invitation_create(svc->st, out, hash)) != LK_OK)
-        store_err(svc, rc, ORG_NF);
+        lk_svc__store_err(svc, rc, ORG_NF);
     const char *kv[] = {"email", out->email, "role", out->role};
     char details[LK_AUDIT_DETAILS_SIZE];
     lk_audit_details(details, kv, 2);
@@ -207,7 +189,7 @@ static int inv_tramp(void *c, const lk_invitation *inv)
 int lk_svc_invitation_list(lk_svc *svc, const lk_principal *p, const char *org_id, lk_list *l,
                            lk_invitation_cb cb, void *ctx)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_READ_WRITE, org_id);
     if (rc) return rc;
     int limit = l->page.limit;
@@ -216,8 +198,8 @@ int lk_svc_invitation_list(lk_svc *svc, const lk_principal *p, const char *org_i
     inv_pager pg = {.cb = cb, .ctx = ctx, .limit = limit};
     lk_page page = {.before_seq = l->page.before_seq, .limit = limit + 1};
     l->next = 0;
-    rc = svc->st->ops->invitation_list(svc->st, org_id, now_of(svc), &page, inv_tramp, &pg);
-    if (rc != LK_OK) return svc->err.code == LK_OK ? store_err(svc, rc, NULL) : rc;
+    rc = svc->st->ops->invitation_list(svc->st, org_id, lk_svc__now(svc), &page, inv_tramp, &pg);
+    if (rc != LK_OK) return svc->err.code == LK_OK ? lk_svc__store_err(svc, rc, NULL) : rc;
     l->next = pg.more ? pg.last_seq : 0;
     return LK_OK;
 }
@@ -225,14 +207,14 @@ int lk_svc_invitation_list(lk_svc *svc, const lk_principal *p, const char *org_i
 int lk_svc_invitation_revoke(lk_svc *svc, const lk_principal *p, const char *org_id,
                              const char *inv_id)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_ADMIN, org_id);
     if (rc) return rc;
     if (inv_id == NULL || !lk_id_valid("inv_", inv_id, strnlen(inv_id, LK_ID_SIZE)))
         return lk_err_set(&svc->err, LK_ENOT_FOUND, INV_NF);
     if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->invitation_delete(svc->st, org_id, inv_id);
-    if (rc != LK_OK) store_err(svc, rc, INV_NF);
+    if (rc != LK_OK) lk_svc__store_err(svc, rc, INV_NF);
     return lk_audit_end(svc, rc,
                         &(lk_audit){LK_AUDIT_INVITATION_REVOKED, p, org_id, NULL, "invitation",
                                     inv_id, NULL});
@@ -248,32 +230,32 @@ static int invite_find(lk_svc *svc, const char *token, size_t len, lk_invitation
     lk_token_hash(token, len, hash);
     int rc = svc->st->ops->invitation_get_by_hash(svc->st, hash, inv);
     sodium_memzero(hash, sizeof hash);
-    if (rc != LK_OK) return store_err(svc, rc, INV_NF);
-    if (inv->expires_at <= now_of(svc)) return lk_err_set(&svc->err, LK_ENOT_FOUND, INV_NF);
+    if (rc != LK_OK) return lk_svc__store_err(svc, rc, INV_NF);
+    if (inv->expires_at <= lk_svc__now(svc)) return lk_err_set(&svc->err, LK_ENOT_FOUND, INV_NF);
     return LK_OK;
 }
 
 int lk_svc_invitation_preview(lk_svc *svc, const lk_principal *p, const char *token, size_t len,
                               lk_invite_preview *out)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     memset(out, 0, sizeof *out);
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc || (rc = invite_find(svc, token, len, &out->inv))) return rc;
     if ((rc = svc->st->ops->org_get(svc->st, out->inv.org_id, &out->org)) != LK_OK)
-        return store_err(svc, rc, INV_NF);
+        return lk_svc__store_err(svc, rc, INV_NF);
     rc = svc->st->ops->user_get(svc->st, out->inv.invited_by, &out->inviter);
     if (rc == LK_ENOT_FOUND)
         memset(&out->inviter, 0, sizeof out->inviter);
     else if (rc != LK_OK)
-        return store_err(svc, rc, NULL);
+        return lk_svc__store_err(svc, rc, NULL);
     return LK_OK;
 }
 
 int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *token, size_t len,
                              lk_member *out)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     char mine[LK_EMAIL_SIZE], invited[LK_EMAIL_SIZE], scratch[LK_EMAIL_SIZE];
     uint8_t hash[LK_TOKEN_HASH_LEN];
     lk_invitation inv;
@@ -282,7 +264,7 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
     int rc = lk_authz_check(svc, p, LK_ACT_SELF, NULL);
     if (rc || (rc = invite_find(svc, token, len, &inv))) return rc;
     if ((rc = svc->st->ops->user_get(svc->st, p->user_id, &me)) != LK_OK)
-        return store_err(svc, rc, "user not found");
+        return lk_svc__store_err(svc, rc, "user not found");
     if (lk_validate_email(me.email, strlen(me.email), scratch, mine, "email", &svc->err) ||
         lk_validate_email(inv.email, strlen(inv.email), scratch, invited, "email", &svc->err))
         return lk_err_set(&svc->err, LK_EINTERNAL, NULL);
@@ -292,12 +274,12 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
                           "invited person");
     if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     lk_token_hash(token, len, hash);
-    rc = svc->st->ops->invitation_accept(svc->st, hash, p->user_id, now_of(svc), out);
+    rc = svc->st->ops->invitation_accept(svc->st, hash, p->user_id, lk_svc__now(svc), out);
     sodium_memzero(hash, sizeof hash);
     if (rc == LK_ECONFLICT)
         lk_err_set(&svc->err, rc, "you are already a member of this organization");
     else if (rc != LK_OK)
-        store_err(svc, rc, INV_NF);
+        lk_svc__store_err(svc, rc, INV_NF);
     const char *kv[] = {"role", out->role, "invitation_id", inv.id};
     char details[LK_AUDIT_DETAILS_SIZE];
     lk_audit_details(details, kv, 2);
@@ -315,7 +297,7 @@ int lk_svc_invitation_accept(lk_svc *svc, const lk_principal *p, const char *tok
 int lk_svc_member_set_role(lk_svc *svc, const lk_principal *p, const char *org_id,
                            const char *user_id, const char *role, size_t role_len, lk_member *out)
 {
-    begin(svc);
+    lk_svc__clear(svc);
     char r[LK_ROLE_SIZE];
     memset(out, 0, sizeof *out);
     int rc = lk_authz_check(svc, p, LK_ACT_ORG_OWNER, org_id);
@@ -325,17 +307,17 @@ int lk_svc_member_set_role(lk_svc *svc, const lk_principal *p, const char *org_i
     if ((rc = role_parse(svc, role, role_len, NULL, r))) return rc;
     lk_member before;
     if ((rc = svc->st->ops->member_get(svc->st, org_id, user_id, &before)) != LK_OK)
-        return store_err(svc, rc, MEMBER_NF);
+        return lk_svc__store_err(svc, rc, MEMBER_NF);
     if ((rc = lk_audit_begin(svc)) != LK_OK) return rc;
     rc = svc->st->ops->member_set_role(svc->st, org_id, user_id, r);
     if (rc == LK_ECONFLICT)
         lk_err_set(&svc->err, rc, LK_STORE_LAST_OWNER);
     else if (rc != LK_OK)
-        store_err(svc, rc, MEMBER_NF);
+        lk_svc__store_err(svc, rc, MEMBER_NF);
     rc = lk_audit_end(svc, rc,
                       &(lk_audit){LK_AUDIT_MEMBER_ROLE_CHANGED, p, org_id, NULL, "user", user_id,
                                   NULL, .from = before.role, .to = r});
     if (rc != LK_OK) return rc;
     rc = svc->st->ops->member_get(svc->st, org_id, user_id, out);
-    return rc ? store_err(svc, rc, MEMBER_NF) : LK_OK;
+    return rc ? lk_svc__store_err(svc, rc, MEMBER_NF) : LK_OK;
 }

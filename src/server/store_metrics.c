@@ -40,19 +40,15 @@
     X(member_count, (lk_store * st, const char *o, int64_t *n), (st, o, n))                        \
     X(member_list, (lk_store * st, const char *o, const lk_page *pg, lk_member_cb cb, void *c),    \
       (st, o, pg, cb, c))                                                                          \
-    X(project_create, (lk_store * st, const lk_project *p), (st, p))                               \
-    X(project_get, (lk_store * st, const char *o, const char *id, lk_project *p), (st, o, id, p))  \
-    X(project_rename, (lk_store * st, const char *o, const char *id, const char *n),               \
-      (st, o, id, n))                                                                              \
-    X(project_delete, (lk_store * st, const char *o, const char *id), (st, o, id))                 \
-    X(project_list, (lk_store * st, const char *o, const lk_page *pg, lk_project_cb cb, void *c),  \
-      (st, o, pg, cb, c))                                                                          \
-    X(env_create, (lk_store * st, const lk_env *v), (st, v))                                       \
-    X(env_get, (lk_store * st, const char *p, const char *id, lk_env *v), (st, p, id, v))          \
-    X(env_rename, (lk_store * st, const char *p, const char *id, const char *n), (st, p, id, n))   \
-    X(env_delete, (lk_store * st, const char *p, const char *id), (st, p, id))                     \
-    X(env_list, (lk_store * st, const char *p, const lk_page *pg, lk_env_cb cb, void *c),          \
-      (st, p, pg, cb, c))                                                                          \
+    X(child_create, (lk_store * st, lk_child_kind k, const void *r), (st, k, r))                   \
+    X(child_get, (lk_store * st, lk_child_kind k, const char *p, const char *id, void *r),         \
+      (st, k, p, id, r))                                                                           \
+    X(child_rename, (lk_store * st, lk_child_kind k, const char *p, const char *id, const char *n),\
+      (st, k, p, id, n))                                                                           \
+    X(child_delete, (lk_store * st, lk_child_kind k, const char *p, const char *id), (st, k, p, id))\
+    X(child_list,                                                                                  \
+      (lk_store * st, lk_child_kind k, const char *p, const lk_page *pg, lk_row_cb cb, void *c),   \
+      (st, k, p, pg, cb, c))                                                                       \
     X(billing_get, (lk_store * st, const char *o, lk_billing *b), (st, o, b))                      \
     X(billing_set, (lk_store * st, const lk_billing *b), (st, b))                                  \
     X(key_create, (lk_store * st, const lk_key *k, HASH), (st, k, hash))                           \
@@ -139,4 +135,9 @@ void lk_store_metrics_wrap(lk_store *st)
     }
     if (t != NULL) st->ops = &t->ops;
     pthread_mutex_unlock(&tables_mu);
+}
+
+void lk_store_metrics_key_owner(uint64_t usec, int rc)
+{
+    lk_metrics_store(OP_key_get_by_hash_owner, usec, rc);
 }

@@ -24,4 +24,8 @@
  * the first call registers the op names (lk_metrics_set_store_ops). */
 void lk_store_metrics_wrap(lk_store *st);
 
+/* Record a key_get_by_hash_owner made outside the op table: the pipelined
+ * PostgreSQL look-up (auth.c, pg_pipe.h), from queued to answered. */
+void lk_store_metrics_key_owner(uint64_t usec, int rc);
+
 #endif

@@ -108,7 +108,14 @@ class Soak(ServerCase):
         stop.set()
         for t in threads:
             t.join(60)
-        rss1 = samples[-1]
+        # RSS saws (measured: +1.8 MB over ~10 s, then -2.2 MB at once, about
+        # 15 s into the run, in anonymous memory; the cause is not pinned down
+        # — LeakSanitizer finds no leak in this test under ASan), so the first
+        # and the last sample depend on the phase. A leak raises the troughs:
+        # compare the lowest of the first five samples after warm-up with the
+        # lowest of the last five.
+        rss0 = min(samples[:5])
+        rss1 = min(samples[-5:])
         growth = (rss1 - rss0) * 100.0 / max(rss0, 1)
         print("\nsoak: %d requests in %.0f s by %d threads; RSS %d kB -> %d kB (%+.1f%%, max %d kB)%s\n  samples: %r"
               % (stats["requests"], SECONDS, THREADS, rss0, rss1, growth, max(samples),

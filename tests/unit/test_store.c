@@ -102,7 +102,7 @@ static void new_project(lk_store *st, const char *org_id, lk_project *p)
     snprintf(p->org_id, sizeof p->org_id, "%s", org_id);
     snprintf(p->name, sizeof p->name, "Project %s", p->id + 4);
     p->created_at = T0 + 5;
-    assert_int_equal(st->ops->project_create(st, p), LK_OK);
+    assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, p), LK_OK);
 }
 
 static void new_env(lk_store *st, const char *project_id, lk_env *v)
@@ -112,7 +112,7 @@ static void new_env(lk_store *st, const char *project_id, lk_env *v)
     snprintf(v->project_id, sizeof v->project_id, "%s", project_id);
     snprintf(v->name, sizeof v->name, "Env %s", v->id + 4);
     v->created_at = T0 + 6;
-    assert_int_equal(st->ops->env_create(st, v), LK_OK);
+    assert_int_equal(st->ops->child_create(st, LK_CHILD_ENV, v), LK_OK);
 }
 
 /* An org key (org_id set) or personal key (org_id NULL, for user_id). */
@@ -432,7 +432,7 @@ static void org_roundtrip(void **state)
     lk_id_new("prj_", orphan.id);
     snprintf(orphan.org_id, sizeof orphan.org_id, "%s", missing);
     snprintf(orphan.name, sizeof orphan.name, "orphan");
-    assert_int_equal(st->ops->project_create(st, &orphan), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &orphan), LK_ENOT_FOUND);
     lk_org lonely = {0};
     lk_id_new("org_", lonely.id);
     snprintf(lonely.name, sizeof lonely.name, "lonely");
@@ -552,65 +552,72 @@ static void project_env_scoped(void **state)
     new_project(st, o2.id, &p2);
 
     memset(&got, 0, sizeof got);
-    assert_int_equal(st->ops->project_get(st, o.id, p.id, &got), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got), LK_OK);
     assert_string_equal(got.id, p.id);
     assert_string_equal(got.org_id, o.id);
     assert_string_equal(got.name, p.name);
     assert_int_equal(got.created_at, p.created_at);
     assert_true(got.seq > 0);
     /* another org's project is not found through this org */
-    assert_int_equal(st->ops->project_get(st, o.id, p2.id, &got), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->project_rename(st, o.id, p2.id, "hijack"), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->project_delete(st, o.id, p2.id), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->project_get(st, o2.id, p2.id, &got), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p2.id, &got), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_rename(st, LK_CHILD_PROJECT, o.id, p2.id, "hijack"),
+                     LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_delete(st, LK_CHILD_PROJECT, o.id, p2.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o2.id, p2.id, &got), LK_OK);
     assert_string_equal(got.name, p2.name);
-    assert_int_equal(st->ops->project_rename(st, o.id, p.id, "Renamed"), LK_OK);
-    assert_int_equal(st->ops->project_get(st, o.id, p.id, &got), LK_OK);
+    assert_int_equal(st->ops->child_rename(st, LK_CHILD_PROJECT, o.id, p.id, "Renamed"), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got), LK_OK);
     assert_string_equal(got.name, "Renamed");
     lk_project dup = p;
-    assert_int_equal(st->ops->project_create(st, &dup), LK_ECONFLICT);
+    assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &dup), LK_ECONFLICT);
 
     lk_env v, v2, vg;
     new_env(st, p.id, &v);
     new_env(st, p2.id, &v2);
     memset(&vg, 0, sizeof vg);
-    assert_int_equal(st->ops->env_get(st, p.id, v.id, &vg), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v.id, &vg), LK_OK);
     assert_string_equal(vg.id, v.id);
     assert_string_equal(vg.project_id, p.id);
     assert_string_equal(vg.name, v.name);
     assert_int_equal(vg.created_at, v.created_at);
-    assert_int_equal(st->ops->env_get(st, p.id, v2.id, &vg), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_rename(st, p.id, v2.id, "x"), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_delete(st, p.id, v2.id), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_rename(st, p.id, v.id, "staging"), LK_OK);
-    assert_int_equal(st->ops->env_get(st, p.id, v.id, &vg), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v2.id, &vg), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_rename(st, LK_CHILD_ENV, p.id, v2.id, "x"), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_delete(st, LK_CHILD_ENV, p.id, v2.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_rename(st, LK_CHILD_ENV, p.id, v.id, "staging"), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v.id, &vg), LK_OK);
     assert_string_equal(vg.name, "staging");
 
     collect *c = collect_new();
     lk_env v3;
     new_env(st, p.id, &v3);
-    assert_int_equal(st->ops->env_list(st, p.id, &(lk_page){0, 10}, cb_env, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.env = cb_env}, c),
+                     LK_OK);
     assert_int_equal(c->n, 2);
     assert_string_equal(c->ids[0], v3.id);
     assert_string_equal(c->ids[1], v.id);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){0, 10}, cb_project, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 1);
     assert_string_equal(c->ids[0], p.id);
 
-    assert_int_equal(st->ops->env_delete(st, p.id, v3.id), LK_OK);
-    assert_int_equal(st->ops->env_get(st, p.id, v3.id, &vg), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_delete(st, p.id, v3.id), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_delete(st, LK_CHILD_ENV, p.id, v3.id), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v3.id, &vg), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_delete(st, LK_CHILD_ENV, p.id, v3.id), LK_ENOT_FOUND);
 
     /* deleting a project deletes its environments */
-    assert_int_equal(st->ops->project_delete(st, o.id, p.id), LK_OK);
-    assert_int_equal(st->ops->project_get(st, o.id, p.id, &got), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_get(st, p.id, v.id, &vg), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_delete(st, LK_CHILD_PROJECT, o.id, p.id), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v.id, &vg), LK_ENOT_FOUND);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->env_list(st, p.id, &(lk_page){0, 10}, cb_env, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_ENV, p.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.env = cb_env}, c),
+                     LK_OK);
     assert_int_equal(c->n, 0);
     /* the other org's project and env are untouched */
-    assert_int_equal(st->ops->env_get(st, p2.id, v2.id, &vg), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p2.id, v2.id, &vg), LK_OK);
     free(c);
     lk_store_close(st);
 }
@@ -868,7 +875,8 @@ static void pagination_stable(void **state)
     int pages = 0;
     for (;;) {
         memset(c, 0, sizeof *c);
-        assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){cursor, 10}, cb_project, c),
+        assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){cursor, 10},
+                                             (lk_row_cb){.project = cb_project}, c),
                          LK_OK);
         assert_true(c->n <= 10);
         for (int i = 0; i < c->n; i++)
@@ -890,11 +898,15 @@ static void pagination_stable(void **state)
     /* a callback that returns non-zero stops the iteration with its value */
     memset(c, 0, sizeof *c);
     c->stop_after = 3;
-    assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){0, 100}, cb_project, c), 7);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 100},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     7);
     assert_int_equal(c->n, 3);
     /* and the connection is fine afterwards (statement reset) */
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){0, 1}, cb_project, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 1},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 1);
 
     /* same for keys, members */
@@ -953,8 +965,8 @@ static void org_delete_cascades(void **state)
     assert_int_equal(st->ops->key_get_by_hash(st, h1, &kg), LK_ENOT_FOUND);
     assert_int_equal(st->ops->key_get_by_hash(st, h2, &kg), LK_ENOT_FOUND);
     assert_int_equal(st->ops->key_get(st, k1.id, &kg), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->project_get(st, o.id, p.id, &pg), LK_ENOT_FOUND);
-    assert_int_equal(st->ops->env_get(st, p.id, v.id, &vg), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &pg), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_ENV, p.id, v.id, &vg), LK_ENOT_FOUND);
     assert_int_equal(st->ops->member_check(st, o.id, u.id), LK_ENOT_FOUND);
     assert_int_equal(st->ops->member_check(st, o.id, m.id), LK_ENOT_FOUND);
     assert_int_equal(st->ops->billing_get(st, o.id, &bg), LK_ENOT_FOUND);
@@ -972,7 +984,9 @@ static void org_delete_cascades(void **state)
     assert_int_equal(st->ops->key_list_org(st, o.id, T0, &(lk_page){0, 10}, cb_key, c), LK_OK);
     assert_int_equal(c->n, 0);
     memset(c, 0, sizeof *c);
-    assert_int_equal(st->ops->project_list(st, o.id, &(lk_page){0, 10}, cb_project, c), LK_OK);
+    assert_int_equal(st->ops->child_list(st, LK_CHILD_PROJECT, o.id, &(lk_page){0, 10},
+                                         (lk_row_cb){.project = cb_project}, c),
+                     LK_OK);
     assert_int_equal(c->n, 0);
 
     /* the users, personal keys and the other org are untouched */
@@ -980,7 +994,7 @@ static void org_delete_cascades(void **state)
     assert_int_equal(st->ops->user_get(st, m.id, &ug), LK_OK);
     assert_int_equal(st->ops->key_get_by_hash(st, hp, &kg), LK_OK);
     assert_int_equal(st->ops->key_get_by_hash(st, hk, &kg), LK_OK);
-    assert_int_equal(st->ops->project_get(st, keep.id, pk.id, &pg), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, keep.id, pk.id, &pg), LK_OK);
     assert_int_equal(st->ops->billing_get(st, keep.id, &bg), LK_OK);
     assert_int_equal(st->ops->member_check(st, keep.id, u.id), LK_OK);
     assert_int_equal(st->ops->org_delete(st, o.id), LK_ENOT_FOUND);
@@ -1017,7 +1031,7 @@ static void survives_reopen(void **state)
     assert_string_equal(ug.email, u.email);
     assert_int_equal(st->ops->org_get(st, o.id, &og), LK_OK);
     assert_int_equal(st->ops->member_check(st, o.id, u.id), LK_OK);
-    assert_int_equal(st->ops->project_get(st, o.id, p.id, &pg), LK_OK);
+    assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &pg), LK_OK);
     assert_int_equal(st->ops->key_get_by_hash(st, h, &kg), LK_OK);
     assert_int_equal(kg.last_used_at, T0 + 42);
     lk_store_close(st);

@@ -161,12 +161,13 @@ static void dropped_connection_insert_fails_once_rename_retried(void **state)
         snprintf(p.org_id, sizeof(p.org_id), "%s", o.id);
         snprintf(p.name, sizeof(p.name), "p%d", i);
         p.created_at = 1;
-        assert_int_equal(st->ops->project_create(st, &p), LK_EUNAVAILABLE);
+        assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &p), LK_EUNAVAILABLE);
         assert_int_equal(st->err.code, LK_EUNAVAILABLE);
         lk_project got_p;
-        assert_int_equal(st->ops->project_get(st, o.id, p.id, &got_p), LK_ENOT_FOUND);
-        assert_int_equal(st->ops->project_create(st, &p), LK_OK);
-        assert_int_equal(st->ops->project_get(st, o.id, p.id, &got_p), LK_OK);
+        assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got_p),
+                         LK_ENOT_FOUND);
+        assert_int_equal(st->ops->child_create(st, LK_CHILD_PROJECT, &p), LK_OK);
+        assert_int_equal(st->ops->child_get(st, LK_CHILD_PROJECT, o.id, p.id, &got_p), LK_OK);
         /* a rename is idempotent: retried, so it just works */
         assert_true(terminate_all(adm) >= 1);
         assert_int_equal(st->ops->key_rename(st, k.id, p.name), LK_OK);

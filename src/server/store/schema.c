@@ -314,6 +314,11 @@ const lk_table lk_schema_leak_reports = {
     NULL,                   leak_idx,
 };
 
+const lk_child lk_schema_children[LK_CHILD_KINDS] = {
+    [LK_CHILD_PROJECT] = {&lk_schema_projects, "org_id", "project", LK_REC_PROJECT},
+    [LK_CHILD_ENV] = {&lk_schema_environments, "project_id", "environment", LK_REC_ENV},
+};
+
 const lk_table *const lk_schema_tables[] = {
     &lk_schema_users,       &lk_schema_sessions,
     &lk_schema_orgs,        &lk_schema_members,
@@ -470,6 +475,21 @@ int lk_schema_sql(const char *tmpl, char ph, char *out, size_t cap)
     return b.over ? -1 : 0;
 }
 
+int lk_schema_child_sql(const char *tmpl, const lk_child *c, char ph, char *out, size_t cap)
+{
+    char named[LK_SCHEMA_SQL_MAX];
+    sbuf b = {named, 0, sizeof named, false};
+    named[0] = '\0';
+    for (const char *s = tmpl; *s; s++) {
+        if (s[0] == '@' && (s[1] == 'T' || s[1] == 'P')) {
+            puts_(&b, *++s == 'T' ? c->table->name : c->parent_col);
+            continue;
+        }
+        put(&b, s, 1);
+    }
+    return b.over ? -1 : lk_schema_sql(named, ph, out, cap);
+}
+
 /* -- DDL ------------------------------------------------------------------ */
 
 const lk_dialect lk_dialect_sqlite = {
@@ -579,6 +599,8 @@ int lk_row_sink_call(const lk_row_sink *s, const void *row)
         break;
     }
     if (s->kind == LK_SINK_RECORD) return s->cb.record(s->ctx, row);
+    if (s->kind == LK_SINK_SESSION) return s->cb.session(s->ctx, row);
+    if (s->kind == LK_SINK_INVITATION) return s->cb.invitation(s->ctx, row);
     assert(!"lk_row_sink: no callback for this kind");
     return LK_EINTERNAL;
 }

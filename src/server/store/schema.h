@@ -134,6 +134,25 @@ extern const lk_table lk_schema_invitations;
  * migrate-data, so no lk_record_kind). */
 extern const lk_table lk_schema_device;
 
+/* --- named children (store.h's child_* ops): projects and environments
+ * are one shape (id, parent, name, created_at, seq), so each backend
+ * writes the statements of child_* once, for any child: in them `@T`
+ * stands for the child's table and `@P` for its parent column. */
+typedef struct lk_child {
+    const lk_table *table;
+    const char *parent_col; /* "org_id" | "project_id" */
+    const char *what;       /* "project" | "environment": "<what> not found" */
+    lk_record_kind kind;    /* its records in dump/load and in lk_row_sink */
+} lk_child;
+
+/* Indexed by lk_child_kind. */
+extern const lk_child lk_schema_children[LK_CHILD_KINDS];
+
+/* lk_schema_sql of tmpl with @T and @P replaced by c's table and parent
+ * column. Returns 0, or -1 as lk_schema_sql (a bug: templates are
+ * constants). */
+int lk_schema_child_sql(const char *tmpl, const lk_child *c, char ph, char *out, size_t cap);
+
 /* The table of a record kind (dump/load), or NULL. */
 const lk_table *lk_schema_of_kind(lk_record_kind kind);
 
@@ -197,6 +216,9 @@ typedef struct lk_row_sink {
 } lk_row_sink;
 
 #define LK_SINK_RECORD ((lk_record_kind)0) /* kind of a sink whose cb is .record */
+/* Kinds of the rows that are listed but not dumped (no lk_record_kind). */
+#define LK_SINK_SESSION ((lk_record_kind)100)    /* cb.session, an lk_session */
+#define LK_SINK_INVITATION ((lk_record_kind)101) /* cb.invitation, an lk_invitation */
 
 int lk_row_sink_call(const lk_row_sink *s, const void *row);
 

@@ -337,8 +337,17 @@ typedef union lk_row_cb {
     lk_env_cb env;
     lk_key_cb key;
     lk_record_cb record; /* row is an lk_record (dump) */
+    lk_session_cb session;       /* lists only (not dumped) */
+    lk_invitation_cb invitation; /* lists only (not dumped) */
 } lk_row_cb;
 
+
+/* The named children (child_* ops): an index into schema.c's lk_schema_children. */
+typedef enum lk_child_kind {
+    LK_CHILD_PROJECT, /* lk_project, under an org */
+    LK_CHILD_ENV,     /* lk_env, under a project */
+    LK_CHILD_KINDS
+} lk_child_kind;
 
 typedef struct lk_store lk_store;
 
@@ -400,23 +409,24 @@ typedef struct lk_store_ops {
     int (*member_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_member_cb cb,
                        void *ctx);
 
-    /* -- projects and environments --------------------------------------- */
-    int (*project_create)(lk_store *st, const lk_project *p);
-    /* Scoped: LK_ENOT_FOUND unless the project belongs to org_id. */
-    int (*project_get)(lk_store *st, const char *org_id, const char *id, lk_project *out);
-    int (*project_rename)(lk_store *st, const char *org_id, const char *id, const char *name);
-    /* Deletes its environments too. */
-    int (*project_delete)(lk_store *st, const char *org_id, const char *id);
-    int (*project_list)(lk_store *st, const char *org_id, const lk_page *pg, lk_project_cb cb,
-                        void *ctx);
-
-    int (*env_create)(lk_store *st, const lk_env *v);
-    /* Scoped: LK_ENOT_FOUND unless the environment belongs to project_id. */
-    int (*env_get)(lk_store *st, const char *project_id, const char *id, lk_env *out);
-    int (*env_rename)(lk_store *st, const char *project_id, const char *id, const char *name);
-    int (*env_delete)(lk_store *st, const char *project_id, const char *id);
-    int (*env_list)(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
-                    void *ctx);
+    /* -- projects and environments: named children ------------------------
+     * Both are a name under a parent (a project under an org, an
+     * environment under a project) with the same columns and rules, so one
+     * set of ops serves both; `kind` says which (schema.h's lk_child
+     * describes each). row/out is an lk_project for LK_CHILD_PROJECT
+     * (parent_id: its org) and an lk_env for LK_CHILD_ENV (parent_id: its
+     * project). get/rename/delete are scoped: LK_ENOT_FOUND ("project not
+     * found", "environment not found") unless the row belongs to
+     * parent_id. Deleting a project deletes its environments too. */
+    int (*child_create)(lk_store *st, lk_child_kind kind, const void *row);
+    int (*child_get)(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id,
+                     void *out);
+    int (*child_rename)(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id,
+                        const char *name);
+    int (*child_delete)(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id);
+    /* cb.project or cb.env, as kind says. */
+    int (*child_list)(lk_store *st, lk_child_kind kind, const char *parent_id, const lk_page *pg,
+                      lk_row_cb cb, void *ctx);
 
     int (*billing_get)(lk_store *st, const char *org_id, lk_billing *out);
     int (*billing_set)(lk_store *st, const lk_billing *b);
@@ -485,6 +495,10 @@ typedef struct lk_store_ops {
     /* Every row, in an order that satisfies foreign keys on load: users,
      * orgs, members, projects, environments, billing, keys, audit events. */
     int (*dump)(lk_store *st, lk_record_cb cb, void *ctx);
+    /* begin..commit/rollback: one transaction. SQLite nests them: inside an
+     * open transaction they are a savepoint (the writer's group commit,
+     * jobs.h, runs every job's transaction inside its batch's); PostgreSQL,
+     * which has no writer, refuses a second begin. */
     int (*begin)(lk_store *st);
     int (*commit)(lk_store *st);
     int (*rollback)(lk_store *st);

@@ -53,6 +53,7 @@
  */
 #include "schema.h"
 #include "store.h"
+#include "store_pg.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -110,20 +111,6 @@
     X(MEMBER_LIST, true,                                                                           \
       "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "                        \
       "WHERE m.org_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3")                           \
-    X(PROJECT_CREATE, false, "INSERT INTO {projects:insert}")                                      \
-    X(PROJECT_GET, true, "SELECT {projects} FROM projects WHERE id = $2 AND org_id = $1")          \
-    X(PROJECT_RENAME, true, "UPDATE projects SET name = $3 WHERE id = $2 AND org_id = $1")         \
-    X(PROJECT_DELETE, false, "DELETE FROM projects WHERE id = $2 AND org_id = $1")                 \
-    X(PROJECT_LIST, true,                                                                          \
-      "SELECT {projects} FROM projects "                                                           \
-      "WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                                 \
-    X(ENV_CREATE, false, "INSERT INTO {environments:insert}")                                      \
-    X(ENV_GET, true, "SELECT {environments} FROM environments WHERE id = $2 AND project_id = $1")  \
-    X(ENV_RENAME, true, "UPDATE environments SET name = $3 WHERE id = $2 AND project_id = $1")     \
-    X(ENV_DELETE, false, "DELETE FROM environments WHERE id = $2 AND project_id = $1")             \
-    X(ENV_LIST, true,                                                                              \
-      "SELECT {environments} FROM environments "                                                   \
-      "WHERE project_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")                             \
     X(BILLING_GET, true, "SELECT {billing} FROM billing WHERE org_id = $1")                        \
     X(BILLING_SET, true,                                                                           \
       "UPDATE billing SET plan = $2, billing_email = $3, updated_at = $4 WHERE org_id = $1")       \
@@ -255,6 +242,17 @@
       "SELECT {leaked_token_reports} FROM leaked_token_reports WHERE day = $1")
 /* --- end rotate --- */
 
+/* The statements of the child_* ops, X(OP, retry, SQL) as above, written
+ * once for every named child (schema.h's lk_child: @T its table, @P its
+ * parent column). Child k's statement OP is S_CHILD(k, C_OP), prepared as
+ * "lk_<table>_<OP>". */
+#define PG_CHILD_STATEMENTS(X)                                                                     \
+    X(CREATE, false, "INSERT INTO {@T:insert}")                                                    \
+    X(GET, true, "SELECT {@T} FROM @T WHERE id = $2 AND @P = $1")                                  \
+    X(RENAME, true, "UPDATE @T SET name = $3 WHERE id = $2 AND @P = $1")                           \
+    X(DELETE, false, "DELETE FROM @T WHERE id = $2 AND @P = $1")                                   \
+    X(LIST, true, "SELECT {@T} FROM @T WHERE @P = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")
+
 enum {
 #define PG__ENUM(name, retry, sql) S_##name,
     PG_STATEMENTS(PG__ENUM)
@@ -274,6 +272,42 @@ static const struct pg_stmt pg_stmts[] = {
 #undef PG__ROW
 };
 
+enum {
+#define PG__CENUM(op, retry, sql) C_##op,
+    PG_CHILD_STATEMENTS(PG__CENUM)
+#undef PG__CENUM
+        C__COUNT
+};
+
+static const struct pg_stmt pg_child_stmts[C__COUNT] = {
+#define PG__CROW(op, retry, sql) {#op, retry, sql},
+    PG_CHILD_STATEMENTS(PG__CROW)
+#undef PG__CROW
+};
+
+#define S_CHILD(k, op) (S__COUNT + (k) * C__COUNT + (op))
+#define S__ALL S_CHILD(LK_CHILD_KINDS, 0)
+#define PG_STMT_NAME_MAX 64
+
+/* Statement id's name (a constant, or written into buf[PG_STMT_NAME_MAX]
+ * for a child's statement), its retry flag, and its expanded SQL (into
+ * sql[cap], when sql is not NULL; *bad set if the template does not expand,
+ * a bug: they are constants). */
+static const char *stmt_of(int id, char *buf, bool *retry, char *sql, size_t cap, bool *bad)
+{
+    assert(id >= 0 && id < S__ALL);
+    if (id < S__COUNT) {
+        *retry = pg_stmts[id].retry;
+        if (sql) *bad = lk_schema_sql(pg_stmts[id].sql, '$', sql, cap) != 0;
+        return pg_stmts[id].name;
+    }
+    const lk_child *c = &lk_schema_children[(id - S__COUNT) / C__COUNT];
+    const struct pg_stmt *t = &pg_child_stmts[(id - S__COUNT) % C__COUNT];
+    snprintf(buf, PG_STMT_NAME_MAX, "lk_%s_%s", c->table->name, t->name);
+    *retry = t->retry;
+    if (sql) *bad = lk_schema_child_sql(t->sql, c, '$', sql, cap) != 0;
+    return buf;
+}
 
 /* -- schema -------------------------------------------------------------- */
 
@@ -413,7 +447,7 @@ static const struct pg_migration {
 typedef struct pg_store {
     lk_store base;
     PGconn *conn;
-    bool prepared[S__COUNT]; /* [i]: pg_stmts[i] is prepared on conn */
+    bool prepared[S__ALL]; /* [i]: statement i (stmt_of) is prepared on conn */
     bool in_tx;              /* inside begin … commit/rollback */
     bool tx_lost;            /* the connection died inside a transaction */
     int64_t reconnect_after; /* monotonic ms; no reconnect attempt before */
@@ -553,8 +587,9 @@ static int pg_fail(pg_store *s, const char *what, PGresult *res)
  * (owned by the caller: PQclear). */
 static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
 {
-    assert(id >= 0 && id < S__COUNT);
-    const struct pg_stmt *st = &pg_stmts[id];
+    char buf[PG_STMT_NAME_MAX];
+    bool retry, bad = false;
+    const char *name = stmt_of(id, buf, &retry, NULL, 0, &bad);
     *out = NULL;
     lk_err_clear(&s->base.err);
     for (int attempt = 0;; attempt++) {
@@ -563,16 +598,17 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
         PGresult *res;
         if (!s->prepared[id]) {
             char sql[LK_SCHEMA_SQL_MAX];
-            if (lk_schema_sql(st->sql, '$', sql, sizeof sql) != 0) {
+            (void)stmt_of(id, buf, &retry, sql, sizeof sql, &bad);
+            if (bad) {
                 assert(!"statement template does not expand");
                 return lk_err_set(&s->base.err, LK_EINTERNAL, "prepare: bad statement template");
             }
-            res = PQprepare(s->conn, st->name, sql, 0, NULL);
+            res = PQprepare(s->conn, name, sql, 0, NULL);
             if (PQresultStatus(res) != PGRES_COMMAND_OK) goto failed;
             PQclear(res);
             s->prepared[id] = true;
         }
-        res = PQexecPrepared(s->conn, st->name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+        res = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
                              p ? p->fmt : NULL, 0);
         ExecStatusType es = PQresultStatus(res);
         if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
@@ -580,15 +616,15 @@ static int pg_run(pg_store *s, int id, const pg_params *p, PGresult **out)
             return LK_OK;
         }
     failed:
-        if (PQstatus(s->conn) != CONNECTION_OK && st->retry && !s->in_tx && attempt == 0) {
+        if (PQstatus(s->conn) != CONNECTION_OK && retry && !s->in_tx && attempt == 0) {
             /* A read, or a write that leaves the same state when run twice
              * (set a name, raise last_used_at): try once more on a fresh
              * connection. */
-            pg_log(st->name, res, s->conn);
+            pg_log(name, res, s->conn);
             PQclear(res);
             continue;
         }
-        rc = pg_fail(s, st->name, res);
+        rc = pg_fail(s, name, res);
         PQclear(res);
         return rc;
     }
@@ -736,13 +772,8 @@ static int pg_one(pg_store *s, int id, const pg_params *p, const char *what, PGr
 
 /* -- lifecycle ----------------------------------------------------------- */
 
-static int pg_open(const char *url, lk_store **out, lk_err *e)
+PGconn *lk_store_pg_connect(const char *url)
 {
-    *out = NULL;
-    pg_store *s = calloc(1, sizeof(*s));
-    if (s == NULL) return lk_err_set(e, LK_ENOMEM, NULL);
-    s->base.ops = &lk_store_pg_ops;
-    lk_err_clear(&s->base.err);
     /* Defaults first: whatever the URL says wins (libpq keeps the last value
      * of a repeated keyword, and the URL is expanded in place of dbname). */
     const char *const keys[] = {"connect_timeout",  "options",
@@ -756,7 +787,21 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
         "10",        "5",
         "3",         "15000",
         url,         NULL};
-    s->conn = PQconnectdbParams(keys, vals, 1);
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (c == NULL) return NULL;
+    PQsetNoticeProcessor(c, pg_notice_ignore, NULL);
+    PQsetErrorVerbosity(c, PQERRORS_TERSE);
+    return c;
+}
+
+static int pg_open(const char *url, lk_store **out, lk_err *e)
+{
+    *out = NULL;
+    pg_store *s = calloc(1, sizeof(*s));
+    if (s == NULL) return lk_err_set(e, LK_ENOMEM, NULL);
+    s->base.ops = &lk_store_pg_ops;
+    lk_err_clear(&s->base.err);
+    s->conn = lk_store_pg_connect(url);
     if (s->conn == NULL) {
         free(s);
         return lk_err_set(e, LK_ENOMEM, NULL);
@@ -773,8 +818,6 @@ static int pg_open(const char *url, lk_store **out, lk_err *e)
         free(s);
         return lk_err_setf(e, LK_EUNAVAILABLE, "cannot connect to PostgreSQL: %s", why);
     }
-    PQsetNoticeProcessor(s->conn, pg_notice_ignore, NULL);
-    PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
     *out = &s->base;
     return LK_OK;
 }
@@ -920,18 +963,18 @@ static int sink_rows(const PGresult *r, int col, const lk_table *t, lk_view v, l
     lk_record row;
     assert(t->row_size <= sizeof row.as);
     int rc = 0;
+    row.kind = kind;
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        memset(&row, 0, sizeof row);
-        row.kind = kind;
+        memset(&row.as, 0, t->row_size); /* the table's record, not the whole union */
         read_cols(r, i, col, t, v, &row.as);
         if (last_seq) *last_seq = col_i64(r, i, 0);
         rc = lk_row_sink_call(sink, sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as);
     }
-    memset(&row, 0, sizeof row); /* may have held a password or token hash */
+    sodium_memzero(&row.as, t->row_size); /* may have held a password or token hash */
     return rc;
 }
 
-/* A list: $1 owner, $2 before, $3 limit ($4 now for keys). */
+/* A list: $1 owner, $2 before, $3 limit ($4 now for keys and invitations). */
 static int list_page(lk_store *st, int id, const char *owner, const lk_page *pg, const int64_t *now,
                      const lk_table *t, const lk_row_sink *sink)
 {
@@ -1087,6 +1130,53 @@ static int pg_begin(lk_store *st);
 static int pg_commit(lk_store *st);
 static int pg_rollback(lk_store *st);
 
+/* An op that must be atomic: its own transaction unless the caller's
+ * begin() has one open (*own says which; op_tx_end ends only its own). */
+static int op_tx_begin(lk_store *st, bool *own)
+{
+    *own = !((pg_store *)st)->in_tx;
+    return *own ? pg_begin(st) : LK_OK;
+}
+
+/* Commit the op's own transaction if rc is LK_OK, else roll it back
+ * keeping rc's message. Returns the op's result. */
+static int op_tx_end(lk_store *st, bool own, int rc)
+{
+    if (own && rc == LK_OK) return pg_commit(st);
+    if (own) {
+        lk_err saved = st->err;
+        (void)pg_rollback(st);
+        st->err = saved;
+    }
+    return rc;
+}
+
+/* The org's membership as the last-member and last-owner rules need it,
+ * read under the org row's lock (SELECT … FOR UPDATE, held to the end of
+ * the transaction); LK_ENOT_FOUND if user_id is not a member. */
+typedef struct member_state {
+    int64_t members, owners;
+    bool is_member, is_owner; /* of user_id */
+} member_state;
+
+static int member_state_locked(pg_store *s, const char *org_id, const char *user_id,
+                               member_state *out)
+{
+    pg_params p = keys3(org_id, NULL, NULL);
+    PGresult *r = NULL;
+    int rc = pg_one(s, S_ORG_LOCK, &p, "member", &r);
+    if (rc != LK_OK) return rc;
+    PQclear(r);
+    p_text(&p, user_id);
+    if ((rc = pg_one(s, S_MEMBER_STATE, &p, "member", &r)) != LK_OK) return rc;
+    out->members = col_i64(r, 0, 0);
+    out->is_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    out->owners = col_i64(r, 0, 2);
+    out->is_owner = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+    PQclear(r);
+    return out->is_member ? LK_OK : lk_err_set(&s->base.err, LK_ENOT_FOUND, "member not found");
+}
+
 /* Count and delete under the org row's lock (SELECT … FOR UPDATE), held to
  * the end of the transaction: a second removal from the same org waits for
  * it, and since READ COMMITTED takes a new snapshot per statement, then
@@ -1094,38 +1184,21 @@ static int pg_rollback(lk_store *st);
  * the caller's begin() has one open. */
 static int pg_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
 {
-    pg_store *s = (pg_store *)st;
-    bool own_tx = !s->in_tx;
-    int rc = own_tx ? pg_begin(st) : LK_OK;
+    bool own_tx;
+    int rc = op_tx_begin(st, &own_tx);
     if (rc) return rc;
-    pg_params p = {0};
-    p_text(&p, org_id);
-    PGresult *r = NULL;
-    if ((rc = pg_one(s, S_ORG_LOCK, &p, "member", &r)) != LK_OK) goto out;
-    PQclear(r);
-    p_text(&p, user_id);
-    if ((rc = pg_one(s, S_MEMBER_STATE, &p, "member", &r)) != LK_OK) goto out;
-    int64_t members = col_i64(r, 0, 0);
-    bool is_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-    int64_t owners = col_i64(r, 0, 2);
-    bool is_owner = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
-    PQclear(r);
-    if (!is_member)
-        rc = lk_err_set(&st->err, LK_ENOT_FOUND, "member not found");
-    else if (members <= 1)
+    member_state m;
+    if ((rc = member_state_locked((pg_store *)st, org_id, user_id, &m)) != LK_OK) goto out;
+    if (m.members <= 1)
         rc = lk_err_set(&st->err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
-    else if (is_owner && owners <= 1)
+    else if (m.is_owner && m.owners <= 1)
         rc = lk_err_set(&st->err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
-    else
-        rc = pg_cmd(s, S_MEMBER_REMOVE, &p, "member");
-out:
-    if (own_tx && rc == LK_OK) return pg_commit(st);
-    if (own_tx) {
-        lk_err saved = st->err;
-        (void)pg_rollback(st);
-        st->err = saved;
+    else {
+        pg_params p = keys3(org_id, user_id, NULL);
+        rc = pg_cmd((pg_store *)st, S_MEMBER_REMOVE, &p, "member");
     }
-    return rc;
+out:
+    return op_tx_end(st, own_tx, rc);
 }
 
 static int pg_member_count(lk_store *st, const char *org_id, int64_t *out)
@@ -1146,66 +1219,45 @@ static int pg_member_list(lk_store *st, const char *org_id, const lk_page *pg, l
     return list_page(st, S_MEMBER_LIST, org_id, pg, NULL, &lk_schema_members, &sink);
 }
 
-/* -- projects and environments ------------------------------------------- */
+/* -- projects and environments: named children (schema.h's lk_child) ---- */
 
-static int pg_project_create(lk_store *st, const lk_project *pr)
+static int pg_child_create(lk_store *st, lk_child_kind kind, const void *row)
 {
-    return insert_row(st, S_PROJECT_CREATE, &lk_schema_projects, pr);
+    assert(kind < LK_CHILD_KINDS);
+    return insert_row(st, S_CHILD(kind, C_CREATE), lk_schema_children[kind].table, row);
 }
 
-static int pg_project_get(lk_store *st, const char *org_id, const char *id, lk_project *out)
+static int pg_child_get(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id,
+                        void *out)
 {
-    pg_params p = keys3(org_id, id, NULL);
-    return get_row(st, S_PROJECT_GET, &p, &lk_schema_projects, LK_VIEW_RECORD, out, "project");
+    assert(kind < LK_CHILD_KINDS);
+    const lk_child *c = &lk_schema_children[kind];
+    pg_params p = keys3(parent_id, id, NULL);
+    return get_row(st, S_CHILD(kind, C_GET), &p, c->table, LK_VIEW_RECORD, out, c->what);
 }
 
-static int pg_project_rename(lk_store *st, const char *org_id, const char *id, const char *name)
+static int pg_child_rename(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id,
+                           const char *name)
 {
-    pg_params p = keys3(org_id, id, name);
-    return pg_cmd((pg_store *)st, S_PROJECT_RENAME, &p, "project");
+    assert(kind < LK_CHILD_KINDS);
+    pg_params p = keys3(parent_id, id, name);
+    return pg_cmd((pg_store *)st, S_CHILD(kind, C_RENAME), &p, lk_schema_children[kind].what);
 }
 
-static int pg_project_delete(lk_store *st, const char *org_id, const char *id)
+static int pg_child_delete(lk_store *st, lk_child_kind kind, const char *parent_id, const char *id)
 {
-    pg_params p = keys3(org_id, id, NULL);
-    return pg_cmd((pg_store *)st, S_PROJECT_DELETE, &p, "project");
+    assert(kind < LK_CHILD_KINDS);
+    pg_params p = keys3(parent_id, id, NULL);
+    return pg_cmd((pg_store *)st, S_CHILD(kind, C_DELETE), &p, lk_schema_children[kind].what);
 }
 
-static int pg_project_list(lk_store *st, const char *org_id, const lk_page *pg, lk_project_cb cb,
-                           void *ctx)
+static int pg_child_list(lk_store *st, lk_child_kind kind, const char *parent_id, const lk_page *pg,
+                         lk_row_cb cb, void *ctx)
 {
-    lk_row_sink sink = {.kind = LK_REC_PROJECT, .cb.project = cb, .ctx = ctx};
-    return list_page(st, S_PROJECT_LIST, org_id, pg, NULL, &lk_schema_projects, &sink);
-}
-
-static int pg_env_create(lk_store *st, const lk_env *v)
-{
-    return insert_row(st, S_ENV_CREATE, &lk_schema_environments, v);
-}
-
-static int pg_env_get(lk_store *st, const char *project_id, const char *id, lk_env *out)
-{
-    pg_params p = keys3(project_id, id, NULL);
-    return get_row(st, S_ENV_GET, &p, &lk_schema_environments, LK_VIEW_RECORD, out, "environment");
-}
-
-static int pg_env_rename(lk_store *st, const char *project_id, const char *id, const char *name)
-{
-    pg_params p = keys3(project_id, id, name);
-    return pg_cmd((pg_store *)st, S_ENV_RENAME, &p, "environment");
-}
-
-static int pg_env_delete(lk_store *st, const char *project_id, const char *id)
-{
-    pg_params p = keys3(project_id, id, NULL);
-    return pg_cmd((pg_store *)st, S_ENV_DELETE, &p, "environment");
-}
-
-static int pg_env_list(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
-                       void *ctx)
-{
-    lk_row_sink sink = {.kind = LK_REC_ENV, .cb.env = cb, .ctx = ctx};
-    return list_page(st, S_ENV_LIST, project_id, pg, NULL, &lk_schema_environments, &sink);
+    assert(kind < LK_CHILD_KINDS);
+    const lk_child *c = &lk_schema_children[kind];
+    lk_row_sink sink = {.kind = c->kind, .cb = cb, .ctx = ctx};
+    return list_page(st, S_CHILD(kind, C_LIST), parent_id, pg, NULL, c->table, &sink);
 }
 
 static int pg_billing_get(lk_store *st, const char *org_id, lk_billing *out)
@@ -1318,15 +1370,39 @@ static int pg_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HA
     PGresult *r;
     int rc = pg_one((pg_store *)st, S_KEY_GET_BY_HASH_OWNER, &p, "access key", &r);
     if (rc) return rc;
+    rc = lk_store_pg_key_owner_read(r, key, user, org);
+    PQclear(r);
+    return rc;
+}
+
+/* --- store_pg.h: the pipelined look-up (pg_pipe.c) borrows these --- */
+
+int lk_store_pg_key_owner_read(const PGresult *r, lk_key *key, lk_user *user, lk_org *org)
+{
     memset(key, 0, sizeof *key);
     memset(user, 0, sizeof *user);
     memset(org, 0, sizeof *org);
+    if (PQntuples(r) < 1) return LK_ENOT_FOUND;
     int col = read_cols(r, 0, 0, &lk_schema_keys, LK_VIEW_RECORD, key);
     if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_users, LK_VIEW_RECORD, user);
     col += lk_schema_ncols(&lk_schema_users, LK_VIEW_RECORD);
     if (!PQgetisnull(r, 0, col)) read_cols(r, 0, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
-    PQclear(r);
     return LK_OK;
+}
+
+int lk_store_pg_key_owner_stmt(const char **name, char *sql, size_t cap)
+{
+    const struct pg_stmt *st = &pg_stmts[S_KEY_GET_BY_HASH_OWNER];
+    *name = st->name;
+    return lk_schema_sql(st->sql, '$', sql, cap) == 0 ? 0 : -1;
+}
+
+int lk_store_pg_result_err(PGconn *conn, const PGresult *res, const char *what)
+{
+    const char *ss = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    pg_log(what, res, conn);
+    return PQstatus(conn) != CONNECTION_OK || sqlstate_unavailable(ss) ? LK_EUNAVAILABLE
+                                                                       : LK_EINTERNAL;
 }
 
 static int pg_key_rename(lk_store *st, const char *id, const char *name)
@@ -1447,8 +1523,8 @@ static int pg_session_create_capped(lk_store *st, const uint8_t hash[LK_TOKEN_HA
 {
     pg_store *s = (pg_store *)st;
     assert(max >= 1);
-    bool own_tx = !s->in_tx;
-    int rc = own_tx ? pg_begin(st) : LK_OK;
+    bool own_tx;
+    int rc = op_tx_begin(st, &own_tx);
     if (rc) return rc;
     lk_session_row row = {.session = *se};
     memcpy(row.hash, hash, LK_TOKEN_HASH_LEN);
@@ -1462,13 +1538,7 @@ static int pg_session_create_capped(lk_store *st, const uint8_t hash[LK_TOKEN_HA
     rc = insert_row(st, S_SESSION_CREATE, &lk_schema_sessions, &row);
 out:
     memset(&row, 0, sizeof row);
-    if (own_tx && rc == LK_OK) return pg_commit(st);
-    if (own_tx) {
-        lk_err saved = st->err;
-        (void)pg_rollback(st);
-        st->err = saved;
-    }
-    return rc;
+    return op_tx_end(st, own_tx, rc);
 }
 
 static int pg_session_list(lk_store *st, const char *user_id, int64_t now, int max,
@@ -1480,13 +1550,8 @@ static int pg_session_list(lk_store *st, const char *user_id, int64_t now, int m
     PGresult *r;
     int rc = pg_run((pg_store *)st, S_SESSION_LIST, &p, &r);
     if (rc) return rc;
-    lk_session row;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        memset(&row, 0, sizeof row);
-        read_cols(r, i, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
-        rc = cb(ctx, &row);
-    }
-    memset(&row, 0, sizeof row); /* held a CSRF token */
+    lk_row_sink sink = {.kind = LK_SINK_SESSION, .cb.session = cb, .ctx = ctx};
+    rc = sink_rows(r, 0, &lk_schema_sessions, LK_VIEW_RECORD, sink.kind, &sink, NULL);
     PQclear(r);
     return rc;
 }
@@ -1570,8 +1635,8 @@ static const struct {
     {LK_REC_USER, S_DUMP_USERS, S_USER_CREATE},
     {LK_REC_ORG, S_DUMP_ORGS, S_ORG_CREATE_PLAIN},
     {LK_REC_MEMBER, S_DUMP_MEMBERS, S_MEMBER_ADD},
-    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_PROJECT_CREATE},
-    {LK_REC_ENV, S_DUMP_ENVS, S_ENV_CREATE},
+    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_CHILD(LK_CHILD_PROJECT, C_CREATE)},
+    {LK_REC_ENV, S_DUMP_ENVS, S_CHILD(LK_CHILD_ENV, C_CREATE)},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_CREATE},
     {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
@@ -1743,36 +1808,19 @@ static int pg_member_get(lk_store *st, const char *org_id, const char *user_id, 
 static int pg_member_set_role(lk_store *st, const char *org_id, const char *user_id,
                               const char *role)
 {
-    pg_store *s = (pg_store *)st;
-    bool own_tx = !s->in_tx;
-    int rc = own_tx ? pg_begin(st) : LK_OK;
+    bool own_tx;
+    int rc = op_tx_begin(st, &own_tx);
     if (rc) return rc;
-    pg_params p = keys3(org_id, NULL, NULL);
-    PGresult *r = NULL;
-    if ((rc = pg_one(s, S_ORG_LOCK, &p, "member", &r)) != LK_OK) goto out;
-    PQclear(r);
-    p_text(&p, user_id);
-    if ((rc = pg_one(s, S_MEMBER_STATE, &p, "member", &r)) != LK_OK) goto out;
-    bool is_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-    int64_t owners = col_i64(r, 0, 2);
-    bool is_owner = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
-    PQclear(r);
-    if (!is_member) {
-        rc = lk_err_set(&st->err, LK_ENOT_FOUND, "member not found");
-    } else if (is_owner && strcmp(role, LK_ROLE_OWNER) != 0 && owners <= 1) {
+    member_state m;
+    if ((rc = member_state_locked((pg_store *)st, org_id, user_id, &m)) != LK_OK) goto out;
+    if (m.is_owner && strcmp(role, LK_ROLE_OWNER) != 0 && m.owners <= 1) {
         rc = lk_err_set(&st->err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
     } else {
-        p_text(&p, role);
-        rc = pg_cmd(s, S_MEMBER_SET_ROLE, &p, "member");
+        pg_params p = keys3(org_id, user_id, role);
+        rc = pg_cmd((pg_store *)st, S_MEMBER_SET_ROLE, &p, "member");
     }
 out:
-    if (own_tx && rc == LK_OK) return pg_commit(st);
-    if (own_tx) {
-        lk_err saved = st->err;
-        (void)pg_rollback(st);
-        st->err = saved;
-    }
-    return rc;
+    return op_tx_end(st, own_tx, rc);
 }
 
 static int pg_invitation_create(lk_store *st, const lk_invitation *inv,
@@ -1796,23 +1844,8 @@ static int pg_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_H
 static int pg_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                               lk_invitation_cb cb, void *ctx)
 {
-    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
-    pg_params p = {0};
-    p_text(&p, org_id);
-    p_before(&p, pg);
-    p_i64(&p, pg->limit);
-    p_i64(&p, now);
-    PGresult *r;
-    int rc = pg_run((pg_store *)st, S_INVITATION_LIST, &p, &r);
-    if (rc) return rc;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        lk_invitation inv;
-        memset(&inv, 0, sizeof inv);
-        read_cols(r, i, 0, &lk_schema_invitations, LK_VIEW_RECORD, &inv);
-        rc = cb(ctx, &inv);
-    }
-    PQclear(r);
-    return rc;
+    lk_row_sink sink = {.kind = LK_SINK_INVITATION, .cb.invitation = cb, .ctx = ctx};
+    return list_page(st, S_INVITATION_LIST, org_id, pg, &now, &lk_schema_invitations, &sink);
 }
 
 static int pg_invitation_delete(lk_store *st, const char *org_id, const char *id)
@@ -1963,9 +1996,8 @@ static int pg_device_decide(lk_store *st, const uint8_t user_hash[LK_TOKEN_HASH_
 static int pg_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HASH_LEN],
                             int64_t now, const lk_key *k, const uint8_t key_hash[LK_TOKEN_HASH_LEN])
 {
-    pg_store *s = (pg_store *)st;
-    bool own_tx = !s->in_tx;
-    int rc = own_tx ? pg_begin(st) : LK_OK;
+    bool own_tx;
+    int rc = op_tx_begin(st, &own_tx);
     if (rc) return rc;
     pg_params p = hash_key(device_hash);
     p_text(&p, k->id);
@@ -1973,15 +2005,9 @@ static int pg_device_redeem(lk_store *st, const uint8_t device_hash[LK_TOKEN_HAS
     p_text(&p, k->user_id);
     p_i64(&p, LK_DEVICE_USED);
     p_i64(&p, LK_DEVICE_APPROVED);
-    rc = dev_cmd(s, DEVICE_REDEEM, &p, true);
+    rc = dev_cmd((pg_store *)st, DEVICE_REDEEM, &p, true);
     if (rc == LK_OK) rc = pg_key_create(st, k, key_hash);
-    if (own_tx && rc == LK_OK) return pg_commit(st);
-    if (own_tx) {
-        lk_err saved = st->err;
-        (void)pg_rollback(st);
-        st->err = saved;
-    }
-    return rc;
+    return op_tx_end(st, own_tx, rc);
 }
 /* --- end device --- */
 
@@ -2009,16 +2035,11 @@ const lk_store_ops lk_store_pg_ops = {
     .member_remove_unless_last = pg_member_remove_unless_last,
     .member_count = pg_member_count,
     .member_list = pg_member_list,
-    .project_create = pg_project_create,
-    .project_get = pg_project_get,
-    .project_rename = pg_project_rename,
-    .project_delete = pg_project_delete,
-    .project_list = pg_project_list,
-    .env_create = pg_env_create,
-    .env_get = pg_env_get,
-    .env_rename = pg_env_rename,
-    .env_delete = pg_env_delete,
-    .env_list = pg_env_list,
+    .child_create = pg_child_create,
+    .child_get = pg_child_get,
+    .child_rename = pg_child_rename,
+    .child_delete = pg_child_delete,
+    .child_list = pg_child_list,
     .billing_get = pg_billing_get,
     .billing_set = pg_billing_set,
     .key_create = pg_key_create,

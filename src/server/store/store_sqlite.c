@@ -57,6 +57,7 @@
  */
 #include "schema.h"
 #include "store.h"
+#include "keycache.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -103,18 +104,6 @@
                     "WHERE org_id = ?1")                                                           \
     X(MEMBER_LIST, "SELECT {m.members} FROM members m JOIN users u ON u.id = m.user_id "           \
                    "WHERE m.org_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3")              \
-    X(PROJECT_INSERT, "INSERT INTO {projects:insert}")                                             \
-    X(PROJECT_GET, "SELECT {projects} FROM projects WHERE org_id = ?1 AND id = ?2")                \
-    X(PROJECT_RENAME, "UPDATE projects SET name = ?3 WHERE org_id = ?1 AND id = ?2")               \
-    X(PROJECT_DELETE, "DELETE FROM projects WHERE org_id = ?1 AND id = ?2")                        \
-    X(PROJECT_LIST, "SELECT {projects} FROM projects "                                             \
-                    "WHERE org_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
-    X(ENV_INSERT, "INSERT INTO {environments:insert}")                                             \
-    X(ENV_GET, "SELECT {environments} FROM environments WHERE project_id = ?1 AND id = ?2")        \
-    X(ENV_RENAME, "UPDATE environments SET name = ?3 WHERE project_id = ?1 AND id = ?2")           \
-    X(ENV_DELETE, "DELETE FROM environments WHERE project_id = ?1 AND id = ?2")                    \
-    X(ENV_LIST, "SELECT {environments} FROM environments "                                         \
-                "WHERE project_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")                   \
     X(BILLING_INSERT, "INSERT INTO {billing:insert}")                                              \
     X(BILLING_UPSERT, "INSERT INTO {billing:insert} ON CONFLICT (org_id) DO UPDATE SET "           \
                       "plan = excluded.plan, billing_email = excluded.billing_email, "             \
@@ -162,6 +151,7 @@
     X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 "                                      \
                      "WHERE id = ?1 AND id <> '' AND last_seen_at < ?2")                           \
     X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                                \
+    X(DATA_VERSION, "PRAGMA data_version") /* keycache.h */                                       \
     LK_SQLITE_STMTS_ROLES(X)                                                                       \
     ROTATE_STMTS(X)                                                                                \
     /* --- audit --- */                                                                            \
@@ -243,6 +233,32 @@ static const char *const stmt_sql[S__COUNT] = {
 #undef LK__STMT_SQL
 };
 
+/* The statements of the child_* ops, X(OP, SQL), written once for every
+ * named child (schema.h's lk_child: @T its table, @P its parent column).
+ * Child k's statement OP is S_CHILD(k, C_OP). */
+#define LK_SQLITE_CHILD_STMTS(X)                                                                   \
+    X(INSERT, "INSERT INTO {@T:insert}")                                                           \
+    X(GET, "SELECT {@T} FROM @T WHERE @P = ?1 AND id = ?2")                                        \
+    X(RENAME, "UPDATE @T SET name = ?3 WHERE @P = ?1 AND id = ?2")                                 \
+    X(DELETE, "DELETE FROM @T WHERE @P = ?1 AND id = ?2")                                          \
+    X(LIST, "SELECT {@T} FROM @T WHERE @P = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")
+
+enum {
+#define LK__CHILD_ENUM(op, sql) C_##op,
+    LK_SQLITE_CHILD_STMTS(LK__CHILD_ENUM)
+#undef LK__CHILD_ENUM
+        C__COUNT
+};
+
+static const char *const child_sql[C__COUNT] = {
+#define LK__CHILD_SQL(op, sql) [C_##op] = sql,
+    LK_SQLITE_CHILD_STMTS(LK__CHILD_SQL)
+#undef LK__CHILD_SQL
+};
+
+#define S_CHILD(k, op) (S__COUNT + (k) * C__COUNT + (op))
+#define S__ALL S_CHILD(LK_CHILD_KINDS, 0)
+
 /* Version 1 of the schema, as released: never edit. (Later versions are
  * generated from schema.c; see migrations[] below.) */
 static const char schema_v1[] =
@@ -315,7 +331,8 @@ typedef struct sqlite_store {
     bool tx_gated;         /* begin() holds the write gate until commit/rollback */
     bool opening;          /* inside sqlite_open: errors carry SQLite's text and are not logged */
     int64_t busy_since_ns; /* when the current wait for a lock began (busy_wait) */
-    sqlite3_stmt *stmt[S__COUNT]; /* prepared on first use, finalized by close */
+    sqlite3_stmt *stmt[S__ALL]; /* prepared on first use, finalized by close */
+    lk_keycache kc;             /* token-hash look-ups while nothing changed */
 } sqlite_store;
 
 static sqlite_store *S(lk_store *st)
@@ -387,14 +404,22 @@ static int not_found(sqlite_store *s, const char *what)
     return lk_err_set(&s->base.err, LK_ENOT_FOUND, m);
 }
 
+/* Statement id's SQL, expanded into sql[cap]; -1 if it does not expand. */
+static int stmt_expand(int id, char *sql, size_t cap)
+{
+    if (id < S__COUNT) return lk_schema_sql(stmt_sql[id], '?', sql, cap);
+    const lk_child *c = &lk_schema_children[(id - S__COUNT) / C__COUNT];
+    return lk_schema_child_sql(child_sql[(id - S__COUNT) % C__COUNT], c, '?', sql, cap);
+}
+
 /* The cached statement `id`, prepared on first use. NULL (st->err set) if
  * preparing fails. Owned by s; callers sqlite3_reset() it when done. */
 static sqlite3_stmt *stmt_get(sqlite_store *s, int id)
 {
-    assert(id >= 0 && id < S__COUNT);
+    assert(id >= 0 && id < S__ALL);
     if (s->stmt[id] == NULL) {
         char sql[LK_SCHEMA_SQL_MAX];
-        if (lk_schema_sql(stmt_sql[id], '?', sql, sizeof sql) != 0) {
+        if (stmt_expand(id, sql, sizeof sql) != 0) {
             assert(!"statement template does not expand");
             lk_err_set(&s->base.err, LK_EINTERNAL, "prepare: bad statement template");
             return NULL;
@@ -478,8 +503,12 @@ static bool gate_enter(void)
     return pthread_mutex_timedlock(&write_gate, &until) == 0;
 }
 
+static int tx_lost(sqlite_store *s);
+
 static int run_write(sqlite_store *s, sqlite3_stmt *q, const char *what, bool must_change)
 {
+    int lost = tx_lost(s);
+    if (lost != LK_OK) return lost;
     bool gated = s->tx_depth == 0 && gate_enter();
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
@@ -505,8 +534,19 @@ static int run_row(sqlite_store *s, sqlite3_stmt *q, const char *what)
  * tx_begin/tx_end nest: the outermost is BEGIN IMMEDIATE ... COMMIT/ROLLBACK,
  * inner ones (an op running inside begin()..commit()) are savepoints. */
 
+/* Inside an open transaction that SQLite has already rolled back on its own
+ * (SQLITE_FULL, SQLITE_IOERR, ...): a statement now would run, and commit,
+ * on its own. Refused instead, so the caller's commit fails as a whole. */
+static int tx_lost(sqlite_store *s)
+{
+    if (s->tx_depth == 0 || !sqlite3_get_autocommit(s->db)) return LK_OK;
+    return lk_err_set(&s->base.err, LK_EUNAVAILABLE, "the transaction was rolled back");
+}
+
 static int tx_begin(sqlite_store *s)
 {
+    int lost = tx_lost(s);
+    if (lost != LK_OK) return lost;
     int rc = exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT lk", "begin");
     if (rc == LK_OK) s->tx_depth++;
     return rc;
@@ -539,8 +579,9 @@ static void sqlite_close(lk_store *st)
 {
     if (st == NULL) return;
     sqlite_store *s = S(st);
-    for (int i = 0; i < S__COUNT; i++)
+    for (int i = 0; i < S__ALL; i++)
         sqlite3_finalize(s->stmt[i]);
+    lk_keycache_free(&s->kc);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(s->db);
@@ -702,7 +743,7 @@ static int exec_fmt(sqlite_store *s, const char *what, const char *fmt, ...)
  * description) takes its default. */
 static bool schema_has(sqlite_store *s, const char *table, const char *column);
 static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
-                               size_t n);
+                               size_t n, const char *then, const char *what);
 
 static int copy_rows(sqlite_store *s, const lk_table *t)
 {
@@ -801,16 +842,13 @@ static int add_scope_columns(sqlite_store *s)
 static int apply_account(sqlite_store *s)
 {
     static const char *const cols[] = {"id", "ip", "user_agent", "last_seen_at", "created_us"};
-    int ret = add_missing_columns(s, &lk_schema_sessions, cols, sizeof cols / sizeof cols[0]);
-    if (ret == LK_OK)
-        ret = exec(s,
-                   "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
-                   "UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = 0;"
-                   "UPDATE sessions SET created_us = created_at * 1000000 WHERE created_us = 0;"
-                   "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions (id) "
-                   "WHERE id <> '';",
-                   "migrate: session ids");
-    return ret;
+    return add_missing_columns(
+        s, &lk_schema_sessions, cols, sizeof cols / sizeof cols[0],
+        "UPDATE sessions SET id = 'ses_' || lower(hex(randomblob(10))) WHERE id = '';"
+        "UPDATE sessions SET last_seen_at = created_at WHERE last_seen_at = 0;"
+        "UPDATE sessions SET created_us = created_at * 1000000 WHERE created_us = 0;"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions (id) WHERE id <> '';",
+        "migrate: session ids");
 }
 
 /* --- roles and invitations: schema version 3 --- */
@@ -831,8 +869,10 @@ static bool schema_has(sqlite_store *s, const char *table, const char *column)
 /* A migration that adds columns: each of t's columns in cols that the
  * table lacks is added from schema.c's description (a database whose
  * version-2 rebuild ran with this build has them already). */
+/* Add those of t's columns cols[0..n) the table lacks (from schema.c's
+ * description); then run `then` (NULL: nothing; `what` names it). */
 static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *const *cols,
-                               size_t n)
+                               size_t n, const char *then, const char *what)
 {
     char ddl[LK_SCHEMA_SQL_MAX];
     int ret = LK_OK;
@@ -842,7 +882,7 @@ static int add_missing_columns(sqlite_store *s, const lk_table *t, const char *c
             return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: no such column");
         ret = exec(s, ddl, "migrate: add column");
     }
-    return ret;
+    return ret == LK_OK && then ? exec(s, then, what) : ret;
 }
 
 /* Version 3: members.role (every existing member becomes an owner, the
@@ -876,15 +916,12 @@ static int apply_roles(sqlite_store *s)
 static int add_key_previous(sqlite_store *s)
 {
     static const char *const cols[] = {"prev_hash", "prev_expires_at"};
-    int ret = add_missing_columns(s, &lk_schema_keys, cols, sizeof cols / sizeof cols[0]);
-    if (ret == LK_OK)
-        ret = exec(s,
-                   "CREATE UNIQUE INDEX IF NOT EXISTS access_keys_prev_hash "
-                   "ON access_keys (prev_hash);"
-                   "CREATE INDEX IF NOT EXISTS access_keys_prev_expiry "
-                   "ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
-                   "migrate: index");
-    return ret;
+    return add_missing_columns(s, &lk_schema_keys, cols, sizeof cols / sizeof cols[0],
+                               "CREATE UNIQUE INDEX IF NOT EXISTS access_keys_prev_hash "
+                               "ON access_keys (prev_hash);"
+                               "CREATE INDEX IF NOT EXISTS access_keys_prev_expiry "
+                               "ON access_keys (prev_expires_at) WHERE prev_hash IS NOT NULL",
+                               "migrate: index");
 }
 
 /* --- device --- version 7: the device_requests table, from schema.c. */
@@ -1151,20 +1188,20 @@ static int list_rows(sqlite_store *s, sqlite3_stmt *q, const lk_table *t, lk_vie
     lk_record row;
     assert(t->row_size <= sizeof row.as);
     int rc, ret = LK_OK;
+    row.kind = kind;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof row);
-        row.kind = kind;
+        memset(&row.as, 0, t->row_size); /* the table's record, not the whole union */
         read_cols(q, 0, t, v, &row.as);
         const void *arg = sink->kind == LK_SINK_RECORD ? (const void *)&row : &row.as;
         if ((ret = lk_row_sink_call(sink, arg)) != 0) break;
     }
     sqlite3_reset(q);
     if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, t->name);
-    sodium_memzero(&row, sizeof row); /* may have held a password or token hash */
+    sodium_memzero(&row.as, t->row_size); /* may have held a password or token hash */
     return ret;
 }
 
-/* A list: ?1 owner, ?2 before, ?3 limit (?4 now for keys). */
+/* A list: ?1 owner, ?2 before, ?3 limit (?4 now for keys and invitations). */
 static int list_page(sqlite_store *s, int id, const char *owner, const lk_page *pg,
                      const int64_t *now, const lk_table *t, const lk_row_sink *sink)
 {
@@ -1321,29 +1358,42 @@ static int sqlite_member_remove(lk_store *st, const char *org_id, const char *us
     return write_by(S(st), S_MEMBER_DELETE, &(lookup){.a = org_id, .b = user_id}, "member");
 }
 
-/* BEGIN IMMEDIATE (or a savepoint inside the caller's begin(), which holds
- * the write lock already): no other connection writes between the count and
- * the delete, so two removals cannot both see "2". */
+/* The org's membership as the last-member and last-owner rules need it;
+ * LK_ENOT_FOUND if user_id is not a member. Run inside tx_begin (BEGIN
+ * IMMEDIATE, or a savepoint inside the caller's begin(), which holds the
+ * write lock already): no other connection writes between this count and
+ * the caller's write, so two removals cannot both see "2". */
+typedef struct member_state {
+    int64_t members, owners;
+    bool is_member, is_owner; /* of user_id */
+} member_state;
+
+static int member_state_get(sqlite_store *s, const char *org_id, const char *user_id,
+                            member_state *out)
+{
+    sqlite3_stmt *q = stmt_bound(s, S_MEMBER_STATE, &(lookup){.a = org_id, .b = user_id});
+    if (q == NULL) return s->base.err.code;
+    int ret = run_row(s, q, "member");
+    if (ret != LK_OK) return ret;
+    out->members = sqlite3_column_int64(q, 0);
+    out->is_member = sqlite3_column_int(q, 1) != 0;
+    out->owners = sqlite3_column_int64(q, 2);
+    out->is_owner = sqlite3_column_int(q, 3) != 0;
+    sqlite3_reset(q);
+    return out->is_member ? LK_OK : not_found(s, "member");
+}
+
+/* Count and delete in one write transaction (member_state_get). */
 static int sqlite_member_remove_unless_last(lk_store *st, const char *org_id, const char *user_id)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_STATE);
-    if (q == NULL) return s->base.err.code;
     int ret = tx_begin(s);
     if (ret != LK_OK) return ret;
-    bind_text(q, 1, org_id);
-    bind_text(q, 2, user_id);
-    if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
-    int64_t members = sqlite3_column_int64(q, 0);
-    bool is_member = sqlite3_column_int(q, 1) != 0;
-    int64_t owners = sqlite3_column_int64(q, 2);
-    bool is_owner = sqlite3_column_int(q, 3) != 0;
-    sqlite3_reset(q);
-    if (!is_member)
-        ret = not_found(s, "member");
-    else if (members <= 1)
+    member_state m;
+    if ((ret = member_state_get(s, org_id, user_id, &m)) != LK_OK) goto out;
+    if (m.members <= 1)
         ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_MEMBER);
-    else if (is_owner && owners <= 1)
+    else if (m.is_owner && m.owners <= 1)
         ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
     else
         ret = sqlite_member_remove(st, org_id, user_id);
@@ -1370,63 +1420,47 @@ static int sqlite_member_list(lk_store *st, const char *org_id, const lk_page *p
     return list_page(S(st), S_MEMBER_LIST, org_id, pg, NULL, &lk_schema_members, &sink);
 }
 
-/* -- projects and environments ---------------------------------------------- */
+/* -- projects and environments: named children (schema.h's lk_child) ------ */
 
-static int sqlite_project_create(lk_store *st, const lk_project *p)
+static int sqlite_child_create(lk_store *st, lk_child_kind kind, const void *row)
 {
-    return insert_row(S(st), S_PROJECT_INSERT, &lk_schema_projects, p, "project");
+    assert(kind < LK_CHILD_KINDS);
+    const lk_child *c = &lk_schema_children[kind];
+    return insert_row(S(st), S_CHILD(kind, C_INSERT), c->table, row, c->what);
 }
 
-static int sqlite_project_get(lk_store *st, const char *org_id, const char *id, lk_project *out)
+static int sqlite_child_get(lk_store *st, lk_child_kind kind, const char *parent_id,
+                            const char *id, void *out)
 {
-    return get_row(S(st), S_PROJECT_GET, &(lookup){.a = org_id, .b = id}, &lk_schema_projects,
-                   LK_VIEW_RECORD, out, "project");
+    assert(kind < LK_CHILD_KINDS);
+    const lk_child *c = &lk_schema_children[kind];
+    return get_row(S(st), S_CHILD(kind, C_GET), &(lookup){.a = parent_id, .b = id}, c->table,
+                   LK_VIEW_RECORD, out, c->what);
 }
 
-static int sqlite_project_rename(lk_store *st, const char *org_id, const char *id, const char *name)
+static int sqlite_child_rename(lk_store *st, lk_child_kind kind, const char *parent_id,
+                               const char *id, const char *name)
 {
-    return write_by(S(st), S_PROJECT_RENAME, &(lookup){.a = org_id, .b = id, .c = name}, "project");
+    assert(kind < LK_CHILD_KINDS);
+    return write_by(S(st), S_CHILD(kind, C_RENAME), &(lookup){.a = parent_id, .b = id, .c = name},
+                    lk_schema_children[kind].what);
 }
 
-static int sqlite_project_delete(lk_store *st, const char *org_id, const char *id)
+static int sqlite_child_delete(lk_store *st, lk_child_kind kind, const char *parent_id,
+                               const char *id)
 {
-    return write_by(S(st), S_PROJECT_DELETE, &(lookup){.a = org_id, .b = id}, "project");
+    assert(kind < LK_CHILD_KINDS);
+    return write_by(S(st), S_CHILD(kind, C_DELETE), &(lookup){.a = parent_id, .b = id},
+                    lk_schema_children[kind].what);
 }
 
-static int sqlite_project_list(lk_store *st, const char *org_id, const lk_page *pg,
-                               lk_project_cb cb, void *ctx)
+static int sqlite_child_list(lk_store *st, lk_child_kind kind, const char *parent_id,
+                             const lk_page *pg, lk_row_cb cb, void *ctx)
 {
-    lk_row_sink sink = {.kind = LK_REC_PROJECT, .cb.project = cb, .ctx = ctx};
-    return list_page(S(st), S_PROJECT_LIST, org_id, pg, NULL, &lk_schema_projects, &sink);
-}
-
-static int sqlite_env_create(lk_store *st, const lk_env *v)
-{
-    return insert_row(S(st), S_ENV_INSERT, &lk_schema_environments, v, "environment");
-}
-
-static int sqlite_env_get(lk_store *st, const char *project_id, const char *id, lk_env *out)
-{
-    return get_row(S(st), S_ENV_GET, &(lookup){.a = project_id, .b = id}, &lk_schema_environments,
-                   LK_VIEW_RECORD, out, "environment");
-}
-
-static int sqlite_env_rename(lk_store *st, const char *project_id, const char *id, const char *name)
-{
-    return write_by(S(st), S_ENV_RENAME, &(lookup){.a = project_id, .b = id, .c = name},
-                    "environment");
-}
-
-static int sqlite_env_delete(lk_store *st, const char *project_id, const char *id)
-{
-    return write_by(S(st), S_ENV_DELETE, &(lookup){.a = project_id, .b = id}, "environment");
-}
-
-static int sqlite_env_list(lk_store *st, const char *project_id, const lk_page *pg, lk_env_cb cb,
-                           void *ctx)
-{
-    lk_row_sink sink = {.kind = LK_REC_ENV, .cb.env = cb, .ctx = ctx};
-    return list_page(S(st), S_ENV_LIST, project_id, pg, NULL, &lk_schema_environments, &sink);
+    assert(kind < LK_CHILD_KINDS);
+    const lk_child *c = &lk_schema_children[kind];
+    lk_row_sink sink = {.kind = c->kind, .cb = cb, .ctx = ctx};
+    return list_page(S(st), S_CHILD(kind, C_LIST), parent_id, pg, NULL, c->table, &sink);
 }
 
 static int sqlite_billing_get(lk_store *st, const char *org_id, lk_billing *out)
@@ -1461,18 +1495,52 @@ static int sqlite_key_get(lk_store *st, const char *id, lk_key *out)
 }
 
 /* The hot path: one probe of the UNIQUE index on hash, no allocation here. */
+/* The key cache, synced with the database's state (keycache.h), or NULL
+ * inside a transaction (the writer's batch: read the database itself). */
+static lk_keycache *key_cache(sqlite_store *s)
+{
+    if (s->tx_depth != 0) return NULL;
+    sqlite3_stmt *q = stmt_get(s, S_DATA_VERSION);
+    if (q == NULL) return NULL;
+    int rc = sqlite3_step(q);
+    int64_t dv = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW) return NULL;
+    lk_keycache_sync(&s->kc, dv, sqlite3_total_changes64(s->db));
+    return &s->kc;
+}
+
+/* A cached answer for hash (need_owner: with the owner rows), or NULL. */
+static const lk_keycache_entry *key_cached(sqlite_store *s, lk_keycache *kc, const uint8_t *hash,
+                                           bool need_owner)
+{
+    if (kc == NULL) return NULL;
+    const lk_keycache_entry *e = lk_keycache_find(kc, hash, need_owner, (int64_t)time(NULL));
+    if (e != NULL && e->rc != LK_OK) not_found(s, "access key");
+    return e;
+}
+
 static int sqlite_key_get_by_hash(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN], lk_key *out)
 {
-    return get_row(S(st), S_KEY_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_keys,
-                   LK_VIEW_RECORD, out, "access key");
+    sqlite_store *s = S(st);
+    lk_keycache *kc = key_cache(s);
+    const lk_keycache_entry *e = key_cached(s, kc, hash, false);
+    if (e != NULL) {
+        if (e->rc == LK_OK) *out = e->key;
+        return e->rc;
+    }
+    int rc = get_row(s, S_KEY_GET_BY_HASH, &(lookup){.hash = hash}, &lk_schema_keys,
+                     LK_VIEW_RECORD, out, "access key");
+    if (kc != NULL && (rc == LK_OK || rc == LK_ENOT_FOUND))
+        lk_keycache_put(kc, hash, rc, out, NULL, NULL);
+    return rc;
 }
 
 /* The key's columns, then the user's and the org's, NULL when the LEFT
  * JOIN found nothing. */
-static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
-                                        lk_key *key, lk_user *user, lk_org *org)
+static int key_owner_read(sqlite_store *s, const uint8_t *hash, lk_key *key, lk_user *user,
+                          lk_org *org)
 {
-    sqlite_store *s = S(st);
     sqlite3_stmt *q = stmt_bound(s, S_KEY_GET_BY_HASH_OWNER, &(lookup){.hash = hash});
     if (q == NULL) return s->base.err.code;
     int ret = run_row(s, q, "access key");
@@ -1487,6 +1555,26 @@ static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKE
         read_cols(q, col, &lk_schema_orgs, LK_VIEW_RECORD, org);
     sqlite3_reset(q);
     return LK_OK;
+}
+
+static int sqlite_key_get_by_hash_owner(lk_store *st, const uint8_t hash[LK_TOKEN_HASH_LEN],
+                                        lk_key *key, lk_user *user, lk_org *org)
+{
+    sqlite_store *s = S(st);
+    lk_keycache *kc = key_cache(s);
+    const lk_keycache_entry *e = key_cached(s, kc, hash, true);
+    if (e != NULL) {
+        if (e->rc == LK_OK) {
+            *key = e->key;
+            *user = e->user;
+            *org = e->org;
+        }
+        return e->rc;
+    }
+    int rc = key_owner_read(s, hash, key, user, org);
+    if (kc != NULL && rc == LK_OK) lk_keycache_put(kc, hash, rc, key, user, org);
+    if (kc != NULL && rc == LK_ENOT_FOUND) lk_keycache_put(kc, hash, rc, NULL, NULL, NULL);
+    return rc;
 }
 
 static int sqlite_key_rename(lk_store *st, const char *id, const char *name)
@@ -1513,21 +1601,28 @@ static int sqlite_key_list_user(lk_store *st, const char *user_id, int64_t now, 
     return list_page(S(st), S_KEY_LIST_USER, user_id, pg, &now, &lk_schema_keys, &sink);
 }
 
-static int sqlite_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
+/* Statement id (?1 id, ?2 at, ?3 ip when with_ip) for each item, in one
+ * transaction: the batched last-used writes of keys and sessions. */
+static int touch_rows(sqlite_store *s, int id, const lk_key_touch *items, size_t n,
+                      const char *what, bool with_ip)
 {
-    sqlite_store *s = S(st);
     if (n == 0) return LK_OK;
-    sqlite3_stmt *q = stmt_get(s, S_KEY_TOUCH);
+    sqlite3_stmt *q = stmt_get(s, id);
     if (q == NULL) return s->base.err.code;
     int ret = tx_begin(s);
     if (ret != LK_OK) return ret;
     for (size_t i = 0; i < n && ret == LK_OK; i++) {
         bind_text(q, 1, items[i].id);
         sqlite3_bind_int64(q, 2, items[i].at);
-        bind_text(q, 3, items[i].ip); /* --- scopes: last_used_ip ("" keeps it) */
-        ret = run_write(s, q, "access key", false);
+        if (with_ip) bind_text(q, 3, items[i].ip); /* --- scopes: last_used_ip ("" keeps it) */
+        ret = run_write(s, q, what, false);
     }
     return tx_end(s, ret);
+}
+
+static int sqlite_key_touch(lk_store *st, const lk_key_touch *items, size_t n)
+{
+    return touch_rows(S(st), S_KEY_TOUCH, items, n, "access key", true);
 }
 
 /* --- scopes ------------------------------------------------------------------ */
@@ -1574,22 +1669,12 @@ static int sqlite_session_list(lk_store *st, const char *user_id, int64_t now, i
                                lk_session_cb cb, void *ctx)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_LIST);
+    sqlite3_stmt *q = stmt_bound(s, S_SESSION_LIST, &(lookup){.a = user_id});
     if (q == NULL) return s->base.err.code;
-    bind_text(q, 1, user_id);
     sqlite3_bind_int64(q, 2, now);
     sqlite3_bind_int(q, 3, max);
-    lk_session row;
-    int rc, ret = LK_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof row);
-        read_cols(q, 0, &lk_schema_sessions, LK_VIEW_RECORD, &row);
-        if ((ret = cb(ctx, &row)) != 0) break;
-    }
-    sqlite3_reset(q);
-    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "session");
-    sodium_memzero(&row, sizeof row); /* held a CSRF token */
-    return ret;
+    lk_row_sink sink = {.kind = LK_SINK_SESSION, .cb.session = cb, .ctx = ctx};
+    return list_rows(s, q, &lk_schema_sessions, LK_VIEW_RECORD, sink.kind, &sink);
 }
 
 static int sqlite_session_delete_id(lk_store *st, const char *user_id, const char *id)
@@ -1613,18 +1698,7 @@ static int sqlite_user_set_password(lk_store *st, const char *user_id, const cha
 
 static int sqlite_session_touch(lk_store *st, const lk_key_touch *items, size_t n)
 {
-    sqlite_store *s = S(st);
-    if (n == 0) return LK_OK;
-    sqlite3_stmt *q = stmt_get(s, S_SESSION_TOUCH);
-    if (q == NULL) return s->base.err.code;
-    int ret = tx_begin(s);
-    if (ret != LK_OK) return ret;
-    for (size_t i = 0; i < n && ret == LK_OK; i++) {
-        bind_text(q, 1, items[i].id);
-        sqlite3_bind_int64(q, 2, items[i].at);
-        ret = run_write(s, q, "session", false);
-    }
-    return tx_end(s, ret);
+    return touch_rows(S(st), S_SESSION_TOUCH, items, n, "session", false);
 }
 
 static int sqlite_session_purge(lk_store *st, int64_t now, int64_t *purged)
@@ -1744,8 +1818,8 @@ static const struct {
     {LK_REC_USER, S_DUMP_USERS, S_USER_INSERT},
     {LK_REC_ORG, S_DUMP_ORGS, S_ORG_INSERT},
     {LK_REC_MEMBER, S_DUMP_MEMBERS, S_MEMBER_INSERT},
-    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_PROJECT_INSERT},
-    {LK_REC_ENV, S_DUMP_ENVS, S_ENV_INSERT},
+    {LK_REC_PROJECT, S_DUMP_PROJECTS, S_CHILD(LK_CHILD_PROJECT, C_INSERT)},
+    {LK_REC_ENV, S_DUMP_ENVS, S_CHILD(LK_CHILD_ENV, C_INSERT)},
     {LK_REC_BILLING, S_DUMP_BILLING, S_BILLING_UPSERT},
     {LK_REC_KEY, S_DUMP_KEYS, S_KEY_INSERT},
     {LK_REC_AUDIT, S_DUMP_AUDIT, S_AUDIT_INSERT}, /* --- audit --- */
@@ -1835,8 +1909,7 @@ static int sqlite_audit_purge(lk_store *st, int64_t before, int max_rows, int64_
 static int sqlite_begin(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 0)
-        return lk_err_set(&s->base.err, LK_EINTERNAL, "begin: a transaction is already open");
+    if (s->tx_depth != 0) return tx_begin(s); /* nested: a savepoint (the writer's batch) */
     s->tx_gated = gate_enter();
     int rc = tx_begin(s);
     if (rc != LK_OK && s->tx_gated) {
@@ -1856,8 +1929,9 @@ static void gate_leave(sqlite_store *s)
 static int sqlite_commit(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 1)
+    if (s->tx_depth < 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "commit: no transaction is open");
+    if (s->tx_depth > 1) return tx_end(s, LK_OK); /* RELEASE the savepoint */
     int rc = tx_end(s, LK_OK);
     gate_leave(s);
     return rc;
@@ -1866,8 +1940,14 @@ static int sqlite_commit(lk_store *st)
 static int sqlite_rollback(lk_store *st)
 {
     sqlite_store *s = S(st);
-    if (s->tx_depth != 1)
+    if (s->tx_depth < 1)
         return lk_err_set(&s->base.err, LK_EINTERNAL, "rollback: no transaction is open");
+    if (s->tx_depth > 1) { /* back to the savepoint; the outer transaction goes on */
+        s->tx_depth--;
+        return sqlite3_exec(s->db, "ROLLBACK TO lk; RELEASE lk", NULL, NULL, NULL) == SQLITE_OK
+                   ? LK_OK
+                   : fail(s, sqlite3_errcode(s->db), "rollback");
+    }
     s->tx_depth = 0;
     int rc = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     gate_leave(s);
@@ -1900,26 +1980,17 @@ static int sqlite_member_get(lk_store *st, const char *org_id, const char *user_
                    LK_VIEW_RECORD, out, "member");
 }
 
-/* Same shape as member_remove_unless_last: BEGIN IMMEDIATE (or a savepoint
- * holding the write lock), read the org's owner count, update. */
+/* As member_remove_unless_last: the owner count and the update in one
+ * write transaction. */
 static int sqlite_member_set_role(lk_store *st, const char *org_id, const char *user_id,
                                   const char *role)
 {
     sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_MEMBER_STATE);
-    if (q == NULL) return s->base.err.code;
     int ret = tx_begin(s);
     if (ret != LK_OK) return ret;
-    bind_text(q, 1, org_id);
-    bind_text(q, 2, user_id);
-    if ((ret = run_row(s, q, "member")) != LK_OK) goto out;
-    bool is_member = sqlite3_column_int(q, 1) != 0;
-    int64_t owners = sqlite3_column_int64(q, 2);
-    bool is_owner = sqlite3_column_int(q, 3) != 0;
-    sqlite3_reset(q);
-    if (!is_member)
-        ret = not_found(s, "member");
-    else if (is_owner && strcmp(role, LK_ROLE_OWNER) != 0 && owners <= 1)
+    member_state m;
+    if ((ret = member_state_get(s, org_id, user_id, &m)) != LK_OK) goto out;
+    if (m.is_owner && strcmp(role, LK_ROLE_OWNER) != 0 && m.owners <= 1)
         ret = lk_err_set(&s->base.err, LK_ECONFLICT, LK_STORE_LAST_OWNER);
     else
         ret = write_by(s, S_MEMBER_SET_ROLE, &(lookup){.a = org_id, .b = user_id, .c = role},
@@ -1948,24 +2019,8 @@ static int sqlite_invitation_get_by_hash(lk_store *st, const uint8_t hash[LK_TOK
 static int sqlite_invitation_list(lk_store *st, const char *org_id, int64_t now, const lk_page *pg,
                                   lk_invitation_cb cb, void *ctx)
 {
-    sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt_get(s, S_INVITATION_LIST);
-    if (q == NULL) return s->base.err.code;
-    assert(pg->limit >= 1 && pg->limit <= LK_STORE_PAGE_MAX);
-    bind_text(q, 1, org_id);
-    sqlite3_bind_int64(q, 2, before_of(pg));
-    sqlite3_bind_int(q, 3, limit_of(pg));
-    sqlite3_bind_int64(q, 4, now);
-    lk_invitation inv;
-    int rc, ret = LK_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&inv, 0, sizeof inv);
-        read_cols(q, 0, &lk_schema_invitations, LK_VIEW_RECORD, &inv);
-        if ((ret = cb(ctx, &inv)) != 0) break;
-    }
-    sqlite3_reset(q);
-    if (ret == LK_OK && rc != SQLITE_DONE) ret = fail(s, rc, "invitations");
-    return ret;
+    lk_row_sink sink = {.kind = LK_SINK_INVITATION, .cb.invitation = cb, .ctx = ctx};
+    return list_page(S(st), S_INVITATION_LIST, org_id, pg, &now, &lk_schema_invitations, &sink);
 }
 
 static int sqlite_invitation_delete(lk_store *st, const char *org_id, const char *id)
@@ -2101,16 +2156,11 @@ const lk_store_ops lk_store_sqlite_ops = {
     .member_remove_unless_last = sqlite_member_remove_unless_last,
     .member_count = sqlite_member_count,
     .member_list = sqlite_member_list,
-    .project_create = sqlite_project_create,
-    .project_get = sqlite_project_get,
-    .project_rename = sqlite_project_rename,
-    .project_delete = sqlite_project_delete,
-    .project_list = sqlite_project_list,
-    .env_create = sqlite_env_create,
-    .env_get = sqlite_env_get,
-    .env_rename = sqlite_env_rename,
-    .env_delete = sqlite_env_delete,
-    .env_list = sqlite_env_list,
+    .child_create = sqlite_child_create,
+    .child_get = sqlite_child_get,
+    .child_rename = sqlite_child_rename,
+    .child_delete = sqlite_child_delete,
+    .child_list = sqlite_child_list,
     .billing_get = sqlite_billing_get,
     .billing_set = sqlite_billing_set,
     .key_create = sqlite_key_create,
