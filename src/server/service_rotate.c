@@ -16,9 +16,15 @@
  * dead and bogus tokens, and so is the work — every entry up to
  * LK_LEAK_TOKEN_MAX bytes is hashed and goes through the same store call
  * (key_revoke_token: the same statements whether or not a row matches),
- * all in one transaction, whatever its format. What differs for a live
- * token is only that a row is written (measured in docs/security.md).
- * Reports are throttled per client address before any work is done.
+ * all in one transaction, whatever its format, and every report ends with
+ * the same write: leak_report_count adds it to the day's counts (no token,
+ * hash or address stored). So every report commits a write — one fsync
+ * on SQLite, one WAL flush on PostgreSQL — and an all-bogus report is no
+ * longer a read-only transaction that commits for free. What a live token
+ * adds is its row's delete and its audit event in that same commit; the
+ * answer's fixed floor (api_rotate.c) hides that (measured in
+ * docs/security.md). Reports are throttled per client
+ * address before any work is done.
  *
  * Invariants: a token exists only in the caller's buffer (rotate) or the
  * request body (reports); local hashes are wiped; nothing here logs a
@@ -144,8 +150,10 @@ static int leak_throttle(lk_svc *svc, const char *client, int64_t now)
     return LK_ERATE_LIMITED;
 }
 
-/* Hash and revoke one entry; the hook for what was found. */
-static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *source, const char *url)
+/* Hash and revoke one entry; the hook for what was found (counted in
+ * *revoked). */
+static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *source, const char *url,
+                      int64_t *revoked)
 {
     uint8_t hash[LK_TOKEN_HASH_LEN];
     lk_key k;
@@ -153,7 +161,10 @@ static int revoke_one(lk_svc *svc, const char *tok, size_t len, const char *sour
     lk_token_hash(tok, len, hash);
     int rc = svc->st->ops->key_revoke_token(svc->st, hash, &k, &previous);
     sodium_memzero(hash, sizeof(hash));
-    if (rc == LK_OK) rc = lk_svc_on_key_revoked_leaked(svc, &k, previous, source, url);
+    if (rc == LK_OK) {
+        (*revoked)++;
+        rc = lk_svc_on_key_revoked_leaked(svc, &k, previous, source, url);
+    }
     return rc == LK_ENOT_FOUND ? LK_OK : rc;
 }
 
@@ -161,18 +172,23 @@ int lk_svc_report_leaked(lk_svc *svc, const lk_leak_report *r, const char *clien
 {
     lk_svc__begin(svc);
     char source[LK_LEAK_SOURCE_MAX + 1], url[LK_LEAK_URL_MAX + 1];
-    int rc = leak_throttle(svc, client, lk_svc__now(svc));
+    int64_t now = lk_svc__now(svc);
+    int rc = leak_throttle(svc, client, now);
     if (rc) return rc;
     if (r->n < 1 || r->n > LK_LEAK_MAX_TOKENS)
         return lk_err_field(&svc->err, "tokens", "must hold 1 to 100 tokens");
     clean_copy(r->source, r->source_len, source, sizeof(source));
     clean_copy(r->url, r->url_len, url, sizeof(url));
 
+    int64_t revoked = 0;
     if ((rc = svc->st->ops->begin(svc->st)) != LK_OK) return lk_svc__store_err(svc, rc, NULL);
     for (size_t i = 0; i < r->n && rc == LK_OK; i++) {
         if (r->lens[i] > LK_LEAK_TOKEN_MAX) continue; /* cannot be a token */
-        rc = revoke_one(svc, r->tokens[i], r->lens[i], source, url);
+        rc = revoke_one(svc, r->tokens[i], r->lens[i], source, url, &revoked);
     }
+    /* the write every report makes, whatever it held: see the top */
+    if (rc == LK_OK)
+        rc = svc->st->ops->leak_report_count(svc->st, now, (int64_t)r->n, revoked);
     if (rc == LK_OK) rc = svc->st->ops->commit(svc->st);
     if (rc != LK_OK) {
         lk_svc__store_err(svc, rc, NULL);

@@ -13,9 +13,14 @@ test_rotate.py — key rotation with a grace period and leaked-token reports
             duplicated, 10 KiB entries); live current tokens revoked (the key
             is gone), live previous tokens ended (the key stays); 0 or 101
             tokens, wrong types -> 400; a flood from one address -> 429 with
-            Retry-After while another address is unaffected; the timing of
-            100 live vs 100 bogus tokens (reported, generous bound)
+            Retry-After while another address is unaffected
+  timing    live vs dead vs bogus reports of 100 tokens, 30 paired rounds:
+            the median difference within the noise the dead-vs-bogus
+            control shows (LeakTiming)
 """
+import itertools
+import json
+import socket
 import statistics
 import time
 
@@ -282,6 +287,26 @@ class LeakedTokens(ServerCase):
         self.assertEqual(self.ok(self.report([forge_token()], source=None, url=None), 202),
                          {"received": 1})
 
+    def test_reporter_leaves_before_the_answer(self):
+        # the 202 is held for a while (the answer floor): a reporter that
+        # hangs up meanwhile still revokes, and the server carries on
+        k = self.make_pkey(self.c)
+        body = json.dumps({"tokens": [k["token"]]}).encode()
+        host, port = self.url.split("//", 1)[1].split(":")
+        for _ in range(3):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            s.sendall(b"POST /v1/leaked-tokens HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      % (len(body), body))
+            s.close()
+        deadline = time.time() + 5
+        while self.whoami(k["token"]) != 401 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.whoami(k["token"]), 401)
+        time.sleep(0.3)  # every held answer's time has come and gone
+        self.assertEqual(self.anon().get("/healthz").status, 200)
+        self.assertEqual(self.ok(self.report([forge_token()]), 202), {"received": 1})
+
     def test_public_and_no_credentials_needed(self):
         # a Bearer token or cookie is not needed and not used
         k = self.make_pkey(self.c)
@@ -307,21 +332,89 @@ class LeakedTokens(ServerCase):
         self.assertEqual(self.ok(self.report([k["token"]], client=other), 202), {"received": 1})
         self.assertEqual(self.whoami(k["token"]), 401)
 
-    def test_timing_live_vs_bogus(self):
-        """100 live vs 100 bogus tokens per report, alternating, 5 rounds
-        each: prints the medians (docs/security.md quotes them) and asserts
-        only a generous bound."""
-        live_t, bogus_t = [], []
-        for _ in range(5):
-            live = [self.make_okey(self.c, self.org)["token"] for _ in range(100)]
-            bogus = [forge_token("o") for _ in range(100)]
-            for toks, out in ((bogus, bogus_t), (live, live_t)):
-                t0 = time.perf_counter()
-                r = self.report(toks)
-                out.append(time.perf_counter() - t0)
-                self.assertEqual(r.status, 202, r)
-        ml, mb = statistics.median(live_t), statistics.median(bogus_t)
-        print("\n  leaked-tokens timing (%s): 100 live %.2f ms, 100 bogus %.2f ms, "
-              "difference %.2f ms (medians of 5)" % (self.srv.backend if hasattr(self.srv, "backend")
-                                                     else "?", ml * 1e3, mb * 1e3, (ml - mb) * 1e3))
-        self.assertLess(abs(ml - mb), 0.5, "live %.4f s vs bogus %.4f s" % (ml, mb))
+    # Timing: live vs dead vs bogus reports (issue 15: "measure the timing
+    # difference and keep it below noise"). See LeakTiming below.
+
+
+class LeakTiming(ServerCase):
+    """The time of a report must not say what it held. ROUNDS rounds, each
+    three reports of TOKENS tokens from three loopback addresses (the
+    throttle is per address): live (fresh org keys), dead (the previous
+    round's live tokens, which that report revoked) and bogus (forged,
+    well-formed, never stored); the order within a round walks through all
+    six permutations, so none of the three always follows another (a WAL
+    checkpoint or a cold cache after a write lands on each kind alike).
+
+    The statistic is paired: per round, live - bogus and dead - bogus (the
+    three reports of a round run within milliseconds of each other, so a
+    load change on the shared machine hits all three alike and cancels).
+    dead vs bogus is the A/A control — both match nothing and do the same
+    work — so the spread of dead - bogus is the noise of this machine at
+    this moment: NOISE = the interquartile range of those differences. The
+    assertion: the median of live - bogus (and of dead - bogus) is below
+    MARGIN_MS + NOISE, i.e. the difference is smaller than one request's
+    jitter. Why that does not flake: with no real difference, the median of
+    30 paired differences has a standard error of about 0.17 NOISE
+    (1.25 sigma / sqrt(30), sigma = IQR / 1.35), so the bound is more than
+    six standard errors away, on a quiet machine and a loaded one alike
+    (a loaded one widens NOISE and the bound with it); the median shrugs
+    off a few scheduler hiccups. And it catches what it should: without the
+    answer floor (api_rotate.c) 100 live tokens cost 4-7 ms more than 100
+    bogus ones on SQLite, against a NOISE of 1.4-3.6 ms measured on this
+    machine under load."""
+
+    ROUNDS = 30
+    TOKENS = 100
+    MARGIN_MS = 0.5
+
+    def _report_timed(self, client, body):
+        t0 = time.perf_counter()
+        r = client.post("/v1/leaked-tokens", body=body)
+        dt = time.perf_counter() - t0
+        self.assertEqual((r.status, r.body), (202, '{"received":%d}' % self.TOKENS), r)
+        return dt
+
+    def test_timing_live_dead_bogus(self):
+        c = self.user()
+        org = self.make_org(c)["id"]
+        live_tokens = [[self.make_okey(c, org)["token"] for _ in range(self.TOKENS)]
+                       for _ in range(self.ROUNDS + 1)]
+        clients = {kind: Client(self.url, source_address=("127.0.5.%d" % (i + 1), 0))
+                   for i, kind in enumerate(("live", "dead", "bogus"))}
+
+        def body(toks):
+            return json.dumps({"tokens": toks, "source": "timing"}).encode()
+
+        def run(kind, toks):
+            return self._report_timed(clients[kind], body(toks))
+
+        # warm-up: every connection open, every statement prepared; round 0's
+        # live tokens become round 1's dead ones
+        run("live", live_tokens[0])
+        run("dead", live_tokens[0])
+        run("bogus", [forge_token("o") for _ in range(self.TOKENS)])
+        times = {"live": [], "dead": [], "bogus": []}
+        orders = list(itertools.permutations(("live", "dead", "bogus")))
+        for i in range(1, self.ROUNDS + 1):
+            toks = {"live": live_tokens[i], "dead": live_tokens[i - 1],
+                    "bogus": [forge_token("o") for _ in range(self.TOKENS)]}
+            for kind in orders[i % 6]:
+                times[kind].append(run(kind, toks[kind]))
+        for k in live_tokens[-1][:3]:
+            self.assertEqual(self.bearer(k).get("/v1/whoami").status, 401)
+
+        ms = {k: [t * 1e3 for t in v] for k, v in times.items()}
+        d_live = [a - b for a, b in zip(ms["live"], ms["bogus"])]
+        d_dead = [a - b for a, b in zip(ms["dead"], ms["bogus"])]
+        q = statistics.quantiles(d_dead, n=4)
+        noise = q[2] - q[0]
+        bound = self.MARGIN_MS + noise
+        med = {k: statistics.median(v) for k, v in ms.items()}
+        print("\n  leaked-tokens timing (%s, %d rounds of %d tokens): median live %.2f ms, "
+              "dead %.2f ms, bogus %.2f ms; paired median live-bogus %+.2f ms, dead-bogus "
+              "%+.2f ms; noise (IQR of dead-bogus) %.2f ms; bound %.2f ms"
+              % (self.srv.backend, self.ROUNDS, self.TOKENS, med["live"], med["dead"],
+                 med["bogus"], statistics.median(d_live), statistics.median(d_dead), noise,
+                 bound))
+        self.assertLess(abs(statistics.median(d_live)), bound, ms)
+        self.assertLess(abs(statistics.median(d_dead)), bound, ms)

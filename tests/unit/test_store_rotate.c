@@ -1,7 +1,7 @@
 /*
  * test_store_rotate.c — the store's key-lifecycle ops (store.h, "rotate"):
- * key_rotate, the look-up by a current or live previous hash, key_revoke_token
- * and key_purge_previous, through st->ops only, so the same tests check
+ * key_rotate, the look-up by a current or live previous hash, key_revoke_token,
+ * key_purge_previous and the leak-report counts, through st->ops only, so the same tests check
  * every backend: $LK_TEST_DATABASE_URL when set (tests/run.sh points it at a
  * fresh PostgreSQL database), else a fresh SQLite file.
  *
@@ -201,6 +201,36 @@ static void revoke_current_previous_and_nothing(void **state)
     lk_store_close(st);
 }
 
+/* --- leak reports --- every report counts on its UTC day; a rolled-back
+ * report leaves no count. */
+static void leak_report_counts_per_day(void **state)
+{
+    (void)state;
+    lk_store *st = open_store();
+    lk_leak_day d;
+    const int64_t day = T0 / LK_LEAK_DAY_SECS;
+    assert_int_equal(st->ops->leak_report_get(st, day, &d), LK_ENOT_FOUND);
+    assert_int_equal(st->ops->begin(st), LK_OK);
+    assert_int_equal(st->ops->leak_report_count(st, T0, 100, 0), LK_OK);
+    assert_int_equal(st->ops->commit(st), LK_OK);
+    assert_int_equal(st->ops->leak_report_count(st, T0 + 60, 3, 2), LK_OK);
+    assert_int_equal(st->ops->begin(st), LK_OK);
+    assert_int_equal(st->ops->leak_report_count(st, T0 + 120, 50, 50), LK_OK);
+    assert_int_equal(st->ops->rollback(st), LK_OK);
+    assert_int_equal(st->ops->leak_report_get(st, day, &d), LK_OK);
+    assert_int_equal(d.day, day);
+    assert_int_equal(d.reports, 2);
+    assert_int_equal(d.entries, 103);
+    assert_int_equal(d.revoked, 2);
+    /* the next day has a row of its own */
+    assert_int_equal(st->ops->leak_report_count(st, T0 + LK_LEAK_DAY_SECS, 1, 1), LK_OK);
+    assert_int_equal(st->ops->leak_report_get(st, day + 1, &d), LK_OK);
+    assert_int_equal(d.reports, 1);
+    assert_int_equal(st->ops->leak_report_get(st, day, &d), LK_OK);
+    assert_int_equal(d.reports, 2);
+    lk_store_close(st);
+}
+
 static void delete_ends_both(void **state)
 {
     (void)state;
@@ -340,6 +370,7 @@ int main(void)
         cmocka_unit_test(grace_ends_and_purge_clears),
         cmocka_unit_test(revoke_current_previous_and_nothing),
         cmocka_unit_test(delete_ends_both),
+        cmocka_unit_test(leak_report_counts_per_day),
         cmocka_unit_test(dump_load_keeps_previous),
         cmocka_unit_test(sqlite_v2_file_gains_previous_columns),
     };

@@ -300,6 +300,20 @@ const lk_table lk_schema_audit = {
     sizeof(lk_audit_event), NULL,       audit_idx,
 };
 
+/* --- leak reports --- one row per UTC day (store.h's lk_leak_day), so
+ * the table grows by a row a day and needs no purge. */
+static const lk_col leak_cols[] = {
+    COL(lk_leak_day, day, "day", I64, "PRIMARY KEY"),
+    COL(lk_leak_day, reports, "reports", I64, "NOT NULL"),
+    COL(lk_leak_day, entries, "entries", I64, "NOT NULL"),
+    COL(lk_leak_day, revoked, "revoked", I64, "NOT NULL"),
+};
+static const char *const leak_idx[] = {NULL};
+const lk_table lk_schema_leak_reports = {
+    "leaked_token_reports", leak_cols, NCOLS(leak_cols), sizeof(lk_leak_day), sizeof(lk_leak_day),
+    NULL,                   leak_idx,
+};
+
 const lk_child lk_schema_children[LK_CHILD_KINDS] = {
     [LK_CHILD_PROJECT] = {&lk_schema_projects, "org_id", "project", LK_REC_PROJECT},
     [LK_CHILD_ENV] = {&lk_schema_environments, "project_id", "environment", LK_REC_ENV},
@@ -311,7 +325,7 @@ const lk_table *const lk_schema_tables[] = {
     &lk_schema_projects,    &lk_schema_environments,
     &lk_schema_billing,     &lk_schema_keys,
     &lk_schema_invitations, &lk_schema_device,
-    &lk_schema_audit,
+    &lk_schema_audit,       &lk_schema_leak_reports,
     NULL,
 };
 

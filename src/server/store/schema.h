@@ -114,6 +114,8 @@ extern const lk_table lk_schema_users, lk_schema_sessions, lk_schema_orgs, lk_sc
     lk_schema_projects, lk_schema_environments, lk_schema_billing, lk_schema_keys;
 /* --- audit --- */
 extern const lk_table lk_schema_audit;
+/* --- leak reports --- (not copied by migrate-data: counts only) */
+extern const lk_table lk_schema_leak_reports;
 
 /* Every table, in foreign-key order (parents first); NULL-ended. */
 extern const lk_table *const lk_schema_tables[];

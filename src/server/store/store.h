@@ -254,6 +254,17 @@ typedef struct lk_audit_event {
     int64_t seq;
 } lk_audit_event;
 
+/* --- leak reports (schema version 9) --- One row per UTC day of public
+ * leaked-token reports (POST /v1/leaked-tokens): how many reports, how
+ * many entries they held, how many of those ended a token. No token, no
+ * hash, no address: a count is all a report leaves behind besides the
+ * access_key.revoked_leaked events of what it revoked. */
+#define LK_LEAK_DAY_SECS 86400
+typedef struct lk_leak_day {
+    int64_t day; /* unix time / LK_LEAK_DAY_SECS */
+    int64_t reports, entries, revoked;
+} lk_leak_day;
+
 /* Which events an audit_list returns: an org's (org_id set) or a person's
  * security log (user_id set; exactly one of the two); action and actor
  * ("" or NULL: any) narrow it. actor matches actor_id or actor_user_id, so
@@ -577,6 +588,15 @@ typedef struct lk_store_ops {
     /* Clears every previous hash whose end has passed; *n: how many (may
      * be NULL). */
     int (*key_purge_previous)(lk_store *st, int64_t *n);
+    /* --- leak reports --- */
+    /* Count one report on the day of `now` (lk_leak_day): an upsert that
+     * adds 1, entries and revoked to that day's row. Every report runs it
+     * once, inside its begin() … commit(), whatever it held, so every
+     * report commits a write (one WAL fsync on SQLite, one WAL flush on
+     * PostgreSQL) and none is a read-only transaction that skips it. */
+    int (*leak_report_count)(lk_store *st, int64_t now, int64_t entries, int64_t revoked);
+    /* The row of `day` (unix time / LK_LEAK_DAY_SECS); LK_ENOT_FOUND. */
+    int (*leak_report_get)(lk_store *st, int64_t day, lk_leak_day *out);
     /* --- audit --- */
     /* Insert ev (ev->seq ignored). Called inside the caller's begin() …
      * commit() with the change it records (service_audit.c). */

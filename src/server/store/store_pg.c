@@ -232,7 +232,14 @@
       "SELECT * FROM cur UNION ALL SELECT * FROM prv")                                             \
     X(KEY_PURGE_PREVIOUS, true,                                                                    \
       "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
-      "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+      "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW) \
+    /* --- leak reports: the day's counts (schema.c's leaked_token_reports) */                    \
+    X(LEAK_REPORT_COUNT, false,                                                                    \
+      "INSERT INTO leaked_token_reports AS t (day, reports, entries, revoked) "                    \
+      "VALUES ($1, 1, $2, $3) ON CONFLICT (day) DO UPDATE SET reports = t.reports + 1, "          \
+      "entries = t.entries + excluded.entries, revoked = t.revoked + excluded.revoked")            \
+    X(LEAK_REPORT_GET, true,                                                                       \
+      "SELECT {leaked_token_reports} FROM leaked_token_reports WHERE day = $1")
 /* --- end rotate --- */
 
 /* The statements of the child_* ops, X(OP, retry, SQL) as above, written
@@ -429,6 +436,8 @@ static const struct pg_migration {
     {NULL, &lk_schema_device},
     /* 8: the audit log: schema.c's audit_events */
     {NULL, &lk_schema_audit},
+    /* 9: leaked-token report counts: schema.c's leaked_token_reports */
+    {NULL, &lk_schema_leak_reports},
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -1305,6 +1314,29 @@ static int pg_key_purge_previous(lk_store *st, int64_t *n)
     return LK_OK;
 }
 
+/* --- leak reports --- */
+
+static int pg_leak_report_count(lk_store *st, int64_t now, int64_t entries, int64_t revoked)
+{
+    pg_params p = {0};
+    PGresult *r;
+    p_i64(&p, now / LK_LEAK_DAY_SECS);
+    p_i64(&p, entries);
+    p_i64(&p, revoked);
+    int rc = pg_run((pg_store *)st, S_LEAK_REPORT_COUNT, &p, &r);
+    if (rc == LK_OK) PQclear(r);
+    return rc;
+}
+
+static int pg_leak_report_get(lk_store *st, int64_t day, lk_leak_day *out)
+{
+    pg_params p = {0};
+    p_i64(&p, day);
+    memset(out, 0, sizeof *out);
+    return get_row(st, S_LEAK_REPORT_GET, &p, &lk_schema_leak_reports, LK_VIEW_RECORD, out,
+                   "leak report day");
+}
+
 /* --- end rotate --------------------------------------------------------- */
 
 /* -- access keys --------------------------------------------------------- */
@@ -2046,6 +2078,8 @@ const lk_store_ops lk_store_pg_ops = {
     .key_rotate = pg_key_rotate,
     .key_revoke_token = pg_key_revoke_token,
     .key_purge_previous = pg_key_purge_previous,
+    .leak_report_count = pg_leak_report_count,
+    .leak_report_get = pg_leak_report_get,
     /* --- device --- */
     .device_create = pg_device_create,
     .device_get = pg_device_get,

@@ -198,7 +198,13 @@
       "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "                              \
       "WHERE prev_hash = ?1 AND prev_expires_at > " DB_NOW " RETURNING {access_keys}")             \
     X(KEY_PURGE_PREVIOUS, "UPDATE access_keys SET prev_hash = NULL, prev_expires_at = 0 "          \
-                          "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW)
+                          "WHERE prev_hash IS NOT NULL AND prev_expires_at <= " DB_NOW) \
+    /* --- leak reports: the day's counts (schema.c's leaked_token_reports) */                    \
+    X(LEAK_REPORT_COUNT, "INSERT INTO leaked_token_reports (day, reports, entries, revoked) "      \
+                         "VALUES (?1, 1, ?2, ?3) ON CONFLICT (day) DO UPDATE SET "                 \
+                         "reports = reports + 1, entries = entries + excluded.entries, "           \
+                         "revoked = revoked + excluded.revoked")                                   \
+    X(LEAK_REPORT_GET, "SELECT {leaked_token_reports} FROM leaked_token_reports WHERE day = ?1")
 /* --- end rotate --- */
 
 /* --- device --- sign-ins from the CLI (lk_device); states bound as ?5/?6. */
@@ -937,6 +943,15 @@ static int apply_audit(sqlite_store *s)
     return exec(s, ddl, "migrate: audit_events");
 }
 
+/* --- leak reports --- version 9: leaked_token_reports, from schema.c. */
+static int create_leak_reports(sqlite_store *s)
+{
+    char ddl[LK_SCHEMA_SQL_MAX];
+    if (lk_schema_table_ddl(&lk_schema_leak_reports, &lk_dialect_sqlite, ddl, sizeof ddl) != 0)
+        return lk_err_set(&s->base.err, LK_EINTERNAL, "migrate: schema text too long");
+    return exec(s, ddl, "migrate: leaked_token_reports");
+}
+
 /* One version of the schema, applied in one transaction. Append only. */
 static const struct {
     int (*apply)(sqlite_store *s);
@@ -950,6 +965,7 @@ static const struct {
     {add_key_previous, false},  /* 6: key rotation (previous token) */
     {create_device_table, false}, /* 7: device sign-ins from the CLI */
     {apply_audit, false},         /* 8: the audit log (audit_events) */
+    {create_leak_reports, false}, /* 9: leaked-token report counts */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1752,6 +1768,32 @@ static int sqlite_key_purge_previous(lk_store *st, int64_t *n)
     return ret;
 }
 
+/* --- leak reports --- */
+
+static int sqlite_leak_report_count(lk_store *st, int64_t now, int64_t entries, int64_t revoked)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_LEAK_REPORT_COUNT);
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, now / LK_LEAK_DAY_SECS);
+    sqlite3_bind_int64(q, 2, entries);
+    sqlite3_bind_int64(q, 3, revoked);
+    return run_write(s, q, "leak report", true);
+}
+
+static int sqlite_leak_report_get(lk_store *st, int64_t day, lk_leak_day *out)
+{
+    sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt_get(s, S_LEAK_REPORT_GET);
+    if (q == NULL) return s->base.err.code;
+    sqlite3_bind_int64(q, 1, day);
+    int ret = run_row(s, q, "leak report day");
+    if (ret != LK_OK) return ret;
+    read_cols(q, 0, &lk_schema_leak_reports, LK_VIEW_RECORD, out);
+    sqlite3_reset(q);
+    return LK_OK;
+}
+
 /* --- end rotate ------------------------------------------------------------ */
 
 /* -- bulk copy ---------------------------------------------------------------- */
@@ -2157,6 +2199,8 @@ const lk_store_ops lk_store_sqlite_ops = {
     .key_rotate = sqlite_key_rotate,
     .key_revoke_token = sqlite_key_revoke_token,
     .key_purge_previous = sqlite_key_purge_previous,
+    .leak_report_count = sqlite_leak_report_count,
+    .leak_report_get = sqlite_leak_report_get,
     /* --- device --- */
     .device_create = sqlite_device_create,
     .device_get = sqlite_device_get,
