@@ -6,9 +6,6 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 struct lk_job_anchor {
     lk_job *job; /* NULL once the job has come back */
@@ -157,11 +154,6 @@ static void run_batch(lk_worker *w, lk_job **batch, size_t n)
 static void *writer_main(void *arg)
 {
     lk_worker *w = arg;
-    /* A lower CPU priority than the loops: when a batch's work and a read
-     * want the same core, the read goes first (a write waits for fsync
-     * anyway; a read should not wait for a write's CPU time). Linux applies
-     * the nice value per thread. Best effort: a failure changes nothing. */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LK_WRITER_NICE);
     lk_job *batch[LK_WRITER_BATCH_MAX];
     size_t n;
     while ((n = take_batch(w->q, batch, LK_WRITER_BATCH_MAX)) > 0) {

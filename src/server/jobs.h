@@ -43,7 +43,6 @@
 #define LK_WORKERS_MIN 2 /* workers: the loop count, clamped to MIN..MAX */
 #define LK_WORKERS_MAX 8
 #define LK_WRITER_BATCH_MAX 64 /* jobs in one group commit */
-#define LK_WRITER_NICE 10       /* the writer thread's nice value: reads first */
 
 /* lk_jobs_init modes */
 #define LK_JOBS_POOL 0  /* independent jobs on a pool of workers */
