@@ -41,6 +41,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -88,6 +89,7 @@ struct lk_server {
     lk_jobs jobs;
     lk_jobs writer; /* cfg->group_commit: the writer thread (writer.h) */
     atomic_int stopping;
+    sem_t ready; /* posted by each loop once its h2o side exists */
     atomic_int nconns; /* open client connections, all loops */
     SSL_CTX *ssl_ctx;  /* HTTPS when set (lk_server_config.tls_cert) */
     int max_conns;
@@ -305,10 +307,14 @@ static void loop_drain(lk_loop *lp)
         fprintf(stderr, "latchkeyd: usage flush failed: %s\n", lk_err_message(&lp->st->err));
 }
 
+static void loop_setup(lk_loop *lp);
+
 static void *loop_main(void *arg)
 {
     lk_loop *lp = arg;
     lk_server *srv = lp->srv;
+    loop_setup(lp);
+    sem_post(&srv->ready); /* start() waits: stop() may wake this loop from now on */
     h2o_loop_t *loop = lp->http.h2o.loop;
     while (!atomic_load(&srv->stopping)) {
         h2o_evloop_run(loop, INT32_MAX);
@@ -382,6 +388,7 @@ lk_server *lk_server_prepare(const lk_server_config *cfg)
     assert(cfg->open_store != NULL && cfg->max_connections >= 1);
     srv->cfg = cfg;
     atomic_init(&srv->stopping, 0);
+    sem_init(&srv->ready, 0, 0);
     atomic_init(&srv->nconns, 0);
     srv->nloops = cfg->threads > 0 ? cfg->threads : 1;
 
@@ -432,6 +439,20 @@ static int open_loop(lk_server *srv, lk_loop *lp)
         fprintf(stderr, "latchkeyd: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* The loop's h2o side, created ON the loop's own thread (loop_main): h2o
+ * 2.2's allocators are thread-local, and a socket keeps the allocator of
+ * the thread that created it — the context's cross-thread message queue
+ * (jobs and writer replies come back through it) and the listener must
+ * belong to the thread that reads them, or two loops share the main
+ * thread's free lists without a lock (a use-after-free under load, seen
+ * as h2o_mem_alloc_recycle's assertion). */
+static void loop_setup(lk_loop *lp)
+{
+    lk_server *srv = lp->srv;
+    const lk_server_config *cfg = srv->cfg;
     h2o_context_init(&lp->http.h2o, h2o_evloop_create(), &srv->conf);
     lp->accept.ctx = &lp->http.h2o;
     lp->accept.hosts = srv->conf.hosts;
@@ -445,15 +466,12 @@ static int open_loop(lk_server *srv, lk_loop *lp)
     if (url != NULL && (lk_store_url_is(url, LK_STORE_PG_SCHEME) ||
                         lk_store_url_is(url, LK_STORE_PG_SCHEME_SHORT))) {
         lp->http.pg = lk_pgwait_new(lp->http.h2o.loop, url); /* connects on first use */
-        if (lp->http.pg == NULL) {
-            fprintf(stderr, "latchkeyd: out of memory\n");
-            return -1;
-        }
+        if (lp->http.pg == NULL) /* then look-ups block, as on SQLite */
+            fprintf(stderr, "latchkeyd: out of memory: PostgreSQL look-ups will block\n");
     }
     h2o_timeout_init(lp->http.h2o.loop, &lp->flush_timeout, LK_USAGE_FLUSH_SECS * 1000);
     lp->flush_entry.cb = on_flush;
     h2o_timeout_link(lp->http.h2o.loop, &lp->flush_timeout, &lp->flush_entry);
-    return 0;
 }
 
 /* Everything the threads need, before any starts. 0, or -1 after a line
@@ -499,9 +517,12 @@ static void start(lk_server *srv)
 {
     lk_jobs_start(&srv->jobs);
     lk_jobs_start(&srv->writer);
-    for (; srv->started_loops < srv->nloops; srv->started_loops++)
+    for (; srv->started_loops < srv->nloops; srv->started_loops++) {
         h2o_multithread_create_thread(&srv->loops[srv->started_loops].tid, NULL, loop_main,
                                       &srv->loops[srv->started_loops]);
+        while (sem_wait(&srv->ready) != 0) { /* its h2o context exists (loop_setup) */
+        }
+    }
     fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers%s)\n", srv->cfg->listen,
             srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers,
             srv->cfg->group_commit ? ", 1 writer" : "");
