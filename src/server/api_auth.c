@@ -215,6 +215,11 @@ int lk_api_login(lk_req *r)
     int rc = auth_job_new(r, false, &j);
     if (rc != 0) return rc;
     lk_http_client_key(r, j->client); /* scopes: behind --trusted-proxies too */
+    /* a throttled attempt is answered here, without taking a queue slot */
+    if ((rc = lk_svc_login_admit(r->svc, j->email, j->email_len, j->client)) != 0) {
+        job_free(j);
+        return rc;
+    }
     size_t ua_n = 0;
     h2o_iovec_t ua = lk_req_header(r->req, H2O_TOKEN_USER_AGENT, &ua_n);
     if (ua_n == 1) {

@@ -292,6 +292,12 @@ typedef struct lk_svc_origin {
 int lk_svc_login_from(lk_svc *svc, const char *email, size_t email_len, const char *password,
                       size_t password_len, const lk_svc_origin *from, lk_user *out,
                       char session_token[LK_SESSION_TOKEN_SIZE], char csrf[LK_CSRF_SIZE]);
+/* Would a login attempt for email from client be refused by the throttles
+ * right now? LK_OK, or LK_ERATE_LIMITED (err.retry_after). Counts nothing;
+ * cheap (no store, no hashing): the HTTP layer asks before it queues the
+ * argon2id work, so refused attempts never take a worker queue slot
+ * (lk_svc_login checks again). */
+int lk_svc_login_admit(lk_svc *svc, const char *email, size_t email_len, const char *client);
 /* Count a signup attempt from client before any work is queued for it:
  * LK_OK, or LK_ERATE_LIMITED (err.retry_after) past the per-client or the
  * global rule. Cheap: no store, no hashing. */

@@ -269,6 +269,18 @@ int lk_svc_login_from(lk_svc *svc, const char *email, size_t email_len, const ch
     return LK_OK;
 }
 
+int lk_svc_login_admit(lk_svc *svc, const char *email, size_t email_len, const char *client)
+{
+    lk_err_clear(&svc->err);
+    char lower[LK_EMAIL_SIZE] = "";
+    lk_err ignored;
+    if (lk_validate_email(email, email_len, NULL, lower, "email", &ignored) != LK_OK)
+        lower[0] = '\0';
+    login_keys k;
+    login_keys_init(&k, lower, client);
+    return login_check(svc, &k, lk_svc__now(svc));
+}
+
 int lk_svc_signup_admit(lk_svc *svc, const char *client)
 {
     lk_err_clear(&svc->err);

@@ -981,6 +981,12 @@ static void login_uniform_and_throttled(void **state)
         lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.3", &u, cookie, csrf),
         LK_ERATE_LIMITED);
     assert_true(f->svc.err.retry_after > 0 && f->svc.err.retry_after <= LK_RL_LOGIN_PAIR_WINDOW);
+    /* the HTTP layer's check before queueing says the same, and counts nothing */
+    assert_int_equal(lk_svc_login_admit(&f->svc, S("alice@example.com"), "9.9.9.3"),
+                     LK_ERATE_LIMITED);
+    assert_true(f->svc.err.retry_after > 0);
+    assert_int_equal(lk_svc_login_admit(&f->svc, S("alice@example.com"), "9.9.9.5"), LK_OK);
+    assert_int_equal(lk_svc_login_admit(&f->svc, S("alice@example.com"), "9.9.9.5"), LK_OK);
     assert_int_equal(
         lk_svc_login(&f->svc, S("alice@example.com"), S(PW), "9.9.9.5", &u, cookie, csrf), LK_OK);
     /* per email, from many addresses (a stranger's burst): then one
