@@ -517,15 +517,17 @@ static void start(lk_server *srv)
 {
     lk_jobs_start(&srv->jobs);
     lk_jobs_start(&srv->writer);
+    /* The sockets are bound and listening already (open_all): say so before
+     * the first request can be answered, so the line precedes any answer. */
+    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers%s)\n", srv->cfg->listen,
+            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers,
+            srv->cfg->group_commit ? ", 1 writer" : "");
     for (; srv->started_loops < srv->nloops; srv->started_loops++) {
         h2o_multithread_create_thread(&srv->loops[srv->started_loops].tid, NULL, loop_main,
                                       &srv->loops[srv->started_loops]);
         while (sem_wait(&srv->ready) != 0) { /* its h2o context exists (loop_setup) */
         }
     }
-    fprintf(stderr, "latchkeyd: listening on %s%s (%d loops, %d workers%s)\n", srv->cfg->listen,
-            srv->ssl_ctx ? " with TLS" : "", srv->nloops, srv->jobs.nworkers,
-            srv->cfg->group_commit ? ", 1 writer" : "");
 }
 
 /* Until SIGTERM or SIGINT. */
