@@ -28,6 +28,7 @@
 
 #include "pg_pipe.h"
 #include "store.h"
+#include "test_db.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -139,16 +140,6 @@ static void on_answer(void *arg, int rc, const lk_pgpipe_row *row, const lk_err 
 }
 
 /* --- data --- */
-static lk_store *open_store(void)
-{
-    lk_store *st = NULL;
-    lk_err e;
-    lk_err_clear(&e);
-    assert_int_equal(lk_store_open(g_url, &st, &e), LK_OK);
-    assert_int_equal(st->ops->migrate(st), LK_OK);
-    return st;
-}
-
 static void new_user(lk_store *st, lk_user *u)
 {
     memset(u, 0, sizeof(*u));
@@ -188,7 +179,7 @@ static fixture *make_fixture(void)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->st = open_store();
+    f->st = test_open_store(g_url);
     new_user(f->st, &f->user);
     for (int i = 0; i < NKEYS; i++)
         new_key(f->st, &f->user, &f->keys[i], f->hashes[i]);
@@ -202,25 +193,10 @@ static void free_fixture(fixture *f)
 }
 
 /* --- the admin connection --- */
-static PGconn *admin(void)
-{
-    PGconn *c = PQconnectdb(g_url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    return c;
-}
-
-static void admin_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType es = PQresultStatus(r);
-    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 /* Terminate latchkeyd's connections to this database; how many. */
 static int terminate_all(PGconn *c)
 {
-    admin_exec(c, "SELECT pg_stat_clear_snapshot()");
+    test_pg_exec(c, "SELECT pg_stat_clear_snapshot()");
     PGresult *r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                             "AND application_name = 'latchkeyd'");
@@ -234,7 +210,7 @@ static int terminate_all(PGconn *c)
 static bool someone_waits(PGconn *c)
 {
     /* the statistics are a snapshot per transaction: c holds the lock in one */
-    admin_exec(c, "SELECT pg_stat_clear_snapshot()");
+    test_pg_exec(c, "SELECT pg_stat_clear_snapshot()");
     PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                             "current_database() AND application_name = 'latchkeyd' "
                             "AND wait_event_type = 'Lock'");
@@ -329,9 +305,9 @@ static void dropped_connection_fails_waiters_then_reconnects(void **state)
     pump(p, &l);
     assert_int_equal(warm.rc, LK_OK);
 
-    PGconn *adm = admin();
-    admin_exec(adm, "BEGIN");
-    admin_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
+    PGconn *adm = test_pg_admin(g_url);
+    test_pg_exec(adm, "BEGIN");
+    test_pg_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
     enum { N = 20 };
     answer a[N] = {0};
     g_order = 0;
@@ -346,7 +322,7 @@ static void dropped_connection_fails_waiters_then_reconnects(void **state)
     until_waiting(p, &l, adm); /* and held by the lock again */
     assert_true(terminate_all(adm) > 0);
     pump(p, &l);
-    admin_exec(adm, "ROLLBACK");
+    test_pg_exec(adm, "ROLLBACK");
     PQfinish(adm);
     for (int i = 0; i < N; i++) {
         assert_true(a[i].called);
@@ -372,9 +348,9 @@ static void dropped_connection_once_is_retried(void **state)
     fixture *f = make_fixture();
     loop l;
     lk_pgpipe *p = new_pipe(&l, g_url);
-    PGconn *adm = admin();
-    admin_exec(adm, "BEGIN");
-    admin_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
+    PGconn *adm = test_pg_admin(g_url);
+    test_pg_exec(adm, "BEGIN");
+    test_pg_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
     enum { N = 10 };
     answer a[N] = {0};
     uint64_t t;
@@ -385,7 +361,7 @@ static void dropped_connection_once_is_retried(void **state)
     assert_true(terminate_all(adm) > 0);
     for (int i = 0; i < 200 && lk_pgpipe_connects(p) < 2; i++)
         turn(p, &l, 10);
-    admin_exec(adm, "ROLLBACK");
+    test_pg_exec(adm, "ROLLBACK");
     PQfinish(adm);
     pump(p, &l);
     for (int i = 0; i < N; i++) {
@@ -409,7 +385,7 @@ static void dropped_idle_connection_costs_nothing(void **state)
     uint64_t t;
     assert_int_equal(lk_pgpipe_lookup(p, f->hashes[0], on_answer, &a, &t), LK_OK);
     pump(p, &l);
-    PGconn *adm = admin();
+    PGconn *adm = test_pg_admin(g_url);
     assert_true(terminate_all(adm) > 0);
     PQfinish(adm);
     for (int i = 0; i < 200 && l.fd >= 0; i++)

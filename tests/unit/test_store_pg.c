@@ -24,6 +24,7 @@
 
 #include "schema.h"
 #include "store.h"
+#include "test_db.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -40,31 +41,6 @@ static const char *g_url;
         (void)state;                                                                               \
         if (g_url == NULL) skip();                                                                 \
     } while (0)
-
-static lk_store *open_store(void)
-{
-    lk_store *st = NULL;
-    lk_err e;
-    lk_err_clear(&e);
-    assert_int_equal(lk_store_open(g_url, &st, &e), LK_OK);
-    assert_int_equal(st->ops->migrate(st), LK_OK);
-    return st;
-}
-
-static PGconn *admin(void)
-{
-    PGconn *c = PQconnectdb(g_url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    return c;
-}
-
-static void admin_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType es = PQresultStatus(r);
-    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
 
 /* Terminate every other connection to this database (latchkeyd's are named
  * "latchkeyd"); returns how many. */
@@ -120,8 +96,8 @@ static void new_key(lk_store *st, const lk_user *u, lk_key *k, uint8_t hash[LK_T
 static void dropped_connection_read_retried(void **state)
 {
     NEED_PG();
-    lk_store *st = open_store();
-    PGconn *adm = admin();
+    lk_store *st = test_open_store(g_url);
+    PGconn *adm = test_pg_admin(g_url);
     lk_user u;
     lk_key k, got;
     uint8_t h[LK_TOKEN_HASH_LEN];
@@ -141,8 +117,8 @@ static void dropped_connection_read_retried(void **state)
 static void dropped_connection_insert_fails_once_rename_retried(void **state)
 {
     NEED_PG();
-    lk_store *st = open_store();
-    PGconn *adm = admin();
+    lk_store *st = test_open_store(g_url);
+    PGconn *adm = test_pg_admin(g_url);
     lk_user u;
     lk_key k, got;
     uint8_t h[LK_TOKEN_HASH_LEN];
@@ -181,8 +157,8 @@ static void dropped_connection_insert_fails_once_rename_retried(void **state)
 static void dropped_connection_inside_transaction(void **state)
 {
     NEED_PG();
-    lk_store *st = open_store();
-    PGconn *adm = admin();
+    lk_store *st = test_open_store(g_url);
+    PGconn *adm = test_pg_admin(g_url);
     lk_user u;
     new_user(st, &u);
     assert_int_equal(st->ops->begin(st), LK_OK);
@@ -215,21 +191,21 @@ static void dropped_connection_inside_transaction(void **state)
 static void blocked_statement_times_out(void **state)
 {
     NEED_PG();
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_user u;
     lk_key k;
     uint8_t h[LK_TOKEN_HASH_LEN];
     new_user(st, &u);
     new_key(st, &u, &k, h);
-    PGconn *adm = admin();
-    admin_exec(adm, "BEGIN");
-    admin_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
+    PGconn *adm = test_pg_admin(g_url);
+    test_pg_exec(adm, "BEGIN");
+    test_pg_exec(adm, "LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE");
     time_t t0 = time(NULL);
     lk_key got;
     assert_int_equal(st->ops->key_get_by_hash(st, h, &got), LK_EUNAVAILABLE);
     time_t waited = time(NULL) - t0;
     assert_true(waited >= 3 && waited <= 20);
-    admin_exec(adm, "ROLLBACK");
+    test_pg_exec(adm, "ROLLBACK");
     assert_int_equal(st->ops->key_get_by_hash(st, h, &got), LK_OK);
     PQfinish(adm);
     lk_store_close(st);
@@ -238,10 +214,10 @@ static void blocked_statement_times_out(void **state)
 static void migrations_recorded_once(void **state)
 {
     NEED_PG();
-    lk_store *a = open_store(), *b = open_store();
+    lk_store *a = test_open_store(g_url), *b = test_open_store(g_url);
     assert_int_equal(a->ops->migrate(a), LK_OK);
     assert_int_equal(b->ops->migrate(b), LK_OK);
-    PGconn *adm = admin();
+    PGconn *adm = test_pg_admin(g_url);
     PGresult *r = PQexec(adm, "SELECT count(*) = count(DISTINCT version) AND count(*) > 0, "
                               "min(version) = 1 AND max(version) = count(*) "
                               "FROM lk_schema_version");
@@ -259,8 +235,8 @@ static void migrations_recorded_once(void **state)
 static void schema_is_the_description(void **state)
 {
     NEED_PG();
-    lk_store_close(open_store());
-    PGconn *c = admin();
+    lk_store_close(test_open_store(g_url));
+    PGconn *c = test_pg_admin(g_url);
     for (int t = 0; lk_schema_tables[t]; t++) {
         const lk_table *tb = lk_schema_tables[t];
         const char *params[1] = {tb->name};
@@ -287,13 +263,13 @@ static void schema_is_the_description(void **state)
 static void refuses_newer_schema(void **state)
 {
     NEED_PG();
-    lk_store *st = open_store();
-    PGconn *c = admin();
-    admin_exec(c, "INSERT INTO lk_schema_version (version) VALUES (999)");
+    lk_store *st = test_open_store(g_url);
+    PGconn *c = test_pg_admin(g_url);
+    test_pg_exec(c, "INSERT INTO lk_schema_version (version) VALUES (999)");
     int rc = st->ops->migrate(st);
     char msg[LK_ERR_MSG_MAX];
     snprintf(msg, sizeof msg, "%s", lk_err_message(&st->err));
-    admin_exec(c, "DELETE FROM lk_schema_version WHERE version = 999");
+    test_pg_exec(c, "DELETE FROM lk_schema_version WHERE version = 999");
     PQfinish(c);
     assert_int_equal(rc, LK_EINTERNAL);
     assert_non_null(strstr(msg, "newer"));

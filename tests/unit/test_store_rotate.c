@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "test_db.h"
 #include "token.h"
 
 #include <ftw.h>
@@ -30,16 +31,6 @@
 
 static char g_tmpdir[256];
 static char g_url[1024];
-
-static lk_store *open_store(void)
-{
-    lk_store *st = NULL;
-    lk_err e;
-    lk_err_clear(&e);
-    assert_int_equal(lk_store_open(g_url, &st, &e), LK_OK);
-    assert_int_equal(st->ops->migrate(st), LK_OK);
-    return st;
-}
 
 static void new_user(lk_store *st, lk_user *u)
 {
@@ -95,7 +86,7 @@ static int found(lk_store *st, const uint8_t h[LK_TOKEN_HASH_LEN], const char *i
 static void rotate_keeps_previous_for_grace(void **state)
 {
     (void)state;
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_key k, out;
     uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN];
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
@@ -138,7 +129,7 @@ static void rotate_keeps_previous_for_grace(void **state)
 static void grace_ends_and_purge_clears(void **state)
 {
     (void)state;
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_key k, out;
     uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN];
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
@@ -167,7 +158,7 @@ static void grace_ends_and_purge_clears(void **state)
 static void revoke_current_previous_and_nothing(void **state)
 {
     (void)state;
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_key k, out, got;
     bool prev = true;
     uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN], hx[LK_TOKEN_HASH_LEN];
@@ -206,7 +197,7 @@ static void revoke_current_previous_and_nothing(void **state)
 static void leak_report_counts_per_day(void **state)
 {
     (void)state;
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_leak_day d;
     const int64_t day = T0 / LK_LEAK_DAY_SECS;
     assert_int_equal(st->ops->leak_report_get(st, day, &d), LK_ENOT_FOUND);
@@ -234,7 +225,7 @@ static void leak_report_counts_per_day(void **state)
 static void delete_ends_both(void **state)
 {
     (void)state;
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_key k, out;
     uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN];
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
@@ -265,7 +256,7 @@ static int copy_record(void *ctx, const lk_record *r)
 static void dump_load_keeps_previous(void **state)
 {
     (void)state;
-    lk_store *src = open_store();
+    lk_store *src = test_open_store(g_url);
     lk_key k, out;
     uint8_t h0[LK_TOKEN_HASH_LEN], h1[LK_TOKEN_HASH_LEN];
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
@@ -277,7 +268,7 @@ static void dump_load_keeps_previous(void **state)
     snprintf(saved, sizeof saved, "%s", g_url);
     snprintf(path, sizeof path, "sqlite:%s/copy-%s.db", g_tmpdir, k.id);
     snprintf(g_url, sizeof g_url, "%s", path);
-    lk_store *dst = open_store();
+    lk_store *dst = test_open_store(g_url);
     snprintf(g_url, sizeof g_url, "%s", saved);
     copy_ctx c = {dst, 0};
     assert_int_equal(dst->ops->begin(dst), LK_OK);
@@ -303,7 +294,7 @@ static void sqlite_v2_file_gains_previous_columns(void **state)
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", g_url);
     snprintf(g_url, sizeof g_url, "%s", url);
-    lk_store *st = open_store();
+    lk_store *st = test_open_store(g_url);
     lk_key k, out;
     uint8_t h0[LK_TOKEN_HASH_LEN];
     new_pkey(st, &k, h0);
@@ -320,7 +311,7 @@ static void sqlite_v2_file_gains_previous_columns(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    st = open_store(); /* migrates to 6 */
+    st = test_open_store(g_url); /* migrates to 6 */
     assert_true(found(st, h0, k.id));
     char tok[LK_TOKEN_SIZE], red[LK_TOKEN_REDACTED_SIZE];
     uint8_t h1[LK_TOKEN_HASH_LEN];
